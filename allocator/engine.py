@@ -1,0 +1,185 @@
+"""``Allocator``: compile a problem's program once, then solve, verify and plan (again and again).
+
+One solve is three steps on the same compiled program: minimise capital cost; among allocations within
+``COST_TOLERANCE`` of that optimum, minimise the value moved (so an already-covered desk gets an empty plan);
+verify the result in numpy and order its transfers safely. An infeasible problem is diagnosed with the elastic
+program and raised as :class:`~allocator.errors.InfeasibleError`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from allocator.errors import InfeasibleError, SolverError, VerificationError
+from allocator.layout import Layout
+from allocator.numbers import Numbers
+from allocator.plan.ledger import Ledger
+from allocator.plan.schedule import schedule
+from allocator.plan.transfers import transfers_from_moves
+from allocator.plan.validate import validate_plan
+from allocator.problem import Problem
+from allocator.program.model import Program
+from allocator.result import AccountCoverage, Diagnostics, Objective, Result, Shortfall, Target
+from allocator.scaling import Scale
+from allocator.solve.diagnose import Diagnosis
+from allocator.solve.solvers import (COVERAGE_MARGIN, DEFAULT_COVERAGE_MARGIN, SolveRecord, normalise, run,
+                                     values)
+from allocator.solve.status import MAYBE_INFEASIBLE, Status
+from allocator.solve.verify import TOLERANCE, Allocation, check
+
+#: The moves phase may not raise the cost by more than this share of the cost scale.
+COST_TOLERANCE = 1e-9
+
+
+class Allocator:
+    """A problem's compiled program. ``solve()`` solves it; ``solve(other)`` re-solves a problem of the
+    same structure (same assets, locations, accounts, eligibility, limits and routes) by setting parameters."""
+
+    def __init__(self, problem: Problem, solver: str | None = None, *, time_limit: float | None = None,
+                 minimise_moves: bool = True, solver_options: dict[str, Any] | None = None) -> None:
+        self.problem = problem
+        self.solver = normalise(solver)
+        self.time_limit = time_limit
+        self.minimise_moves = minimise_moves
+        self.solver_options = dict(solver_options or {})
+        self.layout = Layout.from_problem(problem)
+        self.program = Program(self.layout)
+        self.compilations = 0
+        self.records: list[SolveRecord] = []
+
+    def _run(self, problem: Any) -> SolveRecord:
+        record = run(problem, self.solver, self.time_limit, **self.solver_options)
+        self.compilations += record.compiled
+        self.records.append(record)
+        return record
+
+    def solve(self, problem: Problem | None = None) -> Result:
+        problem = self.problem if problem is None else problem
+        if problem is not self.problem and Layout.from_problem(problem).signature() != self.layout.signature():
+            raise ValueError("the problem's structure differs from the compiled one; build a new Allocator")
+        started = time.perf_counter()
+        self.records = []
+        layout, program = self.layout, self.program
+        numbers = Numbers.from_problem(problem, layout)
+        scale = program.assign(numbers, COVERAGE_MARGIN.get(self.solver, DEFAULT_COVERAGE_MARGIN))
+        record = self._run(program.problem)
+        if record.status in MAYBE_INFEASIBLE:
+            raise self._infeasible(problem, numbers, scale)
+        holding, move = self._values(record)
+        shadow = program.dual("coverage") * scale.rate * (1.0 + numbers.buffer)
+        allocation, violations = check(layout, numbers, scale, holding, move)
+        if violations:
+            raise VerificationError(violations, solver=self.solver)
+        phases, notes = ["cost"], []
+        cost = _cost(allocation, layout, numbers)
+
+        if self.minimise_moves and np.any(allocation.moved > 0):
+            program.restrict_to_optimum()
+            record = self._run(program.moves)
+            better = self._fewer_moves(record, layout, numbers, scale, cost)
+            if better is None:
+                notes.append(f"moves phase not used ({record.raw_status}); the cost optimum is returned as found")
+            else:
+                allocation = better
+                phases.append("moves")
+
+        result = self._result(problem, numbers, scale, allocation, shadow, phases, notes, started)
+        replay = [x for x in validate_plan(problem, result) if not (x.kind == "floor" and
+                  result.plan[x.step - 1].needs_funding)]
+        if replay:
+            raise VerificationError([str(x) for x in replay], solver=self.solver)
+        return result
+
+    def _values(self, record: SolveRecord) -> tuple[np.ndarray, np.ndarray]:
+        if record.status is not Status.OPTIMAL:
+            raise SolverError(f"solver {record.solver} returned {record.raw_status!r}; only 'optimal' is accepted",
+                              solver=record.solver, status=record.status.value)
+        holding, move = values(self.program.variables.holding), values(self.program.variables.move)
+        if holding is None or move is None:
+            raise SolverError(f"solver {record.solver} said optimal but returned missing or non-finite values",
+                              solver=record.solver, status="missing_values")
+        return holding, move
+
+    def _fewer_moves(self, record: SolveRecord, layout: Layout, numbers: Numbers, scale: Scale,
+                     cost: tuple[float, float]) -> Allocation | None:
+        if record.status is not Status.OPTIMAL:
+            return None
+        holding, move = self._values(record)
+        allocation, violations = check(layout, numbers, scale, holding, move)
+        if violations:
+            raise VerificationError(violations, solver=self.solver)
+        if sum(_cost(allocation, layout, numbers)) > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
+            return None
+        return allocation
+
+    def _infeasible(self, problem: Problem, numbers: Numbers, scale: Scale) -> InfeasibleError:
+        layout, elastic = self.layout, self.program.elastic
+        record = self._run(elastic.problem)
+        holding, move = self._values(record)
+        allocation, violations = check(layout, numbers, scale, holding, move, covered=False)
+        if violations:
+            raise VerificationError(violations, solver=self.solver)
+        collateral = allocation.collateral(layout, numbers)
+        floor = TOLERANCE * scale.money
+        rows = [Shortfall(account=k, amount=float(short)) for k, short in
+                zip(layout.accounts, numbers.required - collateral) if short > floor]
+        if not rows:
+            raise SolverError(f"solver {self.solver} reported the problem infeasible, but an allocation covering "
+                              "every account exists", solver=self.solver, status="inconsistent")
+        diagnosis = Diagnosis(problem.currency, tuple(rows), self.solver)
+        error = InfeasibleError(diagnosis)
+        error.result = Result(status="infeasible", currency=problem.currency, shortfalls=list(rows),
+                              diagnostics=self._diagnostics("infeasible", ["cost", "elastic"], [], scale, 0.0))
+        return error
+
+    def _diagnostics(self, status: str, phases: list[str], notes: list[str], scale: Scale,
+                     started: float) -> Diagnostics:
+        return Diagnostics(
+            solver=self.solver, status=status, phases=phases, notes=notes,
+            compile_seconds=sum(r.compile_seconds for r in self.records),
+            setup_seconds=sum(r.setup_seconds for r in self.records),
+            solve_seconds=sum(r.solve_seconds for r in self.records),
+            total_seconds=time.perf_counter() - started if started else 0.0,
+            money_scale=scale.money, rate_scale=scale.rate)
+
+    def _result(self, problem: Problem, numbers: Numbers, scale: Scale, allocation: Allocation,
+                shadow: np.ndarray, phases: list[str], notes: list[str], started: float) -> Result:
+        layout = self.layout
+        plan = schedule(Ledger(problem), transfers_from_moves(layout, allocation.moved))
+        carry, transfer = _cost(allocation, layout, numbers)
+        cell_price = numbers.cell_price(layout)
+        targets = [Target(asset=layout.assets[c // layout.n_locations], location=layout.locations[c % layout.n_locations],
+                          quantity=float(allocation.quantity[c]), value=float(allocation.quantity[c] * cell_price[c]),
+                          initial_quantity=float(numbers.quantity[c]))
+                   for c in np.flatnonzero((allocation.quantity > 0) | (numbers.quantity > 0))]
+        before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
+        after = allocation.collateral(layout, numbers)
+        accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]),
+                                    required=float(numbers.required[i]), collateral=float(after[i]),
+                                    initial_collateral=float(before[i]),
+                                    excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]))
+                    for i, k in enumerate(layout.accounts)]
+        if not plan.safe:
+            notes.append("no safe order exists for every transfer: the steps flagged needs_funding take an account "
+                         "below its floor unless it is funded temporarily by the amounts in `funding`")
+        return Result(status="optimal", currency=problem.currency,
+                      objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
+                      targets=targets, accounts=accounts, plan=plan.steps, plan_safe=plan.safe,
+                      funding=plan.funding,
+                      diagnostics=self._diagnostics("optimal", phases, notes, scale, started))
+
+
+def _cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[float, float]:
+    return allocation.carry_cost(layout, numbers), allocation.transfer_cost(layout, numbers)
+
+
+def optimize(problem: Problem, solver: str | None = None, **options: Any) -> Result:
+    """Solve ``problem``: optimal targets, account coverage and a safe transition plan.
+
+    Raises InputError (never, for a validated Problem), InfeasibleError with the shortfall per account, or
+    SolverError when the solver does not return a verified optimum. ``options`` go to :class:`Allocator`.
+    """
+    return Allocator(problem, solver, **options).solve()

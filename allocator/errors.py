@@ -1,0 +1,69 @@
+"""The one exception tree of allocator.
+
+    AllocatorError
+    ├── InputError          the problem is malformed; carries every located issue at once
+    ├── InfeasibleError     no allocation covers every account; carries the shortfall per account
+    └── SolverError         the solver did not return a trustworthy optimum
+        └── VerificationError   the solver said "optimal" but an independent check failed
+
+Every error is raised before a result exists: an error never comes with a plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from allocator.solve.diagnose import Diagnosis
+
+
+@dataclass(frozen=True)
+class InputIssue:
+    """One problem with the input: where (``accounts[2].haircuts.SOL``), what, and a stable code."""
+
+    location: str
+    message: str
+    code: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class AllocatorError(Exception):
+    """Base class of every error allocator raises on purpose."""
+
+
+class InputError(AllocatorError):
+    """The problem is malformed. ``issues`` lists every located issue found, in input order."""
+
+    def __init__(self, issues: list[InputIssue] | tuple[InputIssue, ...]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+class InfeasibleError(AllocatorError):
+    """No allocation covers every account. ``diagnosis`` says which accounts fall short and by how much."""
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        self.diagnosis = diagnosis
+        super().__init__(diagnosis.summary())
+
+
+class SolverError(AllocatorError):
+    """The solver failed or returned a status other than exactly optimal."""
+
+    def __init__(self, message: str, *, solver: str = "", status: str = "") -> None:
+        self.solver = solver
+        self.status = status
+        super().__init__(message)
+
+
+class VerificationError(SolverError):
+    """The solver reported an optimum that failed the independent numpy check of its constraints."""
+
+    def __init__(self, violations: list[str], *, solver: str = "") -> None:
+        self.violations = tuple(violations)
+        shown = "; ".join(violations[:5]) + (f"; and {len(violations) - 5} more" if len(violations) > 5 else "")
+        super().__init__(f"solver {solver} returned an allocation that fails verification: {shown}",
+                         solver=solver, status="verification_failed")

@@ -1,0 +1,66 @@
+"""The numbers of a problem as arrays aligned with its :class:`~allocator.layout.Layout`, in currency and units.
+
+These are exactly the data a what-if may change without recompiling: prices, inventory, haircut values,
+concentration limits, requirements, buffers, carry and yields, move costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocator.layout import Layout
+from allocator.problem import Problem
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True, eq=False)
+class Numbers:
+    price: np.ndarray  # (A,) currency per unit
+    quantity: np.ndarray  # (cells,) units held today
+    haircut: np.ndarray  # (P,) per eligible pair
+    limit: np.ndarray  # (C,) concentration share per limit
+    requirement: np.ndarray  # (K,) currency
+    buffer: np.ndarray  # (K,)
+    carry_rate: np.ndarray  # (A*K,) cost per unit of value posted at an account over the horizon, account-major
+    move_rate: np.ndarray  # (M,) cost per unit of value moved
+
+    @property
+    def required(self) -> np.ndarray:
+        return self.requirement * (1.0 + self.buffer)
+
+    def cell_price(self, layout: Layout) -> np.ndarray:
+        return np.repeat(self.price, layout.n_locations)
+
+    def value(self, layout: Layout, quantity: np.ndarray | None = None) -> np.ndarray:
+        """Value in currency of a cell quantity vector (today's holdings by default)."""
+        return self.cell_price(layout) * (self.quantity if quantity is None else quantity)
+
+    @classmethod
+    def from_problem(cls, problem: Problem, layout: Layout) -> Numbers:
+        asset_index = {a: i for i, a in enumerate(layout.assets)}
+        location_index = {name: i for i, name in enumerate(layout.locations)}
+        quantity = np.zeros(layout.n_cells)
+        for holding in problem.holdings:
+            quantity[layout.cell(asset_index[holding.asset], location_index[holding.location])] += holding.quantity
+        accounts = problem.accounts
+        carry = np.array([asset.carry for asset in problem.assets])
+        yields = np.array([[account.yields.get(a, 0.0) for a in layout.assets] for account in accounts])
+        carry_rate = ((carry[None, :] - yields) * problem.horizon_days / DAYS_PER_YEAR).ravel()
+        if problem.routes is None:
+            move_rate = np.zeros(layout.n_moves)
+        else:
+            route_cost = np.array([route.cost_bps / 1e4 for route in problem.routes])
+            move_rate = route_cost[layout.edge_route[layout.move_edge]]
+        return cls(
+            price=np.array([asset.price for asset in problem.assets]),
+            quantity=quantity,
+            haircut=np.array([h for account in accounts for h in account.haircuts.values()]),
+            limit=np.array([c for account in accounts for c in account.concentration.values()]),
+            requirement=np.array([account.requirement for account in accounts]),
+            buffer=np.array([account.buffer for account in accounts]),
+            carry_rate=carry_rate,
+            move_rate=move_rate,
+        )

@@ -1,0 +1,70 @@
+"""Holdings and account collateral while a plan is replayed, step by step.
+
+Shared by the scheduler (which builds safe plans) and :func:`~allocator.plan.validate.validate_plan` (which
+replays any plan), so both judge a step by the same arithmetic. An account's *floor* is
+``min(collateral today, requirement)``: no step may take it below that (see docs/formulation.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from allocator.problem import Problem
+from allocator.solve.verify import TOLERANCE
+
+
+class Ledger:
+    def __init__(self, problem: Problem) -> None:
+        self.price = {asset.id: asset.price for asset in problem.assets}
+        self.weights = {account.id: {a: 1.0 - h for a, h in account.haircuts.items()} for account in problem.accounts}
+        self.quantity: defaultdict[tuple[str, str], float] = defaultdict(float)
+        for holding in problem.holdings:
+            self.quantity[(holding.asset, holding.location)] += holding.quantity
+        self.collateral = {k: self._collateral_of(k) for k in self.weights}
+        self.initial_collateral = dict(self.collateral)
+        self.floor = {a.id: min(self.collateral[a.id], a.requirement) for a in problem.accounts}
+        inventory = sum(self.price[a] * q for (a, _), q in self.quantity.items())
+        self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
+        self.tolerance = TOLERANCE * self.money_scale  # currency
+        self.locations = set(problem.locations)
+        self.route_rate = _route_rates(problem)
+
+    def _collateral_of(self, account: str) -> float:
+        return sum(w * self.price[a] * self.quantity[(a, account)] for a, w in self.weights[account].items())
+
+    def unit_tolerance(self, asset: str) -> float:
+        return self.tolerance / self.price[asset]
+
+    def available(self, asset: str, location: str) -> float:
+        return self.quantity[(asset, location)]
+
+    def headroom(self, asset: str, location: str) -> float:
+        """Units of ``asset`` that may leave ``location`` without taking an account below its floor."""
+        weight = self.weights.get(location, {}).get(asset, 0.0)
+        if weight == 0.0:
+            return math.inf
+        return max(self.collateral[location] - self.floor[location], 0.0) / (weight * self.price[asset])
+
+    def apply(self, asset: str, source: str, destination: str, quantity: float) -> None:
+        self.quantity[(asset, source)] -= quantity
+        self.quantity[(asset, destination)] += quantity
+        for location, sign in ((source, -1.0), (destination, 1.0)):
+            weight = self.weights.get(location, {}).get(asset, 0.0)
+            if weight:
+                self.collateral[location] += sign * weight * self.price[asset] * quantity
+
+    def deficit(self, account: str) -> float:
+        """Currency by which an account is below its floor (0 when it is not)."""
+        return max(self.floor[account] - self.collateral[account], 0.0)
+
+    def is_account(self, location: str) -> bool:
+        return location in self.weights
+
+
+def _route_rates(problem: Problem) -> dict[tuple[str, str, str], float] | None:
+    """Cost rate of each allowed (from, to, asset); None when every move is allowed at zero cost."""
+    if problem.routes is None:
+        return None
+    return {(route.from_, route.to, asset): route.cost_bps / 1e4
+            for route in problem.routes for asset in (route.assets or [a.id for a in problem.assets])}

@@ -1,0 +1,79 @@
+"""Replaying a plan from today's holdings and reporting every violation (an empty list means valid)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from allocator.plan.ledger import Ledger
+from allocator.problem import Problem
+from allocator.result import Result, Step, Target
+
+
+@dataclass(frozen=True)
+class PlanViolation:
+    step: int  # 0 for the end state
+    kind: str  # route | quantity | overdraw | floor | target
+    message: str
+
+    def __str__(self) -> str:
+        return f"step {self.step}: {self.message}" if self.step else f"end: {self.message}"
+
+
+def validate_plan(problem: Problem, plan: Result | Sequence[Step],
+                  targets: Iterable[Target] | None = None) -> list[PlanViolation]:
+    """Replay ``plan`` (a Result, or its steps) on ``problem``; given a Result, also check its targets.
+
+    Checks each step's route (and the route's asset list), that the quantity is positive and finite, that
+    the source holds it, and that no account falls below ``min(collateral today, requirement)``; at the end,
+    that the holdings equal ``targets``. Tolerance: ``TOLERANCE`` of the money scale (docs/reliability.md).
+    """
+    if isinstance(plan, Result):
+        targets = plan.targets if targets is None else targets
+        plan = plan.plan
+    ledger = Ledger(problem)
+    violations: list[PlanViolation] = []
+    for step in plan:
+        violations.extend(_check_step(ledger, step))
+    if targets is not None:
+        violations.extend(_check_end(ledger, targets))
+    return violations
+
+
+def _check_step(ledger: Ledger, step: Step) -> list[PlanViolation]:
+    out = []
+    number, asset, source, destination = step.step, step.asset, step.from_, step.to
+    if asset not in ledger.price:
+        return [PlanViolation(number, "route", f"unknown asset {asset!r}")]
+    if ledger.route_rate is None:
+        allowed = source in ledger.locations and destination in ledger.locations and source != destination
+    else:
+        allowed = (source, destination, asset) in ledger.route_rate
+    if not allowed:
+        out.append(PlanViolation(number, "route", f"no route carries {asset} from {source!r} to {destination!r}"))
+    if not (math.isfinite(step.quantity) and step.quantity > 0):
+        return out + [PlanViolation(number, "quantity", f"quantity {step.quantity!r} is not a positive number")]
+    held = ledger.available(asset, source)
+    if step.quantity > held + ledger.unit_tolerance(asset):
+        out.append(PlanViolation(number, "overdraw", f"moves {step.quantity:.10g} {asset} out of {source!r}, "
+                                 f"which holds {held:.10g}"))
+    ledger.apply(asset, source, destination, step.quantity)
+    for account in (source,):
+        if ledger.is_account(account) and ledger.deficit(account) > ledger.tolerance:
+            out.append(PlanViolation(number, "floor", f"{account} falls to {ledger.collateral[account]:,.2f}, "
+                                     f"below its floor {ledger.floor[account]:,.2f} "
+                                     f"(min of collateral today and requirement)"))
+    return out
+
+
+def _check_end(ledger: Ledger, targets: Iterable[Target]) -> list[PlanViolation]:
+    out = []
+    expected = {(t.asset, t.location): t.quantity for t in targets}
+    for key in sorted(set(expected) | {k for k, q in ledger.quantity.items() if q != 0}):
+        asset, location = key
+        have, want = ledger.quantity.get(key, 0.0), expected.get(key, 0.0)
+        if abs(have - want) > ledger.unit_tolerance(asset):
+            out.append(PlanViolation(0, "target", f"{asset} at {location!r}: plan ends at {have:.10g}, "
+                                     f"target {want:.10g}"))
+    return out

@@ -1,0 +1,152 @@
+"""The problem a user hands to allocator: assets, holdings, margin accounts and routes.
+
+The field names are the public contract of the problem file (TOML or JSON; see docs/problem-format.md).
+Models are frozen, reject unknown fields, NaN and infinities, and numbers given as strings.
+Building a :class:`Problem` with bad content raises :class:`~allocator.errors.InputError` listing every
+located issue at once; nothing is dropped, clipped or coerced.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from allocator.checks import cross_field_issues, issues_from_pydantic
+from allocator.errors import InputError
+from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True,
+                              validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+
+
+class Asset(_Model):
+    """An asset with its price (currency per unit) and the annual return it earns while free."""
+
+    id: Id
+    price: Price
+    carry: Rate = 0.0
+
+
+class Holding(_Model):
+    """``quantity`` units of ``asset`` sitting at ``location`` today (a custody location or an account id)."""
+
+    asset: Id
+    location: Id
+    quantity: Quantity
+
+
+class Account(_Model):
+    """A margin account that must hold ``requirement * (1 + buffer)`` of haircut-adjusted collateral."""
+
+    id: Id
+    requirement: Money
+    buffer: Buffer = 0.0
+    haircuts: dict[Id, Haircut] = Field(default_factory=dict)
+    concentration: dict[Id, Share] = Field(default_factory=dict)
+    yields: dict[Id, Rate] = Field(default_factory=dict)
+
+    @property
+    def required(self) -> float:
+        """Collateral the account must hold after the buffer, in currency."""
+        return self.requirement * (1.0 + self.buffer)
+
+
+class Route(_Model):
+    """A directed move that is allowed, with its proportional cost; ``assets`` restricts it."""
+
+    from_: Id = Field(alias="from")
+    to: Id
+    cost_bps: Bps = 0.0
+    assets: list[Id] | None = None
+
+    def carries(self, asset: str) -> bool:
+        return self.assets is None or asset in self.assets
+
+
+class Problem(_Model):
+    """A whole collateral allocation problem. Construction validates everything (see module docstring)."""
+
+    currency: Currency = "USD"
+    horizon_days: Days = 30.0
+    assets: list[Asset] = Field(min_length=1)
+    holdings: list[Holding] = Field(default_factory=list)
+    accounts: list[Account] = Field(min_length=1)
+    routes: list[Route] | None = None
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise InputError(issues_from_pydantic(error)) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Problem:  # type: ignore[override]
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as error:
+            raise InputError(issues_from_pydantic(error)) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes, **kwargs: Any) -> Problem:  # type: ignore[override]
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as error:
+            raise InputError(issues_from_pydantic(error)) from None
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Problem:
+        issues = cross_field_issues(self)
+        if issues:
+            raise InputError(issues)
+        return self
+
+    @classmethod
+    def from_frames(cls, *, assets: pd.DataFrame, holdings: pd.DataFrame, accounts: list[dict[str, Any]],
+                    routes: pd.DataFrame | None = None, **settings: Any) -> Problem:
+        """Build a problem from DataFrames of assets, holdings and routes (one row each) and account dicts."""
+
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict(orient="records")]
+
+        data: dict[str, Any] = {"assets": rows(assets), "holdings": rows(holdings), "accounts": accounts, **settings}
+        if routes is not None:
+            data["routes"] = rows(routes)
+        return cls.model_validate(data)
+
+    # ---- derived views (structure only; no numbers are changed) ----
+    @cached_property
+    def asset_ids(self) -> list[str]:
+        return [asset.id for asset in self.assets]
+
+    @cached_property
+    def account_ids(self) -> list[str]:
+        return [account.id for account in self.accounts]
+
+    @cached_property
+    def locations(self) -> list[str]:
+        """Holding locations, account ids and route endpoints, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for holding in self.holdings:
+            seen.setdefault(holding.location)
+        for account in self.accounts:
+            seen.setdefault(account.id)
+        for route in self.routes or ():
+            seen.setdefault(route.from_)
+            seen.setdefault(route.to)
+        return list(seen)
+
+    def with_changes(self, **changes: Any) -> Problem:
+        """A validated copy with top-level fields replaced (what-if helpers build on this)."""
+        data = self.model_dump(by_alias=True)
+        data.update(changes)
+        return Problem.model_validate(data)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python scalars, so strict validation sees ordinary numbers."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (list, dict, str)) else value

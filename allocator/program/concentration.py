@@ -1,0 +1,42 @@
+"""Concentration: one asset's haircut-adjusted value is at most a share of its account's collateral.
+
+``(1 - h[a,k]) * value[a,k] <= c[a,k] * collateral[k]``; an ``excess`` variable relaxes it in the elastic program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+
+from allocator.layout import Layout
+from allocator.program.coverage import select
+from allocator.program.labelled import Labelled
+from allocator.program.parameters import Parameters
+from allocator.program.variables import Variables
+
+
+def concentration_gap(layout: Layout, v: Variables, p: Parameters) -> cp.Expression:
+    """(C,) share minus cap of every limit: non-positive when the limits hold."""
+    pairs = layout.limit_pair
+    weight = select(pairs, len(layout.pair_asset)) @ p.weight
+    share = cp.multiply(weight, select(layout.pair_cell[pairs], layout.n_cells) @ v.holding)
+    cap = cp.multiply(p.limit, select(layout.pair_account[pairs], len(layout.accounts)) @ v.collateral)
+    return share - cap
+
+
+def concentration_labels(layout: Layout) -> tuple[str, ...]:
+    return tuple(f"concentration[{layout.accounts[layout.pair_account[i]]},{layout.assets[layout.pair_asset[i]]}]"
+                 for i in layout.limit_pair)
+
+
+@dataclass(frozen=True)
+class Concentration:
+    excess: cp.Variable | None = None
+
+    def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
+        if len(layout.limit_pair) == 0:
+            return []
+        gap = concentration_gap(layout, v, p)
+        bound = 0 if self.excess is None else self.excess
+        return [Labelled("concentration", gap <= bound, concentration_labels(layout))]

@@ -1,0 +1,95 @@
+"""The compiled collateral program: parameters, variables and labelled constraint families, built once.
+
+Three cvxpy problems share the variables and parameters, so a what-if sets values and never rebuilds:
+
+* ``problem``: minimise capital cost (the optimum);
+* ``moves`` (built on first need): minimise value moved on the optimal face of ``problem`` (see face.py);
+* ``elastic`` (built on first need): minimise total uncovered requirement (the infeasibility diagnosis).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import cvxpy as cp
+import numpy as np
+
+from allocator.layout import Layout
+from allocator.numbers import Numbers
+from allocator.program.balance import Balance, NonNegative
+from allocator.program.concentration import Concentration, concentration_gap
+from allocator.program.costs import capital_cost
+from allocator.program.coverage import CollateralValue, Coverage
+from allocator.program.face import OptimalFace
+from allocator.program.labelled import Labelled
+from allocator.program.parameters import Parameters
+from allocator.program.variables import Variables
+from allocator.scaling import Scale
+
+
+def _dpp(problem: cp.Problem, name: str) -> cp.Problem:
+    if not problem.is_dpp():  # pragma: no cover - a programming error, not a user error
+        raise RuntimeError(f"the {name} program is not DPP; a parameter product slipped in")
+    return problem
+
+
+class Program:
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.parameters = Parameters.create(layout)
+        self.variables = Variables.create(layout)
+        self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Coverage(), Concentration())
+        self.cost = capital_cost(layout, self.variables, self.parameters)
+        self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
+        self.scale: Scale | None = None
+
+    def _emit(self, *families: object) -> list[Labelled]:
+        return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
+
+    def assign(self, numbers: Numbers, margin: float) -> Scale:
+        """Set every parameter from the problem's numbers (rescaled each time); returns the scale used."""
+        self.scale = Scale.of(self.layout, numbers)
+        self.parameters.assign(self.layout, numbers, self.scale, margin)
+        return self.scale
+
+    def family(self, name: str) -> Labelled | None:
+        return next((c for c in self.constraints if c.family == name), None)
+
+    def dual(self, name: str) -> np.ndarray:
+        family = self.family(name)
+        return np.zeros(0) if family is None else family.dual()
+
+    @cached_property
+    def face(self) -> OptimalFace:
+        return OptimalFace.create(self.layout)
+
+    @cached_property
+    def moves(self) -> cp.Problem:
+        constraints = self.constraints + self._emit(self.face)
+        return _dpp(cp.Problem(cp.Minimize(cp.sum(self.variables.move)), [c.constraint for c in constraints]), "moves")
+
+    def restrict_to_optimum(self) -> None:
+        """Set the face of the cost optimum just found (values and duals of ``problem``)."""
+        v, p = self.variables, self.parameters
+        limits = -concentration_gap(self.layout, v, p).value if len(self.layout.limit_pair) else None
+        self.face.restrict(
+            values={"holding": v.holding.value, "move": v.move.value,
+                    "coverage": v.collateral.value - p.required.value, "concentration": limits},
+            duals={name: self.dual(name) for name in ("nonneg_holding", "nonneg_move", "coverage", "concentration")})
+
+    @cached_property
+    def elastic(self) -> ElasticProgram:
+        return ElasticProgram(self)
+
+
+class ElasticProgram:
+    """Minimise total shortfall: coverage and concentration rows get non-negative slack."""
+
+    def __init__(self, program: Program) -> None:
+        layout = program.layout
+        self.shortfall = cp.Variable(len(layout.accounts), name="shortfall", nonneg=True)
+        self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
+        constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Coverage(self.shortfall),
+                                    Concentration(self.excess if len(layout.limit_pair) else None))
+        objective = cp.Minimize(cp.sum(self.shortfall) + cp.sum(self.excess))
+        self.problem = _dpp(cp.Problem(objective, [c.constraint for c in constraints]), "elastic")

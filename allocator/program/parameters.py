@@ -1,0 +1,53 @@
+"""Every number a what-if may change, as cvxpy Parameters in scaled units (compile once, re-solve often).
+
+Products of two data items (``requirement * (1 + buffer)``, ``1 - haircut``, ``price * quantity``) are formed
+here in numpy before they become parameter values, so the program stays DPP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from allocator.layout import Layout
+from allocator.numbers import Numbers
+from allocator.scaling import Scale
+
+
+@dataclass(frozen=True, eq=False)
+class Parameters:
+    holdings: cp.Parameter  # (cells,) value held today
+    weight: cp.Parameter  # (P,) 1 - haircut
+    required: cp.Parameter  # (K,) requirement * (1 + buffer) plus the coverage margin
+    limit: cp.Parameter  # (C,) concentration share
+    carry: cp.Parameter  # (A*K,) carry cost rate of value at each account
+    move: cp.Parameter  # (M,) cost rate of value moved
+
+    @classmethod
+    def create(cls, layout: Layout) -> Parameters:
+        def vector(size: int, name: str, **kind: bool) -> cp.Parameter:
+            return cp.Parameter(max(size, 1), name=name, **kind)
+
+        return cls(
+            holdings=vector(layout.n_cells, "holdings", nonneg=True),
+            weight=vector(len(layout.pair_asset), "weight", nonneg=True),
+            required=vector(len(layout.accounts), "required", nonneg=True),
+            limit=vector(len(layout.limit_pair), "limit", nonneg=True),
+            carry=vector(layout.n_assets * len(layout.accounts), "carry"),
+            move=vector(layout.n_moves, "move", nonneg=True),
+        )
+
+    def assign(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
+        """Set every value; ``margin`` is added to each positive scaled requirement, so that a solution within the
+        solver's feasibility tolerance still covers each account exactly in currency (rounding in its favour)."""
+        def put(parameter: cp.Parameter, values: np.ndarray) -> None:
+            parameter.value = values if values.size else np.zeros(parameter.shape)
+
+        put(self.holdings, numbers.value(layout) / scale.money)
+        put(self.weight, 1.0 - numbers.haircut)
+        put(self.required, numbers.required / scale.money + margin * (numbers.required > 0))
+        put(self.limit, numbers.limit)
+        put(self.carry, numbers.carry_rate / scale.rate)
+        put(self.move, numbers.move_rate / scale.rate)

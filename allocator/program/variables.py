@@ -1,0 +1,28 @@
+"""The decision variables, all in scaled value units.
+
+Non-negativity is stated as labelled constraints (``NonNegative``), not as variable attributes, so that their
+duals, the reduced costs, are available: the moves phase uses them to stay on the optimal face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+
+from allocator.layout import Layout
+
+
+@dataclass(frozen=True, eq=False)
+class Variables:
+    holding: cp.Variable  # (cells,) value at each asset and location after the moves
+    move: cp.Variable  # (move slots,) value moved along each (asset, edge)
+    collateral: cp.Variable  # (K,) haircut-adjusted collateral of each account
+
+    @classmethod
+    def create(cls, layout: Layout) -> Variables:
+        return cls(
+            holding=cp.Variable(layout.n_cells, name="holding"),
+            move=cp.Variable(layout.n_move_slots, name="move"),
+            collateral=cp.Variable(len(layout.accounts), name="collateral"),
+        )

@@ -1,0 +1,128 @@
+"""What an optimisation returns: targets, account coverage, the transition plan and solver diagnostics.
+
+A :class:`Result` is frozen, has DataFrame views (``targets_frame`` …) and round-trips through JSON
+(``Result.from_json(result.to_json())``). An infeasible problem gives a result only through the CLI (or
+``InfeasibleError.result``): ``status = "infeasible"`` with ``shortfalls`` and nothing else filled in.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
+
+
+class Objective(_Row):
+    total: float
+    carry: float
+    transfer: float
+
+
+class Target(_Row):
+    asset: str
+    location: str
+    quantity: float
+    value: float
+    initial_quantity: float
+
+
+class AccountCoverage(_Row):
+    id: str
+    requirement: float
+    required: float
+    collateral: float
+    initial_collateral: float
+    excess: float
+    shadow_price: float = Field(description="objective increase per unit of extra requirement (currency/currency)")
+
+
+class Step(_Row):
+    step: int
+    kind: Literal["transfer"] = "transfer"
+    asset: str
+    from_: str = Field(alias="from")
+    to: str
+    quantity: float
+    value: float
+    cost: float
+    needs_funding: bool = False
+
+
+class Funding(_Row):
+    step: int
+    account: str
+    amount: float
+
+
+class Shortfall(_Row):
+    account: str
+    amount: float
+    constraint: str = "coverage"
+
+
+class Diagnostics(_Row):
+    solver: str
+    status: str
+    phases: list[str]
+    compile_seconds: float = 0.0
+    setup_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    total_seconds: float = 0.0
+    money_scale: float = 1.0
+    rate_scale: float = 1.0
+    notes: list[str] = Field(default_factory=list)
+
+
+TIMING_FIELDS = {"compile_seconds", "setup_seconds", "solve_seconds", "total_seconds"}
+
+
+class Result(_Row):
+    status: Literal["optimal", "infeasible"]
+    currency: str
+    objective: Objective | None = None
+    targets: list[Target] = Field(default_factory=list)
+    accounts: list[AccountCoverage] = Field(default_factory=list)
+    plan: list[Step] = Field(default_factory=list)
+    plan_safe: bool = True
+    funding: list[Funding] = Field(default_factory=list)
+    shortfalls: list[Shortfall] = Field(default_factory=list)
+    diagnostics: Diagnostics
+
+    @property
+    def targets_frame(self) -> pd.DataFrame:
+        return _frame(self.targets, Target)
+
+    @property
+    def accounts_frame(self) -> pd.DataFrame:
+        return _frame(self.accounts, AccountCoverage).set_index("id")
+
+    @property
+    def plan_frame(self) -> pd.DataFrame:
+        return _frame(self.plan, Step).set_index("step")
+
+    @property
+    def shortfalls_frame(self) -> pd.DataFrame:
+        return _frame(self.shortfalls, Shortfall)
+
+    def to_json(self, *, timings: bool = True, indent: int | None = 2) -> str:
+        """JSON text; ``timings=False`` leaves out the seconds so equal inputs give byte-identical text."""
+        data = self.model_dump(mode="json", by_alias=True)
+        if not timings:
+            for name in TIMING_FIELDS:
+                data["diagnostics"].pop(name, None)
+        return json.dumps(data, indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Result:
+        return cls.model_validate_json(text)
+
+
+def _frame(rows: list[_Row], model: type[_Row]) -> pd.DataFrame:
+    columns = [field.alias or name for name, field in model.model_fields.items()]
+    return pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=columns)

@@ -1,0 +1,28 @@
+"""Our own solve statuses. Only ``OPTIMAL`` ever yields a result."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Status(str, Enum):
+    OPTIMAL = "optimal"
+    OPTIMAL_INACCURATE = "optimal_inaccurate"
+    INFEASIBLE = "infeasible"
+    INFEASIBLE_INACCURATE = "infeasible_inaccurate"
+    UNBOUNDED = "unbounded"
+    UNBOUNDED_INACCURATE = "unbounded_inaccurate"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    USER_LIMIT = "user_limit"
+    SOLVER_ERROR = "solver_error"
+
+    @classmethod
+    def from_cvxpy(cls, status: str | None) -> Status:
+        try:
+            return cls(status)
+        except ValueError:
+            return cls.SOLVER_ERROR
+
+
+#: Statuses after which the elastic diagnosis is run (the problem may really be infeasible).
+MAYBE_INFEASIBLE = frozenset({Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED})

@@ -1,0 +1,102 @@
+"""The independent check of a returned allocation, in plain numpy and in currency.
+
+Nothing the solver says is trusted: the moves it returned are turned into units, tiny negatives within the
+tolerance are set to zero (anything larger is a violation), the holdings are re-derived from today's holdings
+and the moves, and every constraint is re-checked on them:
+
+* balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value;
+* non-negativity: no location ends with a negative amount;
+* coverage: each account's collateral is at least ``requirement * (1 + buffer)``, with **no** tolerance (the
+  program asks for a margin of ``COVERAGE_MARGIN`` of the money scale so that this holds);
+* concentration: within ``TOLERANCE`` of the money scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocator.layout import Layout
+from allocator.numbers import Numbers
+from allocator.scaling import Scale
+
+#: Absolute tolerance of the checks, as a share of the money scale (1e-9 of a $100M book is $0.10).
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation:
+    """Holdings after the moves and the moves themselves, in units, re-derived and checked."""
+
+    quantity: np.ndarray  # (cells,)
+    moved: np.ndarray  # (M,)
+
+    def collateral(self, layout: Layout, numbers: Numbers) -> np.ndarray:
+        posted = (1.0 - numbers.haircut) * numbers.price[layout.pair_asset] * self.quantity[layout.pair_cell]
+        return np.bincount(layout.pair_account, weights=posted, minlength=len(layout.accounts))
+
+    def carry_cost(self, layout: Layout, numbers: Numbers) -> float:
+        return float(numbers.carry_rate @ numbers.value(layout, self.quantity)[layout.account_cells])
+
+    def move_value(self, layout: Layout, numbers: Numbers) -> np.ndarray:
+        return self.moved * numbers.price[layout.move_asset]
+
+    def transfer_cost(self, layout: Layout, numbers: Numbers) -> float:
+        return float(numbers.move_rate @ self.move_value(layout, numbers))
+
+
+def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
+          *, covered: bool = True) -> tuple[Allocation, list[str]]:
+    """Turn the solver's scaled values into a checked allocation; return it with every violation found.
+
+    ``covered=False`` skips the coverage check (the elastic diagnosis leaves accounts short on purpose).
+    """
+    violations: list[str] = []
+    tol = TOLERANCE  # in scaled value units
+    move = move[: layout.n_moves]
+    if np.any(move < -tol):
+        worst = int(np.argmin(move))
+        violations.append(f"move[{layout.move_label(worst)}] is negative: {move[worst] * scale.money:.6g}")
+    move = np.where(move > tol, move, 0.0)
+    move_price = numbers.price[layout.move_asset]
+    moved = move * scale.money / move_price
+
+    derived = numbers.quantity + _incidence_times(layout, moved)
+    cell_price = numbers.cell_price(layout)
+    if np.any(derived * cell_price < -tol * scale.money):
+        worst = int(np.argmin(derived * cell_price))
+        violations.append(f"non-negativity[{layout.cell_label(worst)}]: ends at {derived[worst]:.6g} units")
+    derived = np.maximum(derived, 0.0)
+    gap = np.abs(derived * cell_price / scale.money - holding)
+    if np.any(gap > tol * 10):
+        worst = int(np.argmax(gap))
+        violations.append(f"balance[{layout.cell_label(worst)}]: solver holds {holding[worst] * scale.money:.6g}, "
+                          f"moves give {derived[worst] * cell_price[worst]:.6g}")
+    if layout.has_hub:
+        left = layout.hub_balance[:, : layout.n_moves] @ (moved * move_price) if layout.n_moves else np.zeros(1)
+        if np.any(np.abs(left) > tol * scale.money * 10):
+            violations.append(f"hub balance: {np.abs(left).max():.6g} of value created or kept at the hub")
+
+    allocation = Allocation(quantity=derived, moved=moved)
+    collateral = allocation.collateral(layout, numbers)
+    if covered:
+        for k in np.flatnonzero(collateral < numbers.required):
+            violations.append(f"coverage[{layout.accounts[k]}]: collateral {collateral[k]:.10g} "
+                              f"< required {numbers.required[k]:.10g}")
+    pairs = layout.limit_pair
+    if len(pairs):
+        share = (1.0 - numbers.haircut[pairs]) * numbers.price[layout.pair_asset[pairs]] \
+            * derived[layout.pair_cell[pairs]]
+        cap = numbers.limit * collateral[layout.pair_account[pairs]]
+        for i in np.flatnonzero(share > cap + tol * scale.money):
+            pair = pairs[i]
+            violations.append(f"concentration[{layout.accounts[layout.pair_account[pair]]},"
+                              f"{layout.assets[layout.pair_asset[pair]]}]: {share[i]:.6g} > {cap[i]:.6g}")
+    return allocation, violations
+
+
+def _incidence_times(layout: Layout, moved: np.ndarray) -> np.ndarray:
+    if layout.n_moves == 0:
+        return np.zeros(layout.n_cells)
+    return layout.incidence[:, : layout.n_moves] @ moved
