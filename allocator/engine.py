@@ -17,7 +17,7 @@ from allocator.errors import InfeasibleError, SolverError, VerificationError
 from allocator.layout import Layout
 from allocator.numbers import Numbers
 from allocator.plan.ledger import Ledger
-from allocator.plan.schedule import schedule
+from allocator.plan.schedule import UnbalancedTransfers, schedule
 from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import validate_plan
 from allocator.problem import Problem
@@ -25,8 +25,7 @@ from allocator.program.model import Program
 from allocator.result import AccountCoverage, Diagnostics, Objective, Result, Shortfall, Target
 from allocator.scaling import Scale
 from allocator.solve.diagnose import Diagnosis
-from allocator.solve.solvers import (COVERAGE_MARGIN, DEFAULT_COVERAGE_MARGIN, SolveRecord, normalise, run,
-                                     values)
+from allocator.solve.solvers import SolveRecord, normalise, profile, run, values
 from allocator.solve.status import MAYBE_INFEASIBLE, Status
 from allocator.solve.verify import TOLERANCE, Allocation, check
 
@@ -64,7 +63,7 @@ class Allocator:
         self.records = []
         layout, program = self.layout, self.program
         numbers = Numbers.from_problem(problem, layout)
-        scale = program.assign(numbers, COVERAGE_MARGIN.get(self.solver, DEFAULT_COVERAGE_MARGIN))
+        scale = program.assign(numbers, profile(self.solver))
         record = self._run(program.problem)
         if record.status in MAYBE_INFEASIBLE:
             raise self._infeasible(problem, numbers, scale)
@@ -148,7 +147,10 @@ class Allocator:
     def _result(self, problem: Problem, numbers: Numbers, scale: Scale, allocation: Allocation,
                 shadow: np.ndarray, phases: list[str], notes: list[str], started: float) -> Result:
         layout = self.layout
-        plan = schedule(Ledger(problem), transfers_from_moves(layout, allocation.moved))
+        try:
+            plan = schedule(Ledger(problem), transfers_from_moves(layout, allocation.moved))
+        except UnbalancedTransfers as error:
+            raise VerificationError([str(error)], solver=self.solver) from None
         carry, transfer = _cost(allocation, layout, numbers)
         cell_price = numbers.cell_price(layout)
         targets = [Target(asset=layout.assets[c // layout.n_locations], location=layout.locations[c % layout.n_locations],

@@ -20,6 +20,12 @@ from allocator.result import Funding, Step
 
 #: A split smaller than this share of what remains of a transfer is not worth a step.
 MIN_SPLIT = 1e-6
+#: What is left of a transfer below this share of it is floating-point residue: the transfer is finished.
+CRUMB = 1e-12
+
+
+class UnbalancedTransfers(Exception):
+    """The transfers cannot all be funded from the holdings (the engine reports it as a VerificationError)."""
 
 
 @dataclass
@@ -50,13 +56,12 @@ class _Scheduler:
             for transfer in pending:  # 1. deposits, as far as the asset is there
                 if not ledger.is_account(transfer.source):
                     quantity = min(transfer.quantity, ledger.available(transfer.asset, transfer.source))
-                    if quantity > ledger.unit_tolerance(transfer.asset):
+                    if quantity > CRUMB * transfer.quantity:
                         self.run(transfer, quantity)
             pending = [t for t in pending if not self.done(t)]
             withdrawals = [t for t in pending if ledger.is_account(t.source)]
             if not withdrawals:
-                if pending:  # an asset no transfer brings: the moves do not balance (a programming error)
-                    raise RuntimeError(f"transfers do not balance: {pending[0]} cannot be funded")
+                self.drop_dust(pending)
                 break
             if len(self.out.steps) >= self.max_steps or not self.withdraw(withdrawals):
                 self.force(withdrawals)
@@ -65,8 +70,8 @@ class _Scheduler:
 
     def run(self, transfer: Transfer, quantity: float, needs_funding: bool = False) -> None:
         ledger = self.ledger
-        if abs(quantity - transfer.quantity) <= ledger.unit_tolerance(transfer.asset):
-            quantity = transfer.quantity  # finish the transfer rather than leave dust behind
+        if abs(quantity - transfer.quantity) <= CRUMB * transfer.quantity:
+            quantity = transfer.quantity  # finish the transfer rather than leave a crumb behind
         rate = 0.0 if ledger.route_rate is None else \
             ledger.route_rate[(transfer.source, transfer.destination, transfer.asset)]
         value = quantity * ledger.price[transfer.asset]
@@ -76,8 +81,17 @@ class _Scheduler:
                                    needs_funding=needs_funding))
         transfer.quantity -= quantity
 
-    def done(self, transfer: Transfer) -> bool:
-        return transfer.quantity <= self.ledger.unit_tolerance(transfer.asset)
+    @staticmethod
+    def done(transfer: Transfer) -> bool:
+        return transfer.quantity <= 0.0
+
+    def drop_dust(self, stuck: list[Transfer]) -> None:
+        """What is left waits for an asset that no transfer brings. Dust within the solver's tolerance is
+        dropped (the end state is then within the tolerance of the targets); anything larger is an error."""
+        for transfer in stuck:
+            if transfer.quantity > self.ledger.unit_tolerance(transfer.asset):
+                raise UnbalancedTransfers(f"transfers do not balance: {transfer} cannot be funded")
+            transfer.quantity = 0.0
 
     def room(self, transfer: Transfer) -> float:
         ledger = self.ledger
@@ -87,7 +101,8 @@ class _Scheduler:
     def withdraw(self, withdrawals: list[Transfer]) -> bool:
         """Run one withdrawal, in full or split at the headroom; False when none can run safely."""
         for transfer in withdrawals:
-            if self.room(transfer) >= transfer.quantity - self.ledger.unit_tolerance(transfer.asset):
+            room = self.room(transfer)
+            if room > 0 and room >= transfer.quantity - self.ledger.unit_tolerance(transfer.asset):
                 self.run(transfer, min(transfer.quantity, self.ledger.available(transfer.asset, transfer.source)))
                 return True
         best = max(withdrawals, key=lambda t: self.room(t) * self.ledger.price[t.asset])
@@ -101,6 +116,9 @@ class _Scheduler:
         """No safe step exists: run the transfer leaving the smallest deficit and record the funding needed."""
         ledger = self.ledger
         runnable = [t for t in withdrawals if ledger.available(t.asset, t.source) > ledger.unit_tolerance(t.asset)]
+        if not runnable:
+            self.drop_dust(withdrawals)
+            return
 
         def deficit_after(transfer: Transfer) -> float:
             weight = ledger.weights.get(transfer.source, {}).get(transfer.asset, 0.0)

@@ -25,6 +25,7 @@ from allocator.program.labelled import Labelled
 from allocator.program.parameters import Parameters
 from allocator.program.variables import Variables
 from allocator.scaling import Scale
+from allocator.solve.solvers import SolverProfile
 
 
 def _dpp(problem: cp.Problem, name: str) -> cp.Problem:
@@ -46,10 +47,10 @@ class Program:
     def _emit(self, *families: object) -> list[Labelled]:
         return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
 
-    def assign(self, numbers: Numbers, margin: float) -> Scale:
+    def assign(self, numbers: Numbers, profile: SolverProfile) -> Scale:
         """Set every parameter from the problem's numbers (rescaled each time); returns the scale used."""
         self.scale = Scale.of(self.layout, numbers)
-        self.parameters.assign(self.layout, numbers, self.scale, margin)
+        self.parameters.assign(self.layout, numbers, self.scale, profile.coverage_margin, profile.limit_margin)
         return self.scale
 
     def family(self, name: str) -> Labelled | None:

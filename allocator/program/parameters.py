@@ -20,8 +20,8 @@ from allocator.scaling import Scale
 class Parameters:
     holdings: cp.Parameter  # (cells,) value held today
     weight: cp.Parameter  # (P,) 1 - haircut
-    required: cp.Parameter  # (K,) requirement * (1 + buffer) plus the coverage margin
-    limit: cp.Parameter  # (C,) concentration share
+    required: cp.Parameter  # (K,) requirement * (1 + buffer), plus the coverage margin
+    limit: cp.Parameter  # (C,) concentration share, less the limit margin
     carry: cp.Parameter  # (A*K,) carry cost rate of value at each account
     move: cp.Parameter  # (M,) cost rate of value moved
 
@@ -39,15 +39,16 @@ class Parameters:
             move=vector(layout.n_moves, "move", nonneg=True),
         )
 
-    def assign(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
-        """Set every value; ``margin`` is added to each positive scaled requirement, so that a solution within the
-        solver's feasibility tolerance still covers each account exactly in currency (rounding in its favour)."""
+    def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
+               limit_margin: float) -> None:
+        """Set every value. ``coverage_margin`` (scaled) is added to each positive requirement and
+        ``limit_margin`` (relative) taken off each concentration share (see solve/solvers.SolverProfile)."""
         def put(parameter: cp.Parameter, values: np.ndarray) -> None:
             parameter.value = values if values.size else np.zeros(parameter.shape)
 
         put(self.holdings, numbers.value(layout) / scale.money)
         put(self.weight, 1.0 - numbers.haircut)
-        put(self.required, numbers.required / scale.money + margin * (numbers.required > 0))
-        put(self.limit, numbers.limit)
+        put(self.required, numbers.required / scale.money + coverage_margin * (numbers.required > 0))
+        put(self.limit, numbers.limit * (1.0 - limit_margin))
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)

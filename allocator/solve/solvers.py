@@ -22,16 +22,32 @@ from allocator.solve.status import Status
 
 DEFAULT_SOLVER = "HIGHS"
 
-SOLVER_OPTIONS: dict[str, dict[str, Any]] = {
-    "HIGHS": {"warm_start": False, "primal_feasibility_tolerance": 1e-9, "dual_feasibility_tolerance": 1e-9,
-              "output_flag": False},
-    "CLARABEL": {"max_threads": 1, "tol_feas": 1e-9, "tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9},
+@dataclass(frozen=True)
+class SolverProfile:
+    """How we drive one solver: its options, and the margins that make its answers pass an exact check.
+
+    ``coverage_margin`` (scaled value units) is added to every positive requirement and ``limit_margin``
+    (relative) taken off every concentration share, so that an answer within the solver's own feasibility
+    tolerance still satisfies the original constraints when checked in numpy: rounding in the accounts' favour.
+    A simplex vertex (HiGHS) is exact to far below 1e-9; interior-point solvers stop about 1e-8 from the boundary.
+    """
+
+    options: dict[str, Any]
+    coverage_margin: float = 1e-7
+    limit_margin: float = 1e-7
+
+
+PROFILES: dict[str, SolverProfile] = {
+    "HIGHS": SolverProfile({"warm_start": False, "primal_feasibility_tolerance": 1e-9,
+                            "dual_feasibility_tolerance": 1e-9, "output_flag": False}, 1e-9, 0.0),
+    "CLARABEL": SolverProfile({"max_threads": 1, "tol_feas": 1e-9, "tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9},
+                              1e-8, 1e-8),
 }
 
-#: Margin added to each scaled coverage requirement (see program/parameters.py): a simplex vertex is exact to
-#: far below 1e-9; interior-point solvers stop within about 1e-8 of the boundary.
-COVERAGE_MARGIN = {"HIGHS": 1e-9}
-DEFAULT_COVERAGE_MARGIN = 1e-7
+
+def profile(solver: str) -> SolverProfile:
+    return PROFILES.get(solver, SolverProfile({}))
+
 
 TIME_LIMIT_OPTION = {"HIGHS": "time_limit", "CLARABEL": "time_limit", "SCS": "time_limit_secs"}
 
@@ -75,7 +91,7 @@ def _silence_highs_banner() -> None:
 
 def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
     """Solve and map the outcome to our Status; never raises for a solver's failure, only records it."""
-    settings = {**SOLVER_OPTIONS.get(solver, {}), **options}
+    settings = {**profile(solver).options, **options}
     if time_limit is not None:
         settings[TIME_LIMIT_OPTION.get(solver, "time_limit")] = float(time_limit)
     if solver == "HIGHS":

@@ -1,7 +1,7 @@
 """The independent check of a returned allocation, in plain numpy and in currency.
 
 Nothing the solver says is trusted: the moves it returned are turned into units, tiny negatives within the
-tolerance are set to zero (anything larger is a violation), the holdings are re-derived from today's holdings
+tolerance are set to zero (anything larger is a violation), cycles are cancelled (solve/cycles.py), the holdings are re-derived from today's holdings
 and the moves, and every constraint is re-checked on them:
 
 * balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value;
@@ -20,6 +20,7 @@ import numpy as np
 from allocator.layout import Layout
 from allocator.numbers import Numbers
 from allocator.scaling import Scale
+from allocator.solve.cycles import cancel_cycles
 
 #: Absolute tolerance of the checks, as a share of the money scale (1e-9 of a $100M book is $0.10).
 TOLERANCE = 1e-9
@@ -59,8 +60,14 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
         worst = int(np.argmin(move))
         violations.append(f"move[{layout.move_label(worst)}] is negative: {move[worst] * scale.money:.6g}")
     move = np.where(move > tol, move, 0.0)
-    move_price = numbers.price[layout.move_asset]
-    moved = move * scale.money / move_price
+    if layout.has_hub:
+        left = layout.hub_balance[:, : layout.n_moves] @ move
+        if np.any(np.abs(left) > 10 * tol):
+            violations.append(f"hub balance: {np.abs(left).max() * scale.money:.6g} of value created or kept at "
+                              f"the hub ({layout.assets[int(np.argmax(np.abs(left)))]})")
+        move = _balance_hub(layout, move)
+    move = cancel_cycles(layout, move)
+    moved = move * scale.money / numbers.price[layout.move_asset]
 
     derived = numbers.quantity + _incidence_times(layout, moved)
     cell_price = numbers.cell_price(layout)
@@ -69,14 +76,10 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
         violations.append(f"non-negativity[{layout.cell_label(worst)}]: ends at {derived[worst]:.6g} units")
     derived = np.maximum(derived, 0.0)
     gap = np.abs(derived * cell_price / scale.money - holding)
-    if np.any(gap > tol * 10):
+    if np.any(gap > 10 * tol):
         worst = int(np.argmax(gap))
         violations.append(f"balance[{layout.cell_label(worst)}]: solver holds {holding[worst] * scale.money:.6g}, "
                           f"moves give {derived[worst] * cell_price[worst]:.6g}")
-    if layout.has_hub:
-        left = layout.hub_balance[:, : layout.n_moves] @ (moved * move_price) if layout.n_moves else np.zeros(1)
-        if np.any(np.abs(left) > tol * scale.money * 10):
-            violations.append(f"hub balance: {np.abs(left).max():.6g} of value created or kept at the hub")
 
     allocation = Allocation(quantity=derived, moved=moved)
     collateral = allocation.collateral(layout, numbers)
@@ -94,6 +97,23 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
             violations.append(f"concentration[{layout.accounts[layout.pair_account[pair]]},"
                               f"{layout.assets[layout.pair_asset[pair]]}]: {share[i]:.6g} > {cap[i]:.6g}")
     return allocation, violations
+
+
+def _balance_hub(layout: Layout, move: np.ndarray) -> np.ndarray:
+    """Scale down the larger side of each asset's hub traffic so that what enters the hub leaves it exactly."""
+    hub = layout.n_locations
+    into = layout.edge_to[layout.move_edge] == hub
+    out_of = layout.edge_from[layout.move_edge] == hub
+    inflow = np.bincount(layout.move_asset[into], weights=move[into], minlength=layout.n_assets)
+    outflow = np.bincount(layout.move_asset[out_of], weights=move[out_of], minlength=layout.n_assets)
+    keep = np.minimum(inflow, outflow)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor_in = np.where(inflow > 0, keep / inflow, 0.0)
+        factor_out = np.where(outflow > 0, keep / outflow, 0.0)
+    move = move.copy()
+    move[into] *= factor_in[layout.move_asset[into]]
+    move[out_of] *= factor_out[layout.move_asset[out_of]]
+    return move
 
 
 def _incidence_times(layout: Layout, moved: np.ndarray) -> np.ndarray:

@@ -1,0 +1,59 @@
+"""Cancelling cycles in the moves of each asset.
+
+A vertex solution that minimised value moved has no cycles, but an interior-point solution (or the cost
+optimum when the moves phase is skipped) may send value around a loop (A -> B -> A). Cancelling every cycle
+leaves each location's net change, and so the targets, exactly as they were, never raises the cost, and
+lets the plan be ordered by availability alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from allocator.layout import Layout
+
+
+def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:
+    """``moved`` (per move slot) with every directed cycle of each asset's moves removed."""
+    moved = moved.copy()
+    for asset in np.unique(layout.move_asset[moved[: layout.n_moves] > 0]):
+        moves = np.flatnonzero((layout.move_asset == asset) & (moved[: layout.n_moves] > 0))
+        while True:
+            cycle = _find_cycle(layout, moves[moved[moves] > 0])
+            if cycle is None:
+                break
+            moved[cycle] -= moved[cycle].min()
+            moved[cycle[np.argmin(moved[cycle])]] = 0.0
+    return moved
+
+
+def _find_cycle(layout: Layout, moves: np.ndarray) -> np.ndarray | None:
+    """The moves along one directed cycle, or None (depth-first search with colours)."""
+    out: dict[int, list[int]] = {}
+    for move in moves:
+        out.setdefault(int(layout.edge_from[layout.move_edge[move]]), []).append(int(move))
+    state: dict[int, int] = {}  # 1 on the stack, 2 finished
+    for start in out:
+        if state.get(start):
+            continue
+        stack = [(start, iter(out.get(start, [])))]
+        path: list[int] = []
+        state[start] = 1
+        while stack:
+            node, edges = stack[-1]
+            move = next(edges, None)
+            if move is None:
+                state[node] = 2
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            nxt = int(layout.edge_to[layout.move_edge[move]])
+            if state.get(nxt) == 1:
+                nodes = [entry[0] for entry in stack]
+                return np.array(path[nodes.index(nxt):] + [move])
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(move)
+                stack.append((nxt, iter(out.get(nxt, []))))
+    return None

@@ -1,0 +1,67 @@
+"""Shared fixtures and checks. Hypothesis runs derandomized in CI (profile "ci", the default)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import allocator
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBLEMS = ROOT / "fixtures" / "problems"
+
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=int(os.environ.get("EXAMPLES", 60)),
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("slow", derandomize=False, deadline=None, max_examples=int(os.environ.get("EXAMPLES", 2000)),
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def desk() -> allocator.Problem:
+    return allocator.load_problem(PROBLEMS / "desk.toml")
+
+
+def assert_verified(problem: allocator.Problem, result: allocator.Result) -> None:
+    """Everything a caller relies on, re-checked from the result alone (independently of the engine's own check)."""
+    assert result.status == "optimal"
+    for row in result.accounts:
+        assert row.collateral >= row.required, row
+    # collateral recomputed from the targets, not taken from the result
+    price = {a.id: a.price for a in problem.assets}
+    held = defaultdict(float)
+    for target in result.targets:
+        assert target.quantity >= 0, target
+        held[(target.asset, target.location)] += target.quantity
+    for account in problem.accounts:
+        value = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items())
+        assert value >= account.required * (1 - 1e-12), (account.id, value, account.required)
+        posted = {a: (1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items()}
+        for asset, limit in account.concentration.items():
+            assert posted[asset] <= limit * value + 1e-9 * max(value, 1.0), (account.id, asset)
+    # conservation of every asset
+    total_before, total_after = defaultdict(float), defaultdict(float)
+    for holding in problem.holdings:
+        total_before[holding.asset] += holding.quantity
+    for (asset, _), quantity in held.items():
+        total_after[asset] += quantity
+    for asset in set(total_before) | set(total_after):
+        assert np.isclose(total_before[asset], total_after[asset], rtol=1e-9, atol=1e-12), asset
+    violations = allocator.validate_plan(problem, result)
+    if result.plan_safe:
+        assert violations == [], violations
+    else:
+        flagged = {step.step for step in result.plan if step.needs_funding}
+        assert flagged and all(v.kind == "floor" and v.step in flagged for v in violations), violations
+
+
+def relative_gap(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(a), abs(b), 1.0)
