@@ -5,16 +5,14 @@ A location reads like the problem file: ``accounts[2].haircuts.SOL``.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from allocator.errors import InputIssue
 from allocator.fields import MAX_MONEY
-
-if TYPE_CHECKING:
-    from allocator.problem import Problem
 
 #: Smallest non-zero money amount accepted, as a share of the problem's money scale (see docs/reliability.md).
 MIN_RELATIVE_MONEY = 1e-12
@@ -73,103 +71,132 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def cross_field_issues(problem: Problem) -> list[InputIssue]:
-    """Every issue that needs more than one field to see: ids, references, feasibility of the data."""
+def cross_field_issues(data: Any) -> list[InputIssue]:
+    """Every issue that needs more than one field to see: ids, references, money range.
+
+    Works on the raw input (a dict as read from the file) and skips whatever is malformed, so that it can run
+    beside pydantic's field errors and the user sees every issue at once.
+    """
+    if not isinstance(data, dict):
+        return []
     issues: list[InputIssue] = []
 
     def add(location: str, message: str, code: str) -> None:
         issues.append(InputIssue(location, message, code))
 
-    def duplicates(ids: list[str], where: str, what: str) -> None:
+    assets, accounts = _rows(data, "assets"), _rows(data, "accounts")
+    for rows, where, what in ((assets, "assets", "asset"), (accounts, "accounts", "account")):
         first: dict[str, int] = {}
-        for index, ident in enumerate(ids):
-            if ident in first:
+        for index, row in rows:
+            ident = _text(row.get("id"))
+            if ident is not None and first.setdefault(ident, index) != index:
                 add(f"{where}[{index}].id", f"duplicate {what} id {ident!r} (first at {where}[{first[ident]}])",
                     "duplicate_id")
-            else:
-                first[ident] = index
-
-    asset_ids = [asset.id for asset in problem.assets]
-    duplicates(asset_ids, "assets", "asset")
-    duplicates([account.id for account in problem.accounts], "accounts", "account")
-    known = set(asset_ids)
-    prices = {asset.id: asset.price for asset in problem.assets}
+    prices = {_text(row.get("id")): _number(row.get("price")) for _, row in assets}
+    known = {ident for ident in prices if ident is not None}
 
     def unknown_asset(location: str, asset: str) -> None:
-        add(location, f"unknown asset {asset!r}; known assets: {', '.join(sorted(known))}", "unknown_asset")
+        if known:  # with no usable asset list, every reference would be "unknown": say it once, not everywhere
+            add(location, f"unknown asset {asset!r}; known assets: {', '.join(sorted(known))}", "unknown_asset")
 
     seen_holdings: dict[tuple[str, str], int] = {}
     inventory: Counter[str] = Counter()
-    for index, holding in enumerate(problem.holdings):
-        if holding.asset not in known:
-            unknown_asset(f"holdings[{index}].asset", holding.asset)
-            continue
-        key = (holding.asset, holding.location)
-        if key in seen_holdings:
-            add(f"holdings[{index}]", f"duplicate holding of {holding.asset} at {holding.location!r} "
-                f"(first at holdings[{seen_holdings[key]}]); merge them", "duplicate_holding")
-        seen_holdings[key] = index
-        inventory[holding.asset] += holding.quantity * prices[holding.asset]
+    for index, row in _rows(data, "holdings"):
+        asset, location = _text(row.get("asset")), _text(row.get("location"))
+        if asset is not None and asset not in known:
+            unknown_asset(f"holdings[{index}].asset", asset)
+        elif asset is not None and location is not None:
+            key = (asset, location)
+            if seen_holdings.setdefault(key, index) != index:
+                add(f"holdings[{index}]", f"duplicate holding of {asset} at {location!r} "
+                    f"(first at holdings[{seen_holdings[key]}]); merge them", "duplicate_holding")
+            inventory[asset] += (_number(row.get("quantity")) or 0.0) * (prices.get(asset) or 0.0)
 
-    for index, account in enumerate(problem.accounts):
+    for index, row in accounts:
         where = f"accounts[{index}]"
+        haircuts = _table(row.get("haircuts"))
         for table in ("haircuts", "concentration", "yields"):
-            for asset in getattr(account, table):
+            for asset in _table(row.get(table)):
                 if asset not in known:
                     unknown_asset(f"{where}.{table}.{asset}", asset)
-        for asset in account.concentration:
-            if asset in known and asset not in account.haircuts:
+        for asset in _table(row.get("concentration")):
+            if asset in known and asset not in haircuts:
                 add(f"{where}.concentration.{asset}", f"{asset} has a concentration limit but no haircut, "
                     "so it is not eligible at this account; add a haircut or remove the limit", "ineligible_limit")
-        if account.requirement > 0 and not any(inventory[asset] > 0 for asset in account.haircuts):
-            add(f"{where}.requirement", f"requirement {account.requirement:g} > 0 but no eligible asset "
-                f"(haircuts: {', '.join(account.haircuts) or 'none'}) is held anywhere", "no_eligible_asset")
+        requirement = _number(row.get("requirement"))
+        if known and requirement and requirement > 0 and not any(inventory[asset] > 0 for asset in haircuts):
+            add(f"{where}.requirement", f"requirement {requirement:g} > 0 but no eligible asset "
+                f"(haircuts: {', '.join(map(str, haircuts)) or 'none'}) is held anywhere", "no_eligible_asset")
 
-    for index, route in enumerate(problem.routes or ()):
+    routes = _rows(data, "routes")
+    for index, row in routes:
         where = f"routes[{index}]"
-        if route.from_ == route.to:
-            add(f"{where}.to", f"route from {route.from_!r} to itself", "self_route")
-        for position, asset in enumerate(route.assets or ()):
-            if asset not in known:
-                unknown_asset(f"{where}.assets[{position}]", asset)
-        if route.assets is not None and len(set(route.assets)) != len(route.assets):
-            add(f"{where}.assets", "an asset is listed twice", "duplicate_asset")
-    issues.extend(_overlapping_routes(problem))
-    issues.extend(_money_range(problem, prices, sum(inventory.values())))
+        source, destination = _text(row.get("from")), _text(row.get("to"))
+        if source is not None and source == destination:
+            add(f"{where}.to", f"route from {source!r} to itself", "self_route")
+        listed = row.get("assets")
+        if isinstance(listed, list):
+            for position, asset in enumerate(listed):
+                if isinstance(asset, str) and asset not in known:
+                    unknown_asset(f"{where}.assets[{position}]", asset)
+            if len(set(map(str, listed))) != len(listed):
+                add(f"{where}.assets", "an asset is listed twice", "duplicate_asset")
+    issues.extend(_overlapping_routes(routes, sorted(known)))
+    issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))
     return issues
 
 
-def _overlapping_routes(problem: Problem) -> list[InputIssue]:
+def _rows(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    value = data.get(key)
+    return [(i, row) for i, row in enumerate(value) if isinstance(row, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _overlapping_routes(routes: list[tuple[int, dict[str, Any]]], every_asset: list[str]) -> list[InputIssue]:
     issues = []
     owner: dict[tuple[str, str, str], int] = {}
-    every_asset = [asset.id for asset in problem.assets]
-    for index, route in enumerate(problem.routes or ()):
-        for asset in route.assets if route.assets is not None else every_asset:
-            other = owner.setdefault((route.from_, route.to, asset), index)
+    for index, row in routes:
+        source, destination, listed = _text(row.get("from")), _text(row.get("to")), row.get("assets")
+        if source is None or destination is None:
+            continue
+        for asset in listed if isinstance(listed, list) else every_asset:
+            other = owner.setdefault((source, destination, str(asset)), index)
             if other != index:
                 issues.append(InputIssue(f"routes[{index}]", f"overlaps routes[{other}] for {asset} "
-                                         f"({route.from_} -> {route.to}); give each asset one route per direction",
+                                         f"({source} -> {destination}); give each asset one route per direction",
                                          "duplicate_route"))
                 break
     return issues
 
 
-def _money_range(problem: Problem, prices: dict[str, float], inventory_value: float) -> list[InputIssue]:
+def _money_range(data: dict[str, Any], accounts: list[tuple[int, dict[str, Any]]],
+                 prices: dict[str | None, float | None], inventory_value: float) -> list[InputIssue]:
     """Money beyond what the solver path resolves is rejected, not solved badly."""
-    issues = []
-    amounts = [(f"holdings[{i}]", h.quantity * prices.get(h.asset, 0.0)) for i, h in enumerate(problem.holdings)]
-    amounts += [(f"accounts[{i}].requirement", a.required) for i, a in enumerate(problem.accounts)]
-    total_required = sum(a.required for a in problem.accounts)
-    scale = max(inventory_value, total_required)
-    if scale > MAX_MONEY:
+    amounts = [(f"holdings[{i}]", (_number(row.get("quantity")) or 0.0) * (prices.get(_text(row.get("asset"))) or 0.0))
+               for i, row in _rows(data, "holdings")]
+    amounts += [(f"accounts[{i}].requirement", (_number(row.get("requirement")) or 0.0)
+                 * (1.0 + (_number(row.get("buffer", 0.0)) or 0.0))) for i, row in accounts]
+    scale = max(inventory_value, sum(amount for where, amount in amounts if where.startswith("accounts")))
+    issues = [InputIssue(where, f"{amount:.3g} exceeds the supported {MAX_MONEY:.0e}; state amounts in a larger "
+                         "currency unit", "scale_range") for where, amount in amounts if amount > MAX_MONEY]
+    if not issues and scale > MAX_MONEY:
         issues.append(InputIssue("", f"total money {scale:.3g} exceeds the supported {MAX_MONEY:.0e}; "
                                  "state amounts in a larger currency unit", "scale_range"))
-        return issues
-    for location, amount in amounts:
-        if amount > MAX_MONEY:
-            issues.append(InputIssue(location, f"value {amount:.3g} exceeds the supported {MAX_MONEY:.0e}",
-                                     "scale_range"))
-        elif 0 < amount < MIN_RELATIVE_MONEY * scale:
-            issues.append(InputIssue(location, f"value {amount:.3g} is below {MIN_RELATIVE_MONEY:.0e} of the "
-                                     f"problem's money scale {scale:.3g}; remove it or merge it", "scale_range"))
+    if not issues:
+        issues += [InputIssue(where, f"{amount:.3g} is below {MIN_RELATIVE_MONEY:.0e} of the problem's money "
+                              f"scale {scale:.3g}; remove it or merge it", "scale_range")
+                   for where, amount in amounts if 0 < amount < MIN_RELATIVE_MONEY * scale]
     return issues

@@ -64,9 +64,14 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
 
 
 def _write(path: Path, result: Result) -> None:
+    """Write atomically (a temporary file renamed into place); a path that cannot be written is a usage error."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(result.to_json(), encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(result.to_json(), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        click.echo(f"error: cannot write the result to {path}: {error.strerror}", err=True)
+        sys.exit(EXIT_INPUT)
 
 
 def summary(result: Result) -> str:

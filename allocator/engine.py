@@ -63,16 +63,25 @@ class Allocator:
         self.records = []
         layout, program = self.layout, self.program
         numbers = Numbers.from_problem(problem, layout)
-        scale = program.assign(numbers, profile(self.solver))
+        margins = profile(self.solver)
+        scale = program.assign(numbers, margins)
         record = self._run(program.problem)
+        notes: list[str] = []
         if record.status in MAYBE_INFEASIBLE:
-            raise self._infeasible(problem, numbers, scale)
+            diagnosis = self._diagnose(problem, numbers, scale)
+            if diagnosis is not None:
+                raise diagnosis
+            # short by no more than the margin: covered exactly, so solve again without the margins
+            scale = program.assign(numbers, margins.without_margins())
+            record = self._run(program.problem)
+            notes.append("some account can only be covered exactly (no margin for rounding): its collateral "
+                         "equals its requirement to within floating-point rounding")
         holding, move = self._values(record)
         shadow = program.dual("coverage") * scale.rate * (1.0 + numbers.buffer)
         allocation, violations = check(layout, numbers, scale, holding, move)
         if violations:
             raise VerificationError(violations, solver=self.solver)
-        phases, notes = ["cost"], []
+        phases = ["cost"]
         cost = _cost(allocation, layout, numbers)
 
         if self.minimise_moves and np.any(allocation.moved > 0):
@@ -114,20 +123,24 @@ class Allocator:
             return None
         return allocation
 
-    def _infeasible(self, problem: Problem, numbers: Numbers, scale: Scale) -> InfeasibleError:
+    def _diagnose(self, problem: Problem, numbers: Numbers, scale: Scale) -> InfeasibleError | None:
+        """The error to raise for an infeasible problem, or None if no account is short by more than the
+        verification tolerance (the problem is feasible, but only without the coverage margin)."""
         layout, elastic = self.layout, self.program.elastic
         record = self._run(elastic.problem)
         holding, move = self._values(record)
-        allocation, violations = check(layout, numbers, scale, holding, move, covered=False)
+        allocation, violations = check(layout, numbers, scale, holding, move, elastic=True)
         if violations:
             raise VerificationError(violations, solver=self.solver)
         collateral = allocation.collateral(layout, numbers)
         floor = TOLERANCE * scale.money
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
                 zip(layout.accounts, numbers.required - collateral) if short > floor]
+        rows += [Shortfall(account=layout.accounts[layout.pair_account[layout.limit_pair[i]]], amount=float(over),
+                           constraint=layout.limit_label(i))
+                 for i, over in enumerate(allocation.limit_excess(layout, numbers)) if over > floor]
         if not rows:
-            raise SolverError(f"solver {self.solver} reported the problem infeasible, but an allocation covering "
-                              "every account exists", solver=self.solver, status="inconsistent")
+            return None
         diagnosis = Diagnosis(problem.currency, tuple(rows), self.solver)
         error = InfeasibleError(diagnosis)
         error.result = Result(status="infeasible", currency=problem.currency, shortfalls=list(rows),

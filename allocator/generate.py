@@ -23,7 +23,8 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     """A random feasible problem.
 
     ``topology``: "hub" routes every wallet to every account and back (``route_density`` keeps that share of
-    the wallet-account pairs, always keeping the first wallet's); "none" has no routes table (free moves);
+    the wallet-account pairs, always keeping the first wallet's and at least one per wallet, so that every
+    location can reach every other); "none" has no routes table (free moves);
     "complete" routes every location to every other. ``money`` multiplies every price (scaling tests).
     """
     rng = np.random.default_rng(seed)
@@ -85,7 +86,7 @@ def _routes(rng: np.random.Generator, wallets: list[str], accounts: list[str], t
     else:
         pairs = []
         for w, wallet in enumerate(wallets):
-            for account in accounts:
-                if w == 0 or rng.random() < density:
-                    pairs += [(wallet, account), (account, wallet)]
+            linked = [a for a in accounts if w == 0 or rng.random() < density] or [accounts[rng.integers(len(accounts))]]
+            for account in linked:  # every wallet reaches an account, every account reaches wallet-0
+                pairs += [(wallet, account), (account, wallet)]
     return [{"from": a, "to": b, "cost_bps": float(round(rng.uniform(0.5, 5.0), 2))} for a, b in pairs]

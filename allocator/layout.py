@@ -106,6 +106,10 @@ class Layout:
         asset, location = divmod(int(cell), self.n_locations)
         return f"{self.assets[asset]}@{self.locations[location]}"
 
+    def limit_label(self, limit: int) -> str:
+        pair = self.limit_pair[limit]
+        return f"concentration[{self.accounts[self.pair_account[pair]]},{self.assets[self.pair_asset[pair]]}]"
+
     def move_label(self, move: int) -> str:
         edge = self.move_edge[move]
         return (f"{self.assets[self.move_asset[move]]}:{self.location_name(self.edge_from[edge])}"

@@ -8,6 +8,7 @@ located issue at once; nothing is dropped, clipped or coerced.
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import Any
 
@@ -15,13 +16,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from allocator.checks import cross_field_issues, issues_from_pydantic
-from allocator.errors import InputError
+from allocator.errors import InputError, InputIssue
 from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True,
-                              validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+                              validate_by_name=False, validate_by_alias=True, serialize_by_alias=True)
 
 
 class Asset(_Model):
@@ -82,25 +83,26 @@ class Problem(_Model):
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise InputError(issues_from_pydantic(error)) from None
+            raise _input_error(error, data) from None
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Problem:  # type: ignore[override]
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as error:
-            raise InputError(issues_from_pydantic(error)) from None
+            raise _input_error(error, obj) from None
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes, **kwargs: Any) -> Problem:  # type: ignore[override]
         try:
-            return super().model_validate_json(json_data, **kwargs)
-        except ValidationError as error:
-            raise InputError(issues_from_pydantic(error)) from None
+            data = json.loads(json_data)
+        except json.JSONDecodeError as error:
+            raise InputError([InputIssue("", f"not valid JSON: {error}", "syntax")]) from None
+        return cls.model_validate(data, **kwargs)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Problem:
-        issues = cross_field_issues(self)
+        issues = cross_field_issues(self.model_dump(by_alias=True))
         if issues:
             raise InputError(issues)
         return self
@@ -145,6 +147,14 @@ class Problem(_Model):
         data = self.model_dump(by_alias=True)
         data.update(changes)
         return Problem.model_validate(data)
+
+
+def _input_error(error: ValidationError, data: Any) -> InputError:
+    """Pydantic's field errors and the cross-field issues of the raw data, together and without repeats."""
+    issues = issues_from_pydantic(error)
+    seen = {issue.location for issue in issues}
+    issues += [issue for issue in cross_field_issues(data) if issue.location not in seen]
+    return InputError(issues)
 
 
 def _plain(value: Any) -> Any:

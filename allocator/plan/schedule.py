@@ -53,12 +53,7 @@ class _Scheduler:
     def schedule(self, pending: list[Transfer]) -> Schedule:
         ledger = self.ledger
         while pending:
-            for transfer in pending:  # 1. deposits, as far as the asset is there
-                if not ledger.is_account(transfer.source):
-                    quantity = min(transfer.quantity, ledger.available(transfer.asset, transfer.source))
-                    if quantity > CRUMB * transfer.quantity:
-                        self.run(transfer, quantity)
-            pending = [t for t in pending if not self.done(t)]
+            pending = self.deposit(pending)
             withdrawals = [t for t in pending if ledger.is_account(t.source)]
             if not withdrawals:
                 self.drop_dust(pending)
@@ -67,6 +62,21 @@ class _Scheduler:
                 self.force(withdrawals)
             pending = [t for t in pending if not self.done(t)]
         return self.out
+
+    def deposit(self, pending: list[Transfer]) -> list[Transfer]:
+        """Run transfers out of non-account locations as far as the asset is there, until none can run
+        (a deposit may bring what the next hop of a multi-hop path needs); return what is left."""
+        progressed = True
+        while progressed:
+            progressed = False
+            for transfer in pending:
+                if not self.ledger.is_account(transfer.source):
+                    quantity = min(transfer.quantity, self.ledger.available(transfer.asset, transfer.source))
+                    if quantity > CRUMB * transfer.quantity:
+                        self.run(transfer, quantity)
+                        progressed = True
+            pending = [t for t in pending if not self.done(t)]
+        return pending
 
     def run(self, transfer: Transfer, quantity: float, needs_funding: bool = False) -> None:
         ledger = self.ledger

@@ -26,8 +26,7 @@ def concentration_gap(layout: Layout, v: Variables, p: Parameters) -> cp.Express
 
 
 def concentration_labels(layout: Layout) -> tuple[str, ...]:
-    return tuple(f"concentration[{layout.accounts[layout.pair_account[i]]},{layout.assets[layout.pair_asset[i]]}]"
-                 for i in layout.limit_pair)
+    return tuple(layout.limit_label(i) for i in range(len(layout.limit_pair)))
 
 
 @dataclass(frozen=True)

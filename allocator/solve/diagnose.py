@@ -27,7 +27,6 @@ class Diagnosis:
 
     def summary(self) -> str:
         parts = [f"{s.account} short by {s.amount:,.2f} {self.currency}" if s.constraint == "coverage"
-                 else f"{s.account} over its limit {s.constraint} by {s.amount:,.2f} {self.currency}"
-                 for s in self.shortfalls]
-        return ("no allocation covers every account: " + "; ".join(parts)
-                + f" (total shortfall {self.total:,.2f} {self.currency}, the least any allocation leaves)")
+                 else f"{s.constraint} exceeded by {s.amount:,.2f} {self.currency}" for s in self.shortfalls]
+        return (f"no allocation meets every requirement and limit: {'; '.join(parts)} (the least total any "
+                f"allocation leaves: {self.total:,.2f} {self.currency} uncovered)")

@@ -11,7 +11,8 @@ import functools
 import os
 import sys
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cvxpy as cp
@@ -35,6 +36,9 @@ class SolverProfile:
     options: dict[str, Any]
     coverage_margin: float = 1e-7
     limit_margin: float = 1e-7
+
+    def without_margins(self) -> SolverProfile:
+        return replace(self, coverage_margin=0.0, limit_margin=0.0)
 
 
 PROFILES: dict[str, SolverProfile] = {
@@ -99,7 +103,9 @@ def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **opt
     compiled = getattr(getattr(problem, "_cache", None), "param_prog", None) is None
     started = time.perf_counter()
     try:
-        problem.solve(solver=solver, **settings)
+        with warnings.catch_warnings():  # an inaccurate solve is a status we act on, not a warning to print
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
+            problem.solve(solver=solver, **settings)
         raw = str(problem.status)
     except cp.error.SolverError as error:
         raw = f"solver_error: {error}"

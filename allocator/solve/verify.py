@@ -6,8 +6,9 @@ and the moves, and every constraint is re-checked on them:
 
 * balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value;
 * non-negativity: no location ends with a negative amount;
-* coverage: each account's collateral is at least ``requirement * (1 + buffer)``, with **no** tolerance (the
-  program asks for a margin of ``COVERAGE_MARGIN`` of the money scale so that this holds);
+* coverage: each account's collateral is at least ``requirement * (1 + buffer)`` to within floating-point
+  rounding (``ROUNDING``); the program asks for a margin (``SolverProfile.coverage_margin``) so that this holds
+  whenever the problem is not covered exactly;
 * concentration: within ``TOLERANCE`` of the money scale.
 """
 
@@ -24,6 +25,8 @@ from allocator.solve.cycles import cancel_cycles
 
 #: Absolute tolerance of the checks, as a share of the money scale (1e-9 of a $100M book is $0.10).
 TOLERANCE = 1e-9
+#: Coverage is checked to floating-point rounding only (1e-12 of the money scale; $0.0001 on $100M).
+ROUNDING = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +40,13 @@ class Allocation:
         posted = (1.0 - numbers.haircut) * numbers.price[layout.pair_asset] * self.quantity[layout.pair_cell]
         return np.bincount(layout.pair_account, weights=posted, minlength=len(layout.accounts))
 
+    def limit_excess(self, layout: Layout, numbers: Numbers) -> np.ndarray:
+        """(C,) currency by which each concentration limit is exceeded (negative where it holds)."""
+        pairs = layout.limit_pair
+        share = (1.0 - numbers.haircut[pairs]) * numbers.price[layout.pair_asset[pairs]] \
+            * self.quantity[layout.pair_cell[pairs]]
+        return share - numbers.limit * self.collateral(layout, numbers)[layout.pair_account[pairs]]
+
     def carry_cost(self, layout: Layout, numbers: Numbers) -> float:
         return float(numbers.carry_rate @ numbers.value(layout, self.quantity)[layout.account_cells])
 
@@ -48,10 +58,10 @@ class Allocation:
 
 
 def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
-          *, covered: bool = True) -> tuple[Allocation, list[str]]:
+          *, elastic: bool = False) -> tuple[Allocation, list[str]]:
     """Turn the solver's scaled values into a checked allocation; return it with every violation found.
 
-    ``covered=False`` skips the coverage check (the elastic diagnosis leaves accounts short on purpose).
+    ``elastic=True`` skips coverage and concentration (the elastic diagnosis relaxes them on purpose).
     """
     violations: list[str] = []
     tol = TOLERANCE  # in scaled value units
@@ -82,20 +92,14 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
                           f"moves give {derived[worst] * cell_price[worst]:.6g}")
 
     allocation = Allocation(quantity=derived, moved=moved)
-    collateral = allocation.collateral(layout, numbers)
-    if covered:
-        for k in np.flatnonzero(collateral < numbers.required):
+    if not elastic:
+        collateral = allocation.collateral(layout, numbers)
+        for k in np.flatnonzero(collateral < numbers.required - ROUNDING * scale.money):
             violations.append(f"coverage[{layout.accounts[k]}]: collateral {collateral[k]:.10g} "
                               f"< required {numbers.required[k]:.10g}")
-    pairs = layout.limit_pair
-    if len(pairs):
-        share = (1.0 - numbers.haircut[pairs]) * numbers.price[layout.pair_asset[pairs]] \
-            * derived[layout.pair_cell[pairs]]
-        cap = numbers.limit * collateral[layout.pair_account[pairs]]
-        for i in np.flatnonzero(share > cap + tol * scale.money):
-            pair = pairs[i]
-            violations.append(f"concentration[{layout.accounts[layout.pair_account[pair]]},"
-                              f"{layout.assets[layout.pair_asset[pair]]}]: {share[i]:.6g} > {cap[i]:.6g}")
+        excess = allocation.limit_excess(layout, numbers)
+        for i in np.flatnonzero(excess > tol * scale.money):
+            violations.append(f"{layout.limit_label(i)}: {excess[i]:.6g} over its limit")
     return allocation, violations
 
 

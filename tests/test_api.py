@@ -1,0 +1,38 @@
+"""The public surface: exactly the intended names, and the README example as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+import allocator
+
+PUBLIC = {
+    "Account", "Allocator", "AllocatorError", "Asset", "Holding", "InfeasibleError", "InputError", "InputIssue",
+    "PlanViolation", "Problem", "Result", "Route", "SolverError", "Status", "VerificationError",
+    "load_problem", "optimize", "validate_plan",
+}
+
+
+def test_exported_names_are_exactly_the_public_api():
+    assert set(allocator.__all__) == PUBLIC
+    for name in PUBLIC:
+        assert getattr(allocator, name) is not None
+
+
+def test_readme_python_example_runs():
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    subprocess.run([sys.executable, "-c", example], check=True, cwd=ROOT, capture_output=True, text=True)
+
+
+def test_readme_opens_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```(?:bash|sh)\n(.*?)```", readme, re.S)
+    assert "allocator optimize fixtures/problems/desk.toml" in blocks[0]
+    assert "pytest" in blocks[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "README.md" in ci  # CI runs the README's own test command

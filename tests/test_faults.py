@@ -1,0 +1,84 @@
+"""Solver faults: every outcome but a verified optimum is a typed error, and no result comes with it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import allocator
+import allocator.engine as engine
+from allocator.generate import generate_problem
+from allocator.solve.solvers import run as real_run
+from allocator.solve.status import Status
+
+
+def faulty(monkeypatch, after):
+    """Replace the engine's solver call by the real one followed by ``after(record, problem)``."""
+    calls = []
+
+    def run(problem, *args, **kwargs):
+        record = real_run(problem, *args, **kwargs)
+        calls.append(record)
+        return after(record, problem) or record
+
+    monkeypatch.setattr(engine, "run", run)
+    return calls
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s not in (Status.OPTIMAL, Status.INFEASIBLE,
+                                                                    Status.INFEASIBLE_OR_UNBOUNDED)])
+def test_non_optimal_status_is_an_error(monkeypatch, desk, status):
+    faulty(monkeypatch, lambda record, _: dataclasses.replace(record, status=status, raw_status=status.value))
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.optimize(desk)
+    assert caught.value.status == status.value
+    assert status.value in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [None, np.nan])
+def test_missing_or_nan_values_are_an_error(monkeypatch, desk, value):
+    def blank(record, problem):
+        variable = next(v for v in problem.variables() if v.name() == "holding")
+        variable.save_value(None if value is None else np.full(variable.shape, value))  # as a solver would
+
+    faulty(monkeypatch, blank)
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.optimize(desk)
+    assert caught.value.status == "missing_values"
+
+
+@pytest.mark.parametrize("corrupt", ["extra_move", "short_account", "negative_move"])
+def test_optimal_answer_with_a_violation_is_rejected(monkeypatch, desk, corrupt):
+    def inject(record, problem):
+        holding = next(v for v in problem.variables() if v.name() == "holding")
+        move = next(v for v in problem.variables() if v.name() == "move")
+        if corrupt == "extra_move":
+            move.value = move.value + 0.01  # value moves that the holdings do not show
+        elif corrupt == "short_account":
+            move.value = np.zeros(move.shape)  # nothing moves: the under-covered account stays short
+            holding.value = problem.param_dict["holdings"].value.copy()
+        else:
+            move.value = move.value - 0.01
+
+    faulty(monkeypatch, inject)
+    with pytest.raises(allocator.VerificationError) as caught:
+        allocator.optimize(desk)
+    assert caught.value.violations
+    expected = {"extra_move": "balance", "short_account": "coverage[cex-perps]", "negative_move": "negative"}[corrupt]
+    assert any(expected in v for v in caught.value.violations), caught.value.violations
+
+
+def test_time_limit_is_honoured_and_reported():
+    problem = generate_problem(120, 2, 12, seed=3)
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.optimize(problem, time_limit=1e-4)
+    assert caught.value.status == Status.USER_LIMIT.value
+
+
+def test_errors_share_one_base():
+    for error in (allocator.InputError, allocator.InfeasibleError, allocator.SolverError,
+                  allocator.VerificationError):
+        assert issubclass(error, allocator.AllocatorError)
+    assert issubclass(allocator.VerificationError, allocator.SolverError)
