@@ -8,8 +8,7 @@
 """
 
 from allocator.engine import Allocator, optimize
-from allocator.errors import (AllocatorError, InfeasibleError, InputError, InputIssue, SolverError,
-                              VerificationError)
+from allocator.errors import AllocatorError, InfeasibleError, InputError, InputIssue, SolverError, VerificationError
 from allocator.loading import load_problem
 from allocator.plan.validate import PlanViolation, validate_plan
 from allocator.problem import Account, Asset, Holding, Problem, Route

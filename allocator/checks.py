@@ -6,7 +6,7 @@ A location reads like the problem file: ``accounts[2].haircuts.SOL``.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 from pydantic import ValidationError
@@ -100,7 +100,7 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
             add(location, f"unknown asset {asset!r}; known assets: {', '.join(sorted(known))}", "unknown_asset")
 
     seen_holdings: dict[tuple[str, str], int] = {}
-    inventory: Counter[str] = Counter()
+    inventory: dict[str, float] = defaultdict(float)
     for index, row in _rows(data, "holdings"):
         asset, location = _text(row.get("asset")), _text(row.get("location"))
         if asset is not None and asset not in known:

@@ -135,17 +135,15 @@ class Allocator:
         collateral = allocation.collateral(layout, numbers)
         floor = TOLERANCE * scale.money
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
-                zip(layout.accounts, numbers.required - collateral) if short > floor]
+                zip(layout.accounts, numbers.required - collateral, strict=True) if short > floor]
         rows += [Shortfall(account=layout.accounts[layout.pair_account[layout.limit_pair[i]]], amount=float(over),
                            constraint=layout.limit_label(i))
                  for i, over in enumerate(allocation.limit_excess(layout, numbers)) if over > floor]
         if not rows:
             return None
-        diagnosis = Diagnosis(problem.currency, tuple(rows), self.solver)
-        error = InfeasibleError(diagnosis)
-        error.result = Result(status="infeasible", currency=problem.currency, shortfalls=list(rows),
-                              diagnostics=self._diagnostics("infeasible", ["cost", "elastic"], [], scale, 0.0))
-        return error
+        result = Result(status="infeasible", currency=problem.currency, shortfalls=list(rows),
+                        diagnostics=self._diagnostics("infeasible", ["cost", "elastic"], [], scale, 0.0))
+        return InfeasibleError(Diagnosis(problem.currency, tuple(rows), self.solver), result)
 
     def _diagnostics(self, status: str, phases: list[str], notes: list[str], scale: Scale,
                      started: float) -> Diagnostics:
@@ -166,9 +164,10 @@ class Allocator:
             raise VerificationError([str(error)], solver=self.solver) from None
         carry, transfer = _cost(allocation, layout, numbers)
         cell_price = numbers.cell_price(layout)
-        targets = [Target(asset=layout.assets[c // layout.n_locations], location=layout.locations[c % layout.n_locations],
-                          quantity=float(allocation.quantity[c]), value=float(allocation.quantity[c] * cell_price[c]),
-                          initial_quantity=float(numbers.quantity[c]))
+        quantity = allocation.quantity
+        targets = [Target(asset=layout.assets[c // layout.n_locations],
+                          location=layout.locations[c % layout.n_locations], quantity=float(quantity[c]),
+                          value=float(quantity[c] * cell_price[c]), initial_quantity=float(numbers.quantity[c]))
                    for c in np.flatnonzero((allocation.quantity > 0) | (numbers.quantity > 0))]
         before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
         after = allocation.collateral(layout, numbers)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from allocator.result import Result
     from allocator.solve.diagnose import Diagnosis
 
 
@@ -43,10 +44,12 @@ class InputError(AllocatorError):
 
 
 class InfeasibleError(AllocatorError):
-    """No allocation covers every account. ``diagnosis`` says which accounts fall short and by how much."""
+    """No allocation covers every account. ``diagnosis`` says which accounts fall short and by how much;
+    ``result`` is the same as a Result with ``status = "infeasible"`` (what the CLI writes)."""
 
-    def __init__(self, diagnosis: Diagnosis) -> None:
+    def __init__(self, diagnosis: Diagnosis, result: Result) -> None:
         self.diagnosis = diagnosis
+        self.result = result
         super().__init__(diagnosis.summary())
 
 

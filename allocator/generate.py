@@ -39,8 +39,8 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     eligible = rng.random((n_accounts, n_assets)) < eligible_share
     for k in range(n_accounts):  # at least three eligible assets each
         eligible[k, rng.choice(n_assets, size=min(3, n_assets), replace=False)] = True
-    haircut = np.round(np.where(stable, rng.uniform(0.0, 0.05, n_assets), rng.uniform(0.02, 0.5, n_assets)), 4)
-    haircut = np.clip(haircut[None, :] + rng.uniform(0, 0.05, (n_accounts, n_assets)), 0, 0.95).round(4)
+    base = np.round(np.where(stable, rng.uniform(0.0, 0.05, n_assets), rng.uniform(0.02, 0.5, n_assets)), 4)
+    haircut = np.clip(base[None, :] + rng.uniform(0, 0.05, (n_accounts, n_assets)), 0, 0.95).round(4)
 
     # the allocation that proves feasibility: each asset split evenly over the accounts where it is eligible
     holders = eligible.sum(axis=0)
@@ -71,7 +71,7 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
         account_rows.append(row)
 
     data: dict[str, object] = {"assets": [{"id": a, "price": float(p), "carry": float(c)}
-                                          for a, p, c in zip(assets, price, carry)],
+                                          for a, p, c in zip(assets, price, carry, strict=True)],
                                "holdings": holdings, "accounts": account_rows}
     if topology != "none":
         data["routes"] = _routes(rng, wallets, accounts, topology, route_density)
@@ -86,7 +86,8 @@ def _routes(rng: np.random.Generator, wallets: list[str], accounts: list[str], t
     else:
         pairs = []
         for w, wallet in enumerate(wallets):
-            linked = [a for a in accounts if w == 0 or rng.random() < density] or [accounts[rng.integers(len(accounts))]]
+            linked = [a for a in accounts if w == 0 or rng.random() < density]
+            linked = linked or [accounts[rng.integers(len(accounts))]]
             for account in linked:  # every wallet reaches an account, every account reaches wallet-0
                 pairs += [(wallet, account), (account, wallet)]
     return [{"from": a, "to": b, "cost_bps": float(round(rng.uniform(0.5, 5.0), 2))} for a, b in pairs]

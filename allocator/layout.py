@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,18 +60,19 @@ class Layout:
         """Length of the move variable: one slot even when nothing may move (it is then fixed at zero)."""
         return max(self.n_moves, 1)
 
-    def cell(self, asset: np.ndarray | int, location: np.ndarray | int) -> np.ndarray | int:
+    def cell(self, asset: Any, location: Any) -> Any:
+        """Cell index (or array of them) of an asset and location index (or arrays)."""
         return asset * self.n_locations + location
 
     @property
     def pair_cell(self) -> np.ndarray:
-        return self.cell(self.pair_asset, self.account_location[self.pair_account])
+        return np.asarray(self.cell(self.pair_asset, self.account_location[self.pair_account]))
 
     @property
     def account_cells(self) -> np.ndarray:
         """(A*K,) cell of every asset at every account, account-major: index ``k * A + a``."""
         assets = np.tile(np.arange(self.n_assets), len(self.accounts))
-        return self.cell(assets, np.repeat(self.account_location, self.n_assets))
+        return np.asarray(self.cell(assets, np.repeat(self.account_location, self.n_assets)))
 
     @cached_property
     def incidence(self) -> sp.csr_matrix:

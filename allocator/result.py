@@ -8,6 +8,7 @@ A :class:`Result` is frozen, has DataFrame views (``targets_frame`` …) and rou
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Literal
 
 import pandas as pd
@@ -123,6 +124,6 @@ class Result(_Row):
         return cls.model_validate_json(text)
 
 
-def _frame(rows: list[_Row], model: type[_Row]) -> pd.DataFrame:
+def _frame(rows: Sequence[_Row], model: type[_Row]) -> pd.DataFrame:
     columns = [field.alias or name for name, field in model.model_fields.items()]
     return pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=columns)

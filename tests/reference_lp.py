@@ -154,7 +154,7 @@ def min_total_shortfall(p: Any) -> tuple[float, dict[str, float]]:
     if r.status != 0:
         return float("inf"), {}
     s = r.x[n:]
-    return float(s.sum()), {k: float(v) for k, v in zip(m.account_ids, s)}
+    return float(s.sum()), {k: float(v) for k, v in zip(m.account_ids, s, strict=True)}
 
 
 def solve_reference(p: Any) -> ReferenceSolution:

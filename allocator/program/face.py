@@ -50,7 +50,8 @@ class OptimalFace:
         out = [
             Labelled("face_holding", v.holding <= self.holding_cap, tuple(f"face[{layout.cell_label(c)}]"
                                                                            for c in range(layout.n_cells))),
-            Labelled("face_move", v.move <= self.move_cap, tuple(f"face[move {m}]" for m in range(layout.n_move_slots))),
+            Labelled("face_move", v.move <= self.move_cap,
+                     tuple(f"face[move {m}]" for m in range(layout.n_move_slots))),
             Labelled("face_coverage", v.collateral <= p.required + self.coverage_slack,
                      tuple(f"face[coverage[{k}]]" for k in layout.accounts)),
         ]
@@ -59,16 +60,16 @@ class OptimalFace:
                                 tuple(f"face[{label}]" for label in concentration_labels(layout))))
         return out
 
-    def restrict(self, values: dict[str, np.ndarray], duals: dict[str, np.ndarray]) -> None:
+    def restrict(self, values: dict[str, np.ndarray | None], duals: dict[str, np.ndarray]) -> None:
         """Fix to the face of the cost optimum ``values`` (holding, move, coverage slack, limit gap) given the
         cost program's ``duals`` (nonneg_holding, nonneg_move, coverage, concentration)."""
 
         def cap(value: np.ndarray, dual: np.ndarray) -> np.ndarray:
             return np.where((dual > DUAL_TOLERANCE) & (value <= ZERO_TOLERANCE), 0.0, FREE)
 
-        self.holding_cap.value = cap(values["holding"], duals["nonneg_holding"])
-        self.move_cap.value = cap(values["move"], duals["nonneg_move"])
-        self.coverage_slack.value = cap(values["coverage"], duals["coverage"])
+        self.holding_cap.value = cap(np.asarray(values["holding"]), duals["nonneg_holding"])
+        self.move_cap.value = cap(np.asarray(values["move"]), duals["nonneg_move"])
+        self.coverage_slack.value = cap(np.asarray(values["coverage"]), duals["coverage"])
         limit = values.get("concentration")
         self.limit_slack.value = (cap(limit, duals["concentration"]) if limit is not None and limit.size
                                   else np.full(self.limit_slack.shape, FREE))

@@ -10,6 +10,7 @@ Three cvxpy problems share the variables and parameters, so a what-if sets value
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Protocol
 
 import cvxpy as cp
 import numpy as np
@@ -28,6 +29,12 @@ from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
 
 
+class Family(Protocol):
+    """A constraint family: one method emitting labelled constraints from the variables and parameters."""
+
+    def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]: ...
+
+
 def _dpp(problem: cp.Problem, name: str) -> cp.Problem:
     if not problem.is_dpp():  # pragma: no cover - a programming error, not a user error
         raise RuntimeError(f"the {name} program is not DPP; a parameter product slipped in")
@@ -44,7 +51,7 @@ class Program:
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
 
-    def _emit(self, *families: object) -> list[Labelled]:
+    def _emit(self, *families: Family) -> list[Labelled]:
         return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
 
     def assign(self, numbers: Numbers, profile: SolverProfile) -> Scale:
@@ -72,10 +79,11 @@ class Program:
     def restrict_to_optimum(self) -> None:
         """Set the face of the cost optimum just found (values and duals of ``problem``)."""
         v, p = self.variables, self.parameters
-        limits = -concentration_gap(self.layout, v, p).value if len(self.layout.limit_pair) else None
+        limits = -np.asarray(concentration_gap(self.layout, v, p).value) if len(self.layout.limit_pair) else None
         self.face.restrict(
-            values={"holding": v.holding.value, "move": v.move.value,
-                    "coverage": v.collateral.value - p.required.value, "concentration": limits},
+            values={"holding": np.asarray(v.holding.value), "move": np.asarray(v.move.value),
+                    "coverage": np.asarray(v.collateral.value) - np.asarray(p.required.value),
+                    "concentration": limits},
             duals={name: self.dual(name) for name in ("nonneg_holding", "nonneg_move", "coverage", "concentration")})
 
     @cached_property

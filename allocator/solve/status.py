@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OPTIMAL = "optimal"
     OPTIMAL_INACCURATE = "optimal_inaccurate"
     INFEASIBLE = "infeasible"
@@ -19,7 +19,7 @@ class Status(str, Enum):
     @classmethod
     def from_cvxpy(cls, status: str | None) -> Status:
         try:
-            return cls(status)
+            return cls(status or "")
         except ValueError:
             return cls.SOLVER_ERROR
 

@@ -1,8 +1,9 @@
 """The independent check of a returned allocation, in plain numpy and in currency.
 
-Nothing the solver says is trusted: the moves it returned are turned into units, tiny negatives within the
-tolerance are set to zero (anything larger is a violation), cycles are cancelled (solve/cycles.py), the holdings are re-derived from today's holdings
-and the moves, and every constraint is re-checked on them:
+Nothing the solver says is trusted. The moves it returned are turned into units: tiny negatives within the
+tolerance are set to zero (anything larger is a violation), hub traffic is balanced exactly and cycles are
+cancelled (solve/cycles.py). The holdings are then re-derived from today's holdings and the moves, and every
+constraint is re-checked on them:
 
 * balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value;
 * non-negativity: no location ends with a negative amount;
@@ -99,7 +100,7 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
                               f"< required {numbers.required[k]:.10g}")
         excess = allocation.limit_excess(layout, numbers)
         for i in np.flatnonzero(excess > tol * scale.money):
-            violations.append(f"{layout.limit_label(i)}: {excess[i]:.6g} over its limit")
+            violations.append(f"{layout.limit_label(int(i))}: {excess[i]:.6g} over its limit")
     return allocation, violations
 
 
