@@ -142,6 +142,14 @@ class Problem(_Model):
             seen.setdefault(route.to)
         return list(seen)
 
+    @cached_property
+    def route_rates(self) -> dict[tuple[str, str, str], float] | None:
+        """Cost rate of each allowed (from, to, asset) move; None when every move is allowed at zero cost."""
+        if self.routes is None:
+            return None
+        return {(route.from_, route.to, asset): route.cost_bps / 1e4
+                for route in self.routes for asset in (route.assets or self.asset_ids)}
+
     def with_changes(self, **changes: Any) -> Problem:
         """A validated copy with top-level fields replaced (what-if helpers build on this)."""
         data = self.model_dump(by_alias=True)

@@ -28,7 +28,7 @@ class Ledger:
         self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
         self.tolerance = TOLERANCE * self.money_scale  # currency
         self.locations = set(problem.locations)
-        self.route_rate = _route_rates(problem)
+        self.route_rate = problem.route_rates
 
     def _collateral_of(self, account: str) -> float:
         return sum(w * self.price[a] * self.quantity[(a, account)] for a, w in self.weights[account].items())
@@ -61,10 +61,3 @@ class Ledger:
     def is_account(self, location: str) -> bool:
         return location in self.weights
 
-
-def _route_rates(problem: Problem) -> dict[tuple[str, str, str], float] | None:
-    """Cost rate of each allowed (from, to, asset); None when every move is allowed at zero cost."""
-    if problem.routes is None:
-        return None
-    return {(route.from_, route.to, asset): route.cost_bps / 1e4
-            for route in problem.routes for asset in (route.assets or [a.id for a in problem.assets])}

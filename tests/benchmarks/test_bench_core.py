@@ -1,0 +1,103 @@
+"""Core figures (issue: core allocator): desk end to end, 200 x 20 against a hand-built scipy LP, re-solve cost,
+HiGHS against Clarabel. No assertions on time: the figures are recorded in docs/performance.md."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import allocator
+from allocator.generate import generate_problem
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from reference_lp import solve_reference  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DESK = ROOT / "fixtures" / "problems" / "desk.toml"
+
+pytestmark = pytest.mark.benchmark
+
+_DESK_SCRIPT = """
+import time, sys
+import allocator                      # import time is not counted
+start = time.process_time()
+result = allocator.optimize(allocator.load_problem(sys.argv[1]))
+print(time.process_time() - start, result.objective.total)
+"""
+
+
+def test_desk_end_to_end_process_time(record):
+    runs = [subprocess.run([sys.executable, "-c", _DESK_SCRIPT, str(DESK)], check=True, capture_output=True,
+                           text=True).stdout.split() for _ in range(7)]
+    seconds = [float(r[0]) for r in runs]
+    record("desk end to end (load, build, solve, verify, plan), process s after import",
+           median=round(statistics.median(seconds), 4), max=round(max(seconds), 4), runs=len(seconds))
+
+
+def _changed(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
+    data = problem.model_dump(by_alias=True)
+    for asset in data["assets"]:
+        asset["price"] *= price
+    for account in data["accounts"]:
+        account["requirement"] *= requirement
+    return allocator.Problem.model_validate(data)
+
+
+@pytest.mark.parametrize("size", [(200, 2, 20), (500, 2, 40)], ids=["200x20", "500x40"])
+def test_generated_hub_and_spoke(record, size):
+    assets, wallets, accounts = size
+    problem = generate_problem(assets, wallets, accounts, seed=1, topology="hub")
+    start = time.perf_counter()
+    engine = allocator.Allocator(problem)
+    result = engine.solve()
+    first = time.perf_counter() - start
+    compiled = engine.compilations
+
+    start = time.perf_counter()
+    reference = solve_reference(problem)
+    scipy_seconds = time.perf_counter() - start
+    gross = abs(result.objective.carry) + abs(result.objective.transfer)
+
+    walls, ratios, cvxpy_ratios = [], [], []
+    for step in range(5):
+        changed = _changed(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
+        start = time.perf_counter()
+        engine.solve(changed)
+        wall = time.perf_counter() - start
+        solver = sum(r.solve_seconds for r in engine.records)
+        walls.append(wall)
+        ratios.append(wall / solver)
+        cvxpy_ratios.append(sum(r.wall_seconds for r in engine.records) / solver)
+    assert engine.compilations == compiled
+    record(f"generated {assets} assets x {accounts} accounts x {wallets} wallets, hub-and-spoke",
+           moves=engine.layout.n_moves, end_to_end_s=round(first, 3),
+           compile_s=round(result.diagnostics.compile_seconds, 3),
+           solve_s=round(result.diagnostics.solve_seconds, 3), scipy_highs_lp_s=round(scipy_seconds, 3),
+           objective=round(result.objective.total, 4), scipy_objective=round(reference.objective, 4),
+           gap_vs_gross_cost=abs(result.objective.total - reference.objective) / max(gross, 1.0),
+           resolve_s=round(statistics.median(walls), 3),
+           resolve_over_solver=round(statistics.median(ratios), 3),
+           cvxpy_resolve_over_solver=round(statistics.median(cvxpy_ratios), 3),
+           recompilations=engine.compilations - compiled)
+
+
+@pytest.mark.parametrize("solver", ["HIGHS", "CLARABEL"])
+@pytest.mark.parametrize("case", ["desk", "60x8"])
+def test_solver_comparison(record, solver, case):
+    problem = allocator.load_problem(DESK) if case == "desk" else generate_problem(60, 2, 8, seed=2)
+    reference = solve_reference(problem)
+    seconds, result = [], None
+    for _ in range(5):
+        start = time.perf_counter()
+        result = allocator.optimize(problem, solver=solver)
+        seconds.append(time.perf_counter() - start)
+    assert result is not None
+    gross = abs(result.objective.carry) + abs(result.objective.transfer)
+    record(f"solver comparison {case}", solver=solver, median_s=round(statistics.median(seconds), 4),
+           gap_vs_reference=abs(result.objective.total - reference.objective) / max(gross, 1.0),
+           solve_s=round(result.diagnostics.solve_seconds, 4))
