@@ -1,22 +1,18 @@
-"""Shared fixtures and checks. Hypothesis runs derandomized in CI (profile "ci", the default)."""
+"""Shared fixtures. Hypothesis runs derandomized in CI (profile "ci", the default)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
 import allocator
 
 sys.path.insert(0, str(Path(__file__).parent))
-
-ROOT = Path(__file__).resolve().parents[1]
-PROBLEMS = ROOT / "fixtures" / "problems"
+from helpers import PROBLEMS  # noqa: E402
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=int(os.environ.get("EXAMPLES", 60)),
                           suppress_health_check=[HealthCheck.too_slow])
@@ -28,49 +24,3 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture(scope="session")
 def desk() -> allocator.Problem:
     return allocator.load_problem(PROBLEMS / "desk.toml")
-
-
-def assert_verified(problem: allocator.Problem, result: allocator.Result) -> None:
-    """Everything a caller relies on, re-checked from the result alone (independently of the engine's own check)."""
-    assert result.status == "optimal"
-    rounding = 1e-12 * result.diagnostics.money_scale  # verify.ROUNDING: the only slack coverage has
-    for row in result.accounts:
-        assert row.collateral >= row.required - rounding, row
-    # collateral recomputed from the targets, not taken from the result
-    price = {a.id: a.price for a in problem.assets}
-    held = defaultdict(float)
-    for target in result.targets:
-        assert target.quantity >= 0, target
-        held[(target.asset, target.location)] += target.quantity
-    for account in problem.accounts:
-        value = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items())
-        assert value >= account.required - 2 * rounding, (account.id, value, account.required)
-        posted = {a: (1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items()}
-        for asset, limit in account.concentration.items():
-            assert posted[asset] <= limit * value + 1e-9 * max(value, 1.0), (account.id, asset)
-    # conservation of every asset
-    total_before, total_after = defaultdict(float), defaultdict(float)
-    for holding in problem.holdings:
-        total_before[holding.asset] += holding.quantity
-    for (asset, _), quantity in held.items():
-        total_after[asset] += quantity
-    for asset in set(total_before) | set(total_after):
-        assert np.isclose(total_before[asset], total_after[asset], rtol=1e-9, atol=1e-12), asset
-    violations = allocator.validate_plan(problem, result)
-    if result.plan_safe:
-        assert violations == [], violations
-    else:
-        flagged = {step.step for step in result.plan if step.needs_funding}
-        assert flagged and all(v.kind == "floor" and v.step in flagged for v in violations), violations
-
-
-def relative_gap(a: float, b: float, gross: float = 0.0) -> float:
-    """|a - b| relative to the larger of them, or to ``gross`` (carry and transfer costs added without sign,
-    for objectives near zero where gains and costs cancel)."""
-    return abs(a - b) / max(abs(a), abs(b), gross, 1.0)
-
-
-def objective_gap(result: allocator.Result, reference_objective: float) -> float:
-    """The library's objective against an independent one, relative to the gross cost (see relative_gap)."""
-    gross = abs(result.objective.carry) + abs(result.objective.transfer)
-    return relative_gap(result.objective.total, reference_objective, gross)

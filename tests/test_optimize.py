@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import PROBLEMS, assert_verified, objective_gap, relative_gap
+from helpers import PROBLEMS, assert_verified, objective_gap, relative_gap
 from reference_lp import min_total_shortfall, solve_reference
 
 import allocator

@@ -4,7 +4,7 @@ and validate_plan catching every kind of bad plan."""
 from __future__ import annotations
 
 import pytest
-from conftest import PROBLEMS, assert_verified
+from helpers import PROBLEMS, assert_verified
 
 import allocator
 from allocator.result import Step

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import assert_verified, objective_gap
+from helpers import assert_verified, objective_gap
 from hypothesis import given
 from hypothesis import strategies as st
 from reference_lp import solve_reference

@@ -8,7 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import PROBLEMS
+from helpers import PROBLEMS
 
 import allocator
 
