@@ -49,6 +49,11 @@ def issues_from_pydantic(error: ValidationError) -> list[InputIssue]:
         loc = tuple(part for part in item["loc"] if part not in ("function-after[check()]",) and not
                     (isinstance(part, str) and part.startswith(("function-", "constrained-"))))
         code = _CODES.get(item["type"], item["type"])
+        if loc == ("currency",) and code == "bad_id":
+            code = "bad_currency"
+        if "[key]" in loc:  # pydantic locates a bad mapping key after the key itself
+            loc = tuple(part for part in loc if part != "[key]")
+            code = "bad_key"
         value = item.get("input")
         if item["type"] == "out_of_range":
             message = item["msg"]
@@ -156,9 +161,13 @@ def _text(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float; pydantic reports it
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _table(value: Any) -> dict[str, Any]:

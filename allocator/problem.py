@@ -63,7 +63,7 @@ class Route(_Model):
     from_: Id = Field(alias="from")
     to: Id
     cost_bps: Bps = 0.0
-    assets: list[Id] | None = None
+    assets: list[Id] | None = Field(default=None, min_length=1)
 
     def carries(self, asset: str) -> bool:
         return self.assets is None or asset in self.assets

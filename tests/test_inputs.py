@@ -233,6 +233,12 @@ CASES = [
     case("concentration-on-ineligible-asset", put("accounts[0].concentration.USTB", 0.5),
          "accounts[0].concentration.USTB", "ineligible_limit"),
     case("self-route", put("routes[0].to", "custody-a"), "routes[0].to", "self_route"),
+    case("route-with-empty-asset-list", put("routes[0].assets", []), "routes[0].assets", "empty"),
+    case("huge-integer", put("accounts[0].requirement", 10**400), "accounts[0].requirement", "not_a_number",
+         count=None),
+    case("bad-currency", put("currency", "US$"), "currency", "bad_currency"),
+    case("bad-haircut-key", put("accounts[0].haircuts", {" BTC": 0.1}), "accounts[0].haircuts. BTC", "bad_key",
+         count=None),
     case("duplicate-route", append_copy("routes", 0), "routes[16]", "duplicate_route"),
     # unknown fields and typos, at every level
     case("typo-top-level", put("horizon", 30), "horizon", "unknown_field", "unknown field 'horizon' (misspelt?)"),
