@@ -1,4 +1,4 @@
-"""The command line: ``allocator optimize PROBLEM [-o RESULT.json] [--solver NAME]``.
+"""The command line: ``allocator optimize``, ``allocator whatif`` and ``allocator batch``.
 
 Exit codes: 0 optimal (plan safe); 4 optimal but the plan needs temporary funding; 3 infeasible (diagnosis
 written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback.
@@ -61,6 +61,73 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
     if not result.plan_safe:
         click.echo("warning: no safe order exists for every transfer; see `funding` in the result", err=True)
         sys.exit(EXIT_NEEDS_FUNDING)
+
+
+@main.command("whatif")
+@click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("scenarios", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Write the what-if table here (.parquet or .csv).")
+@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local processes to spread scenarios over.")
+def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | None, workers: int) -> None:
+    """Solve PROBLEM under every scenario of SCENARIOS (.toml/.json [[scenarios]], or flat .csv/.parquet)."""
+    from allocator.analysis.whatif import what_if
+    from allocator.batch.spec import read_scenarios
+
+    try:
+        loaded = load_problem(problem)
+        rows = [{"id": ident, **fields} for ident, fields in read_scenarios(scenarios)]
+        with click.progressbar(length=len(rows), label="what-if", file=sys.stderr) as bar:
+            table = what_if(loaded, rows, solver, workers=workers, progress=bar.update)
+    except InputError as error:
+        for issue in error.issues:
+            click.echo(f"error: {issue}", err=True)
+        sys.exit(EXIT_INPUT)
+    except SolverError as error:
+        click.echo(f"solver error: {error}", err=True)
+        sys.exit(EXIT_SOLVER)
+    _write_table(output, table)
+    counts = table["status"].value_counts().to_dict()
+    click.echo(f"{len(table)} scenarios: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+               + f"; written to {output}")
+
+
+@main.command("batch")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for result chunks and the manifest; re-running resumes.")
+@click.option("--dask", default=None, metavar="ADDRESS",
+              help="Run on a Dask cluster at ADDRESS, or 'local' to start a LocalCluster.")
+@click.option("--workers", type=int, default=None, help="Local processes (default: all cores).")
+@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
+def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | None, solver: str | None) -> None:
+    """Solve every problem and scenario of SPEC (a batch TOML or a directory of problems) into OUTDIR."""
+    from allocator.batch.runner import run_batch
+    from allocator.batch.spec import load_spec
+
+    try:
+        loaded = load_spec(spec)
+        with click.progressbar(length=len(loaded.units), label="batch", file=sys.stderr) as bar:
+            summary = run_batch(loaded, outdir, workers=workers, dask=dask, solver=solver, progress=bar.update)
+    except InputError as error:
+        for issue in error.issues:
+            click.echo(f"error: {issue}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(str(summary))
+
+
+def _write_table(path: Path, table: pd.DataFrame) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    try:
+        if path.suffix.lower() == ".csv":
+            table.to_csv(temporary, index=False)
+        else:
+            table.to_parquet(temporary, index=False)
+        temporary.replace(path)
+    except OSError as error:
+        click.echo(f"error: cannot write {path}: {error.strerror}", err=True)
+        sys.exit(EXIT_INPUT)
 
 
 def _write(path: Path, result: Result) -> None:

@@ -9,6 +9,7 @@ program and raised as :class:`~allocator.errors.InfeasibleError`.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,14 +18,16 @@ from allocator.errors import InfeasibleError, SolverError, VerificationError
 from allocator.layout import Layout
 from allocator.numbers import Numbers
 from allocator.plan.ledger import Ledger
-from allocator.plan.schedule import UnbalancedTransfers, schedule
+from allocator.plan.schedule import Schedule, UnbalancedTransfers, schedule
 from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import validate_plan
 from allocator.problem import Problem
 from allocator.program.model import Program
 from allocator.result import AccountCoverage, Diagnostics, Objective, Result, Shortfall, Target
 from allocator.scaling import Scale
+from allocator.scenario import Scenario
 from allocator.solve.diagnose import Diagnosis
+from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import SolveRecord, normalise, profile, run, values
 from allocator.solve.status import MAYBE_INFEASIBLE, Status
 from allocator.solve.verify import TOLERANCE, Allocation, check
@@ -55,12 +58,33 @@ class Allocator:
         self.records.append(record)
         return record
 
-    def solve(self, problem: Problem | None = None) -> Result:
-        problem = self.problem if problem is None else problem
-        if problem is not self.problem and Layout.from_problem(problem).signature() != self.layout.signature():
-            raise ValueError("the problem's structure differs from the compiled one; build a new Allocator")
+    def solve(self, changes: Problem | Scenario | dict[str, Any] | None = None, *, plan: bool = True) -> Result:
+        """Solve the compiled problem, or a changed one: a Problem of the same structure, or a Scenario (or its
+        dict). Only parameter values change; nothing is recompiled. ``plan=False`` skips the moves phase and the
+        transition plan (what-if rows need neither); the optimum and its verification are the same."""
         started = time.perf_counter()
         self.records = []
+        problem = self.changed(changes)
+        optimum = self._optimum(problem, moves=plan and self.minimise_moves)
+        result = self._result(optimum, plan, started)
+        if plan:
+            replay = [x for x in validate_plan(problem, result) if not (x.kind == "floor" and
+                      result.plan[x.step - 1].needs_funding)]
+            if replay:
+                raise VerificationError([str(x) for x in replay], solver=self.solver)
+        return result
+
+    def changed(self, changes: Problem | Scenario | dict[str, Any] | None) -> Problem:
+        """The problem a solve is about: the compiled one, a same-structure Problem, or the compiled one changed
+        by a scenario. Raises InputError for a bad scenario and ValueError for a different structure."""
+        if changes is None:
+            return self.problem
+        problem = changes if isinstance(changes, Problem) else Scenario.parse(changes).apply(self.problem)
+        if problem is not self.problem and Layout.from_problem(problem).signature() != self.layout.signature():
+            raise ValueError("the problem's structure differs from the compiled one; build a new Allocator")
+        return problem
+
+    def _optimum(self, problem: Problem, moves: bool) -> Optimum:
         layout, program = self.layout, self.program
         numbers = Numbers.from_problem(problem, layout)
         margins = profile(self.solver)
@@ -77,29 +101,21 @@ class Allocator:
             notes.append("some account can only be covered exactly (no margin for rounding): its collateral "
                          "equals its requirement to within floating-point rounding")
         holding, move = self._values(record)
-        shadow = program.dual("coverage") * scale.rate * (1.0 + numbers.buffer)
         allocation, violations = check(layout, numbers, scale, holding, move)
         if violations:
             raise VerificationError(violations, solver=self.solver)
-        phases = ["cost"]
-        cost = _cost(allocation, layout, numbers)
-
-        if self.minimise_moves and np.any(allocation.moved > 0):
+        optimum = Optimum(problem, numbers, scale, allocation, Sensitivity.read(program, numbers, scale),
+                          ["cost"], notes)
+        if moves and np.any(allocation.moved > 0):
             program.restrict_to_optimum()
             record = self._run(program.moves)
-            better = self._fewer_moves(record, layout, numbers, scale, cost)
+            better = self._fewer_moves(record, layout, numbers, scale, _cost(allocation, layout, numbers))
             if better is None:
                 notes.append(f"moves phase not used ({record.raw_status}); the cost optimum is returned as found")
             else:
-                allocation = better
-                phases.append("moves")
-
-        result = self._result(problem, numbers, scale, allocation, shadow, phases, notes, started)
-        replay = [x for x in validate_plan(problem, result) if not (x.kind == "floor" and
-                  result.plan[x.step - 1].needs_funding)]
-        if replay:
-            raise VerificationError([str(x) for x in replay], solver=self.solver)
-        return result
+                optimum.allocation = better
+                optimum.phases.append("moves")
+        return optimum
 
     def _values(self, record: SolveRecord) -> tuple[np.ndarray, np.ndarray]:
         if record.status is not Status.OPTIMAL:
@@ -155,35 +171,55 @@ class Allocator:
             total_seconds=time.perf_counter() - started if started else 0.0,
             money_scale=scale.money, rate_scale=scale.rate)
 
-    def _result(self, problem: Problem, numbers: Numbers, scale: Scale, allocation: Allocation,
-                shadow: np.ndarray, phases: list[str], notes: list[str], started: float) -> Result:
-        layout = self.layout
-        try:
-            plan = schedule(Ledger(problem), transfers_from_moves(layout, allocation.moved))
-        except UnbalancedTransfers as error:
-            raise VerificationError([str(error)], solver=self.solver) from None
+    def _result(self, optimum: Optimum, plan: bool, started: float) -> Result:
+        layout, numbers, allocation = self.layout, optimum.numbers, optimum.allocation
+        notes = optimum.notes
+        if plan:
+            try:
+                schedule_ = schedule(Ledger(optimum.problem), transfers_from_moves(layout, allocation.moved))
+            except UnbalancedTransfers as error:
+                raise VerificationError([str(error)], solver=self.solver) from None
+            if not schedule_.safe:
+                notes.append("no safe order exists for every transfer: the steps flagged needs_funding take an "
+                             "account below its floor unless it is funded temporarily by the amounts in `funding`")
+        else:
+            schedule_ = Schedule()
+            notes.append("plan not computed (plan=False)")
         carry, transfer = _cost(allocation, layout, numbers)
         cell_price = numbers.cell_price(layout)
         quantity = allocation.quantity
         targets = [Target(asset=layout.assets[c // layout.n_locations],
                           location=layout.locations[c % layout.n_locations], quantity=float(quantity[c]),
                           value=float(quantity[c] * cell_price[c]), initial_quantity=float(numbers.quantity[c]))
-                   for c in np.flatnonzero((allocation.quantity > 0) | (numbers.quantity > 0))]
+                   for c in np.flatnonzero((quantity > 0) | (numbers.quantity > 0))]
         before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
         after = allocation.collateral(layout, numbers)
+        shadow = optimum.sensitivity.shadow_price
         accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]),
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
                                     excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]))
                     for i, k in enumerate(layout.accounts)]
-        if not plan.safe:
-            notes.append("no safe order exists for every transfer: the steps flagged needs_funding take an account "
-                         "below its floor unless it is funded temporarily by the amounts in `funding`")
-        return Result(status="optimal", currency=problem.currency,
+        return Result(status="optimal", currency=optimum.problem.currency,
                       objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
-                      targets=targets, accounts=accounts, plan=plan.steps, plan_safe=plan.safe,
-                      funding=plan.funding,
-                      diagnostics=self._diagnostics("optimal", phases, notes, scale, started))
+                      targets=targets, accounts=accounts, plan=schedule_.steps, plan_safe=schedule_.safe,
+                      funding=schedule_.funding, planned=plan,
+                      marginal_values=optimum.sensitivity.marginal_rows(layout),
+                      binding=optimum.sensitivity.binding,
+                      diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
+
+
+@dataclass
+class Optimum:
+    """A verified cost optimum (and, after the moves phase, the least-moving one) with its sensitivities."""
+
+    problem: Problem
+    numbers: Numbers
+    scale: Scale
+    allocation: Allocation
+    sensitivity: Sensitivity
+    phases: list[str]
+    notes: list[str]
 
 
 def _cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[float, float]:

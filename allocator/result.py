@@ -55,6 +55,17 @@ class Step(_Row):
     needs_funding: bool = False
 
 
+class MarginalValue(_Row):
+    asset: str
+    location: str
+    value: float = Field(description="objective decrease per extra unit held there today (currency/unit)")
+
+
+class Binding(_Row):
+    label: str
+    shadow_price: float = Field(description="objective increase per currency of tightening the row")
+
+
 class Funding(_Row):
     step: int
     account: str
@@ -93,6 +104,9 @@ class Result(_Row):
     plan_safe: bool = True
     funding: list[Funding] = Field(default_factory=list)
     shortfalls: list[Shortfall] = Field(default_factory=list)
+    planned: bool = True
+    marginal_values: list[MarginalValue] = Field(default_factory=list)
+    binding: list[Binding] = Field(default_factory=list)
     diagnostics: Diagnostics
 
     @property
@@ -106,6 +120,10 @@ class Result(_Row):
     @property
     def plan_frame(self) -> pd.DataFrame:
         return _frame(self.plan, Step).set_index("step")
+
+    @property
+    def marginal_values_frame(self) -> pd.DataFrame:
+        return _frame(self.marginal_values, MarginalValue)
 
     @property
     def shortfalls_frame(self) -> pd.DataFrame:

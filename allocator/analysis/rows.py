@@ -1,0 +1,46 @@
+"""One flat row per solved scenario, the unit of what-if tables and batch results.
+
+Columns: ``scenario``, ``status`` (optimal | infeasible | failed), ``objective``, ``carry``, ``transfer``,
+``error_type``, ``error``, and per account ``collateral.<id>``, ``required.<id>``, ``shadow_price.<id>``,
+``shortfall.<id>`` (currency; shortfall is 0 when covered, filled from the diagnosis when infeasible).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from allocator.engine import Allocator
+from allocator.errors import AllocatorError, InfeasibleError
+from allocator.problem import Problem
+
+NAN = math.nan
+
+
+def _account(ident: str, collateral: float, required: float, shadow: float, shortfall: float) -> dict[str, float]:
+    return {f"collateral.{ident}": collateral, f"required.{ident}": required, f"shadow_price.{ident}": shadow,
+            f"shortfall.{ident}": shortfall}
+
+
+def outcome_row(engine: Allocator, scenario_id: str, problem: Problem) -> dict[str, Any]:
+    """Solve ``problem`` (same structure as the engine's) without a plan; never raises for a solver outcome."""
+    row: dict[str, Any] = {"scenario": scenario_id, "status": "optimal", "objective": NAN, "carry": NAN,
+                           "transfer": NAN, "error_type": "", "error": ""}
+    try:
+        result = engine.solve(problem, plan=False)
+    except InfeasibleError as error:
+        short = error.diagnosis.by_account()
+        row.update(status="infeasible", error_type="InfeasibleError", error=str(error))
+        for account in problem.accounts:
+            row.update(_account(account.id, NAN, account.required, NAN, short.get(account.id, 0.0)))
+        return row
+    except AllocatorError as error:
+        row.update(status="failed", error_type=type(error).__name__, error=str(error))
+        for account in problem.accounts:
+            row.update(_account(account.id, NAN, NAN, NAN, NAN))
+        return row
+    assert result.objective is not None
+    row.update(objective=result.objective.total, carry=result.objective.carry, transfer=result.objective.transfer)
+    for coverage in result.accounts:
+        row.update(_account(coverage.id, coverage.collateral, coverage.required, coverage.shadow_price, 0.0))
+    return row

@@ -1,0 +1,46 @@
+"""What runs in a batch worker: solve one chunk of one problem's scenarios, compiling each problem once.
+
+The engine cache is per process and bounded, so a worker that serves many problems keeps a flat footprint.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import pandas as pd
+
+from allocator.analysis.rows import outcome_row
+from allocator.engine import Allocator
+from allocator.errors import AllocatorError
+from allocator.problem import Problem
+from allocator.scenario import Scenario
+
+_ENGINES: OrderedDict[tuple[str, str | None], Allocator] = OrderedDict()
+ENGINE_CACHE_SIZE = 4
+
+
+def engine_for(problem_hash: str, problem: Problem, solver: str | None) -> Allocator:
+    key = (problem_hash, solver)
+    if key in _ENGINES:
+        _ENGINES.move_to_end(key)
+    else:
+        _ENGINES[key] = Allocator(problem, solver)
+        while len(_ENGINES) > ENGINE_CACHE_SIZE:
+            _ENGINES.popitem(last=False)
+    return _ENGINES[key]
+
+
+def solve_chunk(problem_hash: str, problem: Problem, job: str, solver: str | None,
+                units: list[tuple[str, str, dict[str, Any]]]) -> pd.DataFrame:
+    """Rows for (key, scenario id, scenario fields) units; a failing scenario is a row, never an exception."""
+    engine = engine_for(problem_hash, problem, solver)
+    rows = []
+    for key, ident, fields in units:
+        try:
+            changed = Scenario.parse(fields, where=ident).apply(problem, where=ident) if fields else problem
+            row = outcome_row(engine, ident, changed)
+        except (AllocatorError, ValueError) as error:
+            row = {"scenario": ident, "status": "failed", "error_type": type(error).__name__, "error": str(error)}
+        rows.append({"key": key, "job": job, **row})
+    return pd.DataFrame(rows)

@@ -1,0 +1,144 @@
+"""What-if tables, re-solves without recompiling, incremental cost, sensitivities, frontiers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import PROBLEMS, relative_gap
+
+import allocator
+from allocator.analysis.frontier import frontier
+from allocator.analysis.incremental import incremental_cost
+from allocator.analysis.whatif import what_if
+from allocator.scenario import Scenario
+
+SCENARIOS = [
+    {"id": "base"},
+    {"id": "crash", "shock": {"BTC": -0.3, "ETH": -0.35, "stETH": -0.35}, "haircut_shift": {"*": 0.05}},
+    {"id": "usdc", "price": {"USDC": 0.95}, "haircuts": {"cex-perps": {"USDC": 0.1}}},
+    {"id": "more-margin", "requirement_scale": {"*": 1.3}, "buffer": {"aave-loan": 0.4}},
+    {"id": "costs", "route_cost_bps": {"custody-a->cex-perps": 20.0}, "carry": {"USDC": 0.08},
+     "yields": {"cex-perps": {"USDC": 0.0}}},
+    {"id": "inventory", "holdings": {"USDC@custody-a": 0.0, "BTC@custody-b": 30.0}},
+    {"id": "too-much", "requirement_scale": {"*": 4.0}},
+]
+
+
+@pytest.fixture(scope="module")
+def table(desk):
+    return what_if(desk, SCENARIOS)
+
+
+def test_rows_equal_fresh_solves(desk, table):
+    assert list(table["scenario"]) == [s["id"] for s in SCENARIOS]
+    for scenario, row in zip(SCENARIOS, table.to_dict("records"), strict=True):
+        changed = Scenario.parse(scenario).apply(desk)
+        try:
+            fresh = allocator.optimize(changed)
+        except allocator.InfeasibleError as error:
+            assert row["status"] == "infeasible"
+            assert sum(row[f"shortfall.{a.id}"] for a in desk.accounts) == pytest.approx(error.diagnosis.total,
+                                                                                          rel=1e-7)
+            continue
+        assert row["status"] == "optimal"
+        assert relative_gap(row["objective"], fresh.objective.total) < 1e-7
+        for account in fresh.accounts:
+            assert row[f"shadow_price.{account.id}"] == pytest.approx(account.shadow_price, rel=1e-6, abs=1e-12)
+
+
+def test_infeasible_scenarios_are_rows(table):
+    row = table.set_index("scenario").loc["too-much"]
+    assert row["status"] == "infeasible" and math.isnan(row["objective"])
+    assert sum(row[c] for c in table.columns if c.startswith("shortfall.")) > 0
+
+
+def test_resolve_does_not_recompile(desk):
+    engine = allocator.Allocator(desk)
+    engine.solve()
+    compiled = engine.compilations
+    for scenario in SCENARIOS[:-1]:
+        engine.solve(scenario)
+    assert engine.compilations == compiled
+
+
+def test_scenario_errors_are_located_and_all_reported(desk):
+    bad = [{"id": "a", "shock": {"DOGE": -0.1}}, {"id": "b", "haircut_shift": {"*": 0.99}},
+           {"id": "c", "haircuts": {"cex-perps": {"USTB": 0.1}}}, {"id": "a"}, {"id": "d", "shok": {}}]
+    with pytest.raises(allocator.InputError) as caught:
+        what_if(desk, bad)
+    where = {issue.location for issue in caught.value.issues}
+    assert {"scenarios[0].shock.DOGE", "scenarios[3].id", "scenarios[4].shok"} <= where
+    with pytest.raises(allocator.InputError) as caught:
+        what_if(desk, bad[1:3])
+    messages = " ".join(str(i) for i in caught.value.issues)
+    assert "not in [0, 1)" in messages and "structure" in messages
+
+
+def test_flat_dataframe_scenarios(desk, table):
+    frame = pd.DataFrame([{"id": "crash", "shock.BTC": -0.3, "shock.ETH": -0.35, "shock.stETH": -0.35,
+                           "haircut_shift.*": 0.05, "requirement_scale.*": np.nan},
+                          {"id": "more", "shock.BTC": np.nan, "shock.ETH": np.nan, "shock.stETH": np.nan,
+                           "haircut_shift.*": np.nan, "requirement_scale.*": 1.3}])
+    flat = what_if(desk, frame).set_index("scenario")
+    nested = table.set_index("scenario")
+    assert flat.loc["crash", "objective"] == pytest.approx(nested.loc["crash", "objective"], rel=1e-9)
+
+
+def test_workers_give_the_same_table(desk):
+    scenarios = [{"id": f"s{i}", "shock": {"BTC": -0.02 * i}} for i in range(12)]
+    one = what_if(desk, scenarios)
+    two = what_if(desk, scenarios, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_incremental_cost_exact_and_estimate_agree_for_a_small_change(desk):
+    change = incremental_cost(desk, {"requirement": {"cex-perps": 4_001_000.0}})
+    assert change.exact > 0
+    assert change.estimate == pytest.approx(change.exact, rel=1e-6)
+    shadow = allocator.optimize(desk).accounts[0].shadow_price
+    assert change.estimate == pytest.approx(shadow * 1_000.0, rel=1e-6)
+
+
+def test_incremental_cost_of_a_large_change_is_exact_and_estimate_is_a_bound(desk):
+    change = incremental_cost(desk, {"requirement": {"cex-perps": 6_000_000.0}})
+    # the LP's optimal value is convex in the requirement: the first-order estimate never exceeds the truth
+    assert change.estimate <= change.exact + 1e-9
+
+
+def test_marginal_values_match_finite_differences(desk):
+    result = allocator.Allocator(desk).solve(plan=False)
+    values = {(m.asset, m.location): m.value for m in result.marginal_values}
+    held = {(h.asset, h.location): h.quantity for h in desk.holdings}
+    for cell in [("BTC", "custody-b"), ("BTC", "cex-perps")]:
+        bumped = Scenario(holdings={f"{cell[0]}@{cell[1]}": held.get(cell, 0.0) + 0.01}).apply(desk)
+        decrease = (result.objective.total - allocator.optimize(bumped).objective.total) / 0.01
+        assert decrease == pytest.approx(values[cell], rel=1e-5)
+
+
+def test_binding_constraints_are_labelled(desk):
+    result = allocator.optimize(desk)
+    labels = {b.label for b in result.binding}
+    covered = {f"coverage[{a.id}]" for a in result.accounts if a.shadow_price > 0}
+    assert covered and covered <= labels
+
+
+def test_frontier_cost_rises_with_the_buffer(desk):
+    curve = frontier(desk, "buffer", [0.0, 0.1, 0.2, 0.4])
+    assert list(curve["value"]) == [0.0, 0.1, 0.2, 0.4]
+    assert (curve["status"] == "optimal").all()
+    assert curve["objective"].is_monotonic_increasing
+
+
+def test_scenario_file_round_trip(desk, tmp_path):
+    from allocator.batch.spec import read_scenarios
+
+    rows = read_scenarios(PROBLEMS.parent / "scenarios" / "desk-stress.toml")
+    assert rows[0] == ("base", {}) and len(rows) == 6
+    table = what_if(desk, [{"id": i, **f} for i, f in rows])
+    assert (table["status"] == "optimal").all()
+    frame = pd.DataFrame([{"id": "x", "shock.BTC": -0.1}])
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    assert read_scenarios(tmp_path / "s.csv") == [("x", {"shock.BTC": -0.1})]
