@@ -19,6 +19,8 @@ from allocator.problem import Problem
 
 #: How many times a chunk is retried after its worker died before its scenarios are recorded as failed.
 MAX_RETRIES = 2
+#: Chunks in flight per worker: enough to hide the round trip, few enough to keep the driver's memory flat.
+IN_FLIGHT = 3
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class LocalBackend:
         retries: dict[str, int] = {}
         running: dict[Future[pd.DataFrame], Chunk] = {}
         while queue or running:
-            while queue and len(running) < 2 * self.workers:
+            while queue and len(running) < IN_FLIGHT * self.workers:
                 chunk = queue.pop()
                 running[self.pool.submit(solve_chunk, *chunk.arguments(solver))] = chunk
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -86,6 +88,10 @@ class LocalBackend:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _warm_up() -> None:
+    import allocator.batch.worker  # noqa: F401
 
 
 class DaskBackend:
@@ -121,8 +127,9 @@ class DaskBackend:
             running[future] = chunk
             pending.add(future)
 
+        self.client.run(_warm_up)  # import allocator on every worker at once, not at each first task
         pending = as_completed()
-        while queue and len(running) < 2 * self.workers:
+        while queue and len(running) < IN_FLIGHT * self.workers:
             submit(queue.pop())
         for future in pending:
             chunk = running.pop(future)
