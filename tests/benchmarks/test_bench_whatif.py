@@ -97,7 +97,7 @@ def test_ten_thousand_scenario_batch(record, tmp_path):
         seen: list[tuple[float, int]] = []
         with TreeMemory() as memory:
             summary = run_batch(spec, tmp_path / backend, workers=2, dask="local" if backend == "dask" else None,
-                                progress=lambda n: seen.append((time.perf_counter(), n)))
+                                progress=lambda n, seen=seen: seen.append((time.perf_counter(), n)))
         steady = (summary.total - seen[0][1]) / (seen[-1][0] - seen[0][0])  # after the first chunk is back
         figures[backend] = (summary.total / summary.seconds, steady)
         record("10,000-scenario batch of desk.toml", backend=backend, workers=2, seconds=round(summary.seconds, 1),
