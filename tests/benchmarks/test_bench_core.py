@@ -101,3 +101,36 @@ def test_solver_comparison(record, solver, case):
     record(f"solver comparison {case}", solver=solver, median_s=round(statistics.median(seconds), 4),
            gap_vs_reference=abs(result.objective.total - reference.objective) / max(gross, 1.0),
            solve_s=round(result.diagnostics.solve_seconds, 4))
+
+
+@pytest.mark.parametrize("size", [(200, 2, 20)], ids=["200x20"])
+def test_warm_start_and_dpp_paths(record, size):
+    """The two traps named in the what-if issue, measured here: HiGHS warm start on DPP re-solves, and the first
+    DPP compile against a plain build (parameters treated as constants, ignore_dpp=True)."""
+    from allocator.numbers import Numbers
+    from allocator.program.model import Program
+    from allocator.solve.solvers import profile, run
+
+    problem = generate_problem(*size, seed=1)
+    layout = allocator.Allocator(problem).layout
+    numbers = Numbers.from_problem(problem, layout)
+    figures = {}
+    changed = [Numbers.from_problem(_changed(problem, 1.0 + 0.02 * i, 1.0 + 0.03 * i), layout) for i in range(1, 4)]
+    for warm in (False, True):
+        program = Program(layout)
+        program.assign(numbers, profile("HIGHS"))
+        first = run(program.problem, "HIGHS", warm_start=warm)
+        again = []
+        for other in changed:  # prices and requirements change between re-solves
+            program.assign(other, profile("HIGHS"))
+            again.append(run(program.problem, "HIGHS", warm_start=warm).wall_seconds)
+        figures[f"warm_start_{warm}"] = {"first_s": round(first.wall_seconds, 3),
+                                         "compile_s": round(first.compile_seconds, 3),
+                                         "resolve_s": round(statistics.median(again), 3)}
+    plain = Program(layout)
+    plain.assign(numbers, profile("HIGHS"))
+    start = time.perf_counter()
+    plain.problem.solve(solver="HIGHS", ignore_dpp=True, **profile("HIGHS").options)
+    figures["plain_build_first_solve_s"] = round(time.perf_counter() - start, 3)
+    figures["plain_build_compile_s"] = round(plain.problem.compilation_time or 0.0, 3)
+    record("HiGHS warm start and DPP compile, 200 x 20 cost phase", **figures)
