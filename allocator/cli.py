@@ -32,14 +32,15 @@ def main() -> None:
               help="Write the result as JSON here (default: PROBLEM with .result.json).")
 @click.option("--solver", default=None, help="cvxpy solver name (default HIGHS; e.g. CLARABEL).")
 @click.option("--time-limit", type=float, default=None, help="Seconds the solver may take per solve.")
+@click.option("--fallback", default=None, help="A second solver to try if the first fails (recorded in the result).")
 @click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
 def optimize_command(problem: Path, output: Path | None, solver: str | None, time_limit: float | None,
-                     quiet: bool) -> None:
+                     fallback: str | None, quiet: bool) -> None:
     """Optimise PROBLEM (.toml or .json): print a summary and write the JSON result."""
     output = output or problem.with_suffix(".result.json")
     try:
         loaded = load_problem(problem)
-        result = optimize(loaded, solver, time_limit=time_limit)
+        result = optimize(loaded, solver, time_limit=time_limit, fallback=fallback)
     except InputError as error:
         for issue in error.issues:
             click.echo(f"error: {issue}", err=True)

@@ -41,9 +41,12 @@ class Allocator:
     same structure (same assets, locations, accounts, eligibility, limits and routes) by setting parameters."""
 
     def __init__(self, problem: Problem, solver: str | None = None, *, time_limit: float | None = None,
-                 minimise_moves: bool = True, solver_options: dict[str, Any] | None = None) -> None:
+                 minimise_moves: bool = True, solver_options: dict[str, Any] | None = None,
+                 fallback: str | None = None) -> None:
         self.problem = problem
         self.solver = normalise(solver)
+        self.primary = self.solver
+        self.fallback = normalise(fallback) if fallback else None
         self.time_limit = time_limit
         self.minimise_moves = minimise_moves
         self.solver_options = dict(solver_options or {})
@@ -65,8 +68,28 @@ class Allocator:
         started = time.perf_counter()
         self.records = []
         problem = self.changed(changes)
+        self.solver = self.primary
+        try:
+            return self._solve(problem, plan, started, fallback_note=None)
+        except SolverError as error:  # includes VerificationError; never InfeasibleError or InputError
+            if self.fallback is None or self.fallback == self.primary:
+                raise
+            note = (f"fallback: {self.primary} failed ({error.status}: {str(error)[:200]}); solved with "
+                    f"{self.fallback}")
+            self.solver = self.fallback
+            try:
+                return self._solve(problem, plan, started, fallback_note=note)
+            finally:
+                self.solver = self.primary
+
+    def _solve(self, problem: Problem, plan: bool, started: float, fallback_note: str | None) -> Result:
         optimum = self._optimum(problem, moves=plan and self.minimise_moves)
+        if fallback_note:
+            optimum.notes.insert(0, fallback_note)
         result = self._result(optimum, plan, started)
+        if fallback_note:
+            result = result.model_copy(update={"diagnostics": result.diagnostics.model_copy(
+                update={"fallback_from": self.primary})})
         if plan:
             replay = [x for x in validate_plan(problem, result) if not (x.kind == "floor" and
                       result.plan[x.step - 1].needs_funding)]
@@ -101,7 +124,7 @@ class Allocator:
             notes.append("some account can only be covered exactly (no margin for rounding): its collateral "
                          "equals its requirement to within floating-point rounding")
         holding, move = self._values(record)
-        allocation, violations = check(layout, numbers, scale, holding, move)
+        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance)
         if violations:
             raise VerificationError(violations, solver=self.solver)
         optimum = Optimum(problem, numbers, scale, allocation, Sensitivity.read(program, numbers, scale),
@@ -132,7 +155,7 @@ class Allocator:
         if record.status is not Status.OPTIMAL:
             return None
         holding, move = self._values(record)
-        allocation, violations = check(layout, numbers, scale, holding, move)
+        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance)
         if violations:
             raise VerificationError(violations, solver=self.solver)
         if sum(_cost(allocation, layout, numbers)) > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
@@ -145,7 +168,8 @@ class Allocator:
         layout, elastic = self.layout, self.program.elastic
         record = self._run(elastic.problem)
         holding, move = self._values(record)
-        allocation, violations = check(layout, numbers, scale, holding, move, elastic=True)
+        allocation, violations = check(layout, numbers, scale, holding, move, elastic=True,
+                                       tolerance=profile(self.solver).tolerance)
         if violations:
             raise VerificationError(violations, solver=self.solver)
         collateral = allocation.collateral(layout, numbers)

@@ -88,6 +88,7 @@ class Diagnostics(_Row):
     total_seconds: float = 0.0
     money_scale: float = 1.0
     rate_scale: float = 1.0
+    fallback_from: str | None = Field(default=None, description="the solver that failed, when a fallback solved")
     notes: list[str] = Field(default_factory=list)
 
 

@@ -82,3 +82,26 @@ def test_errors_share_one_base():
                   allocator.VerificationError):
         assert issubclass(error, allocator.AllocatorError)
     assert issubclass(allocator.VerificationError, allocator.SolverError)
+
+
+def test_fallback_is_opt_in_and_recorded(monkeypatch, desk):
+    def fail_highs(record, problem):
+        if record.solver == "HIGHS":
+            return dataclasses.replace(record, status=Status.OPTIMAL_INACCURATE, raw_status="optimal_inaccurate")
+        return None
+
+    faulty(monkeypatch, fail_highs)
+    with pytest.raises(allocator.SolverError):
+        allocator.optimize(desk)  # no fallback unless asked for
+    result = allocator.optimize(desk, fallback="CLARABEL")
+    assert result.diagnostics.solver == "CLARABEL"
+    assert result.diagnostics.fallback_from == "HIGHS"
+    assert "fallback: HIGHS failed (optimal_inaccurate" in result.diagnostics.notes[0]
+    assert allocator.validate_plan(desk, result) == []
+
+
+def test_no_fallback_for_infeasible_problems():
+    from helpers import PROBLEMS
+
+    with pytest.raises(allocator.InfeasibleError):
+        allocator.optimize(allocator.load_problem(PROBLEMS / "infeasible.toml"), fallback="CLARABEL")

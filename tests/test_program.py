@@ -46,7 +46,7 @@ def set_state(program, layout, scale, values: dict[tuple[str, str], float], move
     program.variables.move.value = move
     weights = {"BTC": 0.5, "USDC": 1.0}
     program.variables.collateral.value = np.array([sum(weights[a] * v for (a, loc), v in values.items()
-                                                       if loc == "acct") / scale.money])
+                                                       if loc == "acct") / scale.account_money()[0]])
 
 
 def violation(program, family: str) -> np.ndarray:
@@ -84,7 +84,7 @@ def test_coverage(small):
     _, layout, program, numbers, scale = small
     required = 700 * 1.1
     set_state(program, layout, scale, {("USDC", "acct"): required - 10}, {}, {})
-    short = violation(program, "coverage")[0] * scale.money
+    short = violation(program, "coverage")[0] * scale.account_money()[0]
     assert short == pytest.approx(10, rel=1e-6)  # the margin of 1e-9 of the money scale adds a hair
     set_state(program, layout, scale, {("USDC", "acct"): required + 10}, {}, {})
     assert violation(program, "coverage")[0] == 0
@@ -94,15 +94,15 @@ def test_collateral_value_applies_haircuts(small):
     _, layout, program, _, scale = small
     set_state(program, layout, scale, {("BTC", "acct"): 400, ("USDC", "acct"): 100}, {}, {})
     assert violation(program, "collateral").max() == pytest.approx(0, abs=1e-12)  # 0.5 * 400 + 100
-    program.variables.collateral.value = np.array([500 / scale.money])  # haircut ignored
-    assert violation(program, "collateral")[0] * scale.money == pytest.approx(200)
+    program.variables.collateral.value = np.array([500 / scale.account_money()[0]])  # haircut ignored
+    assert violation(program, "collateral")[0] * scale.account_money()[0] == pytest.approx(200)
 
 
 def test_concentration(small):
     _, layout, program, _, scale = small
     # BTC adjusted 0.5*1000 = 500 of collateral 600: share 0.83 > 0.6; cap 0.6 * 600 = 360
     set_state(program, layout, scale, {("BTC", "acct"): 1000, ("USDC", "acct"): 100}, {}, {})
-    assert violation(program, "concentration")[0] * scale.money == pytest.approx(140)
+    assert violation(program, "concentration")[0] * scale.account_money()[0] == pytest.approx(140)
     set_state(program, layout, scale, {("BTC", "acct"): 400, ("USDC", "acct"): 300}, {}, {})
     assert violation(program, "concentration")[0] == 0
 
@@ -119,5 +119,6 @@ def test_parameters_are_scaled_to_order_one(small):
     _, _, program, _, scale = small
     p = program.parameters
     assert scale.money == pytest.approx(2000.0)
-    assert 0 < p.required.value.max() <= 1 and p.holdings.value.max() <= 1
+    assert 0 < p.holdings.value.max() <= 1
+    assert 0 < p.required.value.max() <= 1.0 + 1e-6  # in the account's own scale: its requirement or collateral
     assert np.abs(p.carry.value).max() == pytest.approx(1.0)

@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 
 from allocator.problem import Problem
-from allocator.solve.verify import TOLERANCE
+from allocator.solve.verify import ROUNDING, TOLERANCE
 
 
 class Ledger:
@@ -24,9 +24,17 @@ class Ledger:
         self.collateral = {k: self._collateral_of(k) for k in self.weights}
         self.initial_collateral = dict(self.collateral)
         self.floor = {a.id: min(self.collateral[a.id], a.requirement) for a in problem.accounts}
-        inventory = sum(self.price[a] * q for (a, _), q in self.quantity.items())
-        self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
-        self.tolerance = TOLERANCE * self.money_scale  # currency
+        held: defaultdict[str, float] = defaultdict(float)
+        for (asset, _), quantity in self.quantity.items():
+            held[asset] += self.price[asset] * quantity
+        self.money_scale = max(sum(held.values()), sum(a.required for a in problem.accounts), 1.0)
+        # the same tolerances as the verification (solve/verify.py): per asset, relative to its own inventory
+        # value, and per account, relative to its own size; never looser than 1e-9 of the whole book
+        rounding = ROUNDING * self.money_scale
+        self._unit_tolerance = {a: (TOLERANCE * min(held[a], self.money_scale) + rounding) / p
+                                for a, p in self.price.items()}
+        self.floor_tolerance = {a.id: TOLERANCE * min(max(a.required, self.collateral[a.id]), self.money_scale)
+                                + rounding for a in problem.accounts}
         self.locations = set(problem.locations)
         self.route_rate = problem.route_rates
 
@@ -34,7 +42,7 @@ class Ledger:
         return sum(w * self.price[a] * self.quantity[(a, account)] for a, w in self.weights[account].items())
 
     def unit_tolerance(self, asset: str) -> float:
-        return self.tolerance / self.price[asset]
+        return self._unit_tolerance[asset]
 
     def available(self, asset: str, location: str) -> float:
         return self.quantity[(asset, location)]

@@ -60,7 +60,7 @@ def _check_step(ledger: Ledger, step: Step) -> list[PlanViolation]:
                                  f"which holds {held:.10g}"))
     ledger.apply(asset, source, destination, step.quantity)
     for account in (source,):
-        if ledger.is_account(account) and ledger.deficit(account) > ledger.tolerance:
+        if ledger.is_account(account) and ledger.deficit(account) > ledger.floor_tolerance[account]:
             out.append(PlanViolation(number, "floor", f"{account} falls to {ledger.collateral[account]:,.2f}, "
                                      f"below its floor {ledger.floor[account]:,.2f} "
                                      f"(min of collateral today and requirement)"))

@@ -1,6 +1,7 @@
 """Collateral value and coverage: each account's haircut-adjusted collateral covers its buffered requirement.
 
 ``collateral[k] = sum_a (1 - h[a,k]) * value[a,k]`` over eligible assets; ``collateral[k] >= R[k] * (1 + b[k])``.
+Both rows, and the concentration rows, are divided by the account's own scale (scaling.py).
 With ``elastic`` set, a non-negative shortfall variable may make up the difference (infeasibility diagnosis).
 """
 

@@ -100,5 +100,6 @@ class ElasticProgram:
         self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
         constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Coverage(self.shortfall),
                                     Concentration(self.excess if len(layout.limit_pair) else None))
-        objective = cp.Minimize(cp.sum(self.shortfall) + cp.sum(self.excess))
+        p = program.parameters  # shortfalls are in account units: weigh them back to money
+        objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess)
         self.problem = _dpp(cp.Problem(objective, [c.constraint for c in constraints]), "elastic")

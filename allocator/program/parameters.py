@@ -19,11 +19,13 @@ from allocator.scaling import Scale
 @dataclass(frozen=True, eq=False)
 class Parameters:
     holdings: cp.Parameter  # (cells,) value held today
-    weight: cp.Parameter  # (P,) 1 - haircut
-    required: cp.Parameter  # (K,) requirement * (1 + buffer), plus the coverage margin
+    weight: cp.Parameter  # (P,) (1 - haircut) / account scale
+    required: cp.Parameter  # (K,) requirement * (1 + buffer) / account scale, plus the coverage margin
     limit: cp.Parameter  # (C,) concentration share, less the limit margin
     carry: cp.Parameter  # (A*K,) carry cost rate of value at each account
     move: cp.Parameter  # (M,) cost rate of value moved
+    account_scale: cp.Parameter  # (K,) weights of the elastic program's shortfalls (in money-scale units)
+    limit_scale: cp.Parameter  # (C,) the same for concentration excesses
 
     @classmethod
     def create(cls, layout: Layout) -> Parameters:
@@ -37,6 +39,8 @@ class Parameters:
             limit=vector(len(layout.limit_pair), "limit", nonneg=True),
             carry=vector(layout.n_assets * len(layout.accounts), "carry"),
             move=vector(layout.n_moves, "move", nonneg=True),
+            account_scale=vector(len(layout.accounts), "account_scale", nonneg=True),
+            limit_scale=vector(len(layout.limit_pair), "limit_scale", nonneg=True),
         )
 
     def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
@@ -46,9 +50,12 @@ class Parameters:
         def put(parameter: cp.Parameter, values: np.ndarray) -> None:
             parameter.value = values if values.size else np.zeros(parameter.shape)
 
+        account = scale.accounts  # each account's rows are normalised by its own scale (see scaling.py)
         put(self.holdings, numbers.value(layout) / scale.money)
-        put(self.weight, 1.0 - numbers.haircut)
-        put(self.required, numbers.required / scale.money + coverage_margin * (numbers.required > 0))
+        put(self.weight, (1.0 - numbers.haircut) / account[layout.pair_account])
+        put(self.required, numbers.required / (scale.money * account) + coverage_margin * (numbers.required > 0))
+        put(self.account_scale, account)
+        put(self.limit_scale, account[layout.pair_account[layout.limit_pair]])
         put(self.limit, numbers.limit * (1.0 - limit_margin))
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)

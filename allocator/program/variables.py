@@ -17,7 +17,7 @@ from allocator.layout import Layout
 class Variables:
     holding: cp.Variable  # (cells,) value at each asset and location after the moves
     move: cp.Variable  # (move slots,) value moved along each (asset, edge)
-    collateral: cp.Variable  # (K,) haircut-adjusted collateral of each account
+    collateral: cp.Variable  # (K,) haircut-adjusted collateral of each account, in units of its account scale
 
     @classmethod
     def create(cls, layout: Layout) -> Variables:

@@ -1,7 +1,7 @@
 """Sensitivities of the cost optimum, read from the duals of the cost program, in currency.
 
 * shadow price of each account's requirement: objective increase per currency of extra requirement,
-  ``λ_k * r * (1 + b_k)`` from the coverage row's dual ``λ_k`` (r: the rate scale);
+  ``λ_k * r * (1 + b_k) / a_k`` from the coverage row's dual ``λ_k`` (r: the rate scale, a_k: the account scale);
 * marginal value of one more unit of each asset at each location: objective decrease per unit,
   ``μ_c * r * p[a]`` from the balance row's dual ``μ_c`` (its right-hand side is ``p q0 / S``);
 * binding constraints: coverage and concentration rows whose dual is positive, by label;
@@ -38,13 +38,16 @@ class Sensitivity:
         layout = program.layout
         coverage = program.dual("coverage")
         balance = program.dual("balance")
-        binding = [Binding(label=label, shadow_price=float(dual * scale.rate))
+        row_scale = {"coverage": scale.accounts,  # the rows are normalised by their account's scale
+                     "concentration": scale.accounts[layout.pair_account[layout.limit_pair]]}
+        binding = [Binding(label=label, shadow_price=float(dual * scale.rate / size))
                    for family in ("coverage", "concentration") if program.family(family) is not None
-                   for label, dual in zip(program.family(family).labels,  # type: ignore[union-attr]
-                                          program.dual(family), strict=True) if dual > DUAL_FLOOR]
+                   for label, dual, size in zip(program.family(family).labels,  # type: ignore[union-attr]
+                                                program.dual(family), row_scale[family], strict=True)
+                   if dual > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
-        return cls(shadow_price=coverage * scale.rate * (1.0 + numbers.buffer), marginal_value=marginal,
-                   binding=binding)
+        return cls(shadow_price=coverage * scale.rate * (1.0 + numbers.buffer) / scale.accounts,
+                   marginal_value=marginal, binding=binding)
 
     def marginal_rows(self, layout: Layout) -> list[MarginalValue]:
         return [MarginalValue(asset=layout.assets[c // layout.n_locations],

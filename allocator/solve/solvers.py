@@ -30,12 +30,16 @@ class SolverProfile:
     ``coverage_margin`` (scaled value units) is added to every positive requirement and ``limit_margin``
     (relative) taken off every concentration share, so that an answer within the solver's own feasibility
     tolerance still satisfies the original constraints when checked in numpy: rounding in the accounts' favour.
-    A simplex vertex (HiGHS) is exact to far below 1e-9; interior-point solvers stop about 1e-8 from the boundary.
+    A simplex vertex (HiGHS) is exact to far below 1e-9; interior-point solvers stop about 1e-8 from the boundary
+    of the whole problem, which for a small asset inside a large book can be 1e-6 of the asset: ``tolerance`` is
+    what the verification accepts, relative to each asset's inventory and each account's size, before crumbs are
+    repaired (a little less is moved, so nothing is overdrawn) and coverage is checked exactly.
     """
 
     options: dict[str, Any]
     coverage_margin: float = 1e-7
     limit_margin: float = 1e-7
+    tolerance: float = 1e-6  # of the verification (solve/verify.py), relative to each asset and account
 
     def without_margins(self) -> SolverProfile:
         return replace(self, coverage_margin=0.0, limit_margin=0.0)
@@ -43,9 +47,9 @@ class SolverProfile:
 
 PROFILES: dict[str, SolverProfile] = {
     "HIGHS": SolverProfile({"warm_start": False, "primal_feasibility_tolerance": 1e-9,
-                            "dual_feasibility_tolerance": 1e-9, "output_flag": False}, 1e-9, 0.0),
+                            "dual_feasibility_tolerance": 1e-9, "output_flag": False}, 1e-9, 0.0, 1e-9),
     "CLARABEL": SolverProfile({"max_threads": 1, "tol_feas": 1e-9, "tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9},
-                              1e-8, 1e-8),
+                              1e-7, 1e-7, 1e-6),
 }
 
 

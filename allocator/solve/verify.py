@@ -5,12 +5,14 @@ tolerance are set to zero (anything larger is a violation), hub traffic is balan
 cancelled (solve/cycles.py). The holdings are then re-derived from today's holdings and the moves, and every
 constraint is re-checked on them:
 
-* balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value;
-* non-negativity: no location ends with a negative amount;
+* balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value,
+  to ``10 * TOLERANCE`` of each asset's own inventory value;
+* non-negativity: no location ends more negative than ``TOLERANCE`` of the asset's inventory (such crumbs are
+  then set to zero);
 * coverage: each account's collateral is at least ``requirement * (1 + buffer)`` to within floating-point
   rounding (``ROUNDING``); the program asks for a margin (``SolverProfile.coverage_margin``) so that this holds
   whenever the problem is not covered exactly;
-* concentration: within ``TOLERANCE`` of the money scale.
+* concentration: within ``TOLERANCE`` of the account's own scale (scaling.py).
 """
 
 from __future__ import annotations
@@ -59,21 +61,27 @@ class Allocation:
 
 
 def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
-          *, elastic: bool = False) -> tuple[Allocation, list[str]]:
+          *, elastic: bool = False, tolerance: float = TOLERANCE) -> tuple[Allocation, list[str]]:
     """Turn the solver's scaled values into a checked allocation; return it with every violation found.
 
-    ``elastic=True`` skips coverage and concentration (the elastic diagnosis relaxes them on purpose).
+    ``elastic=True`` skips coverage and concentration (the elastic diagnosis relaxes them on purpose);
+    ``tolerance`` is the solver profile's (1e-9 for HiGHS, 1e-8 for Clarabel).
     """
     violations: list[str] = []
-    tol = TOLERANCE  # in scaled value units
+    # tolerances in scaled value units, per asset: relative to the asset's own inventory, so that a small asset
+    # inside a large book is checked to its own size (never looser than 1e-9 of the whole book)
+    asset_tol = tolerance * np.minimum(numbers.value(layout).reshape(layout.n_assets, -1).sum(axis=1) / scale.money,
+                                       1.0) + ROUNDING
+    move_tol = asset_tol[layout.move_asset]
+    cell_tol = np.repeat(asset_tol, layout.n_locations)
     move = move[: layout.n_moves]
-    if np.any(move < -tol):
-        worst = int(np.argmin(move))
+    if np.any(move < -move_tol):
+        worst = int(np.argmin(move + move_tol))
         violations.append(f"move[{layout.move_label(worst)}] is negative: {move[worst] * scale.money:.6g}")
-    move = np.where(move > tol, move, 0.0)
+    move = np.where(move > move_tol, move, 0.0)
     if layout.has_hub:
         left = layout.hub_balance[:, : layout.n_moves] @ move
-        if np.any(np.abs(left) > 10 * tol):
+        if np.any(np.abs(left) > 10 * asset_tol):
             violations.append(f"hub balance: {np.abs(left).max() * scale.money:.6g} of value created or kept at "
                               f"the hub ({layout.assets[int(np.argmax(np.abs(left)))]})")
         move = _balance_hub(layout, move)
@@ -82,12 +90,14 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
 
     derived = numbers.quantity + _incidence_times(layout, moved)
     cell_price = numbers.cell_price(layout)
-    if np.any(derived * cell_price < -tol * scale.money):
-        worst = int(np.argmin(derived * cell_price))
+    if np.any(derived * cell_price < -cell_tol * scale.money):
+        worst = int(np.argmin(derived * cell_price / scale.money + cell_tol))
         violations.append(f"non-negativity[{layout.cell_label(worst)}]: ends at {derived[worst]:.6g} units")
-    derived = np.maximum(derived, 0.0)
+    elif np.any(derived < 0):  # crumbs within the tolerance: send a little less rather than overdraw
+        moved = _repair_overdrafts(layout, numbers.quantity, moved)
+        derived = np.maximum(numbers.quantity + _incidence_times(layout, moved), 0.0)
     gap = np.abs(derived * cell_price / scale.money - holding)
-    if np.any(gap > 10 * tol):
+    if np.any(gap > 10 * cell_tol):
         worst = int(np.argmax(gap))
         violations.append(f"balance[{layout.cell_label(worst)}]: solver holds {holding[worst] * scale.money:.6g}, "
                           f"moves give {derived[worst] * cell_price[worst]:.6g}")
@@ -99,9 +109,35 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
             violations.append(f"coverage[{layout.accounts[k]}]: collateral {collateral[k]:.10g} "
                               f"< required {numbers.required[k]:.10g}")
         excess = allocation.limit_excess(layout, numbers)
-        for i in np.flatnonzero(excess > tol * scale.money):
+        limit_tolerance = tolerance * scale.account_money()[layout.pair_account[layout.limit_pair]]
+        for i in np.flatnonzero(excess > limit_tolerance):
             violations.append(f"{layout.limit_label(int(i))}: {excess[i]:.6g} over its limit")
     return allocation, violations
+
+
+def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Reduce the moves out of each cell that would end (by a crumb) below zero, largest move first, so that
+    conservation stays exact and nothing is overdrawn; rebalance the hub after each round."""
+    moved = moved.copy()
+    hub = layout.n_locations
+    source = layout.edge_from[layout.move_edge]
+    from_cell = np.where(source < hub, layout.move_asset * layout.n_locations + np.minimum(source, hub - 1), -1)
+    for _ in range(10):
+        derived = quantity + _incidence_times(layout, moved)
+        short = np.flatnonzero(derived < 0)
+        if not len(short):
+            break
+        for cell in short:
+            deficit = -derived[cell]
+            for move in sorted(np.flatnonzero((from_cell == cell) & (moved > 0)), key=lambda m: -moved[m]):
+                take = min(moved[move], deficit)
+                moved[move] -= take
+                deficit -= take
+                if deficit <= 0:
+                    break
+        if layout.has_hub:
+            moved = _balance_hub(layout, moved)
+    return moved
 
 
 def _balance_hub(layout: Layout, move: np.ndarray) -> np.ndarray:

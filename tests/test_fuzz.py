@@ -1,0 +1,112 @@
+"""A fuzzer over mutated problem files: every input is either accepted and verified, or rejected with located
+issues; no other exception escapes. A few hundred cases in CI (derandomized), thousands in the slow run."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import tomllib
+from typing import Any
+
+from helpers import PROBLEMS, assert_verified
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import allocator
+from allocator.generate import generate_problem
+
+#: Cases per run: a few hundred in CI, set FUZZ_EXAMPLES=10000 for the slow run.
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 300))
+
+BASES = [tomllib.loads((PROBLEMS / "desk.toml").read_text()),
+         generate_problem(6, 2, 3, seed=1).model_dump(by_alias=True),
+         generate_problem(5, 1, 2, seed=2, topology="none").model_dump(by_alias=True)]
+
+ODD_VALUES: list[Any] = [math.nan, math.inf, -math.inf, -1.0, 0.0, 1.0, 0.999999, 1e20, 1e-300, -0.0, 10**30,
+                         "1,000", "1_000", "100", "", " BTC", True, None, [], {}, {"x": 1}, [1, 2], "custody-a",
+                         "BTC", "USDC"]
+
+
+def paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += paths(value, (*prefix, index))
+    return out
+
+
+def parent(data: Any, path: tuple) -> Any:
+    for part in path[:-1]:
+        data = data[part]
+    return data
+
+
+def mutate(data: dict, rng: random.Random) -> None:
+    path = rng.choice(paths(data)[1:])
+    holder, last = parent(data, path), path[-1]
+    kind = rng.randrange(6)
+    if kind <= 2:  # a strange value
+        holder[last] = rng.choice(ODD_VALUES)
+    elif kind == 3:  # a missing field or element
+        del holder[last]
+    elif kind == 4 and isinstance(holder, dict):  # a misspelt extra field
+        holder[f"{last}x"] = holder[last]
+    elif kind == 4:  # a duplicated element
+        holder.append(json.loads(json.dumps(holder[last])))
+    elif isinstance(holder[last], (int, float)) and not isinstance(holder[last], bool):  # a nearby number
+        holder[last] = holder[last] * rng.choice([-1.0, 0.0, 0.5, 2.0, 1e6, 1e-6]) + rng.choice([0.0, 1.0, -1.0])
+    else:
+        holder[last] = rng.choice(ODD_VALUES)
+
+
+def check(data: dict) -> str:
+    try:
+        problem = allocator.Problem.model_validate(data)
+    except allocator.InputError as error:
+        assert error.issues
+        for issue in error.issues:
+            assert issue.code and issue.message
+            assert issue.location or issue.code in ("scale_range", "not_a_table"), issue
+        return "rejected"
+    try:
+        result = allocator.optimize(problem)
+    except allocator.InfeasibleError as error:
+        assert error.diagnosis.shortfalls
+        return "infeasible"
+    except allocator.SolverError:
+        return "solver"
+    assert_verified(problem, result)
+    return "verified"
+
+
+@settings(max_examples=FUZZ_EXAMPLES)
+@given(st.integers(0, len(BASES) - 1), st.integers(1, 3), st.randoms(use_true_random=False))
+def test_mutated_problem_is_verified_or_rejected_with_located_issues(base, count, rng):
+    data = json.loads(json.dumps(BASES[base]))
+    for _ in range(count):
+        mutate(data, rng)
+    check(data)
+
+
+@settings(max_examples=FUZZ_EXAMPLES // 3)
+@given(st.integers(0, len(BASES) - 1), st.randoms(use_true_random=False))
+def test_mutated_json_text_is_verified_or_rejected(base, rng):
+    data = json.loads(json.dumps(BASES[base]))
+    mutate(data, rng)
+    try:
+        text = json.dumps(data)
+    except (TypeError, ValueError):
+        return
+    try:
+        problem = allocator.Problem.model_validate_json(text)
+    except allocator.InputError as error:
+        assert error.issues
+        return
+    with contextlib.suppress(allocator.InfeasibleError, allocator.SolverError):
+        assert_verified(problem, allocator.optimize(problem))
