@@ -30,7 +30,7 @@ from allocator.solve.diagnose import Diagnosis
 from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import SolveRecord, normalise, profile, run, values
 from allocator.solve.status import MAYBE_INFEASIBLE, Status
-from allocator.solve.verify import TOLERANCE, Allocation, check
+from allocator.solve.verify import ROUNDING, Allocation, check
 
 #: The moves phase may not raise the cost by more than this share of the cost scale.
 COST_TOLERANCE = 1e-9
@@ -173,7 +173,7 @@ class Allocator:
         if violations:
             raise VerificationError(violations, solver=self.solver)
         collateral = allocation.collateral(layout, numbers)
-        floor = TOLERANCE * scale.money
+        floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
                 zip(layout.accounts, numbers.required - collateral, strict=True) if short > floor]
         rows += [Shortfall(account=layout.accounts[layout.pair_account[layout.limit_pair[i]]], amount=float(over),

@@ -28,11 +28,10 @@ class Ledger:
         for (asset, _), quantity in self.quantity.items():
             held[asset] += self.price[asset] * quantity
         self.money_scale = max(sum(held.values()), sum(a.required for a in problem.accounts), 1.0)
-        # the same tolerances as the verification (solve/verify.py): per asset, relative to its own inventory
-        # value, and per account, relative to its own size; never looser than 1e-9 of the whole book
+        # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from
+        # the repaired moves, so it never overdraws; this only absorbs float rounding), floors to each account's size
         rounding = ROUNDING * self.money_scale
-        self._unit_tolerance = {a: (TOLERANCE * min(held[a], self.money_scale) + rounding) / p
-                                for a, p in self.price.items()}
+        self._unit_tolerance = {a: TOLERANCE * self.money_scale / p for a, p in self.price.items()}
         self.floor_tolerance = {a.id: TOLERANCE * min(max(a.required, self.collateral[a.id]), self.money_scale)
                                 + rounding for a in problem.accounts}
         self.locations = set(problem.locations)

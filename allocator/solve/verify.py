@@ -6,9 +6,10 @@ cancelled (solve/cycles.py). The holdings are then re-derived from today's holdi
 constraint is re-checked on them:
 
 * balance: the solver's holdings equal the re-derived ones, and the hub (if any) neither creates nor keeps value,
-  to ``10 * TOLERANCE`` of each asset's own inventory value;
-* non-negativity: no location ends more negative than ``TOLERANCE`` of the asset's inventory (such crumbs are
-  then set to zero);
+  to ``10 * tolerance`` of the money scale (the solver's own absolute tolerance);
+* non-negativity: no location ends more negative than ``tolerance`` of the money scale; such crumbs are repaired
+  by moving a little less out of that location (never by clipping, which would create value), and coverage is
+  then checked exactly on the repaired allocation;
 * coverage: each account's collateral is at least ``requirement * (1 + buffer)`` to within floating-point
   rounding (``ROUNDING``); the program asks for a margin (``SolverProfile.coverage_margin``) so that this holds
   whenever the problem is not covered exactly;
@@ -68,10 +69,9 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
     ``tolerance`` is the solver profile's (1e-9 for HiGHS, 1e-8 for Clarabel).
     """
     violations: list[str] = []
-    # tolerances in scaled value units, per asset: relative to the asset's own inventory, so that a small asset
-    # inside a large book is checked to its own size (never looser than 1e-9 of the whole book)
-    asset_tol = tolerance * np.minimum(numbers.value(layout).reshape(layout.n_assets, -1).sum(axis=1) / scale.money,
-                                       1.0) + ROUNDING
+    # in scaled value units: the solver's own absolute tolerance. Crumbs within it are repaired, never clipped,
+    # so conservation stays exact and coverage (checked exactly below) cannot be flattered by them.
+    asset_tol = np.full(layout.n_assets, tolerance)
     move_tol = asset_tol[layout.move_asset]
     cell_tol = np.repeat(asset_tol, layout.n_locations)
     move = move[: layout.n_moves]
