@@ -1,0 +1,12 @@
+"""A resumable batch on local processes: run it twice, the second run finds everything done."""
+
+import tempfile
+
+from allocator.batch.runner import run_batch
+from allocator.batch.spec import load_spec
+
+if __name__ == "__main__":  # worker processes re-import this module
+    spec = load_spec("fixtures/batch/desk-grid.toml")
+    with tempfile.TemporaryDirectory() as outdir:
+        print(run_batch(spec, outdir, workers=2))
+        print(run_batch(spec, outdir, workers=2))
