@@ -6,8 +6,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from hypothesis import strategies as st
 
 import allocator
+from allocator.generate import generate_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
@@ -57,3 +59,16 @@ def objective_gap(result: allocator.Result, reference_objective: float) -> float
     """The library's objective against an independent one, relative to the gross cost (see relative_gap)."""
     gross = abs(result.objective.carry) + abs(result.objective.transfer)
     return relative_gap(result.objective.total, reference_objective, gross)
+
+
+def random_problems(max_assets: int = 12, max_wallets: int = 3, max_accounts: int = 5,
+                    max_tightness: float = 0.99) -> st.SearchStrategy[allocator.Problem]:
+    """Random feasible problems of every topology, for the property tests."""
+    return st.builds(
+        generate_problem,
+        n_assets=st.integers(2, max_assets), n_wallets=st.integers(1, max_wallets),
+        n_accounts=st.integers(1, max_accounts), seed=st.integers(0, 2**32 - 1),
+        topology=st.sampled_from(["hub", "none", "complete"]), route_density=st.floats(0.3, 1.0),
+        tightness=st.floats(0.1, max_tightness), eligible_share=st.floats(0.2, 0.9), limits=st.booleans(),
+        posted_share=st.floats(0.0, 1.0),
+    )

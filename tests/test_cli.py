@@ -174,12 +174,16 @@ def test_bad_problem_exits_2_with_one_line_per_error(runs):
     _no_traceback(run)
 
 
-def test_missing_problem_file_exits_2(runs):
-    run = runs["missing"]
-    assert run.returncode == 2, run
-    assert "no-such-problem.toml" in _one_line(run.stderr)
+def _failed_cleanly(run, code: int, mentions: str) -> None:  # type: ignore[no-untyped-def]
+    """Exit ``code``, one line on stderr naming ``mentions``, no result file, no traceback."""
+    assert run.returncode == code, run
+    assert mentions in _one_line(run.stderr)
     assert not run.output.exists()
     _no_traceback(run)
+
+
+def test_missing_problem_file_exits_2(runs):
+    _failed_cleanly(runs["missing"], 2, "no-such-problem.toml")
 
 
 def test_clarabel_gives_the_same_objective_as_highs(runs):
@@ -192,11 +196,7 @@ def test_clarabel_gives_the_same_objective_as_highs(runs):
 
 
 def test_unknown_solver_exits_5_with_one_line(runs):
-    run = runs["nope"]
-    assert run.returncode == 5, run
-    assert "NOPE" in _one_line(run.stderr)
-    assert not run.output.exists()
-    _no_traceback(run)
+    _failed_cleanly(runs["nope"], 5, "NOPE")
 
 
 def test_unwritable_output_path_is_a_one_line_usage_error(runs):

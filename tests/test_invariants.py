@@ -6,20 +6,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from helpers import assert_verified, relative_gap
+from helpers import assert_verified, random_problems, relative_gap
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import allocator
 from allocator.generate import generate_problem
 
-problems = st.builds(
-    generate_problem,
-    n_assets=st.integers(2, 8), n_wallets=st.integers(1, 2), n_accounts=st.integers(1, 4),
-    seed=st.integers(0, 2**32 - 1), topology=st.sampled_from(["hub", "none", "complete"]),
-    route_density=st.floats(0.3, 1.0), tightness=st.floats(0.1, 0.95), eligible_share=st.floats(0.2, 0.9),
-    limits=st.booleans(), posted_share=st.floats(0.0, 1.0),
-)
+problems = random_problems(max_assets=8, max_wallets=2, max_accounts=4, max_tightness=0.95)
 
 
 def objective(problem: allocator.Problem) -> float:
