@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from allocator.errors import InputIssue
 from allocator.fields import MAX_MONEY
+from allocator.risk_checks import risk_issues
 
 #: Smallest non-zero money amount accepted, as a share of the problem's money scale (see docs/reliability.md).
 MIN_RELATIVE_MONEY = 1e-12
@@ -147,6 +148,7 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
             if len(set(map(str, listed))) != len(listed):
                 add(f"{where}.assets", "an asset is listed twice", "duplicate_asset")
     issues.extend(_overlapping_routes(routes, sorted(known)))
+    issues.extend(risk_issues(data, known))
     issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))
     return issues
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from allocator.arrays import Numbers
 from allocator.errors import InfeasibleError, SolverError, VerificationError
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 from allocator.plan.ledger import Ledger
 from allocator.plan.schedule import Schedule, UnbalancedTransfers, schedule
 from allocator.plan.transfers import transfers_from_moves
@@ -44,13 +44,13 @@ class Allocator:
                  minimise_moves: bool = True, solver_options: dict[str, Any] | None = None,
                  fallback: str | None = None) -> None:
         self.problem = problem
-        self.solver = normalise(solver)
+        self.layout = Layout.from_problem(problem)
+        self.solver = normalise(solver, self.layout.has_cones)
         self.primary = self.solver
-        self.fallback = normalise(fallback) if fallback else None
+        self.fallback = normalise(fallback, self.layout.has_cones) if fallback else None
         self.time_limit = time_limit
         self.minimise_moves = minimise_moves
         self.solver_options = dict(solver_options or {})
-        self.layout = Layout.from_problem(problem)
         self.program = Program(self.layout)
         self.compilations = 0
         self.records: list[SolveRecord] = []
@@ -172,10 +172,9 @@ class Allocator:
                                        tolerance=profile(self.solver).tolerance)
         if violations:
             raise VerificationError(violations, solver=self.solver)
-        collateral = allocation.collateral(layout, numbers)
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
-                zip(layout.accounts, numbers.required - collateral, strict=True) if short > floor]
+                zip(layout.accounts, _shortfall(layout, numbers, allocation), strict=True) if short > floor]
         rows += [Shortfall(account=layout.accounts[layout.pair_account[layout.limit_pair[i]]], amount=float(over),
                            constraint=layout.limit_label(i))
                  for i, over in enumerate(allocation.limit_excess(layout, numbers)) if over > floor]
@@ -219,10 +218,12 @@ class Allocator:
         before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
         after = allocation.collateral(layout, numbers)
         shadow = optimum.sensitivity.shadow_price
+        sigma, stressed = allocation.risk(layout, numbers)
         accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]),
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
-                                    excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]))
+                                    excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
+                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed))
                     for i, k in enumerate(layout.accounts)]
         return Result(status="optimal", currency=optimum.problem.currency,
                       objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
@@ -244,6 +245,34 @@ class Optimum:
     sensitivity: Sensitivity
     phases: list[str]
     notes: list[str]
+
+
+def _shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.ndarray:
+    """(K,) collateral each account lacks: for coverage, and for its parametric and stress limits if it has them."""
+    collateral = allocation.collateral(layout, numbers)
+    short = numbers.required - collateral
+    sigma, stressed = allocation.risk(layout, numbers)
+    risky = ~np.isnan(sigma)
+    short[risky] = np.maximum(short[risky], numbers.requirement[risky] + numbers.risk_z[risky] * sigma[risky]
+                              - collateral[risky])
+    if len(layout.stress):
+        worst = np.nanmin(np.where(np.isnan(stressed), np.inf, stressed), axis=0)
+        short = np.maximum(short, np.where(np.isfinite(worst), numbers.requirement - worst, -np.inf))
+    return short
+
+
+def _risk_fields(layout: Layout, numbers: Numbers, account: int, collateral: float, sigma: np.ndarray,
+                 stressed: np.ndarray) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    requirement = float(numbers.requirement[account])
+    if not np.isnan(sigma[account]):
+        fields.update(sigma=float(sigma[account]),
+                      risk_excess=float(collateral - numbers.risk_z[account] * sigma[account] - requirement))
+    if len(layout.stress) and not np.isnan(stressed[0, account]):
+        worst = int(np.argmin(stressed[:, account]))
+        fields.update(worst_scenario=layout.stress[worst],
+                      worst_scenario_excess=float(stressed[worst, account] - requirement))
+    return fields
 
 
 def _cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[float, float]:

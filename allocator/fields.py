@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 #: Largest money amount (currency) the solver path supports; see docs/reliability.md.
@@ -44,3 +44,16 @@ Buffer = Annotated[float, AfterValidator(interval(0.0, 10.0))]
 Bps = Annotated[float, AfterValidator(interval(0.0, 10_000.0))]
 Days = Annotated[float, AfterValidator(interval(0.0, 36_500.0, low_open=True))]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3,10}$")]
+
+
+class StrictModel(BaseModel):
+    """Base of every input model: frozen, unknown fields and NaN/inf rejected, no coercion of strings to numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True,
+                              validate_by_name=False, validate_by_alias=True, serialize_by_alias=True)
+
+
+Positive = Annotated[float, AfterValidator(interval(0.0, 1e6, low_open=True))]
+Volatility = Annotated[float, AfterValidator(interval(0.0, 20.0))]
+Confidence = Annotated[float, AfterValidator(interval(0.5, 1.0, high_open=True))]
+Return = Annotated[float, AfterValidator(interval(-1.0, 100.0))]

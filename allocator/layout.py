@@ -38,6 +38,9 @@ class Layout:
     pair_asset: np.ndarray  # (P,) eligible (asset, account) pairs
     pair_account: np.ndarray
     limit_pair: np.ndarray  # (C,) index into pairs of each concentration limit
+    risk_accounts: np.ndarray  # (K_r,) accounts with a parametric limit and stress scenarios
+    market_assets: np.ndarray  # (n,) asset index of each market asset, in the market's order
+    stress: tuple[str, ...]  # names of the stress scenarios
 
     @property
     def n_assets(self) -> int:
@@ -54,6 +57,15 @@ class Layout:
     @property
     def n_moves(self) -> int:
         return len(self.move_asset)
+
+    @property
+    def has_cones(self) -> bool:
+        """Whether the program has second-order cones (a parametric risk limit): LP solvers cannot solve it."""
+        return len(self.risk_accounts) > 0 and len(self.market_assets) > 0
+
+    def market_cells(self, account: int) -> np.ndarray:
+        """(n,) cells of the market assets at an account."""
+        return np.asarray(self.cell(self.market_assets, self.account_location[account]))
 
     @property
     def n_move_slots(self) -> int:
@@ -157,10 +169,16 @@ class Layout:
             pair_asset=np.array([a for a, _ in pairs], dtype=int),
             pair_account=np.array([k for _, k in pairs], dtype=int),
             limit_pair=np.array(limits, dtype=int),
+            risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
+                                   dtype=int),
+            market_assets=np.array([asset_index[a] for a in problem.market.assets] if problem.market else [],
+                                   dtype=int),
+            stress=tuple(s.name for s in problem.scenarios),
         )
 
     def signature(self) -> tuple[object, ...]:
         """Equal signatures mean a compiled program can be reused (same structure)."""
         return (self.assets, self.locations, self.accounts, self.has_hub, self.edge_from.tobytes(),
                 self.edge_to.tobytes(), self.move_asset.tobytes(), self.pair_asset.tobytes(),
-                self.pair_account.tobytes(), self.limit_pair.tobytes())
+                self.pair_account.tobytes(), self.limit_pair.tobytes(), self.risk_accounts.tobytes(),
+                self.market_assets.tobytes(), self.stress)

@@ -13,16 +13,14 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from allocator.checks import cross_field_issues, issues_from_pydantic
 from allocator.errors import InputError, InputIssue
-from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
+from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share, StrictModel
+from allocator.market import Market, Position, RiskSettings, StressScenario
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True,
-                              validate_by_name=False, validate_by_alias=True, serialize_by_alias=True)
+_Model = StrictModel
 
 
 class Asset(_Model):
@@ -50,6 +48,7 @@ class Account(_Model):
     haircuts: dict[Id, Haircut] = Field(default_factory=dict)
     concentration: dict[Id, Share] = Field(default_factory=dict)
     yields: dict[Id, Rate] = Field(default_factory=dict)
+    risk: RiskSettings | None = None
 
     @property
     def required(self) -> float:
@@ -78,6 +77,9 @@ class Problem(_Model):
     holdings: list[Holding] = Field(default_factory=list)
     accounts: list[Account] = Field(min_length=1)
     routes: list[Route] | None = None
+    market: Market | None = None
+    positions: list[Position] = Field(default_factory=list)
+    scenarios: list[StressScenario] = Field(default_factory=list)
 
     def __init__(self, **data: Any) -> None:
         try:

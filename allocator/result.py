@@ -41,6 +41,12 @@ class AccountCoverage(_Row):
     initial_collateral: float
     excess: float
     shadow_price: float = Field(description="objective increase per unit of extra requirement (currency/currency)")
+    sigma: float | None = Field(default=None, description="std. deviation of the account's equity over its risk "
+                                                          "horizon (currency), with a parametric limit")
+    risk_excess: float | None = Field(default=None, description="collateral - z * sigma - requirement")
+    worst_scenario: str | None = None
+    worst_scenario_excess: float | None = Field(default=None, description="collateral after the worst stress "
+                                                                          "scenario, plus P&L, minus requirement")
 
 
 class Step(_Row):

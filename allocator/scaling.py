@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.arrays import Numbers
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 
 #: Accounts smaller than this share of the money scale are normalised as if they were this large.
 MIN_ACCOUNT_SCALE = 1e-4

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import allocator
+from allocator.arrays import Numbers
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 from allocator.program.model import Program
 from allocator.solve.solvers import profile
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from allocator.arrays import Numbers
 from allocator.engine import Allocator
-from allocator.numbers import Numbers
 from allocator.problem import Problem
 from allocator.scenario import Scenario
 from allocator.solve.sensitivity import lagrangian

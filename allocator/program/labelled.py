@@ -15,5 +15,10 @@ class Labelled:
     labels: tuple[str, ...]
 
     def dual(self) -> np.ndarray:
+        """One dual per label (for a cone block: the multiplier of each cone's scalar part)."""
         value = self.constraint.dual_value
-        return np.zeros(len(self.labels)) if value is None else np.atleast_1d(np.asarray(value, dtype=float))
+        if value is None:
+            return np.zeros(len(self.labels))
+        if isinstance(value, list):  # cvxpy gives a second-order cone's dual as [scalar parts, vector parts]
+            value = value[0]
+        return np.atleast_1d(np.asarray(value, dtype=float))

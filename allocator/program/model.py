@@ -15,8 +15,8 @@ from typing import Protocol
 import cvxpy as cp
 import numpy as np
 
+from allocator.arrays import Numbers
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 from allocator.program.balance import Balance, NonNegative
 from allocator.program.concentration import Concentration, concentration_gap
 from allocator.program.costs import capital_cost
@@ -24,6 +24,7 @@ from allocator.program.coverage import CollateralValue, Coverage
 from allocator.program.face import OptimalFace
 from allocator.program.labelled import Labelled
 from allocator.program.parameters import Parameters
+from allocator.program.risk import ParametricLimit, StressLimit
 from allocator.program.variables import Variables
 from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
@@ -46,7 +47,8 @@ class Program:
         self.layout = layout
         self.parameters = Parameters.create(layout)
         self.variables = Variables.create(layout)
-        self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Coverage(), Concentration())
+        self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Coverage(), Concentration(),
+                                      ParametricLimit(), StressLimit())
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
@@ -99,7 +101,8 @@ class ElasticProgram:
         self.shortfall = cp.Variable(len(layout.accounts), name="shortfall", nonneg=True)
         self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
         constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Coverage(self.shortfall),
-                                    Concentration(self.excess if len(layout.limit_pair) else None))
+                                    Concentration(self.excess if len(layout.limit_pair) else None),
+                                    ParametricLimit(self.shortfall), StressLimit(self.shortfall))
         p = program.parameters  # shortfalls are in account units: weigh them back to money
         objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess)
         self.problem = _dpp(cp.Problem(objective, [c.constraint for c in constraints]), "elastic")

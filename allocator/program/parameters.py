@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
+from allocator.arrays import Numbers
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 from allocator.scaling import Scale
 
 
@@ -26,11 +26,19 @@ class Parameters:
     move: cp.Parameter  # (M,) cost rate of value moved
     account_scale: cp.Parameter  # (K,) weights of the elastic program's shortfalls (in money-scale units)
     limit_scale: cp.Parameter  # (C,) the same for concentration excesses
+    risk_factor: list[cp.Parameter]  # per risk account: z * sqrt(tau / 365) * F' / account scale, (n, n)
+    exposure: list[cp.Parameter]  # per risk account: risk_factor @ (positions' exposure / S), (n,): DPP needs it
+                                  # pre-multiplied, a parameter times a parameter is not allowed
+    risk_required: cp.Parameter  # (K_r,) requirement (no buffer) / account scale, plus the coverage margin
+    stress_weight: list[cp.Parameter]  # per stress scenario: (1 - h) (1 + r) / account scale per pair, (P,)
+    stress_pnl: list[cp.Parameter]  # per stress scenario: positions' P&L / account scale per risk account, (K_r,)
 
     @classmethod
     def create(cls, layout: Layout) -> Parameters:
         def vector(size: int, name: str, **kind: bool) -> cp.Parameter:
             return cp.Parameter(max(size, 1), name=name, **kind)
+
+        n, risky = len(layout.market_assets), len(layout.risk_accounts)
 
         return cls(
             holdings=vector(layout.n_cells, "holdings", nonneg=True),
@@ -41,6 +49,11 @@ class Parameters:
             move=vector(layout.n_moves, "move", nonneg=True),
             account_scale=vector(len(layout.accounts), "account_scale", nonneg=True),
             limit_scale=vector(len(layout.limit_pair), "limit_scale", nonneg=True),
+            risk_factor=[cp.Parameter((n, n), name=f"risk_factor_{j}") for j in range(risky)] if n else [],
+            exposure=[cp.Parameter(n, name=f"exposure_{j}") for j in range(risky)] if n else [],
+            risk_required=vector(risky, "risk_required", nonneg=True),
+            stress_weight=[vector(len(layout.pair_asset), f"stress_weight_{s}") for s in range(len(layout.stress))],
+            stress_pnl=[vector(risky, f"stress_pnl_{s}") for s in range(len(layout.stress))],
         )
 
     def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
@@ -59,3 +72,22 @@ class Parameters:
         put(self.limit, numbers.limit * (1.0 - limit_margin))
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)
+        self._assign_risk(layout, numbers, scale, coverage_margin)
+
+    def _assign_risk(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
+        risky = layout.risk_accounts
+        if not len(risky):
+            return
+        size = scale.accounts[risky]
+        self.risk_required.value = numbers.requirement[risky] / (scale.money * size) + margin
+        market = layout.market_assets
+        for j, k in enumerate(risky):
+            if self.risk_factor:
+                factor = numbers.risk_scale[k] * numbers.factor.T / size[j]
+                self.risk_factor[j].value = factor
+                self.exposure[j].value = factor @ (numbers.exposure[k, market] / scale.money)
+        weight = (1.0 - numbers.haircut) / scale.accounts[layout.pair_account]
+        for s in range(len(layout.stress)):
+            returns = numbers.stress_returns[s]
+            self.stress_weight[s].value = weight * (1.0 + returns[layout.pair_asset])
+            self.stress_pnl[s].value = numbers.exposure[risky] @ returns / (scale.money * size)

@@ -6,7 +6,8 @@
   ``μ_c * r * p[a]`` from the balance row's dual ``μ_c`` (its right-hand side is ``p q0 / S``);
 * binding constraints: coverage and concentration rows whose dual is positive, by label;
 * ``lagrangian``: the Lagrangian at the current primal and dual values, for first-order estimates of any
-  change of parameter values (``incremental_cost``).
+  change of parameter values (``incremental_cost``); the parametric risk cones are left out of it (their
+  first-order change is not counted: the exact re-solve is).
 
 All are local, first-order figures: exact while the optimal basis does not change.
 """
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cvxpy as cp
 import numpy as np
 
+from allocator.arrays import Numbers
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 from allocator.program.model import Program
 from allocator.result import Binding, MarginalValue
 from allocator.scaling import Scale
@@ -36,17 +38,23 @@ class Sensitivity:
     @classmethod
     def read(cls, program: Program, numbers: Numbers, scale: Scale) -> Sensitivity:
         layout = program.layout
-        coverage = program.dual("coverage")
+        coverage = program.dual("coverage") * (1.0 + numbers.buffer)
+        risky = layout.risk_accounts  # the risk rows ask for the requirement without the buffer
+        if program.family("risk") is not None:
+            coverage[risky] += program.dual("risk")
+        for labelled in (c for c in program.constraints if c.family == "stress"):
+            coverage[risky] += labelled.dual()
         balance = program.dual("balance")
-        row_scale = {"coverage": scale.accounts,  # the rows are normalised by their account's scale
+        risk_scale = scale.accounts[layout.risk_accounts]
+        row_scale = {"coverage": scale.accounts, "risk": risk_scale, "stress": risk_scale,  # rows in account units
                      "concentration": scale.accounts[layout.pair_account[layout.limit_pair]]}
         binding = [Binding(label=label, shadow_price=float(dual * scale.rate / size))
-                   for family in ("coverage", "concentration") if program.family(family) is not None
-                   for label, dual, size in zip(program.family(family).labels,  # type: ignore[union-attr]
-                                                program.dual(family), row_scale[family], strict=True)
+                   for labelled in program.constraints if labelled.family in row_scale
+                   for label, dual, size in zip(labelled.labels, labelled.dual(), row_scale[labelled.family],
+                                                strict=True)
                    if dual > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
-        return cls(shadow_price=coverage * scale.rate * (1.0 + numbers.buffer) / scale.accounts,
+        return cls(shadow_price=coverage * scale.rate / scale.accounts,
                    marginal_value=marginal, binding=binding)
 
     def marginal_rows(self, layout: Layout) -> list[MarginalValue]:
@@ -61,6 +69,6 @@ def lagrangian(program: Program) -> float:
     total = float(np.asarray(program.cost.value))
     for labelled in program.constraints:
         dual = labelled.constraint.dual_value
-        if dual is not None:
+        if dual is not None and not isinstance(labelled.constraint, cp.constraints.SOC):
             total += float(np.sum(np.asarray(dual) * np.asarray(labelled.constraint.expr.value)))
     return total

@@ -73,11 +73,19 @@ class SolveRecord:
     iterations: int | None
 
 
-def normalise(solver: str | None) -> str:
-    name = (solver or DEFAULT_SOLVER).upper()
+#: The default for programs with second-order cones (parametric risk limits), which LP solvers cannot take.
+DEFAULT_CONIC_SOLVER = "CLARABEL"
+LP_ONLY = frozenset({"HIGHS", "GLPK", "GLPK_MI", "CBC", "GLOP", "PDLP", "CPLEX_LP"})
+
+
+def normalise(solver: str | None, cones: bool = False) -> str:
+    name = (solver or (DEFAULT_CONIC_SOLVER if cones else DEFAULT_SOLVER)).upper()
     if name not in cp.installed_solvers():
         raise SolverError(f"solver {name!r} is not installed; installed: {', '.join(cp.installed_solvers())}",
                           solver=name, status="unavailable")
+    if cones and name in LP_ONLY:
+        raise SolverError(f"solver {name} solves linear programs only, and this problem has parametric risk limits "
+                          f"(second-order cones); use {DEFAULT_CONIC_SOLVER}", solver=name, status="unsupported")
     return name
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.arrays import Numbers
 from allocator.layout import Layout
-from allocator.numbers import Numbers
 from allocator.scaling import Scale
 from allocator.solve.cycles import cancel_cycles
 
@@ -50,6 +50,27 @@ class Allocation:
         share = (1.0 - numbers.haircut[pairs]) * numbers.price[layout.pair_asset[pairs]] \
             * self.quantity[layout.pair_cell[pairs]]
         return share - numbers.limit * self.collateral(layout, numbers)[layout.pair_account[pairs]]
+
+    def risk(self, layout: Layout, numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
+        """(K,) sigma of each account's equity over its horizon (currency; NaN without a limit), and (S, K) its
+        collateral after each stress scenario plus the positions' P&L (NaN where it does not apply)."""
+        accounts = len(layout.accounts)
+        sigma = np.full(accounts, np.nan)
+        stressed = np.full((len(layout.stress), accounts), np.nan)
+        price = numbers.price
+        for k in layout.risk_accounts:
+            if len(layout.market_assets):
+                value = price[layout.market_assets] * self.quantity[layout.market_cells(k)]
+                exposure = numbers.exposure[k, layout.market_assets]
+                spread = float(np.linalg.norm(numbers.factor.T @ (value + exposure)))
+                sigma[k] = spread * numbers.risk_root_horizon[k]
+            mine = layout.pair_account == k
+            posted = ((1.0 - numbers.haircut[mine]) * price[layout.pair_asset[mine]]
+                      * self.quantity[layout.pair_cell[mine]])
+            for s in range(len(layout.stress)):
+                returns = numbers.stress_returns[s]
+                stressed[s, k] = posted @ (1.0 + returns[layout.pair_asset[mine]]) + numbers.exposure[k] @ returns
+        return sigma, stressed
 
     def carry_cost(self, layout: Layout, numbers: Numbers) -> float:
         return float(numbers.carry_rate @ numbers.value(layout, self.quantity)[layout.account_cells])
@@ -108,11 +129,31 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
         for k in np.flatnonzero(collateral < numbers.required - ROUNDING * scale.money):
             violations.append(f"coverage[{layout.accounts[k]}]: collateral {collateral[k]:.10g} "
                               f"< required {numbers.required[k]:.10g}")
+        violations += _risk_violations(layout, numbers, scale, allocation, collateral)
         excess = allocation.limit_excess(layout, numbers)
         limit_tolerance = tolerance * scale.account_money()[layout.pair_account[layout.limit_pair]]
         for i in np.flatnonzero(excess > limit_tolerance):
             violations.append(f"{layout.limit_label(int(i))}: {excess[i]:.6g} over its limit")
     return allocation, violations
+
+
+def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation: Allocation,
+                     collateral: np.ndarray) -> list[str]:
+    """The parametric limit (collateral - z sigma >= requirement) and every stress scenario, checked in currency."""
+    if not len(layout.risk_accounts):
+        return []
+    out = []
+    sigma, stressed = allocation.risk(layout, numbers)
+    floor = numbers.requirement - ROUNDING * scale.money
+    for k in layout.risk_accounts:
+        if not np.isnan(sigma[k]) and collateral[k] - numbers.risk_z[k] * sigma[k] < floor[k]:
+            out.append(f"risk[{layout.accounts[k]}]: collateral {collateral[k]:.10g} - z * sigma "
+                       f"{numbers.risk_z[k] * sigma[k]:.10g} < requirement {numbers.requirement[k]:.10g}")
+        for s, name in enumerate(layout.stress):
+            if stressed[s, k] < floor[k]:
+                out.append(f"stress[{layout.accounts[k]},{name}]: {stressed[s, k]:.10g} "
+                           f"< requirement {numbers.requirement[k]:.10g}")
+    return out
 
 
 def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray) -> np.ndarray:

@@ -107,7 +107,7 @@ def test_solver_comparison(record, solver, case):
 def test_warm_start_and_dpp_paths(record, size):
     """The two traps named in the what-if issue, measured here: HiGHS warm start on DPP re-solves, and the first
     DPP compile against a plain build (parameters treated as constants, ignore_dpp=True)."""
-    from allocator.numbers import Numbers
+    from allocator.arrays import Numbers
     from allocator.program.model import Program
     from allocator.solve.solvers import profile, run
 

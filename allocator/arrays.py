@@ -26,6 +26,16 @@ class Numbers:
     buffer: np.ndarray  # (K,)
     carry_rate: np.ndarray  # (A*K,) cost per unit of value posted at an account over the horizon, account-major
     move_rate: np.ndarray  # (M,) cost per unit of value moved
+    exposure: np.ndarray  # (K, A) currency per unit return of each asset, from the account's positions
+    factor: np.ndarray  # (n, n) F with F F' = annual covariance of the market assets
+    risk_z: np.ndarray  # (K,) z of each account's parametric limit (0 without one)
+    risk_root_horizon: np.ndarray  # (K,) sqrt(horizon / 365) of the limit (0 without one)
+    stress_returns: np.ndarray  # (S, A) the stress scenarios' returns
+
+    @property
+    def risk_scale(self) -> np.ndarray:
+        """(K,) z * sqrt(horizon / 365): sigma of the equity per unit of ||F' (value + exposure)||, times z."""
+        return self.risk_z * self.risk_root_horizon
 
     @property
     def required(self) -> np.ndarray:
@@ -54,8 +64,18 @@ class Numbers:
         else:
             route_cost = np.array([route.cost_bps / 1e4 for route in problem.routes])
             move_rate = route_cost[layout.edge_route[layout.move_edge]]
+        price = np.array([asset.price for asset in problem.assets])
+        exposure = np.zeros((len(accounts), layout.n_assets))
+        account_index = {k: i for i, k in enumerate(layout.accounts)}
+        for position in problem.positions:
+            a = asset_index[position.underlying]
+            exposure[account_index[position.account], a] += position.quantity * price[a]
+        stress = np.zeros((len(problem.scenarios), layout.n_assets))
+        for s, scenario in enumerate(problem.scenarios):
+            for asset, move in scenario.returns.items():
+                stress[s, asset_index[asset]] = move
         return cls(
-            price=np.array([asset.price for asset in problem.assets]),
+            price=price,
             quantity=quantity,
             haircut=np.array([h for account in accounts for h in account.haircuts.values()]),
             limit=np.array([c for account in accounts for c in account.concentration.values()]),
@@ -63,4 +83,10 @@ class Numbers:
             buffer=np.array([account.buffer for account in accounts]),
             carry_rate=carry_rate,
             move_rate=move_rate,
+            exposure=exposure,
+            factor=problem.market.factor() if problem.market else np.zeros((0, 0)),
+            risk_z=np.array([a.risk.z if a.risk else 0.0 for a in accounts]),
+            risk_root_horizon=np.array([np.sqrt(a.risk.horizon_days / DAYS_PER_YEAR) if a.risk else 0.0
+                                        for a in accounts]),
+            stress_returns=stress,
         )

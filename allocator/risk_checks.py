@@ -1,0 +1,110 @@
+"""Cross-field checks of the risk inputs: market, positions, stress scenarios, per-account risk settings.
+
+Like checks.py, they read the raw input and skip whatever is malformed (pydantic reports that), so that every
+issue is reported at once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from allocator.errors import InputIssue
+from allocator.market import PSD_TOLERANCE
+
+#: Symmetry and unit-diagonal tolerance of a correlation matrix.
+MATRIX_TOLERANCE = 1e-9
+
+
+def risk_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
+    issues: list[InputIssue] = []
+    market = data.get("market")
+    market_assets = _market_issues(market, known, issues) if isinstance(market, dict) else set()
+    accounts = {row.get("id"): row for row in data.get("accounts") or [] if isinstance(row, dict)}
+
+    underlyings: dict[str, set[str]] = {}
+    for index, row in enumerate(data.get("positions") or []):
+        if not isinstance(row, dict):
+            continue
+        account, underlying = row.get("account"), row.get("underlying")
+        if isinstance(account, str) and account not in accounts:
+            issues.append(InputIssue(f"positions[{index}].account", f"unknown account {account!r}",
+                                     "unknown_account"))
+        if isinstance(underlying, str) and known and underlying not in known:
+            issues.append(InputIssue(f"positions[{index}].underlying", f"unknown asset {underlying!r}",
+                                     "unknown_asset"))
+        if isinstance(account, str) and isinstance(underlying, str):
+            underlyings.setdefault(account, set()).add(underlying)
+
+    names: dict[str, int] = {}
+    for index, row in enumerate(data.get("scenarios") or []):
+        if not isinstance(row, dict):
+            continue
+        name = row.get("name")
+        if isinstance(name, str) and names.setdefault(name, index) != index:
+            issues.append(InputIssue(f"scenarios[{index}].name", f"duplicate scenario name {name!r} "
+                                     f"(first at scenarios[{names[name]}])", "duplicate_id"))
+        for asset in row.get("returns") or {}:
+            if known and asset not in known:
+                issues.append(InputIssue(f"scenarios[{index}].returns.{asset}", f"unknown asset {asset!r}",
+                                         "unknown_asset"))
+
+    for index, (ident, row) in enumerate(accounts.items()):
+        if row.get("risk") is None:
+            continue
+        if not isinstance(market, dict):
+            issues.append(InputIssue(f"accounts[{index}].risk", "a risk limit needs a [market] table "
+                                     "(volatilities and correlations)", "missing_market"))
+            continue
+        needed = set(row.get("haircuts") or {}) | underlyings.get(str(ident), set())
+        for asset in sorted(a for a in needed - market_assets if isinstance(a, str)):
+            issues.append(InputIssue(f"accounts[{index}].risk", f"{asset} (eligible or a position's underlying) "
+                                     "has no volatility in market.assets", "missing_volatility"))
+    return issues
+
+
+def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIssue]) -> set[str]:
+    assets = [a for a in market.get("assets") or [] if isinstance(a, str)]
+    for position, asset in enumerate(assets):
+        if known and asset not in known:
+            issues.append(InputIssue(f"market.assets[{position}]", f"unknown asset {asset!r}", "unknown_asset"))
+    if len(set(assets)) != len(assets):
+        issues.append(InputIssue("market.assets", "an asset is listed twice", "duplicate_asset"))
+    volatility = market.get("volatility") or {}
+    for asset in assets:
+        if isinstance(volatility, dict) and asset not in volatility:
+            issues.append(InputIssue(f"market.volatility.{asset}", "missing: every market asset needs a volatility",
+                                     "missing_field"))
+    for asset in volatility if isinstance(volatility, dict) else ():
+        if asset not in assets:
+            issues.append(InputIssue(f"market.volatility.{asset}", f"{asset!r} is not in market.assets",
+                                     "misaligned"))
+    matrix = market.get("correlation")
+    n = len(assets)
+    if not isinstance(matrix, list) or len(matrix) != n or any(not isinstance(r, list) or len(r) != n
+                                                                for r in matrix):
+        shape = f"{len(matrix)} rows" if isinstance(matrix, list) else "not a list of rows"
+        issues.append(InputIssue("market.correlation", f"must be {n} x {n} (one row and column per market asset); "
+                                 f"got {shape}", "bad_shape"))
+        return set(assets)
+    if any(not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) for r in matrix for v in r):
+        return set(assets)  # pydantic reports the entry
+    rho = np.array(matrix, dtype=float)
+    for i, j in zip(*np.nonzero(np.abs(rho - rho.T) > MATRIX_TOLERANCE), strict=True):
+        if i < j:
+            issues.append(InputIssue(f"market.correlation[{i}][{j}]", f"{rho[i, j]:g} differs from "
+                                     f"[{j}][{i}] = {rho[j, i]:g}: not symmetric", "not_symmetric"))
+    for i in np.flatnonzero(np.abs(np.diag(rho) - 1.0) > MATRIX_TOLERANCE):
+        issues.append(InputIssue(f"market.correlation[{i}][{i}]", f"{rho[i, i]:g}: the diagonal must be 1",
+                                 "bad_diagonal"))
+    for i, j in zip(*np.nonzero(np.abs(rho) > 1.0 + MATRIX_TOLERANCE), strict=True):
+        if i != j:
+            issues.append(InputIssue(f"market.correlation[{i}][{j}]", f"{rho[i, j]:g} is not in [-1, 1]",
+                                     "out_of_range"))
+    smallest = float(np.linalg.eigvalsh((rho + rho.T) / 2).min())
+    if smallest < -PSD_TOLERANCE:
+        issues.append(InputIssue("market.correlation", f"not positive semi-definite: smallest eigenvalue "
+                                 f"{smallest:.3g} (tolerance {PSD_TOLERANCE:g})", "not_psd"))
+    return set(assets)
