@@ -146,8 +146,9 @@ def summary(result: Result) -> str:
     """A readable account of a result: coverage per account, cost, and the plan."""
     assert result.objective is not None
     money = result.currency
-    accounts = result.accounts_frame[["requirement", "required", "initial_collateral", "collateral",
-                                      "excess", "shadow_price"]]
+    frame = result.accounts_frame
+    risk = [c for c in ("sigma", "risk_excess", "worst_scenario", "worst_scenario_excess") if frame[c].notna().any()]
+    accounts = frame[["requirement", "required", "initial_collateral", "collateral", "excess", "shadow_price", *risk]]
     lines = [f"status: {result.status} (solver {result.diagnostics.solver}, "
              f"{result.diagnostics.total_seconds:.3f} s)",
              f"capital cost over the horizon: {result.objective.total:,.2f} {money} "
