@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from allocator.market import Market, RiskSettings
 from allocator.problem import Problem
 
 Topology = Literal["hub", "none", "complete"]
@@ -19,13 +20,15 @@ Topology = Literal["hub", "none", "complete"]
 def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4, *, seed: int = 0,
                      topology: Topology = "hub", route_density: float = 1.0, tightness: float = 0.7,
                      eligible_share: float = 0.5, limits: bool = True, posted_share: float = 0.3,
-                     money: float = 1.0) -> Problem:
+                     money: float = 1.0, risk: bool = False) -> Problem:
     """A random feasible problem.
 
     ``topology``: "hub" routes every wallet to every account and back (``route_density`` keeps that share of
     the wallet-account pairs, always keeping the first wallet's and at least one per wallet, so that every
     location can reach every other); "none" has no routes table (free moves);
     "complete" routes every location to every other. ``money`` multiplies every price (scaling tests).
+    ``risk`` adds a market model, linear positions, stress scenarios and risk settings on every account, with
+    requirements that the feasibility allocation also meets under the parametric and stress limits.
     """
     rng = np.random.default_rng(seed)
     assets = [f"A{i:03d}" for i in range(n_assets)]
@@ -49,6 +52,9 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     collateral = posted.sum(axis=1)
     buffer = np.round(rng.uniform(0.0, 0.25, n_accounts), 3)
     requirement = tightness * collateral / (1 + buffer)
+    extra: dict[str, object] = {}
+    if risk:
+        extra, requirement = _risk(rng, assets, price, split, haircut, collateral, buffer, tightness)
 
     holdings = []
     for a, asset in enumerate(assets):
@@ -72,7 +78,10 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
 
     data: dict[str, object] = {"assets": [{"id": a, "price": float(p), "carry": float(c)}
                                           for a, p, c in zip(assets, price, carry, strict=True)],
-                               "holdings": holdings, "accounts": account_rows}
+                               "holdings": holdings, "accounts": account_rows,
+                               **{k: v for k, v in extra.items() if k != "settings"}}
+    for row, settings in zip(account_rows, extra.get("settings", []), strict=False):  # type: ignore[call-overload]
+        row["risk"] = settings
     if topology != "none":
         data["routes"] = _routes(rng, wallets, accounts, topology, route_density)
     return Problem.model_validate(data)
@@ -91,3 +100,41 @@ def _routes(rng: np.random.Generator, wallets: list[str], accounts: list[str], t
             for account in linked:  # every wallet reaches an account, every account reaches wallet-0
                 pairs += [(wallet, account), (account, wallet)]
     return [{"from": a, "to": b, "cost_bps": float(round(rng.uniform(0.5, 5.0), 2))} for a, b in pairs]
+
+
+def _risk(rng: np.random.Generator, assets: list[str], price: np.ndarray, split: np.ndarray, haircut: np.ndarray,
+          collateral: np.ndarray, buffer: np.ndarray, tightness: float) -> tuple[dict[str, object], np.ndarray]:
+    """Market (a random factor model), positions, stress scenarios and risk settings; and requirements that the
+    feasibility allocation ``split`` meets under coverage, the parametric limit and every stress scenario."""
+    n_accounts, n_assets = split.shape
+    vol = np.asarray(np.round(rng.uniform(0.01, 1.0, n_assets), 4))  # rounded before use: the problem has these
+    loadings = rng.normal(size=(n_assets, 2))
+    covariance = loadings @ loadings.T + np.diag(rng.uniform(0.2, 1.0, n_assets))
+    scale = np.sqrt(np.diag(covariance))
+    correlation = np.round(covariance / np.outer(scale, scale), 6)
+    np.fill_diagonal(correlation, 1.0)
+    settings = [RiskSettings(horizon_days=float(rng.integers(1, 6)), confidence=float(rng.uniform(0.95, 0.995)))
+                for _ in range(n_accounts)]
+    exposure = np.zeros((n_accounts, n_assets))
+    positions = []
+    for k in range(n_accounts):
+        for a in rng.choice(n_assets, size=min(2, n_assets), replace=False):
+            notional = rng.uniform(-0.3, 0.3) * collateral[k]
+            exposure[k, a] += notional
+            positions.append({"account": f"acct-{k:02d}", "instrument": f"{assets[a]}-PERP-{k}",
+                              "underlying": assets[a], "kind": "perp", "quantity": float(notional / price[a])})
+    returns = np.round(rng.uniform(-0.3, 0.2, (int(rng.integers(0, 3)), n_assets)), 4)
+    factor = Market(assets=assets, volatility=dict(zip(assets, vol.tolist(), strict=True)),
+                    correlation=correlation.tolist()).factor()
+    limit = collateral / (1 + buffer)
+    for k, setting in enumerate(settings):
+        sigma = np.sqrt(setting.horizon_days / 365) * np.linalg.norm(factor.T @ (split[k] + exposure[k]))
+        stressed = [((1 - haircut[k]) * split[k] * (1 + r)).sum() + exposure[k] @ r for r in returns]
+        limit[k] = min(limit[k], collateral[k] - setting.z * sigma, *stressed)
+    market = {"assets": assets, "volatility": dict(zip(assets, vol.tolist(), strict=True)),
+              "correlation": correlation.tolist()}
+    scenarios = [{"name": f"stress-{s}", "returns": dict(zip(assets, r.tolist(), strict=True))}
+                 for s, r in enumerate(returns)]
+    extra: dict[str, object] = {"market": market, "positions": positions, "scenarios": scenarios,
+                                "settings": [s.model_dump() for s in settings]}
+    return extra, np.maximum(tightness * limit, 0.0)

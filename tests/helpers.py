@@ -41,12 +41,37 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         total_after[asset] += quantity
     for asset in set(total_before) | set(total_after):
         assert np.isclose(total_before[asset], total_after[asset], rtol=1e-9, atol=1e-12), asset
+    _assert_risk_limits(problem, held, price, rounding)
     violations = allocator.validate_plan(problem, result)
     if result.plan_safe:
         assert violations == [], violations
     else:
         flagged = {step.step for step in result.plan if step.needs_funding}
         assert flagged and all(v.kind == "floor" and v.step in flagged for v in violations), violations
+
+
+def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rounding: float) -> None:
+    """The parametric and stress limits, recomputed from the targets with the problem's own numbers."""
+    market = problem.market
+    for account in problem.accounts:
+        if account.risk is None:
+            continue
+        collateral = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items())
+        exposure = {a: 0.0 for a in price}
+        for position in problem.positions:
+            if position.account == account.id:
+                exposure[position.underlying] += position.quantity * price[position.underlying]
+        if market is not None:
+            vol = np.array([market.volatility[a] for a in market.assets])
+            covariance = np.outer(vol, vol) * np.array(market.correlation) * account.risk.horizon_days / 365
+            total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
+            sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
+            assert collateral - account.risk.z * sigma >= account.requirement - 1e-7 * max(collateral, 1.0) - rounding
+        for scenario in problem.scenarios:
+            moved = sum((1 - h) * price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0))
+                        for a, h in account.haircuts.items())
+            pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
+            assert moved + pnl >= account.requirement - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
 
 
 def relative_gap(a: float, b: float, gross: float = 0.0) -> float:
@@ -62,13 +87,13 @@ def objective_gap(result: allocator.Result, reference_objective: float) -> float
 
 
 def random_problems(max_assets: int = 12, max_wallets: int = 3, max_accounts: int = 5,
-                    max_tightness: float = 0.99) -> st.SearchStrategy[allocator.Problem]:
-    """Random feasible problems of every topology, for the property tests."""
+                    max_tightness: float = 0.99, risk: bool = False) -> st.SearchStrategy[allocator.Problem]:
+    """Random feasible problems of every topology, for the property tests (``risk``: with risk limits)."""
     return st.builds(
         generate_problem,
         n_assets=st.integers(2, max_assets), n_wallets=st.integers(1, max_wallets),
         n_accounts=st.integers(1, max_accounts), seed=st.integers(0, 2**32 - 1),
         topology=st.sampled_from(["hub", "none", "complete"]), route_density=st.floats(0.3, 1.0),
         tightness=st.floats(0.1, max_tightness), eligible_share=st.floats(0.2, 0.9), limits=st.booleans(),
-        posted_share=st.floats(0.0, 1.0),
+        posted_share=st.floats(0.0, 1.0), risk=st.just(risk),
     )

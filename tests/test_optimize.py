@@ -132,7 +132,9 @@ def test_clarabel_agrees_with_highs(desk):
     highs = allocator.optimize(desk, solver="HIGHS")
     clarabel = allocator.optimize(desk, solver="CLARABEL")
     assert clarabel.diagnostics.solver == "CLARABEL"
-    assert relative_gap(highs.objective.total, clarabel.objective.total) < 1e-6
+    # Clarabel's profile asks 1e-6 of each account's size as margin (interior-point answers stop near the
+    # boundary): that costs about margin * account * shadow price, 1e-6 of this objective, so compare at 1e-5
+    assert relative_gap(highs.objective.total, clarabel.objective.total) < 1e-5
     assert_verified(desk, clarabel)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import assert_verified, objective_gap, random_problems
-from hypothesis import given
+from hypothesis import given, settings
 from reference_lp import solve_reference
 
 import allocator
@@ -23,3 +23,11 @@ def test_objective_matches_independent_highs_formulation(problem):
     reference = solve_reference(problem)
     assert reference.status == "optimal"
     assert objective_gap(result, reference.objective) < 1e-6
+
+
+@settings(max_examples=min(100, settings().max_examples))
+@given(random_problems(max_assets=8, max_accounts=4, risk=True))
+def test_risk_limits_hold_on_random_problems(problem):
+    """Market, positions, stress scenarios and risk settings on every account (Clarabel): covered, the
+    parametric and stress limits recomputed independently, the plan valid."""
+    assert_verified(problem, allocator.optimize(problem))
