@@ -5,7 +5,6 @@ A location reads like the problem file: ``accounts[2].haircuts.SOL``.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
@@ -13,6 +12,10 @@ from pydantic import ValidationError
 
 from allocator.errors import InputIssue
 from allocator.fields import MAX_MONEY
+from allocator.raw import number as _number
+from allocator.raw import rows as _rows
+from allocator.raw import table as _table
+from allocator.raw import text as _text
 from allocator.risk_checks import risk_issues
 
 #: Smallest non-zero money amount accepted, as a share of the problem's money scale (see docs/reliability.md).
@@ -151,29 +154,6 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
     issues.extend(risk_issues(data, known))
     issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))
     return issues
-
-
-def _rows(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
-    value = data.get(key)
-    return [(i, row) for i, row in enumerate(value) if isinstance(row, dict)] if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float; pydantic reports it
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _table(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _overlapping_routes(routes: list[tuple[int, dict[str, Any]]], every_asset: list[str]) -> list[InputIssue]:

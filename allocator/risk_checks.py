@@ -13,6 +13,7 @@ import numpy as np
 
 from allocator.errors import InputIssue
 from allocator.market import PSD_TOLERANCE
+from allocator.raw import rows, table, text
 
 #: Symmetry and unit-diagonal tolerance of a correlation matrix.
 MATRIX_TOLERANCE = 1e-9
@@ -22,43 +23,40 @@ def risk_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
     issues: list[InputIssue] = []
     market = data.get("market")
     market_assets = _market_issues(market, known, issues) if isinstance(market, dict) else set()
-    accounts = {row.get("id"): row for row in data.get("accounts") or [] if isinstance(row, dict)}
+    accounts = {text(row.get("id")): row for _, row in rows(data, "accounts")}
 
     underlyings: dict[str, set[str]] = {}
-    for index, row in enumerate(data.get("positions") or []):
-        if not isinstance(row, dict):
-            continue
-        account, underlying = row.get("account"), row.get("underlying")
-        if isinstance(account, str) and account not in accounts:
+    for index, row in rows(data, "positions"):
+        account, underlying = text(row.get("account")), text(row.get("underlying"))
+        if account is not None and account not in accounts:
             issues.append(InputIssue(f"positions[{index}].account", f"unknown account {account!r}",
                                      "unknown_account"))
-        if isinstance(underlying, str) and known and underlying not in known:
+        if underlying is not None and known and underlying not in known:
             issues.append(InputIssue(f"positions[{index}].underlying", f"unknown asset {underlying!r}",
                                      "unknown_asset"))
-        if isinstance(account, str) and isinstance(underlying, str):
+        if account is not None and underlying is not None:
             underlyings.setdefault(account, set()).add(underlying)
 
     names: dict[str, int] = {}
-    for index, row in enumerate(data.get("scenarios") or []):
-        if not isinstance(row, dict):
-            continue
-        name = row.get("name")
-        if isinstance(name, str) and names.setdefault(name, index) != index:
+    for index, row in rows(data, "scenarios"):
+        name = text(row.get("name"))
+        if name is not None and names.setdefault(name, index) != index:
             issues.append(InputIssue(f"scenarios[{index}].name", f"duplicate scenario name {name!r} "
                                      f"(first at scenarios[{names[name]}])", "duplicate_id"))
-        for asset in row.get("returns") or {}:
+        for asset in table(row.get("returns")):
             if known and asset not in known:
                 issues.append(InputIssue(f"scenarios[{index}].returns.{asset}", f"unknown asset {asset!r}",
                                          "unknown_asset"))
 
-    for index, (ident, row) in enumerate(accounts.items()):
+    for index, row in rows(data, "accounts"):
+        ident = text(row.get("id"))
         if row.get("risk") is None:
             continue
         if not isinstance(market, dict):
             issues.append(InputIssue(f"accounts[{index}].risk", "a risk limit needs a [market] table "
                                      "(volatilities and correlations)", "missing_market"))
             continue
-        needed = set(row.get("haircuts") or {}) | underlyings.get(str(ident), set())
+        needed = set(table(row.get("haircuts"))) | underlyings.get(str(ident), set())
         for asset in sorted(a for a in needed - market_assets if isinstance(a, str)):
             issues.append(InputIssue(f"accounts[{index}].risk", f"{asset} (eligible or a position's underlying) "
                                      "has no volatility in market.assets", "missing_volatility"))
@@ -66,18 +64,19 @@ def risk_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
 
 
 def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIssue]) -> set[str]:
-    assets = [a for a in market.get("assets") or [] if isinstance(a, str)]
+    listed = market.get("assets")
+    assets = [a for a in listed if isinstance(a, str)] if isinstance(listed, list) else []
     for position, asset in enumerate(assets):
         if known and asset not in known:
             issues.append(InputIssue(f"market.assets[{position}]", f"unknown asset {asset!r}", "unknown_asset"))
     if len(set(assets)) != len(assets):
         issues.append(InputIssue("market.assets", "an asset is listed twice", "duplicate_asset"))
-    volatility = market.get("volatility") or {}
+    volatility = table(market.get("volatility"))
     for asset in assets:
-        if isinstance(volatility, dict) and asset not in volatility:
+        if asset not in volatility:
             issues.append(InputIssue(f"market.volatility.{asset}", "missing: every market asset needs a volatility",
                                      "missing_field"))
-    for asset in volatility if isinstance(volatility, dict) else ():
+    for asset in volatility:
         if asset not in assets:
             issues.append(InputIssue(f"market.volatility.{asset}", f"{asset!r} is not in market.assets",
                                      "misaligned"))

@@ -4,6 +4,7 @@ issues; no other exception escapes. A few hundred cases in CI (derandomized), th
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -11,6 +12,7 @@ import random
 import tomllib
 from typing import Any
 
+import pytest
 from helpers import PROBLEMS, assert_verified
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,7 +54,7 @@ def mutate(data: dict, rng: random.Random) -> None:
     holder, last = parent(data, path), path[-1]
     kind = rng.randrange(6)
     if kind <= 2:  # a strange value
-        holder[last] = rng.choice(ODD_VALUES)
+        holder[last] = copy.deepcopy(rng.choice(ODD_VALUES))  # never share a list or dict
     elif kind == 3:  # a missing field or element
         del holder[last]
     elif kind == 4 and isinstance(holder, dict):  # a misspelt extra field
@@ -62,7 +64,7 @@ def mutate(data: dict, rng: random.Random) -> None:
     elif isinstance(holder[last], (int, float)) and not isinstance(holder[last], bool):  # a nearby number
         holder[last] = holder[last] * rng.choice([-1.0, 0.0, 0.5, 2.0, 1e6, 1e-6]) + rng.choice([0.0, 1.0, -1.0])
     else:
-        holder[last] = rng.choice(ODD_VALUES)
+        holder[last] = copy.deepcopy(rng.choice(ODD_VALUES))  # never share a list or dict
 
 
 def check(data: dict) -> str:
@@ -118,3 +120,14 @@ def test_regression_extreme_spread_is_exact_or_a_typed_error():
     data = json.loads(json.dumps(BASES[0]))
     next(h for h in data["holdings"] if h["asset"] == "BTC")["quantity"] = 5e7
     assert check(data) in ("verified", "solver", "infeasible")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("positions", 1.0), ("scenarios", [[1, 2]]), ("market", {"assets": 1.0, "volatility": [], "correlation": 2}),
+    ("scenarios", [{"name": "x", "returns": 3.0}]), ("market", {"assets": [[1]], "volatility": {}, "correlation": []}),
+], ids=["positions-float", "scenario-list", "market-scalars", "returns-float", "market-nested"])
+def test_regression_malformed_risk_tables_are_input_errors(field, value):
+    """Found by the slow fuzz run: malformed risk tables made the cross-field checks raise TypeError."""
+    data = json.loads(json.dumps(BASES[1]))
+    data[field] = value
+    assert check(data) == "rejected"
