@@ -82,6 +82,8 @@ def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIs
                                      "misaligned"))
     matrix = market.get("correlation")
     n = len(assets)
+    if n == 0:  # no usable asset list (pydantic reports it): nothing to check the matrix against
+        return set()
     if not isinstance(matrix, list) or len(matrix) != n or any(not isinstance(r, list) or len(r) != n
                                                                 for r in matrix):
         shape = f"{len(matrix)} rows" if isinstance(matrix, list) else "not a list of rows"
