@@ -1,8 +1,9 @@
 """``Allocator``: compile a problem's program once, then solve, verify and plan (again and again).
 
-One solve is three steps on the same compiled program: minimise capital cost; among allocations within
-``COST_TOLERANCE`` of that optimum, minimise the value moved (so an already-covered desk gets an empty plan);
-verify the result in numpy and order its transfers safely. An infeasible problem is diagnosed with the elastic
+One solve is three steps on the same compiled program: minimise capital cost; on the optimal face of that
+program, minimise the value moved (so an already-covered desk gets an empty plan), accepted only if the cost did
+not rise by more than ``10 * COST_TOLERANCE`` of the cost scale; verify the result in numpy and order its
+transfers safely. An infeasible problem is diagnosed with the elastic
 program and raised as :class:`~allocator.errors.InfeasibleError`.
 """
 

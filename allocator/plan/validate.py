@@ -59,11 +59,11 @@ def _check_step(ledger: Ledger, step: Step) -> list[PlanViolation]:
         out.append(PlanViolation(number, "overdraw", f"moves {step.quantity:.10g} {asset} out of {source!r}, "
                                  f"which holds {held:.10g}"))
     ledger.apply(asset, source, destination, step.quantity)
-    for account in (source,):
-        if ledger.is_account(account) and ledger.deficit(account) > ledger.floor_tolerance[account]:
-            out.append(PlanViolation(number, "floor", f"{account} falls to {ledger.collateral[account]:,.2f}, "
-                                     f"below its floor {ledger.floor[account]:,.2f} "
-                                     f"(min of collateral today and requirement)"))
+    # only the source can lose collateral in a step
+    if ledger.is_account(source) and ledger.deficit(source) > ledger.floor_tolerance[source]:
+        out.append(PlanViolation(number, "floor", f"{source} falls to {ledger.collateral[source]:,.2f}, "
+                                 f"below its floor {ledger.floor[source]:,.2f} "
+                                 f"(min of collateral today and requirement)"))
     return out
 
 
