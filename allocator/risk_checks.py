@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from allocator.errors import InputIssue
+from allocator.estimate import HistoryError, daily_returns, read_closes
 from allocator.market import PSD_TOLERANCE
 from allocator.raw import rows, table, text
 
@@ -71,6 +72,15 @@ def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIs
             issues.append(InputIssue(f"market.assets[{position}]", f"unknown asset {asset!r}", "unknown_asset"))
     if len(set(assets)) != len(assets):
         issues.append(InputIssue("market.assets", "an asset is listed twice", "duplicate_asset"))
+    if market.get("history") is not None:
+        _history_issues(market, assets, issues)
+        return set(assets)
+    for field in ("volatility", "correlation"):
+        if market.get(field) is None:
+            issues.append(InputIssue(f"market.{field}", "is required (or give `history` to estimate it)",
+                                     "missing_field"))
+    if market.get("volatility") is None or market.get("correlation") is None:
+        return set(assets)
     volatility = table(market.get("volatility"))
     for asset in assets:
         if asset not in volatility:
@@ -109,3 +119,32 @@ def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIs
         issues.append(InputIssue("market.correlation", f"not positive semi-definite: smallest eigenvalue "
                                  f"{smallest:.3g} (tolerance {PSD_TOLERANCE:g})", "not_psd"))
     return set(assets)
+
+
+def _history_issues(market: dict[str, Any], assets: list[str], issues: list[InputIssue]) -> None:
+    """``history``: one readable daily CSV per market asset, with enough common dates."""
+    for field in ("volatility", "correlation"):
+        if market.get(field) is not None:
+            issues.append(InputIssue(f"market.{field}", "give either volatility and correlation, or history "
+                                     "(to estimate them), not both", "conflicting_fields"))
+    history = table(market.get("history"))
+    closes = {}
+    for asset in assets:
+        path = history.get(asset)
+        if not isinstance(path, str):
+            issues.append(InputIssue(f"market.history.{asset}", "missing: every market asset needs a price "
+                                     "history file", "missing_field"))
+            continue
+        try:
+            closes[asset] = read_closes(path)
+        except HistoryError as error:
+            issues.append(InputIssue(f"market.history.{asset}", str(error), "bad_history"))
+    for asset in history:
+        if asset not in assets:
+            issues.append(InputIssue(f"market.history.{asset}", f"{asset!r} is not in market.assets", "misaligned"))
+    if closes and len(closes) == len(assets):
+        window, end = market.get("window_days", 365), market.get("end")
+        try:
+            daily_returns(closes, end if isinstance(end, str) else None, window if isinstance(window, int) else 365)
+        except HistoryError as error:
+            issues.append(InputIssue("market.history", str(error), "short_history"))
