@@ -31,6 +31,7 @@ class Numbers:
     risk_z: np.ndarray  # (K,) z of each account's parametric limit (0 without one)
     risk_root_horizon: np.ndarray  # (K,) sqrt(horizon / 365) of the limit (0 without one)
     stress_returns: np.ndarray  # (S, A) the stress scenarios' returns
+    stress_pnl: np.ndarray  # (S, K) the positions' P&L in each stress scenario (options fully repriced)
 
     @property
     def risk_scale(self) -> np.ndarray:
@@ -67,13 +68,16 @@ class Numbers:
         price = np.array([asset.price for asset in problem.assets])
         exposure = np.zeros((len(accounts), layout.n_assets))
         account_index = {k: i for i, k in enumerate(layout.accounts)}
-        for position in problem.positions:
-            a = asset_index[position.underlying]
-            exposure[account_index[position.account], a] += position.quantity * price[a]
         stress = np.zeros((len(problem.scenarios), layout.n_assets))
         for s, scenario in enumerate(problem.scenarios):
             for asset, move in scenario.returns.items():
                 stress[s, asset_index[asset]] = move
+        stress_pnl = np.zeros((len(problem.scenarios), len(accounts)))
+        for position in problem.positions:
+            a, k = asset_index[position.underlying], account_index[position.account]
+            exposure[k, a] += position.quantity * position.delta(price[a], problem.as_of) * price[a]
+            for s in range(len(problem.scenarios)):
+                stress_pnl[s, k] += position.pnl(price[a], stress[s, a], problem.as_of)
         return cls(
             price=price,
             quantity=quantity,
@@ -89,4 +93,5 @@ class Numbers:
             risk_root_horizon=np.array([np.sqrt(a.risk.horizon_days / DAYS_PER_YEAR) if a.risk else 0.0
                                         for a in accounts]),
             stress_returns=stress,
+            stress_pnl=stress_pnl,
         )

@@ -6,21 +6,25 @@ returns over ``tau`` days is ``D C D * tau / 365`` (crypto trades every day). It
 ``F`` with ``F F' = D C D`` (from an eigen-decomposition, so a PSD matrix of deficient rank works), checked for
 shape, symmetry, unit diagonal, ``|rho| <= 1`` and positive semi-definiteness (eigenvalues above -1e-8).
 
-A position is a signed quantity of an underlying held through an account (``perp`` or ``future``: linear); its
-exposure is ``quantity * price`` of the underlying, the change of the account's equity per unit return.
+A position is a signed quantity of an underlying held through an account. Linear ones (``perp``, ``future``)
+have exposure ``quantity * price``, the change of the account's equity per unit return; an ``option`` (Black-76,
+options.py) has its delta-equivalent exposure ``quantity * delta * price`` in the parametric limit (delta-normal)
+and is fully repriced in stress scenarios.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from scipy.stats import norm
 
 from allocator.estimate import daily_returns, estimate, read_closes
-from allocator.fields import Confidence, Days, Id, Return, StrictModel, Volatility
+from allocator.fields import Confidence, Days, Id, Return, StrictModel, Volatility, interval
+from allocator.options import black76
 
 #: Eigenvalues of a correlation matrix above minus this count as non-negative (rounding in a user's matrix).
 PSD_TOLERANCE = 1e-8
@@ -73,11 +77,44 @@ class RiskSettings(StrictModel):
 
 
 class Position(StrictModel):
+    """A position held through an account. Options need ``strike``, ``expiry``, ``type`` and
+    ``implied_volatility`` (and the problem's ``as_of`` date); linear positions take none of them."""
+
     account: Id
     instrument: Id
     underlying: Id
-    kind: Literal["perp", "future"]
+    kind: Literal["perp", "future", "option"]
     quantity: float
+    strike: Annotated[float, AfterValidator(interval(0.0, 1e13, low_open=True))] | None = None
+    expiry: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    option_type: Literal["call", "put"] | None = Field(default=None, alias="type")
+    implied_volatility: Annotated[float, AfterValidator(interval(0.0, 20.0, low_open=True))] | None = None
+
+    def years_to_expiry(self, as_of: str) -> float:
+        assert self.expiry is not None
+        return (date.fromisoformat(self.expiry) - date.fromisoformat(as_of)).days / DAYS_PER_YEAR
+
+    def value(self, price: float, as_of: str | None) -> float:
+        """Value of the position per unit of quantity at ``price`` (0 for linear: their P&L is counted)."""
+        if self.kind != "option":
+            return 0.0
+        assert self.strike and self.option_type and self.implied_volatility and as_of
+        return black76(price, self.strike, self.years_to_expiry(as_of), self.implied_volatility,
+                       self.option_type).value
+
+    def delta(self, price: float, as_of: str | None) -> float:
+        """Units of the underlying the position behaves like, per unit of quantity."""
+        if self.kind != "option":
+            return 1.0
+        assert self.strike and self.option_type and self.implied_volatility and as_of
+        return black76(price, self.strike, self.years_to_expiry(as_of), self.implied_volatility,
+                       self.option_type).delta
+
+    def pnl(self, price: float, move: float, as_of: str | None) -> float:
+        """Change of the position's value when the underlying's price moves by ``move`` (full repricing)."""
+        if self.kind != "option":
+            return self.quantity * price * move
+        return self.quantity * (self.value(price * (1.0 + move), as_of) - self.value(price, as_of))
 
 
 class StressScenario(StrictModel):

@@ -72,6 +72,7 @@ class Problem(_Model):
     """A whole collateral allocation problem. Construction validates everything (see module docstring)."""
 
     currency: Currency = "USD"
+    as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")  # valuation date (options)
     horizon_days: Days = 30.0
     assets: list[Asset] = Field(min_length=1)
     holdings: list[Holding] = Field(default_factory=list)

@@ -37,6 +37,7 @@ def risk_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
                                      "unknown_asset"))
         if account is not None and underlying is not None:
             underlyings.setdefault(account, set()).add(underlying)
+        issues += _option_issues(index, row, text(data.get("as_of")))
 
     names: dict[str, int] = {}
     for index, row in rows(data, "scenarios"):
@@ -148,3 +149,23 @@ def _history_issues(market: dict[str, Any], assets: list[str], issues: list[Inpu
             daily_returns(closes, end if isinstance(end, str) else None, window if isinstance(window, int) else 365)
         except HistoryError as error:
             issues.append(InputIssue("market.history", str(error), "short_history"))
+
+
+OPTION_FIELDS = ("strike", "expiry", "type", "implied_volatility")
+
+
+def _option_issues(index: int, row: dict[str, Any], as_of: str | None) -> list[InputIssue]:
+    where = f"positions[{index}]"
+    if row.get("kind") != "option":
+        return [InputIssue(f"{where}.{field}", f"only options have a {field} (this is a {row.get('kind')})",
+                           "not_applicable") for field in OPTION_FIELDS if row.get(field) is not None]
+    out = [InputIssue(f"{where}.{field}", "is required for an option", "missing_field")
+           for field in OPTION_FIELDS if row.get(field) is None]
+    expiry = text(row.get("expiry"))
+    if as_of is None:
+        out.append(InputIssue("as_of", "option positions need a valuation date (as_of = YYYY-MM-DD)",
+                              "missing_field"))
+    elif expiry is not None and expiry <= as_of:
+        out.append(InputIssue(f"{where}.expiry", f"{expiry} is not after the valuation date {as_of}: "
+                              "the option has expired", "expired"))
+    return out

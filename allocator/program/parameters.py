@@ -90,4 +90,4 @@ class Parameters:
         for s in range(len(layout.stress)):
             returns = numbers.stress_returns[s]
             self.stress_weight[s].value = weight * (1.0 + returns[layout.pair_asset])
-            self.stress_pnl[s].value = numbers.exposure[risky] @ returns / (scale.money * size)
+            self.stress_pnl[s].value = numbers.stress_pnl[s, risky] / (scale.money * size)

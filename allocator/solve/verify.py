@@ -69,7 +69,7 @@ class Allocation:
                       * self.quantity[layout.pair_cell[mine]])
             for s in range(len(layout.stress)):
                 returns = numbers.stress_returns[s]
-                stressed[s, k] = posted @ (1.0 + returns[layout.pair_asset[mine]]) + numbers.exposure[k] @ returns
+                stressed[s, k] = posted @ (1.0 + returns[layout.pair_asset[mine]]) + numbers.stress_pnl[s, k]
         return sigma, stressed
 
     def carry_cost(self, layout: Layout, numbers: Numbers) -> float:
