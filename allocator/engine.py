@@ -28,6 +28,7 @@ from allocator.result import AccountCoverage, Diagnostics, Objective, Result, Sh
 from allocator.scaling import Scale
 from allocator.scenario import Scenario
 from allocator.solve.diagnose import Diagnosis
+from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import SolveRecord, normalise, profile, run, values
 from allocator.solve.status import MAYBE_INFEASIBLE, Status
@@ -220,11 +221,15 @@ class Allocator:
         after = allocation.collateral(layout, numbers)
         shadow = optimum.sensitivity.shadow_price
         sigma, stressed = allocation.risk(layout, numbers)
+        held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
+                for c in np.flatnonzero(quantity > 0)}
+        distance = liquidation_moves(optimum.problem, held) if optimum.problem.positions else {}
         accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]),
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
                                     excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
-                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed))
+                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed),
+                                    **distance.get(k, {}))
                     for i, k in enumerate(layout.accounts)]
         return Result(status="optimal", currency=optimum.problem.currency,
                       objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),

@@ -45,6 +45,11 @@ class AccountCoverage(_Row):
                                                           "horizon (currency), with a parametric limit")
     risk_excess: float | None = Field(default=None, description="collateral - z * sigma - requirement")
     worst_scenario: str | None = None
+    main_underlying: str | None = None
+    liquidation_move: float | None = Field(default=None, description="uniform move of the main underlying at "
+                                           "which collateral plus positions falls to the requirement")
+    market_liquidation_move: float | None = Field(default=None, description="the same for a move of every "
+                                                  "volatile market asset together")
     worst_scenario_excess: float | None = Field(default=None, description="collateral after the worst stress "
                                                                           "scenario, plus P&L, minus requirement")
 

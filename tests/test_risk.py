@@ -145,3 +145,22 @@ def test_risk_needs_a_market_and_volatilities():
     with pytest.raises(allocator.InputError) as caught:
         allocator.Problem.model_validate(data)
     assert ("positions[0].account", "unknown_account") in {(i.location, i.code) for i in caught.value.issues}
+
+
+def test_liquidation_distance_by_hand():
+    """USDC collateral only, a long 10 BTC perp at $100k: equity 1M + 1M * m falls to the 500k requirement at
+    m = -50%; a short perp instead is liquidated by a +50% rally."""
+    for quantity, expected in ((10.0, -0.5), (-10.0, 0.5)):
+        data = {
+            "assets": [{"id": "BTC", "price": 100_000.0}, {"id": "USDC", "price": 1.0}],
+            "holdings": [{"asset": "USDC", "location": "perps", "quantity": 1_000_000.0}],
+            "accounts": [{"id": "perps", "requirement": 500_000.0, "haircuts": {"USDC": 0.0}}],
+            "positions": [{"account": "perps", "instrument": "BTC-PERP", "underlying": "BTC", "kind": "perp",
+                           "quantity": quantity}],
+            "market": {"assets": ["BTC", "USDC"], "volatility": {"BTC": 0.6, "USDC": 0.003},
+                       "correlation": [[1.0, 0.0], [0.0, 1.0]]},
+        }
+        account = allocator.optimize(allocator.Problem.model_validate(data)).accounts[0]
+        assert account.main_underlying == "BTC"
+        assert account.liquidation_move == pytest.approx(expected, abs=1e-8)
+        assert account.market_liquidation_move == pytest.approx(expected, abs=1e-8)  # USDC does not move

@@ -1,0 +1,58 @@
+"""Liquidation distance: how far prices must move before an account's collateral, revalued with its positions,
+falls to its requirement (maintenance).
+
+Two figures per account with positions: a uniform move of its main underlying alone (the underlying of its
+largest exposure), and of the whole market (every market asset with a volatility of at least 5% a year; stablecoins
+stay put). Each is the move closest to zero, down or up, at which ``equity(move) = requirement``, found with
+Brent's method on ``[-0.999, 0]`` and ``[0, 10]``; none if no move in that range reaches it. Options are repriced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+
+from allocator.problem import Problem
+
+MOVING = 0.05  # volatility above which an asset moves with "the whole market"
+
+
+def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) -> dict[str, dict[str, float | str]]:
+    """Per account with positions: ``main_underlying``, ``liquidation_move`` and ``market_liquidation_move``."""
+    price = {a.id: a.price for a in problem.assets}
+    market = problem.market
+    moving = set(price) if market is None else {a for a, v in zip(market.assets, market.moments[0], strict=True)
+                                                  if v >= MOVING}
+    out: dict[str, dict[str, float | str]] = {}
+    for account in problem.accounts:
+        positions = [p for p in problem.positions if p.account == account.id]
+        if not positions:
+            continue
+        exposure: dict[str, float] = {}
+        for position in positions:
+            exposure[position.underlying] = exposure.get(position.underlying, 0.0) + abs(
+                position.quantity * position.delta(price[position.underlying], problem.as_of)
+                * price[position.underlying])
+        main = max(sorted(exposure), key=lambda a: exposure[a])
+
+        def equity(returns: dict[str, float], account=account, positions=positions) -> float:  # type: ignore[no-untyped-def]
+            collateral = sum((1 - h) * price[a] * quantity.get((a, account.id), 0.0) * (1 + returns.get(a, 0.0))
+                             for a, h in account.haircuts.items())
+            pnl = sum(p.pnl(price[p.underlying], returns.get(p.underlying, 0.0), problem.as_of) for p in positions)
+            return collateral + pnl - account.requirement
+
+        row: dict[str, float | str] = {"main_underlying": main}
+        for name, assets in (("liquidation_move", {main}), ("market_liquidation_move", moving)):
+            move = _nearest_root(lambda m, assets=assets: equity({a: m for a in assets}))  # type: ignore[misc]
+            if move is not None:
+                row[name] = move
+        out[account.id] = row
+    return out
+
+
+def _nearest_root(gap) -> float | None:  # type: ignore[no-untyped-def]
+    if gap(0.0) <= 0:
+        return 0.0
+    roots = [brentq(gap, low, high, xtol=1e-10) for low, high in ((-0.999, 0.0), (0.0, 10.0))
+             if np.sign(gap(low)) != np.sign(gap(high))]
+    return float(min(roots, key=abs)) if roots else None
