@@ -24,7 +24,7 @@ from scipy.stats import norm
 
 from allocator.estimate import daily_returns, estimate, read_closes
 from allocator.fields import Confidence, Days, Id, Return, StrictModel, Volatility, interval
-from allocator.options import black76
+from allocator.options import Greeks, black76
 
 #: Eigenvalues of a correlation matrix above minus this count as non-negative (rounding in a user's matrix).
 PSD_TOLERANCE = 1e-8
@@ -94,21 +94,20 @@ class Position(StrictModel):
         assert self.expiry is not None
         return (date.fromisoformat(self.expiry) - date.fromisoformat(as_of)).days / DAYS_PER_YEAR
 
+    def greeks(self, price: float, as_of: str | None) -> Greeks:
+        """Black-76 value and greeks per unit of quantity; a linear position is worth 0 with delta 1."""
+        if self.kind != "option":
+            return Greeks(value=0.0, delta=1.0, gamma=0.0, vega=0.0)
+        assert self.strike and self.option_type and self.implied_volatility and as_of  # checked on input
+        return black76(price, self.strike, self.years_to_expiry(as_of), self.implied_volatility, self.option_type)
+
     def value(self, price: float, as_of: str | None) -> float:
         """Value of the position per unit of quantity at ``price`` (0 for linear: their P&L is counted)."""
-        if self.kind != "option":
-            return 0.0
-        assert self.strike and self.option_type and self.implied_volatility and as_of
-        return black76(price, self.strike, self.years_to_expiry(as_of), self.implied_volatility,
-                       self.option_type).value
+        return self.greeks(price, as_of).value
 
     def delta(self, price: float, as_of: str | None) -> float:
         """Units of the underlying the position behaves like, per unit of quantity."""
-        if self.kind != "option":
-            return 1.0
-        assert self.strike and self.option_type and self.implied_volatility and as_of
-        return black76(price, self.strike, self.years_to_expiry(as_of), self.implied_volatility,
-                       self.option_type).delta
+        return self.greeks(price, as_of).delta
 
     def pnl(self, price: float, move: float, as_of: str | None) -> float:
         """Change of the position's value when the underlying's price moves by ``move`` (full repricing)."""
