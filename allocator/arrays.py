@@ -32,6 +32,9 @@ class Numbers:
     risk_root_horizon: np.ndarray  # (K,) sqrt(horizon / 365) of the limit (0 without one)
     stress_returns: np.ndarray  # (S, A) the stress scenarios' returns
     stress_pnl: np.ndarray  # (S, K) the positions' P&L in each stress scenario (options fully repriced)
+    cvar_returns: list[np.ndarray]  # per CVaR account: (N, A) Monte Carlo returns (zero for non-market assets)
+    cvar_pnl: list[np.ndarray]  # per CVaR account: (N,) its positions' P&L in each draw (options repriced)
+    cvar_level: np.ndarray  # (K_c,) the confidence of each CVaR limit
 
     @property
     def risk_scale(self) -> np.ndarray:
@@ -94,4 +97,20 @@ class Numbers:
                                         for a in accounts]),
             stress_returns=stress,
             stress_pnl=stress_pnl,
+            **_cvar(problem, layout, price, asset_index),  # type: ignore[arg-type]
         )
+
+
+def _cvar(problem: Problem, layout: Layout, price: np.ndarray, asset_index: dict[str, int]) -> dict[str, object]:
+    returns, pnl, level = [], [], []
+    for k in layout.cvar_accounts:
+        account = problem.accounts[k]
+        assert account.risk is not None and account.risk.cvar_confidence is not None and problem.market
+        draws = np.zeros((account.risk.cvar_scenarios, layout.n_assets))
+        draws[:, layout.market_assets] = account.risk.draws(problem.market.factor())
+        returns.append(draws)
+        pnl.append(np.array([sum(p.pnl(price[asset_index[p.underlying]], row[asset_index[p.underlying]],
+                                       problem.as_of) for p in problem.positions if p.account == account.id)
+                             for row in draws]))
+        level.append(account.risk.cvar_confidence)
+    return {"cvar_returns": returns, "cvar_pnl": pnl, "cvar_level": np.array(level)}

@@ -221,6 +221,7 @@ class Allocator:
         after = allocation.collateral(layout, numbers)
         shadow = optimum.sensitivity.shadow_price
         sigma, stressed = allocation.risk(layout, numbers)
+        cvar = allocation.cvar(layout, numbers)
         held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
                 for c in np.flatnonzero(quantity > 0)}
         distance = liquidation_moves(optimum.problem, held) if optimum.problem.positions else {}
@@ -228,7 +229,7 @@ class Allocator:
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
                                     excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
-                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed),
+                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
                                     **distance.get(k, {}))
                     for i, k in enumerate(layout.accounts)]
         return Result(status="optimal", currency=optimum.problem.currency,
@@ -264,13 +265,18 @@ def _shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.n
     if len(layout.stress):
         worst = np.nanmin(np.where(np.isnan(stressed), np.inf, stressed), axis=0)
         short = np.maximum(short, np.where(np.isfinite(worst), numbers.requirement - worst, -np.inf))
+    cvar = allocation.cvar(layout, numbers)
+    tail = ~np.isnan(cvar)
+    short[tail] = np.maximum(short[tail], numbers.requirement[tail] + cvar[tail] - collateral[tail])
     return short
 
 
 def _risk_fields(layout: Layout, numbers: Numbers, account: int, collateral: float, sigma: np.ndarray,
-                 stressed: np.ndarray) -> dict[str, Any]:
+                 stressed: np.ndarray, cvar: np.ndarray) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     requirement = float(numbers.requirement[account])
+    if account in layout.cvar_accounts:
+        fields["cvar"] = float(cvar[account])
     if not np.isnan(sigma[account]):
         fields.update(sigma=float(sigma[account]),
                       risk_excess=float(collateral - numbers.risk_z[account] * sigma[account] - requirement))

@@ -41,6 +41,8 @@ class Layout:
     risk_accounts: np.ndarray  # (K_r,) accounts with a parametric limit and stress scenarios
     market_assets: np.ndarray  # (n,) asset index of each market asset, in the market's order
     stress: tuple[str, ...]  # names of the stress scenarios
+    cvar_accounts: np.ndarray  # (K_c,) accounts with a CVaR limit
+    cvar_draws: tuple[int, ...]  # Monte Carlo scenarios of each
 
     @property
     def n_assets(self) -> int:
@@ -174,6 +176,12 @@ class Layout:
             market_assets=np.array([asset_index[a] for a in problem.market.assets] if problem.market else [],
                                    dtype=int),
             stress=tuple(s.name for s in problem.scenarios),
+            cvar_accounts=np.array([k for k, a in enumerate(problem.accounts)
+                                    if a.risk is not None and a.risk.cvar_confidence is not None
+                                    and problem.market is not None], dtype=int),
+            cvar_draws=tuple(a.risk.cvar_scenarios for a in problem.accounts
+                             if a.risk is not None and a.risk.cvar_confidence is not None
+                             and problem.market is not None),
         )
 
     def signature(self) -> tuple[object, ...]:
@@ -181,4 +189,4 @@ class Layout:
         return (self.assets, self.locations, self.accounts, self.has_hub, self.edge_from.tobytes(),
                 self.edge_to.tobytes(), self.move_asset.tobytes(), self.pair_asset.tobytes(),
                 self.pair_account.tobytes(), self.limit_pair.tobytes(), self.risk_accounts.tobytes(),
-                self.market_assets.tobytes(), self.stress)
+                self.market_assets.tobytes(), self.stress, self.cvar_accounts.tobytes(), self.cvar_draws)

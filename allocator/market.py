@@ -66,10 +66,20 @@ class Market(StrictModel):
 
 
 class RiskSettings(StrictModel):
-    """Enables the parametric limit of an account: ``collateral - z * sigma >= requirement`` over the horizon."""
+    """Enables the parametric limit of an account: ``collateral - z * sigma >= requirement`` over the horizon;
+    with ``cvar_confidence`` also ``collateral - CVaR >= requirement`` over ``cvar_scenarios`` Monte Carlo draws."""
 
     horizon_days: Days = 1.0
     confidence: Confidence = 0.99
+    cvar_confidence: Confidence | None = None
+    cvar_scenarios: int = Field(default=500, ge=10, le=100_000)
+    seed: int = Field(default=0, ge=0)
+
+    def draws(self, factor: np.ndarray) -> np.ndarray:
+        """(N, n) Monte Carlo returns over the horizon: normal with covariance ``F F' * horizon / 365``,
+        reproducible from ``seed``."""
+        normal = np.random.default_rng(self.seed).standard_normal((self.cvar_scenarios, factor.shape[1]))
+        return normal @ factor.T * np.sqrt(self.horizon_days / DAYS_PER_YEAR)
 
     @property
     def z(self) -> float:

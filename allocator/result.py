@@ -44,6 +44,7 @@ class AccountCoverage(_Row):
     sigma: float | None = Field(default=None, description="std. deviation of the account's equity over its risk "
                                                           "horizon (currency), with a parametric limit")
     risk_excess: float | None = Field(default=None, description="collateral - z * sigma - requirement")
+    cvar: float | None = Field(default=None, description="CVaR of the account's loss over its Monte Carlo draws")
     worst_scenario: str | None = None
     main_underlying: str | None = None
     liquidation_move: float | None = Field(default=None, description="uniform move of the main underlying at "

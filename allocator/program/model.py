@@ -24,7 +24,7 @@ from allocator.program.coverage import CollateralValue, Coverage
 from allocator.program.face import OptimalFace
 from allocator.program.labelled import Labelled
 from allocator.program.parameters import Parameters
-from allocator.program.risk import ParametricLimit, StressLimit
+from allocator.program.risk import CvarLimit, ParametricLimit, StressLimit
 from allocator.program.variables import Variables
 from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
@@ -48,7 +48,7 @@ class Program:
         self.parameters = Parameters.create(layout)
         self.variables = Variables.create(layout)
         self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Coverage(), Concentration(),
-                                      ParametricLimit(), StressLimit())
+                                      ParametricLimit(), StressLimit(), CvarLimit())
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
@@ -102,7 +102,8 @@ class ElasticProgram:
         self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
         constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Coverage(self.shortfall),
                                     Concentration(self.excess if len(layout.limit_pair) else None),
-                                    ParametricLimit(self.shortfall), StressLimit(self.shortfall))
+                                    ParametricLimit(self.shortfall), StressLimit(self.shortfall),
+                                    CvarLimit(self.shortfall))
         p = program.parameters  # shortfalls are in account units: weigh them back to money
         objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess)
         self.problem = _dpp(cp.Problem(objective, [c.constraint for c in constraints]), "elastic")

@@ -32,6 +32,10 @@ class Parameters:
     risk_required: cp.Parameter  # (K_r,) requirement (no buffer) / account scale, plus the coverage margin
     stress_weight: list[cp.Parameter]  # per stress scenario: (1 - h) (1 + r) / account scale per pair, (P,)
     stress_pnl: list[cp.Parameter]  # per stress scenario: positions' P&L / account scale per risk account, (K_r,)
+    cvar_weight: list[cp.Parameter]  # per CVaR account: (N, P_k) (1 - h) * return per draw and eligible pair
+    cvar_pnl: list[cp.Parameter]  # per CVaR account: (N,) positions' P&L per draw / account scale
+    cvar_tail: cp.Parameter  # (K_c,) 1 / ((1 - confidence) N)
+    cvar_required: cp.Parameter  # (K_c,) requirement / account scale, plus the coverage margin
 
     @classmethod
     def create(cls, layout: Layout) -> Parameters:
@@ -54,6 +58,11 @@ class Parameters:
             risk_required=vector(risky, "risk_required", nonneg=True),
             stress_weight=[vector(len(layout.pair_asset), f"stress_weight_{s}") for s in range(len(layout.stress))],
             stress_pnl=[vector(risky, f"stress_pnl_{s}") for s in range(len(layout.stress))],
+            cvar_weight=[cp.Parameter((draws, int(np.sum(layout.pair_account == k))), name=f"cvar_weight_{j}")
+                         for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True))],
+            cvar_pnl=[cp.Parameter(draws, name=f"cvar_pnl_{j}") for j, draws in enumerate(layout.cvar_draws)],
+            cvar_tail=vector(len(layout.cvar_accounts), "cvar_tail", nonneg=True),
+            cvar_required=vector(len(layout.cvar_accounts), "cvar_required", nonneg=True),
         )
 
     def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
@@ -73,6 +82,20 @@ class Parameters:
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)
         self._assign_risk(layout, numbers, scale, coverage_margin)
+        self._assign_cvar(layout, numbers, scale, coverage_margin)
+
+    def _assign_cvar(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
+        accounts = layout.cvar_accounts
+        if not len(accounts):
+            return
+        size = scale.accounts[accounts]
+        self.cvar_required.value = numbers.requirement[accounts] / (scale.money * size) + margin
+        self.cvar_tail.value = 1.0 / ((1.0 - numbers.cvar_level) * np.array(layout.cvar_draws))
+        for j, k in enumerate(accounts):
+            mine = layout.pair_account == k
+            weight = (1.0 - numbers.haircut[mine]) / size[j]
+            self.cvar_weight[j].value = numbers.cvar_returns[j][:, layout.pair_asset[mine]] * weight
+            self.cvar_pnl[j].value = numbers.cvar_pnl[j] / (scale.money * size[j])
 
     def _assign_risk(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
         risky = layout.risk_accounts

@@ -6,6 +6,9 @@
   second-order cone per account, all merged into one ``SOC`` (one cone block compiles far faster than many).
 * ``StressLimit``: after each named scenario's returns ``r_s``, collateral revalued plus the positions' P&L
   still covers the requirement: ``sum_a (1 - h) (1 + r_sa) value_a + e_k . r_s >= requirement_k``.
+* ``CvarLimit`` (Rockafellar-Uryasev, linear): with the loss of each Monte Carlo draw
+  ``L_j = -(sum_a (1 - h) r_ja value_a + P&L_j)``, ``collateral_k - (t + sum_j max(0, L_j - t) / ((1 - a) N))
+  >= requirement_k`` for some ``t``; at the optimum ``t`` is the VaR and the bracket the CVaR at level ``a``.
 
 Rows are in the account's own scale, like coverage. The elastic program's shortfall relaxes them too.
 """
@@ -57,4 +60,25 @@ class StressLimit:
                 value = value + pick @ self.shortfall
             out.append(Labelled("stress", value >= p.risk_required,
                                 tuple(f"stress[{layout.accounts[k]},{name}]" for k in accounts)))
+        return out
+
+
+@dataclass(frozen=True)
+class CvarLimit:
+    shortfall: cp.Variable | None = None
+
+    def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
+        out = []
+        for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True)):
+            name = layout.accounts[k]
+            threshold = cp.Variable(name=f"var_{name}")
+            excess = cp.Variable(draws, name=f"cvar_excess_{name}", nonneg=True)
+            mine = layout.pair_cell[layout.pair_account == k]
+            loss = -(p.cvar_weight[j] @ (select(mine, layout.n_cells) @ v.holding)) - p.cvar_pnl[j]
+            head = v.collateral[k] - threshold - p.cvar_tail[j] * cp.sum(excess)
+            if self.shortfall is not None:
+                head = head + self.shortfall[k]
+            out += [Labelled("cvar_excess", excess >= loss - threshold, tuple(f"cvar[{name}][{d}]" for d in
+                                                                              range(draws))),
+                    Labelled("cvar", head >= p.cvar_required[j], (f"cvar[{name}]",))]
         return out

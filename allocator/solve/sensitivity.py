@@ -44,6 +44,8 @@ class Sensitivity:
             coverage[risky] += program.dual("risk")
         for labelled in (c for c in program.constraints if c.family == "stress"):
             coverage[risky] += labelled.dual()
+        for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar"):
+            coverage[layout.cvar_accounts[j]] += labelled.dual()[0]
         balance = program.dual("balance")
         risk_scale = scale.accounts[layout.risk_accounts]
         row_scale = {"coverage": scale.accounts, "risk": risk_scale, "stress": risk_scale,  # rows in account units
@@ -53,6 +55,10 @@ class Sensitivity:
                    for label, dual, size in zip(labelled.labels, labelled.dual(), row_scale[labelled.family],
                                                 strict=True)
                    if dual > DUAL_FLOOR]
+        binding += [Binding(label=labelled.labels[0], shadow_price=float(labelled.dual()[0] * scale.rate
+                                                                         / scale.accounts[layout.cvar_accounts[j]]))
+                    for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
+                    if labelled.dual()[0] > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
         return cls(shadow_price=coverage * scale.rate / scale.accounts,
                    marginal_value=marginal, binding=binding)

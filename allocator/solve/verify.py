@@ -72,6 +72,18 @@ class Allocation:
                 stressed[s, k] = posted @ (1.0 + returns[layout.pair_asset[mine]]) + numbers.stress_pnl[s, k]
         return sigma, stressed
 
+    def cvar(self, layout: Layout, numbers: Numbers) -> np.ndarray:
+        """(K,) CVaR of each CVaR account's loss over its Monte Carlo draws (currency; NaN elsewhere): the mean of
+        the worst ``(1 - a) N`` losses, the last one counted in part (the Rockafellar-Uryasev minimum)."""
+        out = np.full(len(layout.accounts), np.nan)
+        for j, k in enumerate(layout.cvar_accounts):
+            mine = layout.pair_account == k
+            posted = ((1.0 - numbers.haircut[mine]) * numbers.price[layout.pair_asset[mine]]
+                      * self.quantity[layout.pair_cell[mine]])
+            loss = -(numbers.cvar_returns[j][:, layout.pair_asset[mine]] @ posted + numbers.cvar_pnl[j])
+            out[k] = tail_mean(loss, float(numbers.cvar_level[j]))
+        return out
+
     def carry_cost(self, layout: Layout, numbers: Numbers) -> float:
         return float(numbers.carry_rate @ numbers.value(layout, self.quantity)[layout.account_cells])
 
@@ -137,6 +149,15 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
     return allocation, violations
 
 
+def tail_mean(loss: np.ndarray, level: float) -> float:
+    """CVaR at ``level`` of equally likely losses: mean of the worst ``(1 - level) N``, fractional part included."""
+    worst = np.sort(loss)[::-1]
+    tail = (1.0 - level) * len(loss)
+    whole = int(np.floor(tail))
+    total = worst[:whole].sum() + (tail - whole) * (worst[whole] if whole < len(worst) else 0.0)
+    return float(total / tail)
+
+
 def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation: Allocation,
                      collateral: np.ndarray) -> list[str]:
     """The parametric limit (collateral - z sigma >= requirement) and every stress scenario, checked in currency."""
@@ -145,6 +166,11 @@ def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation:
     out = []
     sigma, stressed = allocation.risk(layout, numbers)
     floor = numbers.requirement - ROUNDING * scale.money
+    cvar = allocation.cvar(layout, numbers)
+    for k in layout.cvar_accounts:
+        if collateral[k] - cvar[k] < floor[k]:
+            out.append(f"cvar[{layout.accounts[k]}]: collateral {collateral[k]:.10g} - CVaR {cvar[k]:.10g} "
+                       f"< requirement {numbers.requirement[k]:.10g}")
     for k in layout.risk_accounts:
         if not np.isnan(sigma[k]) and collateral[k] - numbers.risk_z[k] * sigma[k] < floor[k]:
             out.append(f"risk[{layout.accounts[k]}]: collateral {collateral[k]:.10g} - z * sigma "
