@@ -147,8 +147,8 @@ def summary(result: Result) -> str:
     assert result.objective is not None
     money = result.currency
     frame = result.accounts_frame
-    risk = [c for c in ("sigma", "risk_excess", "worst_scenario", "worst_scenario_excess", "liquidation_move",
-                        "market_liquidation_move") if frame[c].notna().any()]
+    risk = [c for c in ("sigma", "risk_excess", "cvar", "worst_scenario", "worst_scenario_excess",
+                        "liquidation_move", "market_liquidation_move") if frame[c].notna().any()]
     accounts = frame[["requirement", "required", "initial_collateral", "collateral", "excess", "shadow_price", *risk]]
     lines = [f"status: {result.status} (solver {result.diagnostics.solver}, "
              f"{result.diagnostics.total_seconds:.3f} s)",
