@@ -84,12 +84,18 @@ class Parameters:
         self._assign_risk(layout, numbers, scale, coverage_margin)
         self._assign_cvar(layout, numbers, scale, coverage_margin)
 
+    @staticmethod
+    def _requirement(numbers: Numbers, scale: Scale, accounts: np.ndarray, margin: float) -> np.ndarray:
+        """The requirement (no buffer) of these accounts in their own scale, plus the margin: the right-hand side
+        of every risk row."""
+        return numbers.requirement[accounts] / (scale.money * scale.accounts[accounts]) + margin
+
     def _assign_cvar(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
         accounts = layout.cvar_accounts
         if not len(accounts):
             return
         size = scale.accounts[accounts]
-        self.cvar_required.value = numbers.requirement[accounts] / (scale.money * size) + margin
+        self.cvar_required.value = self._requirement(numbers, scale, accounts, margin)
         self.cvar_tail.value = 1.0 / ((1.0 - numbers.cvar_level) * np.array(layout.cvar_draws))
         for j, k in enumerate(accounts):
             mine = layout.pair_account == k
@@ -102,7 +108,7 @@ class Parameters:
         if not len(risky):
             return
         size = scale.accounts[risky]
-        self.risk_required.value = numbers.requirement[risky] / (scale.money * size) + margin
+        self.risk_required.value = self._requirement(numbers, scale, risky, margin)
         market = layout.market_assets
         for j, k in enumerate(risky):
             if self.risk_factor:
