@@ -24,10 +24,8 @@ class Ledger:
         self.collateral = {k: self._collateral_of(k) for k in self.weights}
         self.initial_collateral = dict(self.collateral)
         self.floor = {a.id: min(self.collateral[a.id], a.requirement) for a in problem.accounts}
-        held: defaultdict[str, float] = defaultdict(float)
-        for (asset, _), quantity in self.quantity.items():
-            held[asset] += self.price[asset] * quantity
-        self.money_scale = max(sum(held.values()), sum(a.required for a in problem.accounts), 1.0)
+        inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
+        self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
         # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from
         # the repaired moves, so it never overdraws; this only absorbs float rounding), floors to each account's size
         rounding = ROUNDING * self.money_scale
