@@ -27,7 +27,9 @@ class Numbers:
     carry_rate: np.ndarray  # (A*K,) cost per unit of value posted at an account over the horizon, account-major
     move_rate: np.ndarray  # (M,) cost per unit of value moved
     exposure: np.ndarray  # (K, A) currency per unit return of each asset, from the account's positions
-    factor: np.ndarray  # (n, n) F with F F' = annual covariance of the market assets
+    factor: np.ndarray  # (n, m) F with F F' = annual covariance of the market assets ([B, diag(s)], see market.py)
+    loadings: np.ndarray  # (n, r) B, the common part of F
+    specific: np.ndarray  # (n,) s, the specific volatilities (zero without a factor model)
     risk_z: np.ndarray  # (K,) z of each account's parametric limit (0 without one)
     risk_root_horizon: np.ndarray  # (K,) sqrt(horizon / 365) of the limit (0 without one)
     stress_returns: np.ndarray  # (S, A) the stress scenarios' returns
@@ -92,6 +94,8 @@ class Numbers:
             move_rate=move_rate,
             exposure=exposure,
             factor=problem.market.factor() if problem.market else np.zeros((0, 0)),
+            loadings=problem.market.parts[0] if problem.market else np.zeros((0, 0)),
+            specific=problem.market.parts[1] if problem.market else np.zeros(0),
             risk_z=np.array([a.risk.z if a.risk else 0.0 for a in accounts]),
             risk_root_horizon=np.array([np.sqrt(a.risk.horizon_days / DAYS_PER_YEAR) if a.risk else 0.0
                                         for a in accounts]),

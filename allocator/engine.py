@@ -10,7 +10,7 @@ program and raised as :class:`~allocator.errors.InfeasibleError`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import validate_plan
 from allocator.problem import Problem
 from allocator.program.model import Program
+from allocator.program.scenarios import is_static, most_violated, stressed_collateral
 from allocator.result import AccountCoverage, Diagnostics, Objective, Result, Shortfall, Target
 from allocator.scaling import Scale
 from allocator.scenario import Scenario
@@ -110,19 +111,30 @@ class Allocator:
         return problem
 
     def _optimum(self, problem: Problem, moves: bool) -> Optimum:
+        working: list[list[int]] | None = None
+        while True:
+            try:
+                return self._optimum_with(problem, moves, working)
+            except _SlotsFull as full:  # rebuild with more stress slots per account; keep the working set
+                working = full.working
+                slots = max(2 * self.layout.stress_slots, max(len(w) for w in working))
+                self.layout = replace(self.layout, stress_slots=min(slots, len(self.layout.stress)))
+                self.program = Program(self.layout)
+
+    def _optimum_with(self, problem: Problem, moves: bool, working: list[list[int]] | None) -> Optimum:
         layout, program = self.layout, self.program
         numbers = Numbers.from_problem(problem, layout)
         margins = profile(self.solver)
-        scale = program.assign(numbers, margins)
-        record = self._run(program.problem)
+        scale = program.assign(numbers, margins, working)
+        record = self._run_scenarios("cost", numbers, scale)
         notes: list[str] = []
         if record.status in MAYBE_INFEASIBLE:
             diagnosis = self._diagnose(problem, numbers, scale)
             if diagnosis is not None:
                 raise diagnosis
             # short by no more than the margin: covered exactly, so solve again without the margins
-            scale = program.assign(numbers, margins.without_margins())
-            record = self._run(program.problem)
+            scale = program.assign(numbers, margins.without_margins(), program.working)
+            record = self._run_scenarios("cost", numbers, scale)
             notes.append("some account can only be covered exactly (no margin for rounding): its collateral "
                          "equals its requirement to within floating-point rounding")
         holding, move = self._values(record)
@@ -133,7 +145,7 @@ class Allocator:
                           ["cost"], notes)
         if moves and np.any(allocation.moved > 0):
             program.restrict_to_optimum()
-            record = self._run(program.moves)
+            record = self._run_scenarios("moves", numbers, scale)
             better = self._fewer_moves(record, layout, numbers, scale, _cost(allocation, layout, numbers))
             if better is None:
                 notes.append(f"moves phase not used ({record.raw_status}); the cost optimum is returned as found")
@@ -141,6 +153,29 @@ class Allocator:
                 optimum.allocation = better
                 optimum.phases.append("moves")
         return optimum
+
+    def _run_scenarios(self, phase: str, numbers: Numbers, scale: Scale) -> SolveRecord:
+        """Solve one phase ("cost", "moves" or "elastic"); with a working set of stress scenarios
+        (program/scenarios.py), add the most violated scenarios and re-solve until none is violated."""
+        program = self.program
+        while True:
+            target = {"cost": lambda: program.problem, "moves": lambda: program.moves,
+                      "elastic": lambda: program.elastic.problem}[phase]()
+            record = self._run(target)
+            if is_static(self.layout) or record.status is not Status.OPTIMAL:
+                return record
+            holding, _ = self._values(record)
+            assert program._stress_inputs is not None
+            margin = program._stress_inputs[2] * scale.money * scale.accounts  # the slot rows' margin, currency
+            floor = numbers.requirement + margin
+            if phase == "elastic":
+                floor = floor - np.asarray(program.elastic.shortfall.value) * scale.money * scale.accounts
+            stressed = stressed_collateral(self.layout, numbers, holding * scale.money)
+            additions = most_violated(stressed, floor, program.working, self.layout.risk_accounts)
+            if not additions:
+                return record
+            if not program.add_scenarios(additions):
+                raise _SlotsFull([w + additions.get(j, []) for j, w in enumerate(program.working)])
 
     def _values(self, record: SolveRecord) -> tuple[np.ndarray, np.ndarray]:
         if record.status is not Status.OPTIMAL:
@@ -167,8 +202,8 @@ class Allocator:
     def _diagnose(self, problem: Problem, numbers: Numbers, scale: Scale) -> InfeasibleError | None:
         """The error to raise for an infeasible problem, or None if no account is short by more than the
         verification tolerance (the problem is feasible, but only without the coverage margin)."""
-        layout, elastic = self.layout, self.program.elastic
-        record = self._run(elastic.problem)
+        layout = self.layout
+        record = self._run_scenarios("elastic", numbers, scale)
         holding, move = self._values(record)
         allocation, violations = check(layout, numbers, scale, holding, move, elastic=True,
                                        tolerance=profile(self.solver).tolerance)
@@ -239,6 +274,14 @@ class Allocator:
                       marginal_values=optimum.sensitivity.marginal_rows(layout),
                       binding=optimum.sensitivity.binding,
                       diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
+
+
+class _SlotsFull(Exception):
+    """Some risk account needs more stress slots than the program has (caught in Allocator._optimum)."""
+
+    def __init__(self, working: list[list[int]]) -> None:
+        super().__init__("stress slots full")
+        self.working = working
 
 
 @dataclass

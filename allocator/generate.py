@@ -20,7 +20,8 @@ Topology = Literal["hub", "none", "complete"]
 def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4, *, seed: int = 0,
                      topology: Topology = "hub", route_density: float = 1.0, tightness: float = 0.7,
                      eligible_share: float = 0.5, limits: bool = True, posted_share: float = 0.3,
-                     money: float = 1.0, risk: bool = False) -> Problem:
+                     money: float = 1.0, risk: bool = False, scenarios: int | None = None,
+                     factor_model: bool = False) -> Problem:
     """A random feasible problem.
 
     ``topology``: "hub" routes every wallet to every account and back (``route_density`` keeps that share of
@@ -28,7 +29,9 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     location can reach every other); "none" has no routes table (free moves);
     "complete" routes every location to every other. ``money`` multiplies every price (scaling tests).
     ``risk`` adds a market model, linear positions, stress scenarios and risk settings on every account, with
-    requirements that the feasibility allocation also meets under the parametric and stress limits.
+    requirements that the feasibility allocation also meets under the parametric and stress limits;
+    ``scenarios`` sets the number of stress scenarios (default: 0 to 2); ``factor_model`` gives the market as
+    loadings on two factors plus specific volatilities instead of volatilities and a correlation matrix.
     """
     rng = np.random.default_rng(seed)
     assets = [f"A{i:03d}" for i in range(n_assets)]
@@ -54,7 +57,8 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     requirement = tightness * collateral / (1 + buffer)
     extra: dict[str, object] = {}
     if risk:
-        extra, requirement = _risk(rng, assets, price, split, haircut, collateral, buffer, tightness)
+        extra, requirement = _risk(rng, assets, price, split, haircut, collateral, buffer, tightness, scenarios,
+                                   factor_model)
 
     holdings = []
     for a, asset in enumerate(assets):
@@ -103,7 +107,8 @@ def _routes(rng: np.random.Generator, wallets: list[str], accounts: list[str], t
 
 
 def _risk(rng: np.random.Generator, assets: list[str], price: np.ndarray, split: np.ndarray, haircut: np.ndarray,
-          collateral: np.ndarray, buffer: np.ndarray, tightness: float) -> tuple[dict[str, object], np.ndarray]:
+          collateral: np.ndarray, buffer: np.ndarray, tightness: float,
+          n_scenarios: int | None, factor_model: bool) -> tuple[dict[str, object], np.ndarray]:
     """Market (a random factor model), positions, stress scenarios and risk settings; and requirements that the
     feasibility allocation ``split`` meets under coverage, the parametric limit and every stress scenario."""
     n_accounts, n_assets = split.shape
@@ -123,16 +128,23 @@ def _risk(rng: np.random.Generator, assets: list[str], price: np.ndarray, split:
             exposure[k, a] += notional
             positions.append({"account": f"acct-{k:02d}", "instrument": f"{assets[a]}-PERP-{k}",
                               "underlying": assets[a], "kind": "perp", "quantity": float(notional / price[a])})
-    returns = np.round(rng.uniform(-0.3, 0.2, (int(rng.integers(0, 3)), n_assets)), 4)
-    factor = Market(assets=assets, volatility=dict(zip(assets, vol.tolist(), strict=True)),
-                    correlation=correlation.tolist()).factor()
+    count = int(rng.integers(0, 3)) if n_scenarios is None else n_scenarios
+    returns = np.round(rng.uniform(-0.3, 0.2, (count, n_assets)), 4)
+    if factor_model:  # the same covariance, as vol * (loadings, specific) / scale
+        market: dict[str, object] = {
+            "assets": assets,
+            "loadings": {a: np.round(vol[i] * loadings[i] / scale[i], 6).tolist() for i, a in enumerate(assets)},
+            "specific_volatility": {a: float(np.round(vol[i] * np.sqrt(covariance[i, i] - loadings[i] @ loadings[i])
+                                                      / scale[i], 6)) for i, a in enumerate(assets)}}
+    else:
+        market = {"assets": assets, "volatility": dict(zip(assets, vol.tolist(), strict=True)),
+                  "correlation": correlation.tolist()}
+    factor = Market.model_validate(market).factor()
     limit = collateral / (1 + buffer)
     for k, setting in enumerate(settings):
         sigma = np.sqrt(setting.horizon_days / 365) * np.linalg.norm(factor.T @ (split[k] + exposure[k]))
         stressed = [((1 - haircut[k]) * split[k] * (1 + r)).sum() + exposure[k] @ r for r in returns]
         limit[k] = min(limit[k], collateral[k] - setting.z * sigma, *stressed)
-    market = {"assets": assets, "volatility": dict(zip(assets, vol.tolist(), strict=True)),
-              "correlation": correlation.tolist()}
     scenarios = [{"name": f"stress-{s}", "returns": dict(zip(assets, r.tolist(), strict=True))}
                  for s, r in enumerate(returns)]
     extra: dict[str, object] = {"market": market, "positions": positions, "scenarios": scenarios,

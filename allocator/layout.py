@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.problem import Problem
+from allocator.program.scenarios import slots_for
 
 HUB = "*"
 
@@ -40,7 +41,10 @@ class Layout:
     limit_pair: np.ndarray  # (C,) index into pairs of each concentration limit
     risk_accounts: np.ndarray  # (K_r,) accounts with a parametric limit and stress scenarios
     market_assets: np.ndarray  # (n,) asset index of each market asset, in the market's order
+    n_factors: int  # r, columns of the market's loadings B
+    has_specific: bool  # whether the market has specific volatilities (a factor model)
     stress: tuple[str, ...]  # names of the stress scenarios
+    stress_slots: int  # stress rows per risk account (program/scenarios.py)
     cvar_accounts: np.ndarray  # (K_c,) accounts with a CVaR limit
     cvar_draws: tuple[int, ...]  # Monte Carlo scenarios of each
 
@@ -175,7 +179,10 @@ class Layout:
                                    dtype=int),
             market_assets=np.array([asset_index[a] for a in problem.market.assets] if problem.market else [],
                                    dtype=int),
+            n_factors=problem.market.parts[0].shape[1] if problem.market else 0,
+            has_specific=bool(problem.market is not None and problem.market.specific_volatility is not None),
             stress=tuple(s.name for s in problem.scenarios),
+            stress_slots=slots_for(len(problem.scenarios), sum(a.risk is not None for a in problem.accounts)),
             cvar_accounts=np.array([k for k, a in enumerate(problem.accounts)
                                     if a.risk is not None and a.risk.cvar_confidence is not None
                                     and problem.market is not None], dtype=int),
@@ -185,8 +192,10 @@ class Layout:
         )
 
     def signature(self) -> tuple[object, ...]:
-        """Equal signatures mean a compiled program can be reused (same structure)."""
+        """Equal signatures mean a compiled program can be reused (same structure; the number of stress slots
+        may differ: a program with more slots serves the same problems)."""
         return (self.assets, self.locations, self.accounts, self.has_hub, self.edge_from.tobytes(),
                 self.edge_to.tobytes(), self.move_asset.tobytes(), self.pair_asset.tobytes(),
                 self.pair_account.tobytes(), self.limit_pair.tobytes(), self.risk_accounts.tobytes(),
-                self.market_assets.tobytes(), self.stress, self.cvar_accounts.tobytes(), self.cvar_draws)
+                self.market_assets.tobytes(), self.n_factors, self.has_specific, self.stress,
+                self.cvar_accounts.tobytes(), self.cvar_draws)

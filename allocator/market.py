@@ -1,7 +1,9 @@
 """Risk inputs: the market (volatilities and correlations), positions, stress scenarios, per-account risk settings.
 
 ``[market]`` gives annualised volatilities and a correlation matrix over a list of assets, or a daily price
-history per asset and an estimator (estimate.py) that yields them; the covariance of
+history per asset and an estimator (estimate.py) that yields them, or a factor model (``loadings`` per asset on
+``r`` common factors of unit variance plus a ``specific_volatility`` per asset: ``Sigma = B B' + diag(s^2)``,
+which keeps the program sparse for hundreds of assets); the covariance of
 returns over ``tau`` days is ``D C D * tau / 365`` (crypto trades every day). It enters the program as a factor
 ``F`` with ``F F' = D C D`` (from an eigen-decomposition, so a PSD matrix of deficient rank works), checked for
 shape, symmetry, unit diagonal, ``|rho| <= 1`` and positive semi-definiteness (eigenvalues above -1e-8).
@@ -32,11 +34,14 @@ DAYS_PER_YEAR = 365.0
 
 
 class Market(StrictModel):
-    """Either ``volatility`` and ``correlation`` given, or ``history`` (a daily CSV per asset) and an estimator."""
+    """``volatility`` and ``correlation`` given, ``history`` (a daily CSV per asset) and an estimator, or a
+    factor model (``loadings`` and ``specific_volatility``)."""
 
     assets: list[Id] = Field(min_length=1)
     volatility: dict[Id, Volatility] | None = None
     correlation: list[list[float]] | None = None
+    loadings: dict[Id, list[Annotated[float, AfterValidator(interval(-20.0, 20.0))]]] | None = None
+    specific_volatility: dict[Id, Volatility] | None = None
     history: dict[Id, str] | None = None
     estimator: Literal["sample", "ewma", "ledoit-wolf"] = "ewma"
     half_life_days: Days = 30.0
@@ -45,7 +50,12 @@ class Market(StrictModel):
 
     @cached_property
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
-        """(annual volatilities, correlation matrix) in the order of ``assets``: given, or estimated."""
+        """(annual volatilities, correlation matrix) in the order of ``assets``: given, implied by the factor
+        model, or estimated."""
+        if self.loadings is not None:
+            covariance = self.covariance()
+            vol = np.sqrt(np.diag(covariance))
+            return vol, covariance / np.outer(np.where(vol > 0, vol, 1.0), np.where(vol > 0, vol, 1.0))
         if self.history is None:
             assert self.volatility is not None and self.correlation is not None  # checked on input
             return np.array([self.volatility[a] for a in self.assets]), np.array(self.correlation)
@@ -53,16 +63,28 @@ class Market(StrictModel):
         return estimate(daily_returns(closes, self.end, self.window_days)[self.assets], self.estimator,
                         self.half_life_days)
 
-    def factor(self) -> np.ndarray:
-        """(n, n) F with F F' = annual covariance, in the order of ``assets``."""
+    @cached_property
+    def parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(B, s): (n, r) loadings and (n,) specific volatilities with ``B B' + diag(s^2)`` = annual covariance.
+        Without a factor model, B comes from an eigen-decomposition (so a PSD matrix of deficient rank works)
+        and s is zero."""
+        if self.loadings is not None and self.specific_volatility is not None:
+            return (np.array([self.loadings[a] for a in self.assets], dtype=float),
+                    np.array([self.specific_volatility[a] for a in self.assets]))
         vol, correlation = self.moments
         covariance = np.outer(vol, vol) * correlation
         values, vectors = np.linalg.eigh((covariance + covariance.T) / 2)
-        return vectors * np.sqrt(np.clip(values, 0.0, None))
+        return vectors * np.sqrt(np.clip(values, 0.0, None)), np.zeros(len(self.assets))
+
+    def factor(self) -> np.ndarray:
+        """(n, m) F with F F' = annual covariance, in the order of ``assets``: ``[B, diag(s)]`` (without the
+        specific columns when there are none)."""
+        loadings, specific = self.parts
+        return np.hstack([loadings, np.diag(specific)]) if np.any(specific) else loadings
 
     def covariance(self) -> np.ndarray:
-        factor = self.factor()
-        return factor @ factor.T
+        loadings, specific = self.parts
+        return loadings @ loadings.T + np.diag(specific**2)
 
 
 class RiskSettings(StrictModel):

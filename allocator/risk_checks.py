@@ -76,6 +76,9 @@ def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIs
     if market.get("history") is not None:
         _history_issues(market, assets, issues)
         return set(assets)
+    if market.get("loadings") is not None or market.get("specific_volatility") is not None:
+        _factor_issues(market, assets, issues)
+        return set(assets)
     for field in ("volatility", "correlation"):
         if market.get(field) is None:
             issues.append(InputIssue(f"market.{field}", "is required (or give `history` to estimate it)",
@@ -120,6 +123,38 @@ def _market_issues(market: dict[str, Any], known: set[str], issues: list[InputIs
         issues.append(InputIssue("market.correlation", f"not positive semi-definite: smallest eigenvalue "
                                  f"{smallest:.3g} (tolerance {PSD_TOLERANCE:g})", "not_psd"))
     return set(assets)
+
+
+def _factor_issues(market: dict[str, Any], assets: list[str], issues: list[InputIssue]) -> None:
+    """A factor model: ``loadings`` (one list of the same length per market asset) and ``specific_volatility``
+    (one per market asset), and nothing of the other forms."""
+    for field in ("volatility", "correlation", "history"):
+        if market.get(field) is not None:
+            issues.append(InputIssue(f"market.{field}", "give a factor model (loadings and specific_volatility) or "
+                                     f"{'history' if field == 'history' else 'volatility and correlation'}, "
+                                     "not both", "conflicting_fields"))
+    lengths: dict[int, str] = {}
+    for field in ("loadings", "specific_volatility"):
+        given = table(market.get(field))
+        if market.get(field) is None:
+            issues.append(InputIssue(f"market.{field}", "is required in a factor model (with "
+                                     f"{'specific_volatility' if field == 'loadings' else 'loadings'})",
+                                     "missing_field"))
+            continue
+        for asset in assets:
+            if asset not in given:
+                issues.append(InputIssue(f"market.{field}.{asset}", "missing: every market asset needs one",
+                                         "missing_field"))
+        for asset, value in given.items():
+            if asset not in assets:
+                issues.append(InputIssue(f"market.{field}.{asset}", f"{asset!r} is not in market.assets",
+                                         "misaligned"))
+            elif field == "loadings" and isinstance(value, list):
+                lengths.setdefault(len(value), asset)
+    if len(lengths) > 1 or 0 in lengths:
+        shown = ", ".join(f"{asset}: {n}" for n, asset in sorted(lengths.items()))
+        issues.append(InputIssue("market.loadings", f"every asset needs the same number (at least 1) of factor "
+                                 f"loadings; got {shown}", "bad_shape"))
 
 
 def _history_issues(market: dict[str, Any], assets: list[str], issues: list[InputIssue]) -> None:

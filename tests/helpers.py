@@ -62,8 +62,7 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
             if position.account == account.id:
                 exposure[position.underlying] += position.quantity * price[position.underlying]
         if market is not None:
-            vol = np.array([market.volatility[a] for a in market.assets])
-            covariance = np.outer(vol, vol) * np.array(market.correlation) * account.risk.horizon_days / 365
+            covariance = _annual_covariance(market) * account.risk.horizon_days / 365
             total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
             sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
             assert collateral - account.risk.z * sigma >= account.requirement - 1e-7 * max(collateral, 1.0) - rounding
@@ -74,6 +73,17 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
                         for a, h in account.haircuts.items())
             pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
             assert moved + pnl >= account.requirement - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
+
+
+def _annual_covariance(market: allocator.Market) -> np.ndarray:
+    """From the problem's own fields: D C D, or B B' + diag(s^2) for a factor model (not market.covariance())."""
+    if market.loadings is not None and market.specific_volatility is not None:
+        loadings = np.array([market.loadings[a] for a in market.assets])
+        specific = np.array([market.specific_volatility[a] for a in market.assets])
+        return loadings @ loadings.T + np.diag(specific**2)
+    assert market.volatility is not None and market.correlation is not None, "history markets: not covered here"
+    vol = np.array([market.volatility[a] for a in market.assets])
+    return np.outer(vol, vol) * np.array(market.correlation)
 
 
 def relative_gap(a: float, b: float, gross: float = 0.0) -> float:

@@ -25,6 +25,7 @@ from allocator.program.face import OptimalFace
 from allocator.program.labelled import Labelled
 from allocator.program.parameters import Parameters
 from allocator.program.risk import CvarLimit, ParametricLimit, StressLimit
+from allocator.program.scenarios import initial_working_set
 from allocator.program.variables import Variables
 from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
@@ -52,15 +53,34 @@ class Program:
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
+        self.working = initial_working_set(layout)  # per risk account: the scenarios in its stress slots
+        self._stress_inputs: tuple[Numbers, Scale, float] | None = None
 
     def _emit(self, *families: Family) -> list[Labelled]:
         return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
 
-    def assign(self, numbers: Numbers, profile: SolverProfile) -> Scale:
-        """Set every parameter from the problem's numbers (rescaled each time); returns the scale used."""
+    def assign(self, numbers: Numbers, profile: SolverProfile, working: list[list[int]] | None = None) -> Scale:
+        """Set every parameter from the problem's numbers (rescaled each time); returns the scale used.
+        The stress slots get ``working`` (default: the initial working set, see scenarios.py)."""
         self.scale = Scale.of(self.layout, numbers)
         self.parameters.assign(self.layout, numbers, self.scale, profile.coverage_margin, profile.limit_margin)
+        self._stress_inputs = (numbers, self.scale, profile.coverage_margin)
+        self.working = initial_working_set(self.layout, numbers)
+        if working is not None:
+            self.add_scenarios(dict(enumerate(working)))
         return self.scale
+
+    def add_scenarios(self, additions: dict[int, list[int]]) -> bool:
+        """Put scenarios in the slots of risk accounts (by position in ``layout.risk_accounts``) and set the
+        parameters; False, changing nothing, if some account has too few free slots."""
+        if any(len(self.working[j]) + len(new) > self.layout.stress_slots for j, new in additions.items()):
+            return False
+        for j, new in additions.items():
+            self.working[j] += [s for s in new if s not in self.working[j]]
+        assert self._stress_inputs is not None  # assign() comes first
+        numbers, scale, margin = self._stress_inputs
+        self.parameters.assign_stress(self.layout, numbers, scale, margin, self.working)
+        return True
 
     def family(self, name: str) -> Labelled | None:
         return next((c for c in self.constraints if c.family == name), None)

@@ -13,7 +13,11 @@ import numpy as np
 
 from allocator.arrays import Numbers
 from allocator.layout import Layout
+from allocator.program.scenarios import initial_working_set
 from allocator.scaling import Scale
+
+#: z * sqrt(tau / 365) below this counts as this (a limit at 50% confidence): keeps the cone's head finite.
+MIN_RISK_SCALE = 1e-6
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,12 +30,15 @@ class Parameters:
     move: cp.Parameter  # (M,) cost rate of value moved
     account_scale: cp.Parameter  # (K,) weights of the elastic program's shortfalls (in money-scale units)
     limit_scale: cp.Parameter  # (C,) the same for concentration excesses
-    risk_factor: list[cp.Parameter]  # per risk account: z * sqrt(tau / 365) * F' / account scale, (n, n)
-    exposure: list[cp.Parameter]  # per risk account: risk_factor @ (positions' exposure / S), (n,): DPP needs it
-                                  # pre-multiplied, a parameter times a parameter is not allowed
+    risk_loadings: cp.Parameter  # (r, n) B' (annual), shared by every risk account
+    risk_specific: cp.Parameter  # (n, K_r) the specific volatilities s, one column per risk account
+    risk_offset: cp.Parameter  # (r, K_r) B' (positions' exposure / S): pre-multiplied, as DPP requires
+    risk_offset_specific: cp.Parameter  # (n, K_r) s * exposure / S
+    risk_inverse: cp.Parameter  # (K_r,) account scale / (z * sqrt(tau / 365)): the cone's head is in these units
+    risk_head: cp.Parameter  # (K_r,) risk_inverse * risk_required
     risk_required: cp.Parameter  # (K_r,) requirement (no buffer) / account scale, plus the coverage margin
-    stress_weight: list[cp.Parameter]  # per stress scenario: (1 - h) (1 + r) / account scale per pair, (P,)
-    stress_pnl: list[cp.Parameter]  # per stress scenario: positions' P&L / account scale per risk account, (K_r,)
+    stress_weight: list[cp.Parameter]  # per risk account: (slots, P_k) (1 - h) (1 + r) / account scale per pair
+    stress_floor: list[cp.Parameter]  # per risk account: (slots,) risk_required - positions' P&L / account scale
     cvar_weight: list[cp.Parameter]  # per CVaR account: (N, P_k) (1 - h) * return per draw and eligible pair
     cvar_pnl: list[cp.Parameter]  # per CVaR account: (N,) positions' P&L per draw / account scale
     cvar_tail: cp.Parameter  # (K_c,) 1 / ((1 - confidence) N)
@@ -53,11 +60,18 @@ class Parameters:
             move=vector(layout.n_moves, "move", nonneg=True),
             account_scale=vector(len(layout.accounts), "account_scale", nonneg=True),
             limit_scale=vector(len(layout.limit_pair), "limit_scale", nonneg=True),
-            risk_factor=[cp.Parameter((n, n), name=f"risk_factor_{j}") for j in range(risky)] if n else [],
-            exposure=[cp.Parameter(n, name=f"exposure_{j}") for j in range(risky)] if n else [],
+            risk_loadings=cp.Parameter((max(layout.n_factors, 1), max(n, 1)), name="risk_loadings"),
+            risk_specific=cp.Parameter((max(n, 1), max(risky, 1)), name="risk_specific", nonneg=True),
+            risk_offset=cp.Parameter((max(layout.n_factors, 1), max(risky, 1)), name="risk_offset"),
+            risk_offset_specific=cp.Parameter((max(n, 1), max(risky, 1)), name="risk_offset_specific"),
+            risk_inverse=vector(risky, "risk_inverse", nonneg=True),
+            risk_head=vector(risky, "risk_head", nonneg=True),
             risk_required=vector(risky, "risk_required", nonneg=True),
-            stress_weight=[vector(len(layout.pair_asset), f"stress_weight_{s}") for s in range(len(layout.stress))],
-            stress_pnl=[vector(risky, f"stress_pnl_{s}") for s in range(len(layout.stress))],
+            stress_weight=[cp.Parameter((layout.stress_slots, max(int(np.sum(layout.pair_account == k)), 1)),
+                                        name=f"stress_weight_{j}") for j, k in enumerate(layout.risk_accounts)]
+            if layout.stress_slots else [],
+            stress_floor=[cp.Parameter(layout.stress_slots, name=f"stress_floor_{j}")
+                          for j in range(risky)] if layout.stress_slots else [],
             cvar_weight=[cp.Parameter((draws, int(np.sum(layout.pair_account == k))), name=f"cvar_weight_{j}")
                          for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True))],
             cvar_pnl=[cp.Parameter(draws, name=f"cvar_pnl_{j}") for j, draws in enumerate(layout.cvar_draws)],
@@ -110,13 +124,36 @@ class Parameters:
         size = scale.accounts[risky]
         self.risk_required.value = self._requirement(numbers, scale, risky, margin)
         market = layout.market_assets
-        for j, k in enumerate(risky):
-            if self.risk_factor:
-                factor = numbers.risk_scale[k] * numbers.factor.T / size[j]
-                self.risk_factor[j].value = factor
-                self.exposure[j].value = factor @ (numbers.exposure[k, market] / scale.money)
-        weight = (1.0 - numbers.haircut) / scale.accounts[layout.pair_account]
-        for s in range(len(layout.stress)):
-            returns = numbers.stress_returns[s]
-            self.stress_weight[s].value = weight * (1.0 + returns[layout.pair_asset])
-            self.stress_pnl[s].value = numbers.stress_pnl[s, risky] / (scale.money * size)
+        if len(market):
+            # the cone ||B' (v + e), s * (v + e)|| <= (collateral - requirement) / c with c = z sqrt(tau/365) / size:
+            # c is taken to the head so that one B' parameter serves every account (see risk.py)
+            inverse = size / np.maximum(numbers.risk_scale[risky], MIN_RISK_SCALE)
+            exposure = numbers.exposure[np.ix_(risky, market)].T / scale.money  # (n, K_r)
+            self.risk_loadings.value = numbers.loadings.T
+            self.risk_specific.value = np.repeat(numbers.specific[:, None], len(risky), axis=1)
+            self.risk_offset.value = numbers.loadings.T @ exposure
+            self.risk_offset_specific.value = numbers.specific[:, None] * exposure
+            self.risk_inverse.value = inverse
+            self.risk_head.value = inverse * self.risk_required.value
+        self.assign_stress(layout, numbers, scale, margin, initial_working_set(layout, numbers))
+
+    def assign_stress(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float,
+                      active: list[list[int]]) -> None:
+        """Fill each risk account's stress slots with the scenarios in ``active`` (its working set); a free slot
+        is the row ``0 >= -1``, always satisfied."""
+        if not self.stress_weight:
+            return
+        slots = layout.stress_slots
+        for j, k in enumerate(layout.risk_accounts):
+            mine = layout.pair_account == k
+            size = scale.accounts[k]
+            weight = np.zeros(self.stress_weight[j].shape)
+            floor = np.full(slots, -1.0)
+            base = (1.0 - numbers.haircut[mine]) / size
+            required = numbers.requirement[k] / (scale.money * size) + margin
+            for slot, s in enumerate(active[j]):
+                if mine.any():
+                    weight[slot] = base * (1.0 + numbers.stress_returns[s, layout.pair_asset[mine]])
+                floor[slot] = required - numbers.stress_pnl[s, k] / (scale.money * size)
+            self.stress_weight[j].value = weight
+            self.stress_floor[j].value = floor

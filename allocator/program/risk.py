@@ -2,10 +2,15 @@
 
 * ``ParametricLimit``: the account's equity (collateral value plus positions) moves with returns; over the
   horizon its standard deviation is ``sigma_k = sqrt(tau/365) * || F' (v_k + e_k) ||`` (``v_k`` value posted, by
-  market asset; ``e_k`` the positions' exposure). Require ``collateral_k - z * sigma_k >= requirement_k``: one
-  second-order cone per account, all merged into one ``SOC`` (one cone block compiles far faster than many).
+  market asset; ``e_k`` the positions' exposure; ``F = [B, diag(s)]``). Require
+  ``collateral_k - z * sigma_k >= requirement_k``, written as
+  ``|| [B' (v_k + e_k); s * (v_k + e_k)] || <= (collateral_k - requirement_k) / c_k`` with
+  ``c_k = z sqrt(tau/365) / size_k``: the account's constants sit in the cone's head, so one parameter ``B'``
+  serves every account, the posted values of all risk accounts form one (n, K_r) matrix and all cones form one
+  ``SOC`` block (a per-account (n, n) parameter made the first compile 15 s at 100 assets x 10 accounts).
 * ``StressLimit``: after each named scenario's returns ``r_s``, collateral revalued plus the positions' P&L
-  still covers the requirement: ``sum_a (1 - h) (1 + r_sa) value_a + e_k . r_s >= requirement_k``.
+  still covers the requirement: ``sum_a (1 - h) (1 + r_sa) value_a + P&L_s >= requirement_k``; only the scenarios
+  of each account's working set are rows (scenarios.py).
 * ``CvarLimit`` (Rockafellar-Uryasev, linear): with the loss of each Monte Carlo draw
   ``L_j = -(sum_a (1 - h) r_ja value_a + P&L_j)``, ``collateral_k - (t + sum_j max(0, L_j - t) / ((1 - a) N))
   >= requirement_k`` for some ``t``; at the optimum ``t`` is the VaR and the bracket the CVaR at level ``a``.
@@ -18,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cvxpy as cp
+import numpy as np
 
 from allocator.layout import Layout
 from allocator.program.coverage import select
@@ -33,33 +39,33 @@ class ParametricLimit:
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         if not layout.has_cones:
             return []
-        rows, heads = [], []
-        for j, k in enumerate(layout.risk_accounts):
-            posted = select(layout.market_cells(k), layout.n_cells) @ v.holding
-            rows.append(p.risk_factor[j] @ posted + p.exposure[j])  # exposure: factor times exposure, pre-multiplied
-            head = v.collateral[k] - p.risk_required[j]
-            heads.append(head if self.shortfall is None else head + self.shortfall[k])
-        cone = cp.SOC(cp.hstack(heads), cp.vstack(rows), axis=1)
-        return [Labelled("risk", cone, tuple(f"risk[{layout.accounts[k]}]" for k in layout.risk_accounts))]
+        risky, n = layout.risk_accounts, len(layout.market_assets)
+        cells = np.concatenate([layout.market_cells(k) for k in risky])
+        posted = cp.reshape(select(cells, layout.n_cells) @ v.holding, (n, len(risky)), order="F")  # (n, K_r)
+        rows = p.risk_loadings @ posted + p.risk_offset
+        if layout.has_specific:
+            rows = cp.vstack([rows, cp.multiply(p.risk_specific, posted) + p.risk_offset_specific])
+        collateral = v.collateral[risky] if self.shortfall is None else v.collateral[risky] + self.shortfall[risky]
+        heads = cp.multiply(p.risk_inverse, collateral) - p.risk_head
+        return [Labelled("risk", cp.SOC(heads, rows, axis=0), tuple(f"risk[{layout.accounts[k]}]" for k in risky))]
 
 
 @dataclass(frozen=True)
 class StressLimit:
+    """One row per slot of each risk account's working set of scenarios (scenarios.py)."""
+
     shortfall: cp.Variable | None = None
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
-        if not len(layout.stress) or not len(layout.risk_accounts) or not len(layout.pair_asset):
-            return []
-        accounts = layout.risk_accounts
-        pick = select(accounts, len(layout.accounts))
         out = []
-        for s, name in enumerate(layout.stress):
-            value = pick @ (layout.pair_sum @ cp.multiply(p.stress_weight[s], select(layout.pair_cell, layout.n_cells)
-                                                          @ v.holding)) + p.stress_pnl[s]
+        for j, k in enumerate(layout.risk_accounts[:len(p.stress_weight)]):
+            mine = layout.pair_cell[layout.pair_account == k]
+            value = p.stress_weight[j] @ (select(mine, layout.n_cells) @ v.holding) if len(mine) else \
+                cp.Constant(np.zeros(layout.stress_slots))
             if self.shortfall is not None:
-                value = value + pick @ self.shortfall
-            out.append(Labelled("stress", value >= p.risk_required,
-                                tuple(f"stress[{layout.accounts[k]},{name}]" for k in accounts)))
+                value = value + self.shortfall[k]
+            out.append(Labelled("stress", value >= p.stress_floor[j],
+                                tuple(f"stress[{layout.accounts[k]},#{i}]" for i in range(layout.stress_slots))))
         return out
 
 

@@ -4,7 +4,8 @@
   ``λ_k * r * (1 + b_k) / a_k`` from the coverage row's dual ``λ_k`` (r: the rate scale, a_k: the account scale);
 * marginal value of one more unit of each asset at each location: objective decrease per unit,
   ``μ_c * r * p[a]`` from the balance row's dual ``μ_c`` (its right-hand side is ``p q0 / S``);
-* binding constraints: coverage and concentration rows whose dual is positive, by label;
+* binding constraints: coverage, concentration, risk, stress and CVaR rows whose dual is positive, by label
+  (a stress row by the scenario in its slot);
 * ``lagrangian``: the Lagrangian at the current primal and dual values, for first-order estimates of any
   change of parameter values (``incremental_cost``); the parametric risk cones are left out of it (their
   first-order change is not counted: the exact re-solve is).
@@ -40,21 +41,28 @@ class Sensitivity:
         layout = program.layout
         coverage = program.dual("coverage") * (1.0 + numbers.buffer)
         risky = layout.risk_accounts  # the risk rows ask for the requirement without the buffer
-        if program.family("risk") is not None:
-            coverage[risky] += program.dual("risk")
-        for labelled in (c for c in program.constraints if c.family == "stress"):
-            coverage[risky] += labelled.dual()
+        risk = program.dual("risk") * np.asarray(program.parameters.risk_inverse.value)[:len(risky)] \
+            if program.family("risk") is not None else np.zeros(0)  # the cone's head is scaled by risk_inverse
+        coverage[risky[:len(risk)]] += risk
+        stress = [c.dual() for c in program.constraints if c.family == "stress"]  # one per risk account
+        for j, dual in enumerate(stress):
+            coverage[risky[j]] += dual.sum()
         for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar"):
             coverage[layout.cvar_accounts[j]] += labelled.dual()[0]
         balance = program.dual("balance")
-        risk_scale = scale.accounts[layout.risk_accounts]
-        row_scale = {"coverage": scale.accounts, "risk": risk_scale, "stress": risk_scale,  # rows in account units
-                     "concentration": scale.accounts[layout.pair_account[layout.limit_pair]]}
         binding = [Binding(label=label, shadow_price=float(dual * scale.rate / size))
-                   for labelled in program.constraints if labelled.family in row_scale
-                   for label, dual, size in zip(labelled.labels, labelled.dual(), row_scale[labelled.family],
-                                                strict=True)
+                   for family, duals, sizes in (
+                       ("coverage", program.dual("coverage"), scale.accounts),
+                       ("concentration", program.dual("concentration"),
+                        scale.accounts[layout.pair_account[layout.limit_pair]]),
+                       ("risk", risk, scale.accounts[risky]))
+                   if program.family(family) is not None
+                   for label, dual, size in zip(program.family(family).labels, duals, sizes, strict=True)  # type: ignore[union-attr]
                    if dual > DUAL_FLOOR]
+        binding += [Binding(label=f"stress[{layout.accounts[risky[j]]},{layout.stress[s]}]",
+                            shadow_price=float(dual[slot] * scale.rate / scale.accounts[risky[j]]))
+                    for j, dual in enumerate(stress) for slot, s in enumerate(program.working[j])
+                    if dual[slot] > DUAL_FLOOR]
         binding += [Binding(label=labelled.labels[0], shadow_price=float(labelled.dual()[0] * scale.rate
                                                                          / scale.accounts[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")

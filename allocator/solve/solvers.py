@@ -106,6 +106,21 @@ def _silence_highs_banner() -> None:
         os.close(devnull)
 
 
+#: A conic program is compiled once with DPP only while (parameter entries x variables) stays below this: cvxpy's
+#: cone restructuring allocates work arrays of that size (1.2 GB and 1.4 s at 100 assets x 10 risk accounts).
+#: Above it every solve compiles the program afresh with the parameters' current values (ignore_dpp), which at
+#: that size costs less than the solve itself (docs/performance.md).
+DPP_TENSOR_LIMIT = 2e7
+
+
+def use_dpp(problem: cp.Problem) -> bool:
+    """Whether to solve ``problem`` through its cached DPP compilation (see DPP_TENSOR_LIMIT)."""
+    if not any(isinstance(c, cp.constraints.SOC) for c in problem.constraints):
+        return True
+    entries = sum(parameter.size for parameter in problem.parameters())
+    return entries * sum(variable.size for variable in problem.variables()) <= DPP_TENSOR_LIMIT
+
+
 def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
     """Solve and map the outcome to our Status; never raises for a solver's failure, only records it."""
     settings = {**profile(solver).options, **options}
@@ -113,12 +128,13 @@ def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **opt
         settings[TIME_LIMIT_OPTION.get(solver, "time_limit")] = float(time_limit)
     if solver == "HIGHS":
         _silence_highs_banner()
-    compiled = getattr(getattr(problem, "_cache", None), "param_prog", None) is None
+    dpp = use_dpp(problem)
+    compiled = not dpp or getattr(getattr(problem, "_cache", None), "param_prog", None) is None
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():  # an inaccurate solve is a status we act on, not a warning to print
             warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
-            problem.solve(solver=solver, **settings)
+            problem.solve(solver=solver, ignore_dpp=not dpp, **settings)
         raw = str(problem.status)
     except cp.error.SolverError as error:
         raw = f"solver_error: {error}"
