@@ -16,9 +16,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
@@ -31,14 +31,27 @@ Text = str
 Day = date | str | None
 
 
+def _iso(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+    return value
+
+
+#: A date field: a TOML date, or an ISO string (JSON and Python callers).
+IsoDate = Annotated[date, BeforeValidator(_iso)]
+
+
 class Header(StrictModel):
     """The fields every rulebook file starts with."""
 
     name: Id
     venue: Text = Field(min_length=1)
     kind: str
-    parameters_as_of: date
-    reviewed: date
+    parameters_as_of: IsoDate
+    reviewed: IsoDate
     sources: list[Text] = Field(min_length=1)
     notes: Text = ""
 
@@ -114,8 +127,8 @@ class Rulebook(ABC):
 
     def unknown(self, what: str, name: str, known: Sequence[str], code: str = "unknown_asset") -> InputError:
         listed = ", ".join(sorted(known)) or "none"
-        return InputError([InputIssue(f"rulebook {self.name}", f"{name!r} is not a {what} of {self.venue} in this "
-                                      f"rulebook (known: {listed})", code)])
+        return InputError([InputIssue(f"rulebook {self.name}", f"{name!r} is not a known {what} of {self.venue} in "
+                                      f"this rulebook (known: {listed})", code)])
 
 
 def resolve(entries: Mapping[str, Any], name: str) -> str | None:

@@ -27,7 +27,7 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Currency, Haircut, Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, Rulebook, day, price_of
+from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, day, price_of
 
 Years = Annotated[float, AfterValidator(interval(0.0, 100.0, low_open=True))]
 Rate = Annotated[float, AfterValidator(interval(0.0, 1.0))]
@@ -57,7 +57,7 @@ class Schedule(StrictModel):
 class Asset(StrictModel):
     asset_class: Id = Field(alias="class")
     currency: Currency | None = None
-    maturity: date | None = None
+    maturity: IsoDate | None = None
 
 
 class BcbsFile(Header):
@@ -69,6 +69,11 @@ class BcbsFile(Header):
     initial_margin: dict[Id, Schedule] = Field(min_length=1)
     underlyings: dict[Id, Id] = {}
     netting_gross_weight: Rate = 0.4
+
+
+def net_initial_margin(gross: float, net_to_gross: float, gross_weight: float = 0.4) -> float:
+    """``w gross + (1 - w) NGR gross``: the schedule's netting of a gross initial margin."""
+    return gross_weight * gross + (1.0 - gross_weight) * net_to_gross * gross
 
 
 class BcbsRulebook(Rulebook):
@@ -181,8 +186,7 @@ class BcbsRulebook(Rulebook):
     def maintenance_margin(self, positions: Sequence[Position], prices: Mapping[str, float],
                            as_of: Day = None) -> float:
         gross = self.gross_initial_margin(positions, prices, as_of)
-        weight = self.spec.netting_gross_weight
-        return weight * gross + (1.0 - weight) * self.net_to_gross(positions, prices, as_of) * gross
+        return net_initial_margin(gross, self.net_to_gross(positions, prices, as_of), self.spec.netting_gross_weight)
 
     def initial_margin(self, positions: Sequence[Position], prices: Mapping[str, float], as_of: Day = None) -> float:
         return self.maintenance_margin(positions, prices, as_of)

@@ -11,7 +11,6 @@ collateral ratio to the equity used for uniMMR and for opening alike).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -21,7 +20,7 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, Rulebook, check_amount, net_linear, price_of
+from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, check_amount, net_linear, price_of
 from allocator.rulebooks.notional_tiers import NotionalTiers
 
 Weight = Annotated[float, AfterValidator(interval(0.0, 1.0))]
@@ -34,7 +33,7 @@ class BinanceCollateral(StrictModel):
 
     rate: Weight | None = None
     tiers: list[Tier] | None = None
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     source: str = ""
 
     @model_validator(mode="after")
@@ -51,7 +50,7 @@ class BinanceCollateral(StrictModel):
 
 
 class Futures(NotionalTiers):
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     source: str = ""
 
 

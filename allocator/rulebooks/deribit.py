@@ -20,13 +20,13 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Haircut, Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, Rulebook, day, price_of
+from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, day, price_of
 from allocator.rulebooks.scenario_grid import ScenarioGrid, Stress
 
 
 class DeribitCollateral(StrictModel):
     initial_haircut: Haircut
-    as_of: date | None = None
+    as_of: IsoDate | None = None
     source: str = ""
 
 
