@@ -154,6 +154,8 @@ def test_deribit_grid_on_linear_and_option_positions() -> None:
     assert both == pytest.approx(2 * 60_000 * 0.125 + 0.01 * 2 * 3_000)
     with pytest.raises(InputError, match="options need as_of"):
         rulebook.maintenance_margin([call], prices)
+    with pytest.raises(InputError, match="needs strike, expiry, type and implied_volatility"):
+        rulebook.maintenance_margin([call.model_copy(update={"strike": None})], prices, today)
     with pytest.raises(InputError, match="'SOL' is not a known underlying"):
         rulebook.maintenance_margin([perp("SOL", 1)], {"SOL": 150.0})
 

@@ -191,3 +191,18 @@ def net_linear(rulebook: Rulebook, positions: Sequence[Position]) -> dict[str, t
                                          "inconsistent_instrument")])
         netted[position.instrument] = (underlying, quantity + position.quantity)
     return netted
+
+
+def check_options(rulebook: Rulebook, positions: Sequence[Position], as_of: Day) -> date | None:
+    """Options need strike, expiry, type and implied volatility, and a valuation date: all issues at once."""
+    options = [p for p in positions if p.kind == "option"]
+    issues = [InputIssue(f"rulebook {rulebook.name}", f"option {p.instrument!r} needs strike, expiry, type and "
+                         "implied_volatility", "incomplete_option") for p in options
+              if None in (p.strike, p.expiry, p.option_type, p.implied_volatility)]
+    when = day(as_of)
+    if options and when is None:
+        issues.append(InputIssue(f"rulebook {rulebook.name}", "options need as_of (the valuation date)",
+                                 "missing_as_of"))
+    if issues:
+        raise InputError(issues)
+    return when

@@ -27,7 +27,7 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Currency, Haircut, Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, day, price_of
+from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, check_options, day, price_of
 
 Years = Annotated[float, AfterValidator(interval(0.0, 100.0, low_open=True))]
 Rate = Annotated[float, AfterValidator(interval(0.0, 1.0))]
@@ -174,10 +174,7 @@ class BcbsRulebook(Rulebook):
 
     def net_to_gross(self, positions: Sequence[Position], prices: Mapping[str, float], as_of: Day = None) -> float:
         """NGR: net over gross replacement cost of the netting set (1 when the gross is 0)."""
-        when = day(as_of)
-        if when is None and any(p.kind == "option" for p in positions):
-            raise InputError([InputIssue(f"rulebook {self.name}", "options need as_of (the valuation date)",
-                                         "missing_as_of")])
+        when = check_options(self, positions, as_of)
         costs = [p.quantity * p.value(price_of(self.name, prices, p.underlying), when.isoformat() if when else None)
                  for p in positions]
         gross = sum(max(c, 0.0) for c in costs)

@@ -17,10 +17,9 @@ from pydantic import AfterValidator, Field
 
 from allocator.collateral import Flat
 from allocator.collateral.curve import Curve
-from allocator.errors import InputError, InputIssue
 from allocator.fields import Haircut, Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, day, price_of
+from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, check_options, price_of
 from allocator.rulebooks.scenario_grid import ScenarioGrid, Stress
 
 
@@ -56,13 +55,10 @@ class DeribitRulebook(Rulebook):
     def stresses(self, positions: Sequence[Position], prices: Mapping[str, float],
                  as_of: Day = None) -> tuple[float, list[Stress]]:
         """Maintenance margin and the worst scenario of each underlying."""
-        when = day(as_of)
         unknown = sorted({p.underlying for p in positions} - set(self.spec.underlyings))
         if unknown:
             raise self.unknown("underlying", unknown[0], self.spec.underlyings, "unknown_market")
-        if when is None and any(p.kind == "option" for p in positions):
-            raise InputError([InputIssue(f"rulebook {self.name}", "options need as_of (the valuation date)",
-                                         "missing_as_of")])
+        when = check_options(self, positions, as_of)
         checked = {p.underlying: price_of(self.name, prices, p.underlying) for p in positions}
         return self.spec.scenario_grid.margin(positions, checked, when or date.min)
 
