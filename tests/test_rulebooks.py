@@ -270,3 +270,15 @@ def test_dydx_genesis_tiers() -> None:
     assert capped.initial_margin(btc, {"BTC": 50_000}, open_interest={"BTC": 35e6}) == pytest.approx(525_000)
     with pytest.raises(InputError, match="pass open_interest"):
         capped.initial_margin(btc, {"BTC": 50_000})
+
+
+def test_exported_names() -> None:
+    import allocator.collateral
+    import allocator.rulebooks
+    assert sorted(allocator.collateral.__all__) == [
+        "Curve", "Flat", "LiquidityAdjusted", "SizeDiscount", "Tier", "Tiered", "evaluate_chords", "stressed_floor",
+        "stressed_volatility", "volatility_haircut"]
+    assert {"Rulebook", "load_rulebook", "available_rulebooks", "rulebook_from_data", "NotionalTiers",
+            "ScenarioGrid"} <= set(allocator.rulebooks.__all__)
+    for module in (allocator.collateral, allocator.rulebooks):
+        assert all(hasattr(module, name) for name in module.__all__)
