@@ -12,6 +12,7 @@ import pytest
 from rulebook_helpers import data, option, perp
 from test_collateral import assert_concave_and_covered
 
+from allocator.collateral import Curve
 from allocator.errors import InputError
 from allocator.rulebooks import (
     AaveRulebook,
@@ -48,6 +49,7 @@ def test_every_collateral_curve_is_concave_and_never_overstated(name: str, basis
     rulebook = load_rulebook(name)
     for asset in rulebook.collateral_assets:
         curve = rulebook.collateral_curve(asset, PRICES[asset], basis)  # type: ignore[arg-type]
+        assert isinstance(curve, Curve)
         for upto in (1e4, 1e8, 5e8):
             assert_concave_and_covered(curve, upto)
         quantity = 1e6 / PRICES[asset]
@@ -126,7 +128,7 @@ def test_aave_mixed_collateral_example() -> None:
     HF 2.06. WETH is asked for by its common ticker ETH."""
     rulebook = aave()
     prices = {"ETH": 2_000.0, "USDC": 1.0}
-    assert rulebook._averages({"ETH": 10, "USDC": 5_000}, prices, None)[2] == 8240
+    assert rulebook.average_thresholds({"ETH": 10, "USDC": 5_000}, prices, None)[2] == 8240
     assert rulebook.health_factor({"ETH": 10, "USDC": 5_000}, prices, debt=10_000) == pytest.approx(2.06)
     maintenance = sum(rulebook.collateral_value(a, q, prices[a]) for a, q in {"ETH": 10, "USDC": 5_000}.items())
     assert maintenance == pytest.approx(20_600)  # covering the debt with maintenance credit <=> HF >= 1

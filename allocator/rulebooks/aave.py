@@ -106,9 +106,10 @@ class AaveRulebook(Rulebook):
         check_amount(self.name, asset, quantity, price)
         return float(self.collateral_curve(asset, price, basis, emode=emode).value(quantity * price))
 
-    def _averages(self, collateral: Mapping[str, float], prices: Mapping[str, float],
+    def average_thresholds(self, collateral: Mapping[str, float], prices: Mapping[str, float],
                   emode: int | None) -> tuple[float, int, int]:
-        """Total collateral value and Aave's average LTV and threshold in bps (rounded down)."""
+        """Total collateral value (currency) and Aave's average LTV and threshold in bps (rounded down), for
+        collateral quantities (units) at prices."""
         total = ltv_sum = lt_sum = 0.0
         for asset, quantity in collateral.items():
             check_amount(self.name, asset, quantity, price_of(self.name, prices, asset))
@@ -124,13 +125,13 @@ class AaveRulebook(Rulebook):
         """``total * avgLT / debt`` for collateral quantities (units) and debt (currency); inf without debt."""
         if not debt >= 0:
             raise InputError([InputIssue(f"rulebook {self.name}", f"debt must be >= 0, not {debt!r}", "bad_amount")])
-        total, _, lt = self._averages(collateral, prices, emode)
+        total, _, lt = self.average_thresholds(collateral, prices, emode)
         return float("inf") if debt == 0 else total * lt / BPS / debt
 
     def borrowing_power(self, collateral: Mapping[str, float], prices: Mapping[str, float],
                         emode: int | None = None) -> float:
         """``total * avgLTV``: the most the account may owe (currency) and still borrow."""
-        total, ltv, _ = self._averages(collateral, prices, emode)
+        total, ltv, _ = self.average_thresholds(collateral, prices, emode)
         return total * ltv / BPS
 
     def maintenance_margin(self, positions: Sequence[Position], prices: Mapping[str, float],
