@@ -196,6 +196,8 @@ def test_bcbs_bonds_need_metadata_and_a_date() -> None:
     rulebook = bcbs()
     with pytest.raises(InputError, match="needs a maturity and as_of"):
         rulebook.collateral_value("UST-3Y", 1, 1.0)
+    with pytest.raises(InputError, match="'24/11/2026' is not an ISO date"):
+        rulebook.collateral_value("UST-3Y", 1, 1.0, as_of="24/11/2026")
     with pytest.raises(InputError) as raised:
         rulebook.with_assets({"B": {"class": "sovereign", "currency": "USD"}, "C": {"class": "crypto"}})
     assert [issue.location for issue in raised.value.issues] == ["assets.B.maturity", "assets.C.class"]

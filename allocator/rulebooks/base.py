@@ -164,7 +164,13 @@ def price_of(rulebook: str, prices: Mapping[str, float], underlying: str) -> flo
 
 
 def day(value: Day) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    """``as_of`` as a date; a string must be ISO (``2026-11-24``)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError([InputIssue("as_of", f"{value!r} is not an ISO date (YYYY-MM-DD)", "bad_date")]) from None
 
 
 def no_positions(rulebook: Rulebook, positions: Sequence[Position], why: str) -> float:
