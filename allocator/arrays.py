@@ -86,9 +86,9 @@ class Numbers:
         return cls(
             price=price,
             quantity=quantity,
-            haircut=np.array([h for account in accounts for h in account.haircuts.values()]),
+            haircut=np.array([h for account in accounts for h in account.eligible.values()]),
             limit=np.array([c for account in accounts for c in account.concentration.values()]),
-            requirement=np.array([account.requirement for account in accounts]),
+            requirement=np.array([account.margin for account in accounts]),
             buffer=np.array([account.buffer for account in accounts]),
             carry_rate=carry_rate,
             move_rate=move_rate,

@@ -17,6 +17,7 @@ from allocator.raw import rows as _rows
 from allocator.raw import table as _table
 from allocator.raw import text as _text
 from allocator.risk_checks import risk_issues
+from allocator.venue_terms import rulebook_issues
 
 #: Smallest non-zero money amount accepted, as a share of the problem's money scale (see docs/reliability.md).
 MIN_RELATIVE_MONEY = 1e-12
@@ -129,11 +130,12 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
                 if asset not in known:
                     unknown_asset(f"{where}.{table}.{asset}", asset)
         for asset in _table(row.get("concentration")):
-            if asset in known and asset not in haircuts:
+            if asset in known and asset not in haircuts and row.get("rulebook") is None:  # else venue_terms.py
                 add(f"{where}.concentration.{asset}", f"{asset} has a concentration limit but no haircut, "
                     "so it is not eligible at this account; add a haircut or remove the limit", "ineligible_limit")
         requirement = _number(row.get("requirement"))
-        if known and requirement and requirement > 0 and not any(inventory[asset] > 0 for asset in haircuts):
+        if known and requirement and requirement > 0 and row.get("rulebook") is None \
+                and not any(inventory[asset] > 0 for asset in haircuts):
             add(f"{where}.requirement", f"requirement {requirement:g} > 0 but no eligible asset "
                 f"(haircuts: {', '.join(map(str, haircuts)) or 'none'}) is held anywhere", "no_eligible_asset")
 
@@ -152,6 +154,7 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
                 add(f"{where}.assets", "an asset is listed twice", "duplicate_asset")
     issues.extend(_overlapping_routes(routes, sorted(known)))
     issues.extend(risk_issues(data, known))
+    issues.extend(rulebook_issues(data))
     issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))
     return issues
 

@@ -162,7 +162,7 @@ class Layout:
         move_edge = np.array([e for e, edge_assets in enumerate(allowed) for _ in edge_assets], dtype=int)
         move_asset = np.array([a for edge_assets in allowed for a in edge_assets], dtype=int)
 
-        pairs = [(asset_index[a], k) for k, account in enumerate(problem.accounts) for a in account.haircuts]
+        pairs = [(asset_index[a], k) for k, account in enumerate(problem.accounts) for a in account.eligible]
         pair_index = {pair: i for i, pair in enumerate(pairs)}
         limits = [pair_index[(asset_index[a], k)] for k, account in enumerate(problem.accounts)
                   for a in account.concentration]

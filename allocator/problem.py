@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.checks import cross_field_issues, issues_from_pydantic
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share, StrictModel
 from allocator.market import Market, Position, RiskSettings, StressScenario
+from allocator.venue_terms import venue_terms
 
 _Model = StrictModel
 
@@ -40,20 +41,37 @@ class Holding(_Model):
 
 
 class Account(_Model):
-    """A margin account that must hold ``requirement * (1 + buffer)`` of haircut-adjusted collateral."""
+    """A margin account that must hold ``requirement * (1 + buffer)`` of haircut-adjusted collateral.
+
+    With ``rulebook`` (a venue's rules in models/), haircuts and, when ``requirement`` is left out, the
+    requirement come from the venue (venue_terms.py); the account's own ``haircuts`` override the venue's."""
 
     id: Id
-    requirement: Money
+    requirement: Money | None = None
     buffer: Buffer = 0.0
     haircuts: dict[Id, Haircut] = Field(default_factory=dict)
     concentration: dict[Id, Share] = Field(default_factory=dict)
     yields: dict[Id, Rate] = Field(default_factory=dict)
     risk: RiskSettings | None = None
+    rulebook: Id | None = None
+    margin_basis: Literal["maintenance", "initial"] = "maintenance"
+    _eligible: dict[str, float] | None = PrivateAttr(default=None)
+    _margin: float | None = PrivateAttr(default=None)
+
+    @property
+    def eligible(self) -> dict[str, float]:
+        """Haircut of every eligible asset: the account's own, and its rulebook's (venue_terms.py)."""
+        return self.haircuts if self._eligible is None else self._eligible
+
+    @property
+    def margin(self) -> float:
+        """The requirement in currency: given, or derived from the positions by the rulebook."""
+        return self._margin if self._margin is not None else float(self.requirement or 0.0)
 
     @property
     def required(self) -> float:
         """Collateral the account must hold after the buffer, in currency."""
-        return self.requirement * (1.0 + self.buffer)
+        return self.margin * (1.0 + self.buffer)
 
 
 class Route(_Model):
@@ -108,6 +126,9 @@ class Problem(_Model):
         issues = cross_field_issues(self.model_dump(by_alias=True))
         if issues:
             raise InputError(issues)
+        if any(account.rulebook is not None for account in self.accounts):
+            for account, (haircuts, margin) in zip(self.accounts, venue_terms(self), strict=True):
+                account._eligible, account._margin = haircuts, margin
         return self
 
     @classmethod

@@ -28,9 +28,9 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         assert target.quantity >= 0, target
         held[(target.asset, target.location)] += target.quantity
     for account in problem.accounts:
-        value = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items())
+        value = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.eligible.items())
         assert value >= account.required - 2 * rounding, (account.id, value, account.required)
-        posted = {a: (1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items()}
+        posted = {a: (1 - h) * price[a] * held[(a, account.id)] for a, h in account.eligible.items()}
         for asset, limit in account.concentration.items():
             assert posted[asset] <= limit * value + 1e-9 * max(value, 1.0), (account.id, asset)
     # conservation of every asset
@@ -56,7 +56,7 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
     for account in problem.accounts:
         if account.risk is None:
             continue
-        collateral = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.haircuts.items())
+        collateral = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.eligible.items())
         exposure = {a: 0.0 for a in price}
         for position in problem.positions:
             if position.account == account.id:
@@ -65,14 +65,14 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
             covariance = _annual_covariance(market) * account.risk.horizon_days / 365
             total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
             sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
-            assert collateral - account.risk.z * sigma >= account.requirement - 1e-7 * max(collateral, 1.0) - rounding
+            assert collateral - account.risk.z * sigma >= account.margin - 1e-7 * max(collateral, 1.0) - rounding
         if any(p.kind == "option" and p.account == account.id for p in problem.positions):
             continue  # option P&L needs repricing: test_options.py checks it against Black-76 by hand
         for scenario in problem.scenarios:
             moved = sum((1 - h) * price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0))
-                        for a, h in account.haircuts.items())
+                        for a, h in account.eligible.items())
             pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
-            assert moved + pnl >= account.requirement - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
+            assert moved + pnl >= account.margin - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
 
 
 def _annual_covariance(market: allocator.Market) -> np.ndarray:

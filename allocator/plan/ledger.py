@@ -17,13 +17,13 @@ from allocator.solve.verify import ROUNDING, TOLERANCE
 class Ledger:
     def __init__(self, problem: Problem) -> None:
         self.price = {asset.id: asset.price for asset in problem.assets}
-        self.weights = {account.id: {a: 1.0 - h for a, h in account.haircuts.items()} for account in problem.accounts}
+        self.weights = {account.id: {a: 1.0 - h for a, h in account.eligible.items()} for account in problem.accounts}
         self.quantity: defaultdict[tuple[str, str], float] = defaultdict(float)
         for holding in problem.holdings:
             self.quantity[(holding.asset, holding.location)] += holding.quantity
         self.collateral = {k: self._collateral_of(k) for k in self.weights}
         self.initial_collateral = dict(self.collateral)
-        self.floor = {a.id: min(self.collateral[a.id], a.requirement) for a in problem.accounts}
+        self.floor = {a.id: min(self.collateral[a.id], a.margin) for a in problem.accounts}
         inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
         self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
         # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from

@@ -37,9 +37,9 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) 
 
         def equity(returns: dict[str, float], account=account, positions=positions) -> float:  # type: ignore[no-untyped-def]
             collateral = sum((1 - h) * price[a] * quantity.get((a, account.id), 0.0) * (1 + returns.get(a, 0.0))
-                             for a, h in account.haircuts.items())
+                             for a, h in account.eligible.items())
             pnl = sum(p.pnl(price[p.underlying], returns.get(p.underlying, 0.0), problem.as_of) for p in positions)
-            return collateral + pnl - account.requirement
+            return collateral + pnl - account.margin
 
         row: dict[str, float | str] = {"main_underlying": main}
         for name, assets in (("liquidation_move", {main}), ("market_liquidation_move", moving)):
