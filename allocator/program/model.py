@@ -86,8 +86,12 @@ class Program:
         return next((c for c in self.constraints if c.family == name), None)
 
     def dual(self, name: str) -> np.ndarray:
-        family = self.family(name)
-        return np.zeros(0) if family is None else family.dual()
+        """The duals of every row of a family, in order (a family may be several constraints, one per account)."""
+        duals = [c.dual() for c in self.constraints if c.family == name]
+        return np.concatenate(duals) if duals else np.zeros(0)
+
+    def labels(self, name: str) -> tuple[str, ...]:
+        return tuple(label for c in self.constraints if c.family == name for label in c.labels)
 
     @cached_property
     def face(self) -> OptimalFace:

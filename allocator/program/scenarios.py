@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 #: Up to this many stress scenarios all of them are rows from the start.
 ALL_SCENARIOS = 16
 #: Slots per risk account of a first build beyond ALL_SCENARIOS.
-FIRST_SLOTS = 12
+FIRST_SLOTS = 16
 #: Most-violated scenarios added per account and round.
-ADD_PER_ROUND = 3
+ADD_PER_ROUND = 5
 
 
 def slots_for(n_scenarios: int, n_risk_accounts: int) -> int:
@@ -42,7 +42,7 @@ def is_static(layout: Layout) -> bool:
 
 
 #: Scenarios per account in the first working set beyond ALL_SCENARIOS.
-FIRST_PICKS = 5
+FIRST_PICKS = 8
 
 
 def initial_working_set(layout: Layout, numbers: Numbers | None = None) -> list[list[int]]:

@@ -57,7 +57,7 @@ class Sensitivity:
                         scale.accounts[layout.pair_account[layout.limit_pair]]),
                        ("risk", risk, scale.accounts[risky]))
                    if program.family(family) is not None
-                   for label, dual, size in zip(program.family(family).labels, duals, sizes, strict=True)  # type: ignore[union-attr]
+                   for label, dual, size in zip(program.labels(family), duals, sizes, strict=True)
                    if dual > DUAL_FLOOR]
         binding += [Binding(label=f"stress[{layout.accounts[risky[j]]},{layout.stress[s]}]",
                             shadow_price=float(dual[slot] * scale.rate / scale.accounts[risky[j]]))
