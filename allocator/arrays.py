@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from allocator.collateral.curve import Curve
 from allocator.layout import Layout
 from allocator.problem import Problem
 
@@ -37,6 +38,7 @@ class Numbers:
     cvar_returns: list[np.ndarray]  # per CVaR account: (N, A) Monte Carlo returns (zero for non-market assets)
     cvar_pnl: list[np.ndarray]  # per CVaR account: (N,) its positions' P&L in each draw (options repriced)
     cvar_level: np.ndarray  # (K_c,) the confidence of each CVaR limit
+    curves: dict[int, Curve]  # eligible pair -> its concave collateral curve (credit.py); others are (1 - h) v
 
     @property
     def risk_scale(self) -> np.ndarray:
@@ -99,6 +101,8 @@ class Numbers:
             risk_z=np.array([a.risk.z if a.risk else 0.0 for a in accounts]),
             risk_root_horizon=np.array([np.sqrt(a.risk.horizon_days / DAYS_PER_YEAR) if a.risk else 0.0
                                         for a in accounts]),
+            curves={p: curve for p, curve in enumerate(curve for account in accounts for a in account.eligible
+                                                       for curve in [account.curves.get(a)]) if curve is not None},
             stress_returns=stress,
             stress_pnl=stress_pnl,
             **_cvar(problem, layout, price, asset_index),  # type: ignore[arg-type]

@@ -124,8 +124,8 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
 
     for index, row in accounts:
         where = f"accounts[{index}]"
-        haircuts = _table(row.get("haircuts"))
-        for table in ("haircuts", "concentration", "yields"):
+        haircuts = {**_table(row.get("haircuts")), **_table(row.get("haircut_models"))}
+        for table in ("haircuts", "haircut_models", "concentration", "yields"):
             for asset in _table(row.get(table)):
                 if asset not in known:
                     unknown_asset(f"{where}.{table}.{asset}", asset)

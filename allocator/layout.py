@@ -39,6 +39,7 @@ class Layout:
     pair_asset: np.ndarray  # (P,) eligible (asset, account) pairs
     pair_account: np.ndarray
     limit_pair: np.ndarray  # (C,) index into pairs of each concentration limit
+    curve_pairs: np.ndarray  # (Pc,) pairs credited through a concave curve (chords), not a flat haircut
     risk_accounts: np.ndarray  # (K_r,) accounts with a parametric limit and stress scenarios
     market_assets: np.ndarray  # (n,) asset index of each market asset, in the market's order
     n_factors: int  # r, columns of the market's loadings B
@@ -72,6 +73,16 @@ class Layout:
     def market_cells(self, account: int) -> np.ndarray:
         """(n,) cells of the market assets at an account."""
         return np.asarray(self.cell(self.market_assets, self.account_location[account]))
+
+    def curve_rows(self, account: int) -> np.ndarray:
+        """Positions in ``curve_pairs`` of an account's curved pairs."""
+        return np.flatnonzero(self.pair_account[self.curve_pairs] == account)
+
+    def curve_position(self, pairs: np.ndarray) -> np.ndarray:
+        """For each pair, its position in ``curve_pairs`` (-1 for a flat-haircut pair)."""
+        where = np.full(len(self.pair_asset), -1)
+        where[self.curve_pairs] = np.arange(len(self.curve_pairs))
+        return where[pairs]
 
     @property
     def n_move_slots(self) -> int:
@@ -175,6 +186,8 @@ class Layout:
             pair_asset=np.array([a for a, _ in pairs], dtype=int),
             pair_account=np.array([k for _, k in pairs], dtype=int),
             limit_pair=np.array(limits, dtype=int),
+            curve_pairs=np.array([p for p, (a, k) in enumerate(pairs)
+                                  if assets[a] in problem.accounts[k].curves], dtype=int),
             risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
                                    dtype=int),
             market_assets=np.array([asset_index[a] for a in problem.market.assets] if problem.market else [],
@@ -196,6 +209,7 @@ class Layout:
         may differ: a program with more slots serves the same problems)."""
         return (self.assets, self.locations, self.accounts, self.has_hub, self.edge_from.tobytes(),
                 self.edge_to.tobytes(), self.move_asset.tobytes(), self.pair_asset.tobytes(),
-                self.pair_account.tobytes(), self.limit_pair.tobytes(), self.risk_accounts.tobytes(),
+                self.pair_account.tobytes(), self.limit_pair.tobytes(), self.curve_pairs.tobytes(),
+                self.risk_accounts.tobytes(),
                 self.market_assets.tobytes(), self.n_factors, self.has_specific, self.stress,
                 self.cvar_accounts.tobytes(), self.cvar_draws)

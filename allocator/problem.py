@@ -16,8 +16,10 @@ import pandas as pd
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.checks import cross_field_issues, issues_from_pydantic
+from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share, StrictModel
+from allocator.haircut_models import HaircutModel
 from allocator.market import Market, Position, RiskSettings, StressScenario
 from allocator.venue_terms import venue_terms
 
@@ -53,15 +55,23 @@ class Account(_Model):
     concentration: dict[Id, Share] = Field(default_factory=dict)
     yields: dict[Id, Rate] = Field(default_factory=dict)
     risk: RiskSettings | None = None
+    haircut_models: dict[Id, HaircutModel] = Field(default_factory=dict)
     rulebook: Id | None = None
     margin_basis: Literal["maintenance", "initial"] = "maintenance"
     _eligible: dict[str, float] | None = PrivateAttr(default=None)
+    _curves: dict[str, Curve] = PrivateAttr(default_factory=dict)
     _margin: float | None = PrivateAttr(default=None)
 
     @property
     def eligible(self) -> dict[str, float]:
-        """Haircut of every eligible asset: the account's own, and its rulebook's (venue_terms.py)."""
+        """Haircut of every eligible asset: the account's own, its models' and its rulebook's (venue_terms.py).
+        For an asset with a curve (``curves``) it is the haircut of a small posting, ``1 - slope at 0``."""
         return self.haircuts if self._eligible is None else self._eligible
+
+    @property
+    def curves(self) -> dict[str, Curve]:
+        """The non-linear collateral curves of eligible assets (tiered, size-dependent, liquidity-adjusted)."""
+        return self._curves
 
     @property
     def margin(self) -> float:
@@ -126,9 +136,9 @@ class Problem(_Model):
         issues = cross_field_issues(self.model_dump(by_alias=True))
         if issues:
             raise InputError(issues)
-        if any(account.rulebook is not None for account in self.accounts):
-            for account, (haircuts, margin) in zip(self.accounts, venue_terms(self), strict=True):
-                account._eligible, account._margin = haircuts, margin
+        if any(account.rulebook is not None or account.haircut_models for account in self.accounts):
+            for account, terms in zip(self.accounts, venue_terms(self), strict=True):
+                account._eligible, account._curves, account._margin = terms
         return self
 
     @classmethod

@@ -28,9 +28,9 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         assert target.quantity >= 0, target
         held[(target.asset, target.location)] += target.quantity
     for account in problem.accounts:
-        value = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.eligible.items())
+        value = sum(_credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible)
         assert value >= account.required - 2 * rounding, (account.id, value, account.required)
-        posted = {a: (1 - h) * price[a] * held[(a, account.id)] for a, h in account.eligible.items()}
+        posted = {a: _credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible}
         for asset, limit in account.concentration.items():
             assert posted[asset] <= limit * value + 1e-9 * max(value, 1.0), (account.id, asset)
     # conservation of every asset
@@ -50,13 +50,20 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         assert flagged and all(v.kind == "floor" and v.step in flagged for v in violations), violations
 
 
+def _credit(account: allocator.Account, asset: str, value: float) -> float:
+    """The account's credit for a posted value: its curve's exact formula, or (1 - haircut) * value."""
+    if asset in account.curves:
+        return float(account.curves[asset].value(max(value, 0.0)))
+    return (1 - account.eligible[asset]) * value
+
+
 def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rounding: float) -> None:
     """The parametric and stress limits, recomputed from the targets with the problem's own numbers."""
     market = problem.market
     for account in problem.accounts:
         if account.risk is None:
             continue
-        collateral = sum((1 - h) * price[a] * held[(a, account.id)] for a, h in account.eligible.items())
+        collateral = sum(_credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible)
         exposure = {a: 0.0 for a in price}
         for position in problem.positions:
             if position.account == account.id:
@@ -70,8 +77,8 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
         if options:
             continue  # option P&L needs repricing: test_options.py checks it against Black-76 by hand
         for scenario in problem.scenarios:
-            moved = sum((1 - h) * price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0))
-                        for a, h in account.eligible.items())
+            moved = sum(_credit(account, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
+                        for a in account.eligible)
             pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
             assert moved + pnl >= account.margin - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
 

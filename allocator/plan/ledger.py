@@ -18,6 +18,7 @@ class Ledger:
     def __init__(self, problem: Problem) -> None:
         self.price = {asset.id: asset.price for asset in problem.assets}
         self.weights = {account.id: {a: 1.0 - h for a, h in account.eligible.items()} for account in problem.accounts}
+        self.curves = {account.id: account.curves for account in problem.accounts}  # exact credit of curved assets
         self.quantity: defaultdict[tuple[str, str], float] = defaultdict(float)
         for holding in problem.holdings:
             self.quantity[(holding.asset, holding.location)] += holding.quantity
@@ -36,7 +37,9 @@ class Ledger:
         self.route_rate = problem.route_rates
 
     def _collateral_of(self, account: str) -> float:
-        return sum(w * self.price[a] * self.quantity[(a, account)] for a, w in self.weights[account].items())
+        curves = self.curves[account]
+        return sum(float(curves[a].value(max(self.price[a] * self.quantity[(a, account)], 0.0))) if a in curves
+                   else w * self.price[a] * self.quantity[(a, account)] for a, w in self.weights[account].items())
 
     def unit_tolerance(self, asset: str) -> float:
         return self._unit_tolerance[asset]
@@ -45,7 +48,8 @@ class Ledger:
         return self.quantity[(asset, location)]
 
     def headroom(self, asset: str, location: str) -> float:
-        """Units of ``asset`` that may leave ``location`` without taking an account below its floor."""
+        """Units of ``asset`` that may leave ``location`` without taking an account below its floor (for a curved
+        asset, at its largest marginal weight, the weight of a small posting: a safe underestimate)."""
         weight = self.weights.get(location, {}).get(asset, 0.0)
         if weight == 0.0:
             return math.inf
@@ -56,7 +60,9 @@ class Ledger:
         self.quantity[(asset, destination)] += quantity
         for location, sign in ((source, -1.0), (destination, 1.0)):
             weight = self.weights.get(location, {}).get(asset, 0.0)
-            if weight:
+            if weight and asset in self.curves[location]:
+                self.collateral[location] = self._collateral_of(location)
+            elif weight:
                 self.collateral[location] += sign * weight * self.price[asset] * quantity
 
     def deficit(self, account: str) -> float:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
 
 from allocator.layout import Layout
 from allocator.program.coverage import select
@@ -21,6 +23,11 @@ def concentration_gap(layout: Layout, v: Variables, p: Parameters) -> cp.Express
     pairs = layout.limit_pair
     weight = select(pairs, len(layout.pair_asset)) @ p.weight
     share = cp.multiply(weight, select(layout.pair_cell[pairs], layout.n_cells) @ v.holding)
+    curved = layout.curve_position(pairs)
+    if np.any(curved >= 0):  # a curved pair's share is its credit (its weight is 0)
+        rows = np.flatnonzero(curved >= 0)
+        pick = sp.csr_matrix((np.ones(len(rows)), (rows, curved[rows])), shape=(len(pairs), v.credit.shape[0]))
+        share = share + pick @ v.credit
     cap = cp.multiply(p.limit, select(layout.pair_account[pairs], len(layout.accounts)) @ v.collateral)
     return share - cap
 

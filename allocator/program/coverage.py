@@ -1,7 +1,8 @@
 """Collateral value and coverage: each account's haircut-adjusted collateral covers its buffered requirement.
 
 ``collateral[k] = sum_a (1 - h[a,k]) * value[a,k]`` over eligible assets; ``collateral[k] >= R[k] * (1 + b[k])``.
-Both rows, and the concentration rows, are divided by the account's own scale (scaling.py).
+Both rows, and the concentration rows, are divided by the account's own scale (scaling.py). A pair with a
+concave collateral curve (credit.py) is credited through its own ``credit`` variable, bounded by chords.
 With ``elastic`` set, a non-negative shortfall variable may make up the difference (infeasibility diagnosis).
 """
 
@@ -31,7 +32,26 @@ class CollateralValue:
         if len(layout.pair_asset) == 0:
             return [Labelled("collateral", v.collateral == 0, labels)]
         posted = cp.multiply(p.weight, select(layout.pair_cell, layout.n_cells) @ v.holding)
-        return [Labelled("collateral", v.collateral == layout.pair_sum @ posted, labels)]
+        value = layout.pair_sum @ posted
+        if len(layout.curve_pairs):  # curved pairs: weight 0 above, their credit variable here
+            value = value + layout.pair_sum[:, layout.curve_pairs] @ v.credit
+        return [Labelled("collateral", v.collateral == value, labels)]
+
+
+@dataclass(frozen=True)
+class Chords:
+    """``credit_p <= c_pj + s_pj * value_p`` for every chord ``j`` of a curved pair: never above its curve."""
+
+    def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
+        if not len(layout.curve_pairs):
+            return []
+        n, lines = len(layout.curve_pairs), p.chord_slope.shape[1]
+        value = select(layout.pair_cell[layout.curve_pairs], layout.n_cells) @ v.holding
+        spread = np.ones((1, lines))
+        bound = p.chord_intercept + cp.multiply(p.chord_slope, cp.reshape(value, (n, 1), order="F") @ spread)
+        return [Labelled("chords", cp.reshape(v.credit, (n, 1), order="F") @ spread <= bound,
+                         tuple(f"chords[{layout.accounts[layout.pair_account[q]]},{layout.assets[layout.pair_asset[q]]}]"
+                               for q in layout.curve_pairs))]
 
 
 @dataclass(frozen=True)

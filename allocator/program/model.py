@@ -20,7 +20,7 @@ from allocator.layout import Layout
 from allocator.program.balance import Balance, NonNegative
 from allocator.program.concentration import Concentration, concentration_gap
 from allocator.program.costs import capital_cost
-from allocator.program.coverage import CollateralValue, Coverage
+from allocator.program.coverage import Chords, CollateralValue, Coverage
 from allocator.program.face import OptimalFace
 from allocator.program.labelled import Labelled
 from allocator.program.parameters import Parameters
@@ -48,8 +48,8 @@ class Program:
         self.layout = layout
         self.parameters = Parameters.create(layout)
         self.variables = Variables.create(layout)
-        self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Coverage(), Concentration(),
-                                      ParametricLimit(), StressLimit(), CvarLimit())
+        self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(),
+                                      Concentration(), ParametricLimit(), StressLimit(), CvarLimit())
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
@@ -124,7 +124,7 @@ class ElasticProgram:
         layout = program.layout
         self.shortfall = cp.Variable(len(layout.accounts), name="shortfall", nonneg=True)
         self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
-        constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Coverage(self.shortfall),
+        constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(self.shortfall),
                                     Concentration(self.excess if len(layout.limit_pair) else None),
                                     ParametricLimit(self.shortfall), StressLimit(self.shortfall),
                                     CvarLimit(self.shortfall))

@@ -12,6 +12,7 @@ import cvxpy as cp
 import numpy as np
 
 from allocator.arrays import Numbers
+from allocator.credit import CHORDS, chord_table
 from allocator.layout import Layout
 from allocator.program.scenarios import initial_working_set
 from allocator.scaling import Scale
@@ -39,6 +40,10 @@ class Parameters:
     risk_required: cp.Parameter  # (K_r,) requirement (no buffer) / account scale, plus the coverage margin
     stress_weight: list[cp.Parameter]  # per risk account: (slots, P_k) (1 - h) (1 + r) / account scale per pair
     stress_floor: list[cp.Parameter]  # per risk account: (slots,) risk_required - positions' P&L / account scale
+    chord_intercept: cp.Parameter  # (Pc, CHORDS) chord intercepts / (S * account scale)
+    chord_slope: cp.Parameter  # (Pc, CHORDS) chord slopes / account scale
+    stress_credit: list[cp.Parameter]  # per risk account: (slots, Pc_k) min(1, 1 + r) on its curved pairs' credit
+    cvar_credit: list[cp.Parameter]  # per CVaR account: (N, Pc_k) min(r, 0) on its curved pairs' credit
     cvar_weight: list[cp.Parameter]  # per CVaR account: (N, P_k) (1 - h) * return per draw and eligible pair
     cvar_pnl: list[cp.Parameter]  # per CVaR account: (N,) positions' P&L per draw / account scale
     cvar_tail: cp.Parameter  # (K_c,) 1 / ((1 - confidence) N)
@@ -72,6 +77,14 @@ class Parameters:
             if layout.stress_slots else [],
             stress_floor=[cp.Parameter(layout.stress_slots, name=f"stress_floor_{j}")
                           for j in range(risky)] if layout.stress_slots else [],
+            chord_intercept=cp.Parameter((max(len(layout.curve_pairs), 1), CHORDS), name="chord_intercept"),
+            chord_slope=cp.Parameter((max(len(layout.curve_pairs), 1), CHORDS), name="chord_slope", nonneg=True),
+            stress_credit=[cp.Parameter((layout.stress_slots, len(layout.curve_rows(k))), name=f"stress_credit_{j}")
+                           for j, k in enumerate(layout.risk_accounts) if len(layout.curve_rows(k))]
+            if layout.stress_slots else [],
+            cvar_credit=[cp.Parameter((draws, len(layout.curve_rows(k))), name=f"cvar_credit_{j}")
+                         for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True))
+                         if len(layout.curve_rows(k))],
             cvar_weight=[cp.Parameter((draws, int(np.sum(layout.pair_account == k))), name=f"cvar_weight_{j}")
                          for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True))],
             cvar_pnl=[cp.Parameter(draws, name=f"cvar_pnl_{j}") for j, draws in enumerate(layout.cvar_draws)],
@@ -88,7 +101,15 @@ class Parameters:
 
         account = scale.accounts  # each account's rows are normalised by its own scale (see scaling.py)
         put(self.holdings, numbers.value(layout) / scale.money)
-        put(self.weight, (1.0 - numbers.haircut) / account[layout.pair_account])
+        put(self.weight, flat(layout, 1.0 - numbers.haircut) / account[layout.pair_account])
+        if len(layout.curve_pairs):
+            intercepts, slopes = chord_table(layout, numbers)
+            size = account[layout.pair_account[layout.curve_pairs]][:, None]
+            self.chord_intercept.value = intercepts / (scale.money * size)
+            self.chord_slope.value = np.maximum(slopes, 0.0) / size
+        else:
+            self.chord_intercept.value = np.zeros(self.chord_intercept.shape)
+            self.chord_slope.value = np.zeros(self.chord_slope.shape)
         put(self.required, numbers.required / (scale.money * account) + coverage_margin * (numbers.required > 0))
         put(self.account_scale, account)
         put(self.limit_scale, account[layout.pair_account[layout.limit_pair]])
@@ -113,8 +134,13 @@ class Parameters:
         self.cvar_tail.value = 1.0 / ((1.0 - numbers.cvar_level) * np.array(layout.cvar_draws))
         for j, k in enumerate(accounts):
             mine = layout.pair_account == k
-            weight = (1.0 - numbers.haircut[mine]) / size[j]
+            weight = flat(layout, 1.0 - numbers.haircut)[mine] / size[j]
             self.cvar_weight[j].value = numbers.cvar_returns[j][:, layout.pair_asset[mine]] * weight
+            curved = layout.curve_rows(k)
+            if len(curved):
+                position = sum(len(layout.curve_rows(other)) > 0 for other in accounts[:j])
+                returns = numbers.cvar_returns[j][:, layout.pair_asset[layout.curve_pairs[curved]]]
+                self.cvar_credit[position].value = np.minimum(returns, 0.0)
             self.cvar_pnl[j].value = numbers.cvar_pnl[j] / (scale.money * size[j])
 
     def _assign_risk(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
@@ -144,12 +170,20 @@ class Parameters:
         if not self.stress_weight:
             return
         slots = layout.stress_slots
+        position = 0
         for j, k in enumerate(layout.risk_accounts):
             mine = layout.pair_account == k
             size = scale.accounts[k]
             weight = np.zeros(self.stress_weight[j].shape)
             floor = np.full(slots, -1.0)
-            base = (1.0 - numbers.haircut[mine]) / size
+            base = flat(layout, 1.0 - numbers.haircut)[mine] / size
+            curved = layout.curve_pairs[layout.curve_rows(k)]
+            if len(curved):
+                moves = np.zeros((slots, len(curved)))
+                for slot, s in enumerate(active[j]):
+                    moves[slot] = np.minimum(1.0 + numbers.stress_returns[s, layout.pair_asset[curved]], 1.0)
+                self.stress_credit[position].value = moves
+                position += 1
             required = numbers.requirement[k] / (scale.money * size) + margin
             for slot, s in enumerate(active[j]):
                 if mine.any():
@@ -157,3 +191,10 @@ class Parameters:
                 floor[slot] = required - numbers.stress_pnl[s, k] / (scale.money * size)
             self.stress_weight[j].value = weight
             self.stress_floor[j].value = floor
+
+
+def flat(layout: Layout, weight: np.ndarray) -> np.ndarray:
+    """Per-pair weights with the curved pairs at zero: their credit is a variable of its own (credit.py)."""
+    out = np.array(weight, dtype=float)
+    out[layout.curve_pairs] = 0.0
+    return out

@@ -58,10 +58,15 @@ class StressLimit:
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         out = []
+        position = 0
         for j, k in enumerate(layout.risk_accounts[:len(p.stress_weight)]):
             mine = layout.pair_cell[layout.pair_account == k]
             value = p.stress_weight[j] @ (select(mine, layout.n_cells) @ v.holding) if len(mine) else \
                 cp.Constant(np.zeros(layout.stress_slots))
+            curved = layout.curve_rows(k)
+            if len(curved):  # credit of curved pairs times min(1, 1 + r): f((1 + r) v) >= that for concave f
+                value = value + p.stress_credit[position] @ v.credit[curved]
+                position += 1
             if self.shortfall is not None:
                 value = value + self.shortfall[k]
             out.append(Labelled("stress", value >= p.stress_floor[j],
@@ -75,12 +80,17 @@ class CvarLimit:
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         out = []
+        curved_position = 0
         for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True)):
             name = layout.accounts[k]
             threshold = cp.Variable(name=f"var_{name}")
             excess = cp.Variable(draws, name=f"cvar_excess_{name}", nonneg=True)
             mine = layout.pair_cell[layout.pair_account == k]
             loss = -(p.cvar_weight[j] @ (select(mine, layout.n_cells) @ v.holding)) - p.cvar_pnl[j]
+            curved = layout.curve_rows(k)
+            if len(curved):  # min(r, 0) times the credit: losses counted in full, gains of curved pairs ignored
+                loss = loss - p.cvar_credit[curved_position] @ v.credit[curved]
+                curved_position += 1
             head = v.collateral[k] - threshold - p.cvar_tail[j] * cp.sum(excess)
             if self.shortfall is not None:
                 head = head + self.shortfall[k]

@@ -78,10 +78,10 @@ def most_violated(stressed: np.ndarray, floor: np.ndarray, active: list[list[int
 
 def stressed_collateral(layout: Layout, numbers: Numbers, value: np.ndarray) -> np.ndarray:
     """(S, K) collateral of each risk account after each scenario plus its positions' P&L (currency), for the
-    cell values ``value`` (currency); zero for accounts without a risk limit."""
+    cell values ``value`` (currency), exact for curved pairs; zero for accounts without a risk limit."""
+    from allocator.credit import stressed_credit
+
     out = np.zeros((len(layout.stress), len(layout.accounts)))
     for k in layout.risk_accounts:
-        mine = layout.pair_account == k
-        posted = (1.0 - numbers.haircut[mine]) * value[layout.pair_cell[mine]]
-        out[:, k] = (1.0 + numbers.stress_returns[:, layout.pair_asset[mine]]) @ posted + numbers.stress_pnl[:, k]
+        out[:, k] = stressed_credit(layout, numbers, value, k, numbers.stress_returns) + numbers.stress_pnl[:, k]
     return out

@@ -18,6 +18,7 @@ class Variables:
     holding: cp.Variable  # (cells,) value at each asset and location after the moves
     move: cp.Variable  # (move slots,) value moved along each (asset, edge)
     collateral: cp.Variable  # (K,) haircut-adjusted collateral of each account, in units of its account scale
+    credit: cp.Variable  # (max(Pc, 1),) credit of each curved pair (credit.py), in units of its account scale
 
     @classmethod
     def create(cls, layout: Layout) -> Variables:
@@ -25,4 +26,5 @@ class Variables:
             holding=cp.Variable(layout.n_cells, name="holding"),
             move=cp.Variable(layout.n_move_slots, name="move"),
             collateral=cp.Variable(len(layout.accounts), name="collateral"),
+            credit=cp.Variable(max(len(layout.curve_pairs), 1), name="credit"),
         )

@@ -36,8 +36,10 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) 
         main = max(sorted(exposure), key=lambda a: exposure[a])
 
         def equity(returns: dict[str, float], account=account, positions=positions) -> float:  # type: ignore[no-untyped-def]
-            collateral = sum((1 - h) * price[a] * quantity.get((a, account.id), 0.0) * (1 + returns.get(a, 0.0))
-                             for a, h in account.eligible.items())
+            moved = {a: price[a] * quantity.get((a, account.id), 0.0) * (1 + returns.get(a, 0.0))
+                     for a in account.eligible}
+            collateral = sum(float(account.curves[a].value(max(v, 0.0))) if a in account.curves
+                             else (1 - account.eligible[a]) * v for a, v in moved.items())
             pnl = sum(p.pnl(price[p.underlying], returns.get(p.underlying, 0.0), problem.as_of) for p in positions)
             return collateral + pnl - account.margin
 

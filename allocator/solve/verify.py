@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.arrays import Numbers
+from allocator.credit import credit, stressed_credit
 from allocator.layout import Layout
 from allocator.scaling import Scale
 from allocator.solve.cycles import cancel_cycles
@@ -41,14 +42,17 @@ class Allocation:
     moved: np.ndarray  # (M,)
 
     def collateral(self, layout: Layout, numbers: Numbers) -> np.ndarray:
-        posted = (1.0 - numbers.haircut) * numbers.price[layout.pair_asset] * self.quantity[layout.pair_cell]
-        return np.bincount(layout.pair_account, weights=posted, minlength=len(layout.accounts))
+        """(K,) collateral in currency, exact (curved pairs by their curve, credit.py)."""
+        return np.bincount(layout.pair_account, weights=self.credited(layout, numbers), minlength=len(layout.accounts))
+
+    def credited(self, layout: Layout, numbers: Numbers) -> np.ndarray:
+        """(P,) credit in currency of every eligible pair."""
+        return credit(numbers, numbers.price[layout.pair_asset] * self.quantity[layout.pair_cell])
 
     def limit_excess(self, layout: Layout, numbers: Numbers) -> np.ndarray:
         """(C,) currency by which each concentration limit is exceeded (negative where it holds)."""
         pairs = layout.limit_pair
-        share = (1.0 - numbers.haircut[pairs]) * numbers.price[layout.pair_asset[pairs]] \
-            * self.quantity[layout.pair_cell[pairs]]
+        share = self.credited(layout, numbers)[pairs]
         return share - numbers.limit * self.collateral(layout, numbers)[layout.pair_account[pairs]]
 
     def risk(self, layout: Layout, numbers: Numbers) -> tuple[np.ndarray, np.ndarray]:
@@ -64,12 +68,10 @@ class Allocation:
                 exposure = numbers.exposure[k, layout.market_assets]
                 spread = float(np.linalg.norm(numbers.factor.T @ (value + exposure)))
                 sigma[k] = spread * numbers.risk_root_horizon[k]
-            mine = layout.pair_account == k
-            posted = ((1.0 - numbers.haircut[mine]) * price[layout.pair_asset[mine]]
-                      * self.quantity[layout.pair_cell[mine]])
-            for s in range(len(layout.stress)):
-                returns = numbers.stress_returns[s]
-                stressed[s, k] = posted @ (1.0 + returns[layout.pair_asset[mine]]) + numbers.stress_pnl[s, k]
+            if len(layout.stress):
+                value = numbers.value(layout, self.quantity)
+                stressed[:, k] = (stressed_credit(layout, numbers, value, k, numbers.stress_returns)
+                                  + numbers.stress_pnl[:, k])
         return sigma, stressed
 
     def cvar(self, layout: Layout, numbers: Numbers) -> np.ndarray:
@@ -77,10 +79,10 @@ class Allocation:
         the worst ``(1 - a) N`` losses, the last one counted in part (the Rockafellar-Uryasev minimum)."""
         out = np.full(len(layout.accounts), np.nan)
         for j, k in enumerate(layout.cvar_accounts):
-            mine = layout.pair_account == k
-            posted = ((1.0 - numbers.haircut[mine]) * numbers.price[layout.pair_asset[mine]]
-                      * self.quantity[layout.pair_cell[mine]])
-            loss = -(numbers.cvar_returns[j][:, layout.pair_asset[mine]] @ posted + numbers.cvar_pnl[j])
+            value = numbers.value(layout, self.quantity)
+            now = self.collateral(layout, numbers)[k]
+            moved = stressed_credit(layout, numbers, value, k, numbers.cvar_returns[j])
+            loss = now - moved - numbers.cvar_pnl[j]  # exact: curved pairs revalued on their curve
             out[k] = tail_mean(loss, float(numbers.cvar_level[j]))
         return out
 
