@@ -38,12 +38,18 @@ class Numbers:
     cvar_returns: list[np.ndarray]  # per CVaR account: (N, A) Monte Carlo returns (zero for non-market assets)
     cvar_pnl: list[np.ndarray]  # per CVaR account: (N,) its positions' P&L in each draw (options repriced)
     cvar_level: np.ndarray  # (K_c,) the confidence of each CVaR limit
+    portfolio_z: float  # z of the portfolio limit (0 without one)
+    portfolio_root_horizon: float  # its sqrt(horizon / 365)
     curves: dict[int, Curve]  # eligible pair -> its concave collateral curve (credit.py); others are (1 - h) v
 
     @property
     def risk_scale(self) -> np.ndarray:
         """(K,) z * sqrt(horizon / 365): sigma of the equity per unit of ||F' (value + exposure)||, times z."""
         return self.risk_z * self.risk_root_horizon
+
+    @property
+    def portfolio_scale(self) -> float:
+        return self.portfolio_z * self.portfolio_root_horizon
 
     @property
     def required(self) -> np.ndarray:
@@ -103,6 +109,9 @@ class Numbers:
                                         for a in accounts]),
             curves={p: curve for p, curve in enumerate(curve for account in accounts for a in account.eligible
                                                        for curve in [account.curves.get(a)]) if curve is not None},
+            portfolio_z=problem.portfolio.z if problem.portfolio else 0.0,
+            portfolio_root_horizon=(np.sqrt(problem.portfolio.horizon_days / DAYS_PER_YEAR)
+                                    if problem.portfolio else 0.0),
             stress_returns=stress,
             stress_pnl=stress_pnl,
             **_cvar(problem, layout, price, asset_index),  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from allocator.plan.validate import validate_plan
 from allocator.problem import Problem
 from allocator.program.model import Program
 from allocator.program.scenarios import is_static, most_violated, stressed_collateral
-from allocator.result import AccountCoverage, Diagnostics, Objective, Result, Shortfall, Target
+from allocator.result import AccountCoverage, Diagnostics, Objective, PortfolioCoverage, Result, Shortfall, Target
 from allocator.scaling import Scale
 from allocator.scenario import Scenario
 from allocator.solve.diagnose import Diagnosis
@@ -212,6 +212,9 @@ class Allocator:
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
                 zip(layout.accounts, _shortfall(layout, numbers, allocation), strict=True) if short > floor]
+        portfolio = float(self.program.elastic.portfolio_shortfall.value or 0.0) * scale.money
+        if portfolio > floor:
+            rows.append(Shortfall(account="portfolio", amount=portfolio, constraint="portfolio"))
         rows += [Shortfall(account=layout.accounts[layout.pair_account[layout.limit_pair[i]]], amount=float(over),
                            constraint=layout.limit_label(i))
                  for i, over in enumerate(allocation.limit_excess(layout, numbers)) if over > floor]
@@ -269,7 +272,8 @@ class Allocator:
                     for i, k in enumerate(layout.accounts)]
         return Result(status="optimal", currency=optimum.problem.currency,
                       objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
-                      targets=targets, accounts=accounts, plan=schedule_.steps, plan_safe=schedule_.safe,
+                      targets=targets, accounts=accounts, portfolio=_portfolio(layout, numbers, allocation, after),
+                      plan=schedule_.steps, plan_safe=schedule_.safe,
                       funding=schedule_.funding, planned=plan,
                       marginal_values=optimum.sensitivity.marginal_rows(layout),
                       binding=optimum.sensitivity.binding,
@@ -312,6 +316,19 @@ def _shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.n
     tail = ~np.isnan(cvar)
     short[tail] = np.maximum(short[tail], numbers.requirement[tail] + cvar[tail] - collateral[tail])
     return short
+
+
+def _portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
+               collateral: np.ndarray) -> PortfolioCoverage | None:
+    if not layout.portfolio:
+        return None
+    sigma, stressed = allocation.portfolio(layout, numbers)
+    requirement, total = float(numbers.requirement.sum()), float(collateral.sum())
+    worst = int(np.argmin(stressed)) if layout.portfolio_stress else None
+    return PortfolioCoverage(requirement=requirement, collateral=total, sigma=sigma,
+                             risk_excess=total - numbers.portfolio_z * sigma - requirement,
+                             worst_scenario=layout.stress[worst] if worst is not None else None,
+                             worst_scenario_excess=float(stressed[worst] - requirement) if worst is not None else None)
 
 
 def _risk_fields(layout: Layout, numbers: Numbers, account: int, collateral: float, sigma: np.ndarray,

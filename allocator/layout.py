@@ -48,6 +48,8 @@ class Layout:
     stress_slots: int  # stress rows per risk account (program/scenarios.py)
     cvar_accounts: np.ndarray  # (K_c,) accounts with a CVaR limit
     cvar_draws: tuple[int, ...]  # Monte Carlo scenarios of each
+    portfolio: bool = False  # a treasury-wide limit (program/portfolio.py)
+    portfolio_stress: bool = False  # ... that also holds after each stress scenario
 
     @property
     def n_assets(self) -> int:
@@ -68,7 +70,12 @@ class Layout:
     @property
     def has_cones(self) -> bool:
         """Whether the program has second-order cones (a parametric risk limit): LP solvers cannot solve it."""
-        return len(self.risk_accounts) > 0 and len(self.market_assets) > 0
+        return (len(self.risk_accounts) > 0 or self.portfolio) and len(self.market_assets) > 0
+
+    @property
+    def market_account_cells(self) -> np.ndarray:
+        """(K, n) cells of every market asset at every account."""
+        return np.asarray(self.cell(self.market_assets[None, :], self.account_location[:, None]))
 
     def market_cells(self, account: int) -> np.ndarray:
         """(n,) cells of the market assets at an account."""
@@ -199,6 +206,8 @@ class Layout:
             cvar_accounts=np.array([k for k, a in enumerate(problem.accounts)
                                     if a.risk is not None and a.risk.cvar_confidence is not None
                                     and problem.market is not None], dtype=int),
+            portfolio=problem.portfolio is not None and problem.market is not None,
+            portfolio_stress=problem.portfolio is not None and problem.portfolio.stress and bool(problem.scenarios),
             cvar_draws=tuple(a.risk.cvar_scenarios for a in problem.accounts
                              if a.risk is not None and a.risk.cvar_confidence is not None
                              and problem.market is not None),
@@ -212,4 +221,4 @@ class Layout:
                 self.pair_account.tobytes(), self.limit_pair.tobytes(), self.curve_pairs.tobytes(),
                 self.risk_accounts.tobytes(),
                 self.market_assets.tobytes(), self.n_factors, self.has_specific, self.stress,
-                self.cvar_accounts.tobytes(), self.cvar_draws)
+                self.cvar_accounts.tobytes(), self.cvar_draws, self.portfolio, self.portfolio_stress)

@@ -153,3 +153,17 @@ class StressScenario(StrictModel):
 
     name: Id
     returns: dict[Id, Return]
+
+
+class PortfolioLimit(StrictModel):
+    """A limit on the whole treasury's margin book: all accounts' collateral together, less ``z`` times the
+    standard deviation of its change (every account's posted market assets plus every position, over
+    ``horizon_days``), covers the sum of the requirements; with ``stress``, also after each named scenario."""
+
+    horizon_days: Days = 1.0
+    confidence: Confidence = 0.99
+    stress: bool = True
+
+    @property
+    def z(self) -> float:
+        return float(norm.ppf(self.confidence))

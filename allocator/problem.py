@@ -20,7 +20,7 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share, StrictModel
 from allocator.haircut_models import HaircutModel
-from allocator.market import Market, Position, RiskSettings, StressScenario
+from allocator.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
 from allocator.venue_terms import venue_terms
 
 _Model = StrictModel
@@ -109,6 +109,7 @@ class Problem(_Model):
     market: Market | None = None
     positions: list[Position] = Field(default_factory=list)
     scenarios: list[StressScenario] = Field(default_factory=list)
+    portfolio: PortfolioLimit | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -139,6 +140,12 @@ class Problem(_Model):
         if any(account.rulebook is not None or account.haircut_models for account in self.accounts):
             for account, terms in zip(self.accounts, venue_terms(self), strict=True):
                 account._eligible, account._curves, account._margin = terms
+        if self.portfolio is not None and self.market is not None:
+            needed = {a for account in self.accounts for a in account.eligible} | {p.underlying for p in self.positions}
+            missing = sorted(needed - set(self.market.assets))
+            if missing:
+                raise InputError([InputIssue("portfolio", f"{', '.join(missing)} (eligible somewhere or a position's "
+                                             "underlying) has no volatility in market.assets", "missing_volatility")])
         return self
 
     @classmethod

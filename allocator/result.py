@@ -84,6 +84,17 @@ class Funding(_Row):
     amount: float
 
 
+class PortfolioCoverage(_Row):
+    """The treasury-wide limit ([portfolio]): every account's collateral together against every requirement."""
+
+    requirement: float = Field(description="sum of the accounts' requirements (no buffers)")
+    collateral: float
+    sigma: float = Field(description="std. deviation of the whole book's change over the portfolio horizon")
+    risk_excess: float = Field(description="collateral - z * sigma - requirement")
+    worst_scenario: str | None = None
+    worst_scenario_excess: float | None = None
+
+
 class Shortfall(_Row):
     account: str
     amount: float
@@ -113,6 +124,7 @@ class Result(_Row):
     objective: Objective | None = None
     targets: list[Target] = Field(default_factory=list)
     accounts: list[AccountCoverage] = Field(default_factory=list)
+    portfolio: PortfolioCoverage | None = None
     plan: list[Step] = Field(default_factory=list)
     plan_safe: bool = True
     funding: list[Funding] = Field(default_factory=list)

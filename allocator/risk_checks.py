@@ -50,6 +50,8 @@ def risk_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
                 issues.append(InputIssue(f"scenarios[{index}].returns.{asset}", f"unknown asset {asset!r}",
                                          "unknown_asset"))
 
+    if data.get("portfolio") is not None and not isinstance(market, dict):
+        issues.append(InputIssue("portfolio", "a portfolio limit needs a [market] table", "missing_market"))
     for index, row in rows(data, "accounts"):
         ident = text(row.get("id"))
         if row.get("risk") is None:

@@ -24,6 +24,7 @@ from allocator.program.coverage import Chords, CollateralValue, Coverage
 from allocator.program.face import OptimalFace
 from allocator.program.labelled import Labelled
 from allocator.program.parameters import Parameters
+from allocator.program.portfolio import PortfolioLimit
 from allocator.program.risk import CvarLimit, ParametricLimit, StressLimit
 from allocator.program.scenarios import initial_working_set
 from allocator.program.variables import Variables
@@ -49,7 +50,8 @@ class Program:
         self.parameters = Parameters.create(layout)
         self.variables = Variables.create(layout)
         self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(),
-                                      Concentration(), ParametricLimit(), StressLimit(), CvarLimit())
+                                      Concentration(), ParametricLimit(), StressLimit(), CvarLimit(),
+                                      PortfolioLimit())
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
@@ -124,10 +126,12 @@ class ElasticProgram:
         layout = program.layout
         self.shortfall = cp.Variable(len(layout.accounts), name="shortfall", nonneg=True)
         self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
+        self.portfolio_shortfall = cp.Variable(name="portfolio_shortfall", nonneg=True)  # money units
         constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(self.shortfall),
                                     Concentration(self.excess if len(layout.limit_pair) else None),
                                     ParametricLimit(self.shortfall), StressLimit(self.shortfall),
-                                    CvarLimit(self.shortfall))
+                                    CvarLimit(self.shortfall), PortfolioLimit(self.portfolio_shortfall))
         p = program.parameters  # shortfalls are in account units: weigh them back to money
-        objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess)
+        objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess
+                                + self.portfolio_shortfall)
         self.problem = _dpp(cp.Problem(objective, [c.constraint for c in constraints]), "elastic")

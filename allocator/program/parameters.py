@@ -44,6 +44,14 @@ class Parameters:
     chord_slope: cp.Parameter  # (Pc, CHORDS) chord slopes / account scale
     stress_credit: list[cp.Parameter]  # per risk account: (slots, Pc_k) min(1, 1 + r) on its curved pairs' credit
     cvar_credit: list[cp.Parameter]  # per CVaR account: (N, Pc_k) min(r, 0) on its curved pairs' credit
+    portfolio_offset: cp.Parameter  # (r,) B' (all positions' exposure) / S
+    portfolio_specific: cp.Parameter  # (n,) s
+    portfolio_offset_specific: cp.Parameter  # (n,) s * exposure / S
+    portfolio_inverse: cp.Parameter  # () 1 / (z sqrt(tau / 365)) of the portfolio limit
+    portfolio_head: cp.Parameter  # () portfolio_inverse * (sum of requirements / S + margin)
+    portfolio_stress_weight: cp.Parameter  # (S, P) (1 - h) (1 + r) on flat pairs
+    portfolio_stress_credit: cp.Parameter  # (S, Pc) min(1, 1 + r) * account scale on curved pairs' credit
+    portfolio_stress_floor: cp.Parameter  # (S,) sum of requirements / S + margin - all positions' P&L / S
     cvar_weight: list[cp.Parameter]  # per CVaR account: (N, P_k) (1 - h) * return per draw and eligible pair
     cvar_pnl: list[cp.Parameter]  # per CVaR account: (N,) positions' P&L per draw / account scale
     cvar_tail: cp.Parameter  # (K_c,) 1 / ((1 - confidence) N)
@@ -77,6 +85,16 @@ class Parameters:
             if layout.stress_slots else [],
             stress_floor=[cp.Parameter(layout.stress_slots, name=f"stress_floor_{j}")
                           for j in range(risky)] if layout.stress_slots else [],
+            portfolio_offset=cp.Parameter(max(layout.n_factors, 1), name="portfolio_offset"),
+            portfolio_specific=cp.Parameter(max(n, 1), name="portfolio_specific", nonneg=True),
+            portfolio_offset_specific=cp.Parameter(max(n, 1), name="portfolio_offset_specific"),
+            portfolio_inverse=cp.Parameter(name="portfolio_inverse", nonneg=True),
+            portfolio_head=cp.Parameter(name="portfolio_head"),
+            portfolio_stress_weight=cp.Parameter((max(len(layout.stress), 1), max(len(layout.pair_asset), 1)),
+                                                 name="portfolio_stress_weight"),
+            portfolio_stress_credit=cp.Parameter((max(len(layout.stress), 1), max(len(layout.curve_pairs), 1)),
+                                                 name="portfolio_stress_credit"),
+            portfolio_stress_floor=vector(len(layout.stress), "portfolio_stress_floor"),
             chord_intercept=cp.Parameter((max(len(layout.curve_pairs), 1), CHORDS), name="chord_intercept"),
             chord_slope=cp.Parameter((max(len(layout.curve_pairs), 1), CHORDS), name="chord_slope", nonneg=True),
             stress_credit=[cp.Parameter((layout.stress_slots, len(layout.curve_rows(k))), name=f"stress_credit_{j}")
@@ -117,6 +135,7 @@ class Parameters:
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)
         self._assign_risk(layout, numbers, scale, coverage_margin)
+        self._assign_portfolio(layout, numbers, scale, coverage_margin)
         self._assign_cvar(layout, numbers, scale, coverage_margin)
 
     @staticmethod
@@ -151,6 +170,7 @@ class Parameters:
         self.risk_required.value = self._requirement(numbers, scale, risky, margin)
         market = layout.market_assets
         if len(market):
+            self.risk_loadings.value = numbers.loadings.T
             # the cone ||B' (v + e), s * (v + e)|| <= (collateral - requirement) / c with c = z sqrt(tau/365) / size:
             # c is taken to the head so that one B' parameter serves every account (see risk.py)
             inverse = size / np.maximum(numbers.risk_scale[risky], MIN_RISK_SCALE)
@@ -162,6 +182,28 @@ class Parameters:
             self.risk_inverse.value = inverse
             self.risk_head.value = inverse * self.risk_required.value
         self.assign_stress(layout, numbers, scale, margin, initial_working_set(layout, numbers))
+
+    def _assign_portfolio(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
+        market = layout.market_assets
+        if not layout.portfolio or not len(market):
+            return
+        self.risk_loadings.value = numbers.loadings.T
+        exposure = numbers.exposure[:, market].sum(axis=0) / scale.money
+        required = float(numbers.requirement.sum()) / scale.money + margin
+        inverse = 1.0 / max(numbers.portfolio_scale, MIN_RISK_SCALE)
+        self.portfolio_offset.value = numbers.loadings.T @ exposure
+        self.portfolio_specific.value = numbers.specific
+        self.portfolio_offset_specific.value = numbers.specific * exposure
+        self.portfolio_inverse.value = inverse
+        self.portfolio_head.value = inverse * required
+        if layout.portfolio_stress:
+            returns = numbers.stress_returns[:, layout.pair_asset]  # (S, P)
+            self.portfolio_stress_weight.value = flat(layout, 1.0 - numbers.haircut)[None, :] * (1.0 + returns)
+            size = scale.accounts[layout.pair_account[layout.curve_pairs]]
+            self.portfolio_stress_credit.value = (np.minimum(1.0 + returns[:, layout.curve_pairs], 1.0) * size
+                                                  if len(layout.curve_pairs) else
+                                                  np.zeros(self.portfolio_stress_credit.shape))
+            self.portfolio_stress_floor.value = required - numbers.stress_pnl.sum(axis=1) / scale.money
 
     def assign_stress(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float,
                       active: list[list[int]]) -> None:

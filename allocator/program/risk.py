@@ -37,7 +37,7 @@ class ParametricLimit:
     shortfall: cp.Variable | None = None
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
-        if not layout.has_cones:
+        if not layout.has_cones or not len(layout.risk_accounts):
             return []
         risky, n = layout.risk_accounts, len(layout.market_assets)
         cells = np.concatenate([layout.market_cells(k) for k in risky])

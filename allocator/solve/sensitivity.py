@@ -63,6 +63,11 @@ class Sensitivity:
                             shadow_price=float(dual[slot] * scale.rate / scale.accounts[risky[j]]))
                     for j, dual in enumerate(stress) for slot, s in enumerate(program.working[j])
                     if dual[slot] > DUAL_FLOOR]
+        portfolio = program.dual("portfolio") * float(program.parameters.portfolio_inverse.value or 0.0)
+        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))
+                    for label, dual in zip(program.labels("portfolio") + program.labels("portfolio_stress"),
+                                           np.concatenate([portfolio, program.dual("portfolio_stress")]),
+                                           strict=True) if dual > DUAL_FLOOR]
         binding += [Binding(label=labelled.labels[0], shadow_price=float(labelled.dual()[0] * scale.rate
                                                                          / scale.accounts[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")

@@ -86,6 +86,18 @@ class Allocation:
             out[k] = tail_mean(loss, float(numbers.cvar_level[j]))
         return out
 
+    def portfolio(self, layout: Layout, numbers: Numbers) -> tuple[float, np.ndarray]:
+        """Treasury-wide sigma (currency) over the portfolio horizon, and (S,) the total collateral after each
+        stress scenario plus all positions' P&L (program/portfolio.py)."""
+        market = layout.market_assets
+        value = numbers.value(layout, self.quantity)
+        posted = value[layout.market_account_cells].sum(axis=0) if len(market) else np.zeros(0)
+        exposure = numbers.exposure[:, market].sum(axis=0)
+        sigma = float(np.linalg.norm(numbers.factor.T @ (posted + exposure))) * numbers.portfolio_root_horizon
+        stressed = sum((stressed_credit(layout, numbers, value, k, numbers.stress_returns)
+                        for k in range(len(layout.accounts))), np.zeros(len(layout.stress)))
+        return sigma, stressed + numbers.stress_pnl.sum(axis=1)
+
     def carry_cost(self, layout: Layout, numbers: Numbers) -> float:
         return float(numbers.carry_rate @ numbers.value(layout, self.quantity)[layout.account_cells])
 
@@ -142,6 +154,7 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
             violations.append(f"coverage[{layout.accounts[k]}]: collateral {collateral[k]:.10g} "
                               f"< required {numbers.required[k]:.10g}")
         violations += _risk_violations(layout, numbers, scale, allocation, collateral)
+        violations += _portfolio_violations(layout, numbers, scale, allocation, collateral)
         excess = allocation.limit_excess(layout, numbers)
         limit_tolerance = tolerance * scale.account_money()[layout.pair_account[layout.limit_pair]]
         for i in np.flatnonzero(excess > limit_tolerance):
@@ -228,3 +241,21 @@ def _incidence_times(layout: Layout, moved: np.ndarray) -> np.ndarray:
     if layout.n_moves == 0:
         return np.zeros(layout.n_cells)
     return layout.incidence[:, : layout.n_moves] @ moved
+
+
+def _portfolio_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation: Allocation,
+                          collateral: np.ndarray) -> list[str]:
+    """The treasury-wide limit: total collateral - z sigma_P, and the total after each scenario, cover the sum
+    of the requirements."""
+    if not layout.portfolio:
+        return []
+    sigma, stressed = allocation.portfolio(layout, numbers)
+    floor = float(numbers.requirement.sum()) - ROUNDING * scale.money
+    total = float(collateral.sum())
+    out = []
+    if total - numbers.portfolio_z * sigma < floor:
+        out.append(f"portfolio[risk]: collateral {total:.10g} - z * sigma < requirements {floor:.10g}")
+    if layout.portfolio_stress:
+        for s in np.flatnonzero(stressed < floor):
+            out.append(f"portfolio[stress,{layout.stress[s]}]: {stressed[s]:.10g} < requirements {floor:.10g}")
+    return out

@@ -1,0 +1,61 @@
+"""The treasury-wide limit (``[portfolio]``): every account's collateral together covers the sum of the
+requirements with a parametric margin for the whole book, and after each named stress scenario.
+
+``sum_k collateral_k - z * sigma_P >= sum_k requirement_k`` with ``sigma_P = sqrt(tau/365) * || F' (V + E) ||``,
+``V`` the market value posted at all accounts together and ``E`` all positions' exposure: diversification across
+accounts counts here, unlike in the per-account limits. Written like ParametricLimit with the constants in the
+head: ``|| [B' (V + E); s * (V + E)] || <= (total - R) / c``; ``total`` is a variable equal to the collateral in
+money units (``sum_k size_k * collateral_k``), which keeps the head DPP. The stress rows are
+``sum over pairs of (1 - h) (1 + r) value + min(1, 1 + r) credit of curved pairs + P&L >= R``, one per scenario.
+Rows are in money units (divided by S), like the objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from allocator.layout import Layout
+from allocator.program.coverage import select
+from allocator.program.labelled import Labelled
+from allocator.program.parameters import Parameters
+from allocator.program.variables import Variables
+
+
+def summed_market_value(layout: Layout) -> sp.csr_matrix:
+    """(n, cells): the value of each market asset summed over every account's location."""
+    cells = layout.market_account_cells  # (K, n)
+    n = len(layout.market_assets)
+    rows = np.tile(np.arange(n), cells.shape[0])
+    return sp.csr_matrix((np.ones(cells.size), (rows, cells.ravel())), shape=(n, layout.n_cells))
+
+
+@dataclass(frozen=True)
+class PortfolioLimit:
+    shortfall: cp.Variable | None = None
+
+    def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
+        if not layout.portfolio or not len(layout.market_assets):
+            return []
+        total = cp.Variable(name="portfolio_collateral")
+        covered = total if self.shortfall is None else total + self.shortfall
+        value = summed_market_value(layout) @ v.holding
+        rows = [p.risk_loadings @ value + p.portfolio_offset]
+        if layout.has_specific:
+            rows.append(cp.multiply(p.portfolio_specific, value) + p.portfolio_offset_specific)
+        out = [Labelled("portfolio_total", total == p.account_scale @ v.collateral, ("portfolio_total",)),
+               Labelled("portfolio", cp.SOC(p.portfolio_inverse * covered - p.portfolio_head, cp.hstack(rows)),
+                        ("portfolio[risk]",))]
+        if layout.portfolio_stress and len(layout.pair_asset):
+            posted = select(layout.pair_cell, layout.n_cells) @ v.holding
+            stressed = p.portfolio_stress_weight @ posted
+            if len(layout.curve_pairs):
+                stressed = stressed + p.portfolio_stress_credit @ v.credit
+            if self.shortfall is not None:
+                stressed = stressed + self.shortfall
+            out.append(Labelled("portfolio_stress", stressed >= p.portfolio_stress_floor,
+                                tuple(f"portfolio[stress,{name}]" for name in layout.stress)))
+        return out
