@@ -41,6 +41,7 @@ class Layout:
     limit_pair: np.ndarray  # (C,) index into pairs of each concentration limit
     curve_pairs: np.ndarray  # (Pc,) pairs credited through a concave curve (chords), not a flat haircut
     risk_accounts: np.ndarray  # (K_r,) accounts with a parametric limit and stress scenarios
+    cone: np.ndarray  # positions in risk_accounts of the accounts with a parametric limit (a cone)
     market_assets: np.ndarray  # (n,) asset index of each market asset, in the market's order
     n_factors: int  # r, columns of the market's loadings B
     has_specific: bool  # whether the market has specific volatilities (a factor model)
@@ -70,7 +71,7 @@ class Layout:
     @property
     def has_cones(self) -> bool:
         """Whether the program has second-order cones (a parametric risk limit): LP solvers cannot solve it."""
-        return (len(self.risk_accounts) > 0 or self.portfolio) and len(self.market_assets) > 0
+        return (len(self.cone) > 0 or self.portfolio) and len(self.market_assets) > 0
 
     @property
     def market_account_cells(self) -> np.ndarray:
@@ -197,6 +198,8 @@ class Layout:
                                   if assets[a] in problem.accounts[k].curves], dtype=int),
             risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
                                    dtype=int),
+            cone=np.array([j for j, a in enumerate(a for a in problem.accounts if a.risk is not None)
+                           if a.risk is not None and a.risk.parametric], dtype=int),
             market_assets=np.array([asset_index[a] for a in problem.market.assets] if problem.market else [],
                                    dtype=int),
             n_factors=problem.market.parts[0].shape[1] if problem.market else 0,
@@ -219,6 +222,6 @@ class Layout:
         return (self.assets, self.locations, self.accounts, self.has_hub, self.edge_from.tobytes(),
                 self.edge_to.tobytes(), self.move_asset.tobytes(), self.pair_asset.tobytes(),
                 self.pair_account.tobytes(), self.limit_pair.tobytes(), self.curve_pairs.tobytes(),
-                self.risk_accounts.tobytes(),
+                self.risk_accounts.tobytes(), self.cone.tobytes(),
                 self.market_assets.tobytes(), self.n_factors, self.has_specific, self.stress,
                 self.cvar_accounts.tobytes(), self.cvar_draws, self.portfolio, self.portfolio_stress)

@@ -93,6 +93,7 @@ class RiskSettings(StrictModel):
 
     horizon_days: Days = 1.0
     confidence: Confidence = 0.99
+    parametric: bool = True  # false: stress scenarios and CVaR only, which keeps the program linear
     cvar_confidence: Confidence | None = None
     cvar_scenarios: int = Field(default=500, ge=10, le=100_000)
     seed: int = Field(default=0, ge=0)

@@ -37,16 +37,17 @@ class ParametricLimit:
     shortfall: cp.Variable | None = None
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
-        if not layout.has_cones or not len(layout.risk_accounts):
+        if not layout.has_cones or not len(layout.cone):
             return []
-        risky, n = layout.risk_accounts, len(layout.market_assets)
+        cone, n = layout.cone, len(layout.market_assets)
+        risky = layout.risk_accounts[cone]
         cells = np.concatenate([layout.market_cells(k) for k in risky])
         posted = cp.reshape(select(cells, layout.n_cells) @ v.holding, (n, len(risky)), order="F")  # (n, K_r)
-        rows = p.risk_loadings @ posted + p.risk_offset
+        rows = p.risk_loadings @ posted + p.risk_offset[:, cone]
         if layout.has_specific:
-            rows = cp.vstack([rows, cp.multiply(p.risk_specific, posted) + p.risk_offset_specific])
+            rows = cp.vstack([rows, cp.multiply(p.risk_specific[:, cone], posted) + p.risk_offset_specific[:, cone]])
         collateral = v.collateral[risky] if self.shortfall is None else v.collateral[risky] + self.shortfall[risky]
-        heads = cp.multiply(p.risk_inverse, collateral) - p.risk_head
+        heads = cp.multiply(p.risk_inverse[cone], collateral) - p.risk_head[cone]
         return [Labelled("risk", cp.SOC(heads, rows, axis=0), tuple(f"risk[{layout.accounts[k]}]" for k in risky))]
 
 

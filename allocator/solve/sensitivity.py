@@ -41,9 +41,10 @@ class Sensitivity:
         layout = program.layout
         coverage = program.dual("coverage") * (1.0 + numbers.buffer)
         risky = layout.risk_accounts  # the risk rows ask for the requirement without the buffer
-        risk = program.dual("risk") * np.asarray(program.parameters.risk_inverse.value)[:len(risky)] \
+        cone = risky[layout.cone]
+        risk = program.dual("risk") * np.asarray(program.parameters.risk_inverse.value)[layout.cone] \
             if program.family("risk") is not None else np.zeros(0)  # the cone's head is scaled by risk_inverse
-        coverage[risky[:len(risk)]] += risk
+        coverage[cone[:len(risk)]] += risk
         stress = [c.dual() for c in program.constraints if c.family == "stress"]  # one per risk account
         for j, dual in enumerate(stress):
             coverage[risky[j]] += dual.sum()
@@ -55,7 +56,7 @@ class Sensitivity:
                        ("coverage", program.dual("coverage"), scale.accounts),
                        ("concentration", program.dual("concentration"),
                         scale.accounts[layout.pair_account[layout.limit_pair]]),
-                       ("risk", risk, scale.accounts[risky]))
+                       ("risk", risk, scale.accounts[cone]))
                    if program.family(family) is not None
                    for label, dual, size in zip(program.labels(family), duals, sizes, strict=True)
                    if dual > DUAL_FLOOR]

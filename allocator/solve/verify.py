@@ -62,8 +62,8 @@ class Allocation:
         sigma = np.full(accounts, np.nan)
         stressed = np.full((len(layout.stress), accounts), np.nan)
         price = numbers.price
-        for k in layout.risk_accounts:
-            if len(layout.market_assets):
+        for j, k in enumerate(layout.risk_accounts):
+            if len(layout.market_assets) and j in layout.cone:
                 value = price[layout.market_assets] * self.quantity[layout.market_cells(k)]
                 exposure = numbers.exposure[k, layout.market_assets]
                 spread = float(np.linalg.norm(numbers.factor.T @ (value + exposure)))
