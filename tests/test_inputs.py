@@ -277,6 +277,31 @@ CASES = [
          count=None),
     case("one-requirement-times-buffer-beyond-range", put("accounts[0].requirement", 9e12),
          "accounts[0].requirement", "scale_range", count=None),
+    # rulebooks, haircut models, the portfolio limit
+    case("unknown-rulebook", put("accounts[0].rulebook", "nowhere-v9"), "accounts[0].rulebook", "unknown_rulebook"),
+    case("no-requirement-no-rulebook", drop("accounts[1].requirement"), "accounts[1].requirement", "missing_field"),
+    case("rulebook-rejects-position-kind", both(put("accounts[2].rulebook", "aave-v3-ethereum"),
+                                                drop("accounts[2].requirement"),
+                                                put("positions", [{"account": "aave-loan", "instrument": "X",
+                                                                   "underlying": "BTC", "kind": "perp",
+                                                                   "quantity": 1.0}])),
+         "accounts[2].rulebook", "positions_not_supported", count=None),
+    case("tiered-model-not-concave", put("accounts[0].haircut_models", {"BTC": {"model": "tiered", "tiers": [
+        {"upto": 1e6, "weight": 0.5}, {"weight": 0.9}]}}), "accounts[0].haircut_models.BTC.tiered.tiers",
+         "not_concave", count=None),
+    case("model-and-haircut",
+         put("accounts[0].haircut_models", {"BTC": {"model": "size", "weight": 0.9, "imf": 0.001}}),
+         "accounts[0].haircut_models.BTC", "conflicting_fields"),
+    case("model-unknown-asset", put("accounts[0].haircut_models", {"DOGE": {"model": "size", "weight": 0.9,
+                                                                         "imf": 0.001}}),
+         "accounts[0].haircut_models.DOGE", "unknown_asset"),
+    case("volatility-model-without-market", put("accounts[1].haircut_models", {"SOL": {"model": "volatility"}}),
+         "accounts[1].haircut_models.SOL", "missing_volatility"),
+    case("liquidity-model-negative-adv", put("accounts[3].haircut_models", {"SOL": {"model": "liquidity",
+                                                                                "haircut": 0.1, "eta": 0.1,
+                                                                                "adv": -1.0}}),
+         "accounts[3].haircut_models.SOL.liquidity.adv", "out_of_range"),
+    case("portfolio-without-market", put("portfolio", {"horizon_days": 1.0}), "portfolio", "missing_market"),
 ]
 
 
