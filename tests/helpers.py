@@ -110,13 +110,16 @@ def objective_gap(result: allocator.Result, reference_objective: float) -> float
 
 
 def random_problems(max_assets: int = 12, max_wallets: int = 3, max_accounts: int = 5,
-                    max_tightness: float = 0.99, risk: bool = False) -> st.SearchStrategy[allocator.Problem]:
-    """Random feasible problems of every topology, for the property tests (``risk``: with risk limits)."""
+                    max_tightness: float = 0.99, risk: bool = False,
+                    scale_features: bool = False) -> st.SearchStrategy[allocator.Problem]:
+    """Random feasible problems of every topology, for the property tests (``risk``: with risk limits;
+    ``scale_features``: also factor-model markets and enough stress scenarios for the working set)."""
+    extra = {"factor_model": st.booleans(), "scenarios": st.sampled_from([None, 5, 30])} if scale_features else {}
     return st.builds(
         generate_problem,
         n_assets=st.integers(2, max_assets), n_wallets=st.integers(1, max_wallets),
         n_accounts=st.integers(1, max_accounts), seed=st.integers(0, 2**32 - 1),
         topology=st.sampled_from(["hub", "none", "complete"]), route_density=st.floats(0.3, 1.0),
         tightness=st.floats(0.1, max_tightness), eligible_share=st.floats(0.2, 0.9), limits=st.booleans(),
-        posted_share=st.floats(0.0, 1.0), risk=st.just(risk),
+        posted_share=st.floats(0.0, 1.0), risk=st.just(risk), **extra,
     )

@@ -31,3 +31,11 @@ def test_risk_limits_hold_on_random_problems(problem):
     """Market, positions, stress scenarios and risk settings on every account (Clarabel): covered, the
     parametric and stress limits recomputed independently, the plan valid."""
     assert_verified(problem, allocator.optimize(problem))
+
+
+@settings(max_examples=min(100, settings().max_examples))
+@given(random_problems(max_assets=8, max_accounts=4, risk=True, scale_features=True))
+def test_factor_markets_and_scenario_working_sets_hold_on_random_problems(problem):
+    """Factor-model markets and 30 stress scenarios (beyond the 16 that are always rows, so the working set
+    runs): every scenario holds in the independent check."""
+    assert_verified(problem, allocator.optimize(problem))
