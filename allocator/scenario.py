@@ -14,6 +14,7 @@ A scenario is a small, validated table of changes. Nested form (TOML/JSON/dict):
     carry = { stETH = 0.02 }
     yields = { cex-perps = { USDC = 0.05 } }
     route_cost_bps = { "custody-a->cex-perps" = 3.0 }
+    volatility_scale = { BTC = 1.5, "*" = 1.2 }  # market volatilities multiplied (correlations kept)
 
 Flat form (a CSV/Parquet row or DataFrame row): dotted column names, ``shock.BTC``, ``haircut_shift.*``,
 ``haircuts.cex-perps.BTC``, ``holdings.BTC@custody-a``; an empty cell (NaN) means "no change" in that row.
@@ -56,6 +57,7 @@ class Scenario(BaseModel):
     carry: dict[str, Rate] = Field(default_factory=dict)
     yields: dict[str, dict[str, Rate]] = Field(default_factory=dict)
     route_cost_bps: dict[str, Bps] = Field(default_factory=dict)
+    volatility_scale: dict[str, Scale] = Field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: Scenario | dict[str, Any], where: str = "scenario") -> Scenario:
@@ -73,7 +75,7 @@ class Scenario(BaseModel):
         """The problem with these changes, validated; same structure, or InputError located under ``where``."""
         data = copy.deepcopy(problem.model_dump(by_alias=True))
         issues: list[InputIssue] = []
-        _Editor(data, issues, where).apply(self)
+        _Editor(data, issues, where, problem).apply(self)
         if issues:
             raise InputError(issues)
         try:
@@ -84,8 +86,8 @@ class Scenario(BaseModel):
 
 
 class _Editor:
-    def __init__(self, data: dict[str, Any], issues: list[InputIssue], where: str) -> None:
-        self.data, self.issues, self.where = data, issues, where
+    def __init__(self, data: dict[str, Any], issues: list[InputIssue], where: str, problem: Problem) -> None:
+        self.data, self.issues, self.where, self.problem = data, issues, where, problem
         self.assets = {row["id"]: row for row in data["assets"]}
         self.accounts = {row["id"]: row for row in data["accounts"]}
 
@@ -112,12 +114,15 @@ class _Editor:
         for asset, carry in self.targets(s.carry, "carry", self.assets, "asset"):
             self.assets[asset]["carry"] = carry
         for account, shift in self.targets(s.haircut_shift, "haircut_shift", self.accounts, "account"):
+            self.materialise_haircuts(account)
             haircuts = self.accounts[account]["haircuts"]
             for asset in haircuts:
                 haircuts[asset] += shift
         for account, table in self.targets(s.haircuts, "haircuts", self.accounts, "account"):
+            self.materialise_haircuts(account)
             self.per_pair(account, table, "haircuts", eligible_only=True)
         for account, factor in self.targets(s.requirement_scale, "requirement_scale", self.accounts, "account"):
+            self.materialise_requirement(account)
             self.accounts[account]["requirement"] *= factor
         for account, value in self.targets(s.requirement, "requirement", self.accounts, "account"):
             self.accounts[account]["requirement"] = value
@@ -127,6 +132,55 @@ class _Editor:
             self.per_pair(account, table, "yields", eligible_only=False)
         self.holdings(s.holdings)
         self.route_costs(s.route_cost_bps)
+        self.volatility(s.volatility_scale)
+
+    def materialise_haircuts(self, account: str) -> None:
+        """An account whose flat haircuts come from its rulebook or a volatility model gets them written out,
+        so that a shift or an absolute haircut applies to them too (curves keep their own formula: a shift does
+        not apply to a curve, and says so)."""
+        current = next(a for a in self.problem.accounts if a.id == account)
+        row = self.accounts[account]
+        for asset, haircut in current.eligible.items():
+            if asset in current.curves:
+                self.fail(f"haircut_shift.{account}", f"{asset} is credited on a collateral curve at {account}; "
+                          "a haircut change applies to flat haircuts only", "not_applicable")
+            elif asset not in row["haircuts"]:
+                row["haircuts"][asset] = haircut
+                row.get("haircut_models", {}).pop(asset, None)
+
+    def materialise_requirement(self, account: str) -> None:
+        """A requirement derived by the rulebook is written out (at the scenario's prices) before it is scaled."""
+        row = self.accounts[account]
+        if row.get("requirement") is None:
+            try:
+                priced = Problem.model_validate(self.data)
+                row["requirement"] = next(a for a in priced.accounts if a.id == account).margin
+            except InputError as error:
+                for issue in error.issues:
+                    self.fail(f"requirement_scale.{account}", f"gives {issue}", issue.code)
+                row["requirement"] = 0.0
+
+    def volatility(self, table: dict[str, float]) -> None:
+        market = self.data.get("market")
+        if not table:
+            return
+        if market is None:
+            self.fail("volatility_scale", "the problem has no [market]", "missing_market")
+            return
+        known = {asset: None for asset in market["assets"]}
+        changes = self.targets(table, "volatility_scale", known, "asset")
+        if market.get("loadings") is not None:
+            for asset, factor in changes:
+                market["loadings"][asset] = [x * factor for x in market["loadings"][asset]]
+                market["specific_volatility"][asset] *= factor
+            return
+        if market.get("history") is not None:  # estimated: scenarios change the estimate, given from now on
+            assert self.problem.market is not None
+            vol, correlation = self.problem.market.moments
+            market.update(volatility=dict(zip(market["assets"], vol.tolist(), strict=True)),
+                          correlation=correlation.tolist(), history=None)
+        for asset, factor in changes:
+            market["volatility"][asset] *= factor
 
     def per_pair(self, account: str, table: dict[str, float], field: str, eligible_only: bool) -> None:
         current = self.accounts[account][field]

@@ -142,3 +142,34 @@ def test_scenario_file_round_trip(desk, tmp_path):
     frame = pd.DataFrame([{"id": "x", "shock.BTC": -0.1}])
     frame.to_csv(tmp_path / "s.csv", index=False)
     assert read_scenarios(tmp_path / "s.csv") == [("x", {"shock.BTC": -0.1})]
+
+
+def test_volatility_scale_in_every_market_form():
+    """Given, estimated from history (replaced by the given form) and factor markets: volatilities scale,
+    correlations stay."""
+    from allocator.scenario import Scenario
+
+    fund = allocator.load_problem(PROBLEMS / "fund.toml")  # history
+    perps = allocator.load_problem(PROBLEMS / "perps-risk.toml")  # given
+    for problem in (fund, perps):
+        vol, correlation = problem.market.moments
+        moved = Scenario.parse({"volatility_scale": {"BTC": 2.0, "*": 1.5}}).apply(problem)
+        new_vol, new_correlation = moved.market.moments
+        expected = vol * np.where(np.array(problem.market.assets) == "BTC", 2.0, 1.5)
+        assert np.allclose(new_vol, expected, rtol=1e-12) and np.allclose(new_correlation, correlation, atol=1e-12)
+
+
+def test_haircut_shift_and_requirement_scale_reach_rulebook_terms():
+    from allocator.scenario import Scenario
+
+    fund = allocator.load_problem(PROBLEMS / "fund.toml")
+    moved = Scenario.parse({"haircut_shift": {"aave": 0.05}, "shock": {"BTC": -0.2},
+                            "requirement_scale": {"hyperliquid": 1.5}}).apply(fund)
+    before = {a.id: a for a in fund.accounts}
+    after = {a.id: a for a in moved.accounts}
+    for asset, haircut in before["aave"].eligible.items():
+        assert after["aave"].eligible[asset] == pytest.approx(haircut + 0.05)
+    at_shocked_price = fund.with_changes(assets=[a.model_dump() | ({"price": a.price * 0.8} if a.id == "BTC" else {})
+                                                 for a in fund.assets])
+    derived = {a.id: a for a in at_shocked_price.accounts}["hyperliquid"].margin
+    assert after["hyperliquid"].margin == pytest.approx(1.5 * derived, rel=1e-12)
