@@ -146,9 +146,9 @@ class Allocator:
         if moves and np.any(allocation.moved > 0):
             program.restrict_to_optimum()
             record = self._run_scenarios("moves", numbers, scale)
-            better = self._fewer_moves(record, layout, numbers, scale, _cost(allocation, layout, numbers))
+            better, why = self._fewer_moves(record, layout, numbers, scale, _cost(allocation, layout, numbers))
             if better is None:
-                notes.append(f"moves phase not used ({record.raw_status}); the cost optimum is returned as found")
+                notes.append(f"moves phase not used ({why}); the cost optimum is returned as found")
             else:
                 optimum.allocation = better
                 optimum.phases.append("moves")
@@ -188,16 +188,21 @@ class Allocator:
         return holding, move
 
     def _fewer_moves(self, record: SolveRecord, layout: Layout, numbers: Numbers, scale: Scale,
-                     cost: tuple[float, float]) -> Allocation | None:
+                     cost: tuple[float, float]) -> tuple[Allocation | None, str]:
+        """The least-moving optimum, or None and why not. A linear program's face is exact, so a failed check
+        there is a solver fault (VerificationError); a conic program's moves phase runs against a cost bound
+        that leaves the solver little room, so its failed check only means the cost optimum is kept."""
         if record.status is not Status.OPTIMAL:
-            return None
+            return None, record.raw_status
         holding, move = self._values(record)
         allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance)
-        if violations:
+        if violations and not layout.has_cones:
             raise VerificationError(violations, solver=self.solver)
+        if violations:
+            return None, f"its answer failed verification: {violations[0]}"
         if sum(_cost(allocation, layout, numbers)) > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
-            return None
-        return allocation
+            return None, "it raised the cost"
+        return allocation, ""
 
     def _diagnose(self, problem: Problem, numbers: Numbers, scale: Scale) -> InfeasibleError | None:
         """The error to raise for an infeasible problem, or None if no account is short by more than the

@@ -31,6 +31,10 @@ from allocator.program.variables import Variables
 from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
 
+#: How far above the optimum (program units, costs of order one) the moves phase of a conic program may go; the
+#: engine accepts the moves phase only within 10 * COST_TOLERANCE of the cost scale (engine.py).
+COST_SLACK = 2e-9
+
 
 class Family(Protocol):
     """A constraint family: one method emitting labelled constraints from the variables and parameters."""
@@ -100,13 +104,24 @@ class Program:
         return OptimalFace.create(self.layout)
 
     @cached_property
+    def cost_bound(self) -> cp.Parameter:
+        """The optimal cost plus COST_SLACK (program units), for the moves phase of a conic program."""
+        return cp.Parameter(name="cost_bound")
+
+    @cached_property
     def moves(self) -> cp.Problem:
-        constraints = self.constraints + self._emit(self.face)
-        return _dpp(cp.Problem(cp.Minimize(cp.sum(self.variables.move)), [c.constraint for c in constraints]), "moves")
+        """Least value moved on the optimal face. With cones, complementary slackness of the linear rows alone
+        does not pin the cost (the cones' duals would be needed), so a cost bound row is added as well."""
+        constraints = [c.constraint for c in self.constraints + self._emit(self.face)]
+        if self.layout.has_cones:
+            constraints.append(self.cost <= self.cost_bound)
+        return _dpp(cp.Problem(cp.Minimize(cp.sum(self.variables.move)), constraints), "moves")
 
     def restrict_to_optimum(self) -> None:
         """Set the face of the cost optimum just found (values and duals of ``problem``)."""
         v, p = self.variables, self.parameters
+        if self.layout.has_cones:
+            self.cost_bound.value = float(np.asarray(self.cost.value)) + COST_SLACK
         limits = -np.asarray(concentration_gap(self.layout, v, p).value) if len(self.layout.limit_pair) else None
         self.face.restrict(
             values={"holding": np.asarray(v.holding.value), "move": np.asarray(v.move.value),
