@@ -131,6 +131,21 @@ class Rulebook(ABC):
                                       f"this rulebook (known: {listed})", code)])
 
 
+class TableRulebook(Rulebook):
+    """A rulebook whose file has a ``collateral`` table keyed by asset ticker."""
+
+    @property
+    def collateral_assets(self) -> tuple[str, ...]:
+        return tuple(self.spec.collateral)  # type: ignore[attr-defined]
+
+    def collateral_entry(self, asset: str) -> Any:
+        """The file's collateral entry of ``asset``, or the located "unknown collateral asset" error."""
+        entry = self.spec.collateral.get(asset)  # type: ignore[attr-defined]
+        if entry is None:
+            raise self.unknown("collateral asset", asset, self.collateral_assets)
+        return entry
+
+
 def resolve(entries: Mapping[str, Any], name: str) -> str | None:
     """The key of the entry for ``name``: the venue's symbol itself, or the entry whose ``asset`` is ``name``."""
     if name in entries:

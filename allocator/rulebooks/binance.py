@@ -20,7 +20,16 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, check_amount, net_linear, price_of
+from allocator.rulebooks.base import (
+    Basis,
+    Day,
+    Header,
+    IsoDate,
+    TableRulebook,
+    check_amount,
+    net_linear,
+    price_of,
+)
 from allocator.rulebooks.notional_tiers import NotionalTiers
 
 Weight = Annotated[float, AfterValidator(interval(0.0, 1.0))]
@@ -74,7 +83,7 @@ class BinanceFile(Header):
     unimmr_levels: list[Level] = Field(min_length=1)
 
 
-class BinanceRulebook(Rulebook):
+class BinanceRulebook(TableRulebook):
     kind = "binance-portfolio-margin"
     spec_model = BinanceFile
     spec: BinanceFile
@@ -87,14 +96,8 @@ class BinanceRulebook(Rulebook):
                                "levels_not_ordered")]
         return []
 
-    @property
-    def collateral_assets(self) -> tuple[str, ...]:
-        return tuple(self.spec.collateral)
-
     def collateral_curve(self, asset: str, price: float, basis: Basis = "maintenance", as_of: Day = None) -> Curve:
-        entry = self.spec.collateral.get(asset)
-        if entry is None:
-            raise self.unknown("collateral asset", asset, self.collateral_assets)
+        entry = self.collateral_entry(asset)
         return entry.curve()
 
     def collateral_value(self, asset: str, quantity: float, price: float, basis: Basis = "maintenance",

@@ -19,7 +19,7 @@ from allocator.collateral import Flat
 from allocator.collateral.curve import Curve
 from allocator.fields import Haircut, Id, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, IsoDate, Rulebook, check_options, price_of
+from allocator.rulebooks.base import Basis, Day, Header, IsoDate, TableRulebook, check_options, price_of
 from allocator.rulebooks.scenario_grid import ScenarioGrid, Stress
 
 
@@ -37,19 +37,13 @@ class DeribitFile(Header):
     maintenance_over_initial: Annotated[float, AfterValidator(interval(0.0, 1.0, low_open=True))]
 
 
-class DeribitRulebook(Rulebook):
+class DeribitRulebook(TableRulebook):
     kind = "deribit-portfolio-margin"
     spec_model = DeribitFile
     spec: DeribitFile
 
-    @property
-    def collateral_assets(self) -> tuple[str, ...]:
-        return tuple(self.spec.collateral)
-
     def collateral_curve(self, asset: str, price: float, basis: Basis = "maintenance", as_of: Day = None) -> Curve:
-        entry = self.spec.collateral.get(asset)
-        if entry is None:
-            raise self.unknown("collateral asset", asset, self.collateral_assets)
+        entry = self.collateral_entry(asset)
         return Flat(haircut=entry.initial_haircut if basis == "initial" else 0.0)
 
     def stresses(self, positions: Sequence[Position], prices: Mapping[str, float],

@@ -19,7 +19,7 @@ from allocator.errors import InputError, InputIssue
 from allocator.fields import Haircut, Id, StrictModel
 from allocator.market import Position
 from allocator.rulebooks import dydx_math
-from allocator.rulebooks.base import Basis, Day, Header, Rulebook, net_linear, price_of
+from allocator.rulebooks.base import Basis, Day, Header, TableRulebook, net_linear, price_of
 
 
 class LiquidityTier(StrictModel):
@@ -46,7 +46,7 @@ class DydxFile(Header):
     markets: dict[Id, int] = Field(min_length=1)
 
 
-class DydxRulebook(Rulebook):
+class DydxRulebook(TableRulebook):
     """dYdX v4: ``initial_margin`` also takes each market's open interest (USD notional, market-wide)."""
 
     kind = "dydx-v4"
@@ -68,14 +68,8 @@ class DydxRulebook(Rulebook):
                    for market, tier in spec.markets.items() if tier not in ids]
         return issues
 
-    @property
-    def collateral_assets(self) -> tuple[str, ...]:
-        return tuple(self.spec.collateral)
-
     def collateral_curve(self, asset: str, price: float, basis: Basis = "maintenance", as_of: Day = None) -> Curve:
-        entry = self.spec.collateral.get(asset)
-        if entry is None:
-            raise self.unknown("collateral asset", asset, self.collateral_assets)
+        entry = self.collateral_entry(asset)
         return Flat(haircut=entry.haircut)
 
     def tier(self, underlying: str) -> LiquidityTier:

@@ -19,7 +19,7 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Haircut, Id, Money, StrictModel, interval
 from allocator.market import Position
-from allocator.rulebooks.base import Basis, Day, Header, Rulebook, net_linear, price_of
+from allocator.rulebooks.base import Basis, Day, Header, TableRulebook, net_linear, price_of
 from allocator.rulebooks.notional_tiers import NotionalTiers
 
 Leverage = Annotated[float, AfterValidator(interval(1.0, 1000.0))]
@@ -58,7 +58,7 @@ class HyperliquidFile(Header):
     markets: dict[Id, Id] = Field(min_length=1)
 
 
-class HyperliquidRulebook(Rulebook):
+class HyperliquidRulebook(TableRulebook):
     """Hyperliquid perps: ``initial_margin`` also takes the leverage chosen per underlying."""
 
     kind = "hyperliquid"
@@ -70,14 +70,8 @@ class HyperliquidRulebook(Rulebook):
         return [InputIssue(f"markets.{market}", f"no margin table {table!r} in margin_tables", "unknown_table")
                 for market, table in spec.markets.items() if table not in spec.margin_tables]
 
-    @property
-    def collateral_assets(self) -> tuple[str, ...]:
-        return tuple(self.spec.collateral)
-
     def collateral_curve(self, asset: str, price: float, basis: Basis = "maintenance", as_of: Day = None) -> Curve:
-        entry = self.spec.collateral.get(asset)
-        if entry is None:
-            raise self.unknown("collateral asset", asset, self.collateral_assets)
+        entry = self.collateral_entry(asset)
         return Flat(haircut=entry.haircut)
 
     def tiers(self, underlying: str) -> NotionalTiers:
