@@ -47,7 +47,7 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
     data = TransitionData.from_problem(problem, periods)
     margins = profile(name)
     program = build(periods, data, coverage_margin=margins.coverage_margin + MARGIN,
-                    limit_margin=margins.limit_margin, lower=heuristic)
+                    limit_margin=margins.limit_margin)
     record = solve(program, name, time_limit, **OPTIONS.get(name, {}))
     if record.status in MAYBE_INFEASIBLE:
         raise diagnose(problem, periods, data, name, **OPTIONS.get(name, {}))
@@ -60,8 +60,8 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
     if (integer or heuristic) and problem.schedule.has_move_limits:
         from allocator.transition.limits import with_move_limits
 
-        result = with_move_limits(problem, program, result, name, integer=integer, time_limit=time_limit,
-                                  started=started, notes=notes)
+        result = with_move_limits(problem, program, replay, result, name, integer=integer, time_limit=time_limit,
+                                  started=started, notes=notes, options=OPTIONS.get(name, {}))
     _validated(problem, result)
     return result
 
