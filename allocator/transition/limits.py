@@ -38,7 +38,7 @@ from allocator.transition.variables import BOUND
 #: Seconds the MILP may take when no time limit is given.
 MILP_SECONDS = 30.0
 #: Heuristic rounds at most.
-ROUNDS = 20
+ROUNDS = 60
 
 
 Support = tuple[np.ndarray, np.ndarray, np.ndarray]  # (M, T), (N, T), (N, T) booleans
@@ -152,60 +152,71 @@ def _support(program: Program, minimum: float) -> Support:
     return out[0], out[1], out[2]
 
 
-def _excess(problem: Problem, support: Support) -> tuple[np.ndarray, int]:
-    """(moves above max_moves_per_period in each period, moves above max_moves in total)."""
-    schedule = problem.schedule
-    assert schedule is not None
-    per = np.asarray(sum(on.sum(axis=0) for on in support))
-    cap = schedule.max_moves_per_period if schedule.max_moves_per_period is not None else int(per.max(initial=0))
-    over = np.maximum(per - cap, 0)
-    total = int(per.sum())
-    return over, max(total - (schedule.max_moves if schedule.max_moves is not None else total), 0)
-
-
-def _drop(program: Program, support: Support, over: np.ndarray, total: int) -> Support:
-    """Drop half of each excess (at least one), smallest moves first, by the last solve's values."""
-    periods, v = program.periods, program.variables
-    values = np.concatenate([np.where(on, np.asarray(var.value)[:on.shape[0]], np.inf) for on, var in
-                             zip(support, (v.move, v.sell, v.buy), strict=True)])
-    keep = np.isfinite(values)
-    for t in np.flatnonzero(over):
-        order = np.argsort(values[:, t])[:max(int(over[t]) // 2, 1)]
-        keep[order, t] = False
-        values[order, t] = np.inf
-    if total:
-        order = np.argsort(values, axis=None)[:max(total // 2, 1)]
-        flat = keep.ravel()
-        flat[order] = False
-        keep = flat.reshape(values.shape)
-    rows = np.cumsum([0, periods.n_moves, periods.n_legs, periods.n_legs])
-    return keep[rows[0]:rows[1]], keep[rows[1]:rows[2]], keep[rows[2]:rows[3]]
-
-
 def _heuristic(problem: Problem, program: Program, relaxed: Program, solver: str,
                options: dict[str, object]) -> tuple[Replay, SolveRecord]:
-    """Drop, fix, re-solve: the linear (piecewise-linear impact) program on ever smaller supports (HiGHS, which
-    detects an infeasible support reliably), then the exact convex program on the final one."""
+    """Drop, fix, re-solve on the linear (piecewise-linear impact) program (HiGHS, which detects an infeasible
+    support reliably): the moves below ``min_move_value`` and, where there are too many, the smallest are the
+    candidates; half of them (smallest first) are dropped and the program re-solved on the rest. If that support
+    is infeasible, half as many are dropped; a single move whose removal is infeasible is kept (and raised to
+    ``min_move_value`` by the final solve). The exact convex program on the final support gives the schedule."""
     assert problem.schedule is not None
     minimum = problem.schedule.min_move_value
     linear = build(relaxed.periods, relaxed.data, coverage_margin=_margin(relaxed),
                    limit_margin=_limit_margin(relaxed), pwl=True, lower=True)
-    support = _support(relaxed, minimum)
+    support = _support(relaxed, 0.0)
+    kept = tuple(np.zeros_like(on) for on in support)
+    _bound(linear, support, 0.0)
+    if solve(linear, "HIGHS").status != Status.OPTIMAL:
+        raise SolverError("the heuristic's first linear solve failed", solver="HIGHS", status="solver_error")
     for _ in range(ROUNDS):
-        _bound(linear, support, 0.0)
-        record = solve(linear, "HIGHS")
-        if record.status != Status.OPTIMAL:
-            raise SolverError("the heuristic dropped a move the schedule needs (no schedule on its support); use "
-                              "integer=True or relax the move limits", solver="HIGHS", status=str(record.status))
-        support = _support(linear, minimum)
-        over, total = _excess(problem, support)
-        if not over.any() and not total:
-            break
-        support = _drop(linear, support, over, total)
-    else:
-        raise SolverError(f"the heuristic did not meet the move limits in {ROUNDS} rounds; use integer=True",
-                          solver="HIGHS", status="user_limit")
-    return _restricted(problem, program, support, solver, options)
+        values = _values(linear, support)
+        candidates = _candidates(problem, support, values, kept, minimum)
+        if not candidates:
+            return _restricted(problem, program, support, solver, options)
+        drop = max(len(candidates) // 2, 1)
+        while True:
+            trial = tuple(on.copy() for on in support)
+            for part, row, t in candidates[:drop]:
+                trial[part][row, t] = False
+            _bound(linear, trial, 0.0)  # type: ignore[arg-type]
+            if solve(linear, "HIGHS").status == Status.OPTIMAL:
+                support = trial  # type: ignore[assignment]
+                break
+            if drop == 1:
+                part, row, t = candidates[0]
+                kept[part][row, t] = True
+                _bound(linear, support, 0.0)
+                solve(linear, "HIGHS")
+                break
+            drop //= 2
+    raise SolverError(f"the heuristic did not meet the move limits in {ROUNDS} rounds; use integer=True",
+                      solver="HIGHS", status="user_limit")
+
+
+def _values(program: Program, support: Support) -> tuple[np.ndarray, ...]:
+    v, money = program.variables, program.data.money
+    return tuple(np.where(on, np.asarray(var.value)[:on.shape[0]] * money, 0.0)
+                 for on, var in zip(support, (v.move, v.sell, v.buy), strict=True))
+
+
+def _candidates(problem: Problem, support: Support, values: tuple[np.ndarray, ...], kept: tuple[np.ndarray, ...],
+                minimum: float) -> list[tuple[int, int, int]]:
+    """Moves to drop, smallest first: those below the minimum or residue, and the smallest where there are too
+    many (per period, in total); never a move found necessary."""
+    schedule = problem.schedule
+    assert schedule is not None
+    entries = [(float(values[part][row, t]), part, int(row), int(t)) for part in range(3)
+               for row, t in zip(*np.nonzero(support[part] & ~kept[part]), strict=True)]
+    chosen = {(p, r, t) for value, p, r, t in entries if value < minimum or value <= 0}
+    counts = sum(on.sum(axis=0) for on in support)
+    if schedule.max_moves_per_period is not None:
+        for t in np.flatnonzero(counts > schedule.max_moves_per_period):
+            here = sorted(e for e in entries if e[3] == t)
+            chosen |= {(p, r, tt) for _, p, r, tt in here[:int(counts[t]) - schedule.max_moves_per_period]}
+    if schedule.max_moves is not None and int(counts.sum()) > schedule.max_moves:
+        chosen |= {(p, r, t) for _, p, r, t in sorted(entries)[:int(counts.sum()) - schedule.max_moves]}
+    by_value = {(p, r, t): value for value, p, r, t in entries}
+    return sorted(chosen, key=lambda key: by_value[key])
 
 
 def _milp_support(problem: Problem, relaxed: Program, time_limit: float | None) -> tuple[Support, float | None]:
