@@ -26,7 +26,8 @@ def transition_summary(result: TransitionResult, max_steps: int = 60) -> str:
     frame = result.schedule_frame
     if len(frame):
         shown = frame[["step", "period", "start_hours", "arrival_hours", "kind", "asset", "from", "to", "quantity",
-                       "asset_to", "quantity_to", "value", "cost"]].head(max_steps).fillna("")
+                       "asset_to", "quantity_to", "value", "cost"]].head(max_steps).astype(object)
+        shown = shown.where(shown.notna(), "")
         lines += ["plan:", _table(shown)]
         if len(frame) > max_steps:
             lines.append(f"... and {len(frame) - max_steps} more steps (see the JSON result)")

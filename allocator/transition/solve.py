@@ -53,8 +53,31 @@ def schedule(program: Program, record: SolveRecord) -> Replay:
         out = np.where(array[:rows] > CLEAN, array[:rows], 0.0) * money
         return out
 
-    return Replay(periods, data, cleaned(move, periods.n_moves) * periods.open, cleaned(sell, periods.n_legs),
-                  cleaned(buy, periods.n_legs))
+    replay = Replay(periods, data, cleaned(move, periods.n_moves) * periods.open, cleaned(sell, periods.n_legs),
+                    cleaned(buy, periods.n_legs))
+    return _repaired(replay) if periods.n_legs else replay
+
+
+def _repaired(replay: Replay) -> Replay:
+    """A venue that buys a little more than its sales pay for (within the solver's tolerance) buys that much
+    less of its largest purchase: value is never created, rounding goes against the desk (the coverage margin
+    absorbs it, and the verification checks the end state exactly)."""
+    buy = replay.buy.copy()
+    surplus = replay.venue_surplus()
+    for v, t in zip(*np.nonzero(surplus < 0), strict=True):
+        legs = np.flatnonzero(replay.periods.leg_venue == v)
+        largest = legs[np.argmax(buy[legs, t])]
+        for _ in range(3):  # the leg's own cost falls with it: converge in a few steps
+            cut = -(replay.sell[:, t] - buy[:, t] - _costs(replay, buy[:, t], t))[legs].sum()
+            if cut <= 0:
+                break
+            buy[largest, t] = max(buy[largest, t] - cut * (1 + 1e-12), 0.0)
+    return Replay(replay.periods, replay.data, replay.move, replay.sell, buy)
+
+
+def _costs(replay: Replay, buy: np.ndarray, t: int) -> np.ndarray:
+    fee_sell = sum(replay.data.leg_cost(replay.sell[:, t]))
+    return np.asarray(fee_sell + sum(replay.data.leg_cost(buy)))
 
 
 def verified(program: Program, record: SolveRecord) -> Replay:
