@@ -152,6 +152,16 @@ def _support(program: Program, minimum: float) -> Support:
     return out[0], out[1], out[2]
 
 
+def _excess(problem: Problem, support: Support) -> tuple[np.ndarray, int]:
+    """(moves above max_moves_per_period in each period, moves above max_moves in total)."""
+    schedule = problem.schedule
+    assert schedule is not None
+    per = np.asarray(sum(on.sum(axis=0) for on in support))
+    cap = schedule.max_moves_per_period if schedule.max_moves_per_period is not None else int(per.max(initial=0))
+    total = int(per.sum())
+    return np.maximum(per - cap, 0), max(total - (schedule.max_moves if schedule.max_moves is not None else total), 0)
+
+
 def _heuristic(problem: Problem, program: Program, relaxed: Program, solver: str,
                options: dict[str, object]) -> tuple[Replay, SolveRecord]:
     """Drop, fix, re-solve on the linear (piecewise-linear impact) program (HiGHS, which detects an infeasible
@@ -172,6 +182,11 @@ def _heuristic(problem: Problem, program: Program, relaxed: Program, solver: str
         values = _values(linear, support)
         candidates = _candidates(problem, support, values, kept, minimum)
         if not candidates:
+            over, total = _excess(problem, support)
+            if over.any() or total:
+                raise SolverError("the heuristic cannot meet the move limits: every remaining move is needed by "
+                                  "its schedule; use integer=True or relax the limits", solver="HIGHS",
+                                  status="user_limit")
             return _restricted(problem, program, support, solver, options)
         drop = max(len(candidates) // 2, 1)
         while True:
