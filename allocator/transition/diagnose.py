@@ -1,12 +1,14 @@
 """Why no schedule covers every account in time: the elastic program and the limits that bind.
 
 The elastic copy of the program relaxes the end-state coverage (a shortfall per account) and concentration (an
-excess per limit) and minimises the total shortfall, in currency. Intermediate floors need no relaxation (doing
-nothing keeps them). The shortfalls are recomputed in numpy from the elastic schedule. The *binding limits* are
-the families of time and capacity limits whose rows have positive duals in the elastic optimum, i.e. whose
-relaxation would reduce the shortfall: route capacity, withdrawal limits, participation, the departure window
-(moves that would land after the last period: too little time), the floors and the available holdings. They are
-ranked by the sum of their duals (shortfall removed per unit of extra limit, in money-scale units).
+excess per limit) and minimises the total shortfall. Intermediate floors need no relaxation (doing nothing keeps
+them). The shortfalls are recomputed in numpy from the elastic schedule, in currency.
+
+A limit *binds* when lifting it reduces the shortfall. Each family of limits is lifted in turn and the elastic
+program re-solved (a DPP re-solve: only parameter values change): route capacities, withdrawal limits and the
+participation limit set to a value no schedule can reach, and time (the schedule rebuilt with twice as many
+periods). Limits are reported with the shortfall their lifting removes (currency), largest first, and named by
+the rows with a positive dual in the elastic optimum (``capacity[sol-wallet->eth-wallet]``) where there are any.
 """
 
 from __future__ import annotations
@@ -22,26 +24,27 @@ from allocator.problem import Problem
 from allocator.solve.status import Status
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
-from allocator.transition.program import build
+from allocator.transition.program import Program, build
 from allocator.transition.solve import schedule, solve
 
-#: Duals below this (shortfall per unit of limit, scaled) do not make a limit binding.
+#: Duals below this (shortfall per unit of limit, scaled) do not name a row.
 DUAL = 1e-6
-#: The families that are limits of time and capacity, and how a report names them.
+#: The families of limits, and how a report names them.
 LIMITS = {"capacity": "route capacity", "withdrawal": "withdrawal limit", "participation": "participation limit",
-          "window": "time: moves that would land after the last period", "floor": "account floor during the transition",
-          "available": "holdings available at the start of a period"}
+          "time": "too little time: moves would land after the last period"}
+#: A lifted limit (scaled value per period): more than the whole book.
+LIFTED = 10.0
 
 
 @dataclass(frozen=True)
 class BindingLimit:
     family: str  # capacity | withdrawal | participation | window | floor | available
     name: str  # e.g. "capacity[sol-wallet->eth-wallet]"
-    periods: int  # in how many periods it binds
-    weight: float  # sum of its duals
+    periods: int  # in how many periods its rows have a positive dual (0 when no row is named)
+    relief: float  # shortfall removed by lifting the family (currency)
 
     def __str__(self) -> str:
-        return f"{self.name} ({LIMITS[self.family]}, binding in {self.periods} period(s))"
+        return f"{self.name} ({LIMITS[self.family]}; lifting it covers {self.relief:,.2f} more)"
 
 
 @dataclass(frozen=True)
@@ -70,28 +73,66 @@ class TransitionInfeasibleError(AllocatorError):
 def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: str,
              **options: Any) -> AllocatorError:
     program = build(periods, data, coverage_margin=0.0, limit_margin=0.0, elastic=True)
+    shortfall = _shortfall(program, data, solver, options)
+    if shortfall is None:
+        return SolverError("the transition is not feasible and its elastic diagnosis failed", solver=solver,
+                           status="solver_error")
+    tolerance = 1e-6 * data.account_money
+    shortfalls = {periods.base.accounts[k]: float(shortfall[k]) for k in np.flatnonzero(shortfall > tolerance)}
+    if not shortfalls:
+        return SolverError("the transition program reported infeasible but its elastic copy covers every account; "
+                           "try another solver", solver=solver, status="inconsistent")
+    named = _named_rows(program)
+    total = float(shortfall[shortfall > 0].sum())
+    binding = []
+    p = program.parameters
+    for family, parameter in (("capacity", p.capacity), ("withdrawal", p.withdrawal),
+                              ("participation", p.participation)):
+        if not any(f.name == family for f in program.families):
+            continue
+        saved = parameter.value
+        parameter.value = np.full(parameter.shape, LIFTED)
+        lifted = _shortfall(program, data, solver, options)
+        parameter.value = saved
+        if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
+            binding += _limits(family, named, total - float(lifted[lifted > 0].sum()))
+    longer = problem.model_copy(update={"schedule": problem.schedule.model_copy(
+        update={"periods": 2 * periods.periods})}) if problem.schedule else problem
+    longer_periods = Periods.from_problem(longer)
+    more_time = build(longer_periods, TransitionData.from_problem(longer, longer_periods), coverage_margin=0.0,
+                      limit_margin=0.0, elastic=True)
+    lifted = _shortfall(more_time, data, solver, options)
+    if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
+        binding.append(BindingLimit("time", f"time[{periods.periods} x {periods.period_hours:g} h]", 0,
+                                    total - float(lifted[lifted > 0].sum())))
+    binding.sort(key=lambda b: -b.relief)
+    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding))
+
+
+def _shortfall(program: Program, data: TransitionData, solver: str, options: dict[str, Any]) -> np.ndarray | None:
+    """(K,) currency each account is short at the end of the elastic optimum, or None if the solve failed."""
     record = solve(program, solver, None, **options)
     if record.status != Status.OPTIMAL:
-        return SolverError(f"the transition is not feasible and its elastic diagnosis failed ({record.raw_status})",
-                           solver=solver, status=str(record.status))
-    replay = schedule(program, record)
-    short = data.numbers.required - replay.end
-    tolerance = 1e-6 * data.account_money
-    shortfalls = {periods.base.accounts[k]: float(short[k]) for k in np.flatnonzero(short > tolerance)}
-    binding: dict[str, list[float]] = defaultdict(list)
-    family_of: dict[str, str] = {}
+        return None
+    return np.asarray(data.numbers.required - schedule(program, record).end)
+
+
+def _named_rows(program: Program) -> dict[str, dict[str, int]]:
+    """family -> {row name: periods with a positive dual} in the last elastic solve."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
     for family in program.families:
         if family.name not in LIMITS or family.constraint.dual_value is None:
             continue
         dual = np.atleast_2d(np.asarray(family.constraint.dual_value, dtype=float))
         for row, t in zip(*np.nonzero(np.abs(dual) > DUAL), strict=True):
             label = family.label(int(row), int(t))
-            name = label.split(",t")[0].rstrip("]") + "]" if ",t" in label else label
-            binding[name].append(float(abs(dual[row, t])))
-            family_of[name] = family.name
-    ranked = sorted((BindingLimit(family_of[n], n, len(d), sum(d)) for n, d in binding.items()),
-                    key=lambda b: -b.weight)
-    if not shortfalls:
-        return SolverError("the transition program reported infeasible but its elastic copy covers every account; "
-                           "try another solver", solver=solver, status="inconsistent")
-    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, ranked))
+            name = label.split(",t")[0] + "]" if ",t" in label else label
+            out[family.name][name] = out[family.name].get(name, 0) + 1
+    return out
+
+
+def _limits(family: str, named: dict[str, dict[str, int]], relief: float) -> list[BindingLimit]:
+    rows = named.get(family, {})
+    if not rows:
+        return [BindingLimit(family, family, 0, relief)]
+    return [BindingLimit(family, name, count, relief) for name, count in sorted(rows.items(), key=lambda r: -r[1])]
