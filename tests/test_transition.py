@@ -10,12 +10,12 @@ from collections import defaultdict
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import PROBLEMS
 from transition_helpers import tiny
 
 import allocator
 from allocator.cli import main
 from allocator.transition import TransitionResult, plan_transition, validate_transition
-from helpers import PROBLEMS
 
 DERISK = PROBLEMS / "derisk.toml"
 

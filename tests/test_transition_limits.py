@@ -10,7 +10,6 @@ import pytest
 from transition_helpers import tiny
 
 import allocator
-
 from allocator.transition import TransitionResult, plan_transition, validate_transition
 
 LIMITS = [{"max_moves": 8, "min_move_value": 500_000.0}, {"min_move_value": 1_000_000.0}]
