@@ -60,7 +60,7 @@ def test_derisk_ends_covered_with_buffers_and_limits(derisk, result):
 
 def test_no_account_ever_falls_below_its_floor(result):
     frame = result.coverage_frame
-    tolerance = 1e-7 * np.maximum(frame["required"], frame["floor"])
+    tolerance = 1e-6 * np.maximum(frame["required"], frame["floor"])
     assert (frame["lowest"] >= frame["floor"] - tolerance).all()
     assert (frame["end"] >= frame["lowest"] - 1e-6).all()
     last = frame[frame["period"] == result.periods]

@@ -33,8 +33,9 @@ def account_cells(periods: Periods) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(cells)), (np.arange(len(cells)), cells)), shape=(len(cells), base.n_cells))
 
 
-def objective(periods: Periods, data: TransitionData, v: Variables, p: Parameters) -> cp.Expression:
-    carry = p.carry @ (account_cells(periods) @ v.hold @ data.time_weight)
+def objective(periods: Periods, data: TransitionData, v: Variables, p: Parameters, hold: cp.Expression
+              ) -> cp.Expression:
+    carry = p.carry @ (account_cells(periods) @ hold @ data.time_weight)
     transfer = p.move_rate @ cp.sum(v.move, axis=1)
     trading = (cp.sum(v.sell) - cp.sum(v.buy)) / data.rate
     return carry + transfer + trading

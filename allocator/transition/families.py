@@ -44,10 +44,12 @@ def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tu
              *, lower: bool) -> list[Family]:
     base, T = periods.base, periods.periods
     cell = base.cell_label
+    live, select = periods.live_cells, periods.live()
     out: list[Family] = [
         Family("today", v.start == p.x0, lambda row, t: f"today[{cell(row)}]"),
-        Family("balance", v.hold == f.prev - f.out - f.sold + f.bought + f.arrived, _at(cell, "balance")),
-        Family("available", f.prev - f.out - f.sold >= 0, _at(cell, "available")),
+        Family("balance", v.hold[:len(live)] == select @ (f.prev - f.out - f.sold + f.bought + f.arrived),
+               _at(lambda row: cell(live[row]), "balance")),
+        Family("available", select @ (f.prev - f.out - f.sold) >= 0, _at(lambda row: cell(live[row]), "available")),
         Family("window", v.move <= p.move_upper, _at(base.move_label, "window")),
     ]
     if base.has_hub:
@@ -83,13 +85,13 @@ def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tu
             Family("floor", collateral(periods, p, f.prev - f.out - f.sold + f.bought) >= floor,
                    _at(lambda k: accounts[k], "floor:trades"))]
     end = v.end
-    out.append(Family("collateral", end == collateral(periods, p, v.hold[:, T - 1:T])[:, 0],
+    out.append(Family("collateral", end == collateral(periods, p, f.hold[:, T - 1:T])[:, 0],
                       _at(lambda k: accounts[k], "collateral")))
     short = 0 if v.short is None else v.short
     out.append(Family("coverage", end + short >= p.required, _at(lambda k: accounts[k], "coverage")))
     if len(base.limit_pair):
         pairs = base.limit_pair
-        posted = cp.multiply(p.weight[pairs], v.hold[base.pair_cell[pairs], T - 1])
+        posted = cp.multiply(p.weight[pairs], f.hold[base.pair_cell[pairs], T - 1])
         excess = 0 if v.excess is None else v.excess
         n_limits = len(pairs)
         out.append(Family("concentration", posted <= cp.multiply(p.limit[:n_limits], end[base.pair_account[pairs]])

@@ -21,6 +21,7 @@ from allocator.transition.variables import Parameters, Variables
 
 @dataclass(frozen=True, eq=False)
 class Flows:
+    hold: cp.Expression  # (cells, T) holdings at the end of each period (live cells variables, others today's)
     prev: cp.Expression  # (cells, T) holdings at the start of each period
     out: cp.Expression  # (cells, T) departures
     sold: cp.Expression  # (cells, T)
@@ -31,9 +32,11 @@ class Flows:
     def of(cls, periods: Periods, v: Variables, p: Parameters) -> Flows:
         cells, T = periods.base.n_cells, periods.periods
         start = cp.reshape(v.start, (cells, 1), order="F")
-        prev = start if T == 1 else cp.hstack([start, v.hold[:, :T - 1]])
+        live = periods.live()
+        hold = live.T @ v.hold[:live.shape[0]] + periods.dead() @ start @ np.ones((1, T))
+        prev = start if T == 1 else cp.hstack([start, hold[:, :T - 1]])
         legs = periods.legs()
-        arrived: cp.Expression = 0 * v.hold  # type: ignore[assignment]
+        arrived: cp.Expression = 0 * hold  # type: ignore[assignment]
         terms = []
         for lag in periods.lags:
             matrix = periods.arrivals(lag)
@@ -41,7 +44,7 @@ class Flows:
                 terms.append(matrix @ v.move if lag == 0 else matrix @ v.move @ Periods.shift(T, lag))
         if terms:
             arrived = terms[0] if len(terms) == 1 else cp.sum(terms)  # type: ignore[assignment]
-        return cls(prev=prev, out=periods.departures() @ v.move, sold=legs @ v.sell, bought=legs @ v.buy,
+        return cls(hold=hold, prev=prev, out=periods.departures() @ v.move, sold=legs @ v.sell, bought=legs @ v.buy,
                    arrived=arrived)
 
 

@@ -69,7 +69,7 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
         assert v.short is not None and v.excess is not None
         goal = cp.Minimize(data.scale.accounts @ v.short + cp.sum(v.excess))
     else:
-        goal = cp.Minimize(objective(periods, data, v, p))
+        goal = cp.Minimize(objective(periods, data, v, p, flows.hold))
     problem = cp.Problem(goal, [f.constraint for f in rows] + extra)
     assert problem.is_dpp()
     return Program(periods, data, v, p, rows, problem, binaries)

@@ -1,6 +1,7 @@
 """The transition program's variables and parameters (scaled values), created once per structure.
 
-Variables, all in units of the money scale: ``hold`` (cells, T) holdings at every period end; ``move``
+Variables, all in units of the money scale: ``hold`` (live cells, T) holdings at every period end (the other
+cells never change: Flows.hold adds them as today's holdings); ``move``
 (move slots, T) value departing along each move in each period; ``sell`` and ``buy`` (leg slots, T) value of each
 trade leg. ``sell_impact``/``buy_impact`` are the epigraph variables of the impact term in the piecewise-linear
 (MILP) variant; ``short``/``excess`` the elastic variables of the infeasibility diagnosis.
@@ -42,7 +43,7 @@ class Variables:
         base, T = periods.base, periods.periods
         legs = (periods.n_leg_slots, T)
         return cls(
-            hold=cp.Variable((base.n_cells, T), name="hold"),
+            hold=cp.Variable((max(len(periods.live_cells), 1), T), name="hold"),
             start=cp.Variable(base.n_cells, name="start"),
             move=cp.Variable((base.n_move_slots, T), nonneg=True, name="move"),
             sell=cp.Variable(legs, nonneg=True, name="sell"),

@@ -14,8 +14,9 @@ from allocator.transition.replay import Replay
 
 #: Amounts (of the money scale) below which a value is floating-point residue and violations are not reported.
 AMOUNT = 1e-8
-#: Floors, of each account's own scale.
-FLOOR = 1e-7
+#: Floors, of each account's own scale: the Clarabel profile's tolerance (allocator/solve/solvers.py). A floor
+#: can take no margin (an account below its requirement may have to stay exactly where it is).
+FLOOR = 1e-6
 #: Concentration, relative to the account's collateral.
 LIMIT = 1e-9
 
