@@ -43,7 +43,7 @@ def _options(name: str, periods: Periods) -> dict[str, object]:
     options = dict(OPTIONS.get(name, {}))
     if name == "CLARABEL":
         base, T = periods.base, periods.periods
-        size = (base.n_cells + base.n_move_slots + 2 * periods.n_leg_slots) * T
+        size = (len(periods.live_cells) + base.n_move_slots + 2 * periods.n_leg_slots) * T
         options["direct_solve_method"] = "faer" if size >= FAER_FROM else "qdldl"
     return options
 
