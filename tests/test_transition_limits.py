@@ -7,6 +7,7 @@ seeded by it); each schedule meets the limits, replays, and reports its gap to t
 from __future__ import annotations
 
 import pytest
+from helpers import PROBLEMS
 from transition_helpers import tiny
 
 import allocator
@@ -78,3 +79,18 @@ def test_infeasible_move_limits_are_reported():
     problem = tiny(schedule={"periods": 6, "max_moves": 2})
     with pytest.raises(allocator.SolverError, match="move limits"):
         plan_transition(problem, integer=True, time_limit=10)
+
+
+@pytest.mark.slow
+def test_derisk_relaxation_le_milp_le_heuristic():
+    """derisk.toml with at most 40 moves of 100,000 USD or more (the MILP runs into its 30 s limit)."""
+    problem = allocator.load_problem(PROBLEMS / "derisk.toml")
+    schedule = problem.schedule.model_copy(update={"max_moves": 40, "min_move_value": 100_000.0})
+    problem = problem.with_changes(schedule=schedule.model_dump())
+    relaxed = plan_transition(problem)
+    heuristic = plan_transition(problem, heuristic=True)
+    milp = plan_transition(problem, integer=True, time_limit=30)
+    assert relaxed.costs.total <= milp.costs.total <= heuristic.costs.total + 1e-7 * relaxed.costs.total
+    for result in (heuristic, milp):
+        assert validate_transition(problem, result) == []
+        assert _moves(result)[0] <= 40
