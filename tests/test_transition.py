@@ -157,3 +157,22 @@ def test_cli_transition(tmp_path):
     assert json.loads(out.read_text())["status"] == "optimal"
     run = CliRunner().invoke(main, ["transition", str(PROBLEMS / "desk.toml"), "-o", str(out)])
     assert run.exit_code == 2 and "schedule" in run.output
+
+
+@pytest.mark.parametrize("restrict", [False, True], ids=["all-assets", "restricted-routes"])
+def test_generated_problems_are_solved_and_replay(restrict):
+    from allocator.transition.generate import generate_transition
+
+    problem = generate_transition(8, 3, 6, seed=3, restrict_routes=restrict, venue_assets=4)
+    result = plan_transition(problem)
+    assert validate_transition(problem, result) == []
+    _replayed_limits(problem, result)
+
+
+def test_without_routes_moves_are_free_and_immediate():
+    """No routes table: every location may send to any other through the virtual hub, at once and for free."""
+    problem = tiny(routes=None)
+    result = plan_transition(problem)
+    assert validate_transition(problem, result) == []
+    transfers = [s for s in result.steps if s.kind == "transfer"]
+    assert transfers and all(s.arrival_hours == s.start_hours and s.cost == 0 for s in transfers)

@@ -49,11 +49,6 @@ class TransitionData:
     def account_money(self) -> np.ndarray:
         return self.scale.account_money()
 
-    @property
-    def impact_scaled(self) -> np.ndarray:
-        """(N,) coefficient of u^1.5 for scaled values u, in program cost units."""
-        return self.impact * np.sqrt(self.money) / self.rate
-
     def leg_cost(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fees, spread, impact) in currency of legs of the given values (currency), elementwise (N, ...)."""
         shape = (-1,) + (1,) * (np.ndim(value) - 1)

@@ -78,7 +78,6 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
 def _binaries(periods: Periods, v: Variables, p: Parameters, max_moves: int | None, per_period: int | None,
               min_value: float) -> tuple[Binaries, list[cp.Constraint]]:
     """A binary per move and leg per period: on iff it carries value, which is then at least ``min_value``."""
-    T = periods.periods
     z = Binaries(move=cp.Variable(v.move.shape, boolean=True, name="move_on"),
                  sell=cp.Variable(v.sell.shape, boolean=True, name="sell_on"),
                  buy=cp.Variable(v.buy.shape, boolean=True, name="buy_on"),
@@ -95,5 +94,4 @@ def _binaries(periods: Periods, v: Variables, p: Parameters, max_moves: int | No
     # unused slots (padding, closed windows) stay off
     out += [z.move <= np.ceil(np.asarray(p.move_upper.value)), z.sell <= np.ceil(np.asarray(p.sell_upper.value)),
             z.buy <= np.ceil(np.asarray(p.buy_upper.value))]
-    del T
     return z, out

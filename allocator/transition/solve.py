@@ -8,7 +8,6 @@ and every constraint checked (verify.py). Failures raise :class:`~allocator.erro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,12 +21,6 @@ from allocator.transition.verify import check
 
 #: Scaled values below this are solver residue (interior-point methods never return exact zeros).
 CLEAN = 1e-8
-
-
-@dataclass(frozen=True)
-class Solved:
-    replay: Replay
-    record: SolveRecord
 
 
 def solve(program: Program, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
