@@ -9,8 +9,9 @@ here. The single-period optimiser ignores all of them.
   ``impact * sigma_daily * v^1.5 / sqrt(adv)`` (currency, for a leg of value ``v`` in one period).
 - ``[schedule]``: ``periods`` of ``period_hours`` each; trades of an asset per period at most
   ``participation * adv * period_hours / 24``; optional move limits (``max_moves``, ``max_moves_per_period``,
-  ``min_move_value``: a mixed-integer option or a heuristic) and per-location withdrawal limits (currency per
-  period, transfers out of the location).
+  ``min_move_value``: a mixed-integer option or a heuristic), per-location withdrawal limits (currency per
+  period, transfers out of the location) and ``liquidation_days``: at the end, an account may hold at most
+  ``participation * adv * liquidation_days`` of an asset (what could be sold within that horizon).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from allocator.fields import MAX_MONEY, Bps, Id, Money, Share, StrictModel, Volatility, interval
+from allocator.fields import MAX_MONEY, Bps, Days, Id, Money, Share, StrictModel, Volatility, interval
 
 #: Average daily traded value (currency), strictly positive.
 Adv = Annotated[float, AfterValidator(interval(0.0, MAX_MONEY, low_open=True))]
@@ -51,6 +52,7 @@ class Schedule(StrictModel):
     max_moves_per_period: int | None = Field(default=None, ge=1, le=1_000_000)
     min_move_value: Money = 0.0
     withdrawal_limits: dict[Id, Money] = Field(default_factory=dict)
+    liquidation_days: Days | None = None
 
     @property
     def hours(self) -> float:

@@ -7,7 +7,7 @@ import pytest
 from transition_helpers import tiny
 
 import allocator
-from allocator.transition import TransitionInfeasibleError, plan_transition
+from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 
 
 def _diagnosis(problem: allocator.Problem):
@@ -51,3 +51,22 @@ def test_too_little_liquidity_names_the_participation_limit():
 def test_feasible_with_more_time():
     result = plan_transition(tiny(schedule={"periods": 8}))
     assert result.status == "optimal"
+
+
+def test_liquidation_horizon_caps_what_an_account_holds():
+    """liquidation_days = 0.01 at 10% participation: the exchange may hold at most 0.1 x 1e9 x 0.01 = 1M of BTC
+    (and 10M of USDC), so most of its 5M must arrive as USDC; the same plan under 0.001 days breaks the limit."""
+    problem = tiny(schedule={"periods": 8, "liquidation_days": 0.01})
+    result = plan_transition(problem)
+    btc = sum(t.value for t in result.targets if t.asset == "BTC" and t.location == "exchange")
+    assert btc <= 0.1 * 1e9 * 0.01 * (1 + 1e-9)
+    assert validate_transition(problem, result) == []
+    stricter = tiny(schedule={"periods": 8, "liquidation_days": 0.001})
+    assert "liquidation" in {v.kind for v in validate_transition(stricter, result.steps)}
+
+
+def test_too_little_liquidation_depth_is_named():
+    # USDC can hold at most 0.1 x 1e10 x 0.001 = 1M, BTC 0.1M: the exchange cannot reach 5M
+    diagnosis, _ = _diagnosis(tiny(schedule={"periods": 8, "liquidation_days": 0.001}))
+    assert diagnosis.binding[0].family == "liquidation"
+    assert diagnosis.binding[0].name.startswith("liquidation[exchange,")

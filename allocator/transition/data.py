@@ -40,6 +40,7 @@ class TransitionData:
     participation: np.ndarray  # (A_t,) value of each traded asset that may trade per period, currency
     capacity: np.ndarray  # (R_c,) value per period, currency
     withdrawal: np.ndarray  # (L_w,) value per period, currency
+    liquidation: np.ndarray  # (P_l,) value an account may hold of the pair's asset at the end, currency
 
     @property
     def money(self) -> float:
@@ -95,4 +96,6 @@ class TransitionData:
             capacity=np.array([routes[r].capacity or 0.0 for r in periods.capacity_routes]),
             withdrawal=np.array([schedule.withdrawal_limits[base.locations[loc]]
                                  for loc in periods.withdrawal_locations]),
+            liquidation=schedule.participation * (schedule.liquidation_days or 0.0)
+            * adv[base.pair_asset[periods.liquidation_pairs]],
         )

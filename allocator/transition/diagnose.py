@@ -5,8 +5,8 @@ excess per limit) and minimises the total shortfall. Intermediate floors need no
 them). The shortfalls are recomputed in numpy from the elastic schedule, in currency.
 
 A limit *binds* when lifting it reduces the shortfall. Each family of limits is lifted in turn and the elastic
-program re-solved (a DPP re-solve: only parameter values change): route capacities, withdrawal limits and the
-participation limit set to a value no schedule can reach, and time (the schedule rebuilt with twice as many
+program re-solved (only parameter values change): route capacities, withdrawal limits, the participation and
+liquidation limits set to a value no schedule can reach, and time (the schedule rebuilt with twice as many
 periods). Limits are reported with the shortfall their lifting removes (currency), largest first, and named by
 the rows with a positive dual in the elastic optimum (``capacity[sol-wallet->eth-wallet]``) where there are any.
 """
@@ -31,6 +31,7 @@ from allocator.transition.solve import schedule, solve
 DUAL = 1e-6
 #: The families of limits, and how a report names them.
 LIMITS = {"capacity": "route capacity", "withdrawal": "withdrawal limit", "participation": "participation limit",
+          "liquidation": "what can be liquidated within liquidation_days",
           "time": "too little time: moves would land after the last period"}
 #: A lifted limit (scaled value per period): more than the whole book.
 LIFTED = 10.0
@@ -87,7 +88,7 @@ def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: s
     binding = []
     p = program.parameters
     for family, parameter in (("capacity", p.capacity), ("withdrawal", p.withdrawal),
-                              ("participation", p.participation)):
+                              ("participation", p.participation), ("liquidation", p.liquidation)):
         if not any(f.name == family for f in program.families):
             continue
         saved = parameter.value

@@ -14,6 +14,7 @@
 | ``floor`` | collateral after the departures and after the trades, per account and period | ``floor[cex,t3]`` |
 | ``coverage`` | end-state coverage with the buffer | ``coverage[cex]`` |
 | ``concentration`` | end-state concentration limits | ``concentration[cex,BTC]`` |
+| ``liquidation`` | end-state holding per account and asset within ``liquidation_days`` | ``liquidation[cex,SOL]`` |
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tu
                       _at(lambda k: accounts[k], "collateral")))
     short = 0 if v.short is None else v.short
     out.append(Family("coverage", end + short >= p.required, _at(lambda k: accounts[k], "coverage")))
+    if len(periods.liquidation_pairs):
+        pairs = periods.liquidation_pairs
+        out.append(Family("liquidation", f.hold[base.pair_cell[pairs], T - 1] <= p.liquidation[:len(pairs)],
+                          lambda row, t: f"liquidation[{base.accounts[base.pair_account[pairs[row]]]},"
+                                         f"{base.assets[base.pair_asset[pairs[row]]]}]"))
     if len(base.limit_pair):
         pairs = base.limit_pair
         posted = cp.multiply(p.weight[pairs], f.hold[base.pair_cell[pairs], T - 1])

@@ -35,6 +35,7 @@ class Periods:
     leg_asset: np.ndarray  # (N,)
     capacity_routes: np.ndarray  # (R_c,) index into problem.routes of routes with a capacity
     withdrawal_locations: np.ndarray  # (L_w,) location index of each withdrawal limit
+    liquidation_pairs: np.ndarray  # (P_l,) eligible pairs limited by what can be liquidated (asset with an ADV)
 
     @property
     def n_moves(self) -> int:
@@ -172,4 +173,7 @@ class Periods:
                                      dtype=int),
             withdrawal_locations=np.array([location_index[name] for name in problem.schedule.withdrawal_limits],
                                           dtype=int),
+            liquidation_pairs=np.array([i for i, a in enumerate(base.pair_asset)
+                                        if problem.schedule.liquidation_days is not None
+                                        and problem.assets[a].adv is not None], dtype=int),
         )

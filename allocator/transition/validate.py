@@ -15,8 +15,9 @@ what the engine returns (the engine runs it on every plan). Per period, in the t
    ``participation * adv * period_hours / 24`` (``participation``);
 4. bought value and arrivals due are added at the period's end.
 
-At the end every account meets its buffered requirement (``coverage``) and concentration limits
-(``concentration``); given a result, the holdings equal its targets (``target``).
+At the end every account meets its buffered requirement (``coverage``), concentration limits
+(``concentration``) and liquidation limits (``liquidation``); given a result, the holdings equal its targets
+(``target``).
 """
 
 from __future__ import annotations
@@ -189,6 +190,14 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
         if have < account.required - ROUNDING * money - AMOUNT * size[account.id]:
             out.append(TransitionViolation(0, 0, "coverage", f"{account.id} ends at {have:,.2f}, below its "
                                            f"buffered requirement {account.required:,.2f}"))
+        for asset in account.haircuts:
+            adv = assets[asset].adv
+            if schedule.liquidation_days is not None and adv is not None:
+                cap = schedule.participation * adv * schedule.liquidation_days
+                if held[(asset, account.id)] > cap + amount:
+                    out.append(TransitionViolation(0, 0, "liquidation", f"{account.id} holds "
+                                                   f"{held[(asset, account.id)]:,.2f} of {asset}, more than can be "
+                                                   f"sold in {schedule.liquidation_days:g} days ({cap:,.2f})"))
         for asset, limit in account.concentration.items():
             posted = weights[account.id][asset] * held[(asset, account.id)]
             if posted > limit * have + LIMIT * max(have, 1.0) + AMOUNT * size[account.id]:

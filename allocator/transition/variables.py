@@ -70,6 +70,7 @@ class Parameters:
     participation: cp.Parameter  # (A_t,)
     capacity: cp.Parameter  # (R_c,)
     withdrawal: cp.Parameter  # (L_w,)
+    liquidation: cp.Parameter  # (P_l,)
     move_upper: cp.Parameter  # (M, T)
     sell_upper: cp.Parameter  # (N, T)
     buy_upper: cp.Parameter
@@ -95,6 +96,7 @@ class Parameters:
             participation=param(max(len(periods.traded_assets), 1), "participation"),
             capacity=param(max(len(periods.capacity_routes), 1), "capacity"),
             withdrawal=param(max(len(periods.withdrawal_locations), 1), "withdrawal"),
+            liquidation=param(max(len(periods.liquidation_pairs), 1), "liquidation"),
             move_upper=param(moves, "move_upper"), sell_upper=param(legs, "sell_upper"),
             buy_upper=param(legs, "buy_upper"), move_lower=param(moves, "move_lower"),
             sell_lower=param(legs, "sell_lower"), buy_lower=param(legs, "buy_lower"),
@@ -121,6 +123,7 @@ class Parameters:
         self.participation.value = padded(data.participation / data.money, self.participation.shape[0])
         self.capacity.value = padded(data.capacity / data.money, self.capacity.shape[0])
         self.withdrawal.value = padded(data.withdrawal / data.money, self.withdrawal.shape[0])
+        self.liquidation.value = padded(data.liquidation / data.money, self.liquidation.shape[0])
         window = np.zeros((base.n_move_slots, T))
         window[:periods.n_moves] = np.where(periods.open, BOUND, 0.0)
         legs = np.zeros((periods.n_leg_slots, T))

@@ -64,6 +64,12 @@ def check(replay: Replay) -> list[str]:
     short = data.numbers.required - replay.end
     for k in np.flatnonzero(short > ROUNDING * S):
         out.append(f"coverage[{accounts[k]}] short by {short[k]:,.6g} at the end")
+    if len(periods.liquidation_pairs):
+        pairs = periods.liquidation_pairs
+        over = replay.hold[base.pair_cell[pairs], -1] - data.liquidation
+        for i in np.flatnonzero(over > amount):
+            out.append(f"liquidation[{base.accounts[base.pair_account[pairs[i]]]},"
+                       f"{base.assets[base.pair_asset[pairs[i]]]}] exceeded by {over[i]:,.6g} at the end")
     if len(base.limit_pair):
         pairs = base.limit_pair
         posted = (1.0 - data.numbers.haircut[pairs]) * replay.hold[base.pair_cell[pairs], -1]
