@@ -323,6 +323,8 @@ CASES = [
          "schedule.withdrawal_limits.custody-b", "out_of_range"),
     case("typo-schedule", put("schedule", {"periods": 4, "period_hour": 1.0}), "schedule.period_hour",
          "unknown_field"),
+    case("schedule-liquidation-days-zero", put("schedule", {"periods": 4, "liquidation_days": 0.0}),
+         "schedule.liquidation_days", "out_of_range", "0 is not in (0, 36500]"),
 ]
 
 

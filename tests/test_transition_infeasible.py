@@ -70,3 +70,10 @@ def test_too_little_liquidation_depth_is_named():
     diagnosis, _ = _diagnosis(tiny(schedule={"periods": 8, "liquidation_days": 0.001}))
     assert diagnosis.binding[0].family == "liquidation"
     assert diagnosis.binding[0].name.startswith("liquidation[exchange,")
+
+
+def test_withdrawal_limit_is_named():
+    problem = tiny(schedule={"periods": 4, "withdrawal_limits": {"wallet": 1_000_000.0}}, route={"capacity": None})
+    diagnosis, _ = _diagnosis(problem)
+    assert diagnosis.binding[0].family == "withdrawal"
+    assert diagnosis.binding[0].name == "withdrawal[wallet]"
