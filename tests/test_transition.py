@@ -176,3 +176,16 @@ def test_without_routes_moves_are_free_and_immediate():
     assert validate_transition(problem, result) == []
     transfers = [s for s in result.steps if s.kind == "transfer"]
     assert transfers and all(s.arrival_hours == s.start_hours and s.cost == 0 for s in transfers)
+
+
+def test_without_trades_or_delays_it_reproduces_the_single_period_optimum(desk):
+    """An independent formulation: desk.toml has no venues and no delays, so with enough (short) periods for its
+    two-hop paths the transition's cost is the single-period optimum (HiGHS, a different program and solver),
+    up to the coverage margin and four periods of carry."""
+    single = allocator.optimize(desk)
+    result = plan_transition(desk.with_changes(schedule={"periods": 4, "period_hours": 1e-6}))
+    assert validate_transition(desk.with_changes(schedule={"periods": 4, "period_hours": 1e-6}), result) == []
+    assert result.costs.total == pytest.approx(single.objective.total, rel=1e-4)
+    assert result.costs.carry == pytest.approx(single.objective.carry, rel=1e-4)
+    assert result.costs.transfer == pytest.approx(single.objective.transfer, rel=1e-4)
+    assert result.costs.fees == result.costs.spread == result.costs.impact == 0

@@ -55,9 +55,9 @@ def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tu
     ]
     if base.has_hub:
         out.append(Family("hub", base.hub_balance @ v.move == 0, _at(lambda a: base.assets[a], "hub")))
-    if periods.n_legs:
-        out += [Family("window", v.sell <= p.sell_upper, _at(periods.leg_label, "window:sell")),
-                Family("window", v.buy <= p.buy_upper, _at(periods.leg_label, "window:buy"))]
+    # always: without venues the one padding slot of the trade variables is bounded by zero here
+    out += [Family("window", v.sell <= p.sell_upper, _at(periods.leg_label, "window:sell")),
+            Family("window", v.buy <= p.buy_upper, _at(periods.leg_label, "window:buy"))]
     if lower:
         out += [Family("window", v.move >= p.move_lower, _at(base.move_label, "minimum")),
                 Family("window", v.sell >= p.sell_lower, _at(periods.leg_label, "minimum:sell")),

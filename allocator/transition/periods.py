@@ -149,6 +149,8 @@ class Periods:
                              shape=(max(len(self.withdrawal_locations), 1), self.base.n_move_slots))
 
     def leg_label(self, leg: int) -> str:
+        if leg >= self.n_legs:
+            return "padding"
         return f"{self.base.assets[self.leg_asset[leg]]}@{self.venues[self.leg_venue[leg]]}"
 
     @classmethod
