@@ -32,7 +32,9 @@ DUAL = 1e-6
 #: The families of limits, and how a report names them.
 LIMITS = {"capacity": "route capacity", "withdrawal": "withdrawal limit", "participation": "participation limit",
           "liquidation": "what can be liquidated within liquidation_days",
-          "time": "too little time: moves would land after the last period"}
+          "time": "too little time: moves would land after the last period",
+          "combined": "no single limit, but lifting all of them together helps",
+          "structure": "no limit: the routes do not bring enough eligible collateral"}
 #: A lifted limit (scaled value per period): more than the whole book.
 LIFTED = 10.0
 
@@ -45,6 +47,8 @@ class BindingLimit:
     relief: float  # shortfall removed by lifting the family (currency)
 
     def __str__(self) -> str:
+        if self.family == "structure":
+            return f"{self.name} ({LIMITS[self.family]})"
         return f"{self.name} ({LIMITS[self.family]}; lifting it covers {self.relief:,.2f} more)"
 
 
@@ -97,17 +101,33 @@ def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: s
         parameter.value = saved
         if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
             binding += _limits(family, named, total - float(lifted[lifted > 0].sum()))
-    longer = problem.model_copy(update={"schedule": problem.schedule.model_copy(
-        update={"periods": 2 * periods.periods})}) if problem.schedule else problem
-    longer_periods = Periods.from_problem(longer)
-    more_time = build(longer_periods, TransitionData.from_problem(longer, longer_periods), coverage_margin=0.0,
-                      limit_margin=0.0, elastic=True)
+    more_time = _longer(problem, periods)
     lifted = _shortfall(more_time, data, solver, options)
     if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
         binding.append(BindingLimit("time", f"time[{periods.periods} x {periods.period_hours:g} h]", 0,
                                     total - float(lifted[lifted > 0].sum())))
+    if not binding:  # no single limit: all of them together, or the routes and eligibility themselves
+        q = more_time.parameters
+        for parameter in (q.capacity, q.withdrawal, q.participation, q.liquidation):
+            parameter.value = np.full(parameter.shape, LIFTED)
+        lifted = _shortfall(more_time, data, solver, options)
+        relief = total - float(lifted[lifted > 0].sum()) if lifted is not None else 0.0
+        binding.append(BindingLimit("combined", "capacity, withdrawal, participation, liquidation and time together",
+                                    0, relief) if relief > tolerance.min() else
+                       BindingLimit("structure", "routes and eligibility: no schedule of any length covers it", 0,
+                                    0.0))
     binding.sort(key=lambda b: -b.relief)
     return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding))
+
+
+def _longer(problem: Problem, periods: Periods) -> Program:
+    """The elastic program over a schedule long enough for any path: twice the periods, plus two of every lag."""
+    assert problem.schedule is not None
+    count = 2 * periods.periods + 2 * (int(periods.move_lag.max(initial=0)) + 1) * 2
+    longer = problem.model_copy(update={"schedule": problem.schedule.model_copy(update={"periods": count})})
+    longer_periods = Periods.from_problem(longer)
+    return build(longer_periods, TransitionData.from_problem(longer, longer_periods), coverage_margin=0.0,
+                 limit_margin=0.0, elastic=True)
 
 
 def _shortfall(program: Program, data: TransitionData, solver: str, options: dict[str, Any]) -> np.ndarray | None:
