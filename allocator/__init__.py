@@ -9,11 +9,24 @@
 
 from allocator.engine import Allocator, optimize
 from allocator.errors import AllocatorError, InfeasibleError, InputError, InputIssue, SolverError, VerificationError
+from allocator.liquidity import Schedule, Venue
 from allocator.loading import load_problem
+from allocator.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
 from allocator.plan.validate import PlanViolation, validate_plan
 from allocator.problem import Account, Asset, Holding, Problem, Route
 from allocator.result import Result
+from allocator.rulebooks import Rulebook, available_rulebooks, load_rulebook
+from allocator.scenario import Scenario
 from allocator.solve.status import Status
+from allocator.transition import (
+    TransitionDiagnosis,
+    TransitionInfeasibleError,
+    TransitionResult,
+    TransitionStep,
+    TransitionViolation,
+    plan_transition,
+    validate_transition,
+)
 
 __version__ = "0.1.0"
 
@@ -33,7 +46,25 @@ __all__ = [
     "SolverError",
     "Status",
     "VerificationError",
+    "Market",
+    "PortfolioLimit",
+    "Position",
+    "RiskSettings",
+    "Rulebook",
+    "Scenario",
+    "Schedule",
+    "StressScenario",
+    "TransitionDiagnosis",
+    "TransitionInfeasibleError",
+    "TransitionResult",
+    "TransitionStep",
+    "TransitionViolation",
+    "Venue",
+    "available_rulebooks",
     "load_problem",
+    "load_rulebook",
     "optimize",
+    "plan_transition",
     "validate_plan",
+    "validate_transition",
 ]

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from allocator.errors import InputIssue
 from allocator.fields import MAX_MONEY
+from allocator.liquidity_checks import liquidity_issues
 from allocator.raw import number as _number
 from allocator.raw import rows as _rows
 from allocator.raw import table as _table
@@ -155,6 +156,7 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
     issues.extend(_overlapping_routes(routes, sorted(known)))
     issues.extend(risk_issues(data, known))
     issues.extend(rulebook_issues(data))
+    issues.extend(liquidity_issues(data, known))
     issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))
     return issues
 

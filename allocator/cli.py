@@ -1,4 +1,4 @@
-"""The command line: ``allocator optimize``, ``allocator whatif`` and ``allocator batch``.
+"""The command line: ``allocator optimize``, ``allocator whatif``, ``allocator batch`` and ``allocator transition``.
 
 Exit codes: 0 optimal (plan safe); 4 optimal but the plan needs temporary funding; 3 infeasible (diagnosis
 written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback.
@@ -116,6 +116,45 @@ def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | Non
             click.echo(f"error: {issue}", err=True)
         sys.exit(EXIT_INPUT)
     click.echo(str(summary))
+
+
+@main.command("transition")
+@click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the transition result as JSON here (default: PROBLEM with .transition.json).")
+@click.option("--solver", default=None, help="cvxpy conic solver (default CLARABEL).")
+@click.option("--integer", is_flag=True, help="Meet max_moves / min_move_value by a mixed-integer program.")
+@click.option("--heuristic", is_flag=True, help="Meet max_moves / min_move_value by drop-fix-re-solve.")
+@click.option("--time-limit", type=float, default=None, help="Seconds the MILP may take (default 30).")
+@click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
+def transition_command(problem: Path, output: Path | None, solver: str | None, integer: bool, heuristic: bool,
+                       time_limit: float | None, quiet: bool) -> None:
+    """Plan the multi-period transition of PROBLEM (needs [schedule]; docs/transition.md)."""
+    from allocator.transition import TransitionInfeasibleError, plan_transition
+    from allocator.transition.report import transition_summary
+
+    output = output or problem.with_suffix(".transition.json")
+    try:
+        result = plan_transition(load_problem(problem), solver=solver, integer=integer, heuristic=heuristic,
+                                 time_limit=time_limit)
+    except InputError as error:
+        for issue in error.issues:
+            click.echo(f"error: {issue}", err=True)
+        sys.exit(EXIT_INPUT)
+    except TransitionInfeasibleError as error:
+        click.echo(f"infeasible: {error}", err=True)
+        sys.exit(EXIT_INFEASIBLE)
+    except SolverError as error:
+        click.echo(f"solver error: {error}", err=True)
+        sys.exit(EXIT_SOLVER)
+    try:
+        output.write_text(result.to_json(), encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot write the result to {output}: {error.strerror}", err=True)
+        sys.exit(EXIT_INPUT)
+    if not quiet:
+        click.echo(transition_summary(result))
+    click.echo(f"result written to {output}")
 
 
 def _write_table(path: Path, table: pd.DataFrame) -> None:

@@ -20,6 +20,7 @@ from allocator.collateral.curve import Curve
 from allocator.errors import InputError, InputIssue
 from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share, StrictModel
 from allocator.haircut_models import HaircutModel
+from allocator.liquidity import Adv, AnnualVolatility, Hours, Impact, Schedule, Venue
 from allocator.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
 from allocator.venue_terms import venue_terms
 
@@ -32,6 +33,10 @@ class Asset(_Model):
     id: Id
     price: Price
     carry: Rate = 0.0
+    adv: Adv | None = None  # average daily traded value (transition; allocator/liquidity.py)
+    spread_bps: Bps = 0.0
+    impact: Impact = 0.0
+    volatility: AnnualVolatility | None = None  # annual; the market's volatility takes precedence
 
 
 class Holding(_Model):
@@ -91,6 +96,8 @@ class Route(_Model):
     to: Id
     cost_bps: Bps = 0.0
     assets: list[Id] | None = Field(default=None, min_length=1)
+    delay_hours: Hours = 0.0  # transition only: settlement latency
+    capacity: Money | None = None  # transition only: value per period
 
     def carries(self, asset: str) -> bool:
         return self.assets is None or asset in self.assets
@@ -110,6 +117,8 @@ class Problem(_Model):
     positions: list[Position] = Field(default_factory=list)
     scenarios: list[StressScenario] = Field(default_factory=list)
     portfolio: PortfolioLimit | None = None
+    venues: list[Venue] = Field(default_factory=list)  # transition only (allocator/liquidity.py)
+    schedule: Schedule | None = None
 
     def __init__(self, **data: Any) -> None:
         try:

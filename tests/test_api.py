@@ -14,6 +14,12 @@ PUBLIC = {
     "Account", "Allocator", "AllocatorError", "Asset", "Holding", "InfeasibleError", "InputError", "InputIssue",
     "PlanViolation", "Problem", "Result", "Route", "SolverError", "Status", "VerificationError",
     "load_problem", "optimize", "validate_plan",
+    # risk and rulebooks
+    "Market", "PortfolioLimit", "Position", "RiskSettings", "StressScenario", "Rulebook", "available_rulebooks",
+    "load_rulebook", "Scenario",
+    # liquidity and the multi-period transition
+    "Schedule", "Venue", "TransitionDiagnosis", "TransitionInfeasibleError", "TransitionResult", "TransitionStep",
+    "TransitionViolation", "plan_transition", "validate_transition",
 }
 
 

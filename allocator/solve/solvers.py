@@ -123,12 +123,13 @@ def use_dpp(problem: cp.Problem) -> bool:
 
 def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
     """Solve and map the outcome to our Status; never raises for a solver's failure, only records it."""
+    forced_recompile = bool(options.pop("ignore_dpp", False))  # a caller may ask for it (the transition does)
     settings = {**profile(solver).options, **options}
     if time_limit is not None:
         settings[TIME_LIMIT_OPTION.get(solver, "time_limit")] = float(time_limit)
     if solver == "HIGHS":
         _silence_highs_banner()
-    dpp = use_dpp(problem)
+    dpp = not forced_recompile and use_dpp(problem)
     compiled = not dpp or getattr(getattr(problem, "_cache", None), "param_prog", None) is None
     started = time.perf_counter()
     try:

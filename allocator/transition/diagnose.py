@@ -1,0 +1,159 @@
+"""Why no schedule covers every account in time: the elastic program and the limits that bind.
+
+The elastic copy of the program relaxes the end-state coverage (a shortfall per account) and concentration (an
+excess per limit) and minimises the total shortfall. Intermediate floors need no relaxation (doing nothing keeps
+them). The shortfalls are recomputed in numpy from the elastic schedule, in currency.
+
+A limit *binds* when lifting it reduces the shortfall. Each family of limits is lifted in turn and the elastic
+program re-solved (only parameter values change): route capacities, withdrawal limits, the participation and
+liquidation limits set to a value no schedule can reach, and time (the schedule rebuilt with twice as many
+periods). Limits are reported with the shortfall their lifting removes (currency), largest first, and named by
+the rows with a positive dual in the elastic optimum (``capacity[sol-wallet->eth-wallet]``) where there are any.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from allocator.errors import AllocatorError, SolverError
+from allocator.problem import Problem
+from allocator.solve.status import Status
+from allocator.transition.data import TransitionData
+from allocator.transition.periods import Periods
+from allocator.transition.program import Program, build
+from allocator.transition.solve import schedule, solve
+
+#: Duals below this (shortfall per unit of limit, scaled) do not name a row.
+DUAL = 1e-6
+#: The families of limits, and how a report names them.
+LIMITS = {"capacity": "route capacity", "withdrawal": "withdrawal limit", "participation": "participation limit",
+          "liquidation": "what can be liquidated within liquidation_days",
+          "time": "too little time: moves would land after the last period",
+          "combined": "no single limit, but lifting all of them together helps",
+          "structure": "no limit: the routes do not bring enough eligible collateral"}
+#: A lifted limit (scaled value per period): more than the whole book.
+LIFTED = 10.0
+
+
+@dataclass(frozen=True)
+class BindingLimit:
+    family: str  # capacity | withdrawal | participation | window | floor | available
+    name: str  # e.g. "capacity[sol-wallet->eth-wallet]"
+    periods: int  # in how many periods its rows have a positive dual (0 when no row is named)
+    relief: float  # shortfall removed by lifting the family (currency)
+
+    def __str__(self) -> str:
+        if self.family == "structure":
+            return f"{self.name} ({LIMITS[self.family]})"
+        return f"{self.name} ({LIMITS[self.family]}; lifting it covers {self.relief:,.2f} more)"
+
+
+@dataclass(frozen=True)
+class TransitionDiagnosis:
+    shortfalls: dict[str, float]  # account -> currency uncovered at the end (positive only)
+    binding: list[BindingLimit] = field(default_factory=list)
+
+    def by_account(self) -> dict[str, float]:
+        return dict(self.shortfalls)
+
+    def summary(self) -> str:
+        short = "; ".join(f"{k} short by {v:,.2f}" for k, v in self.shortfalls.items()) or "no account short"
+        limits = ", ".join(str(b) for b in self.binding[:5]) or "none identified"
+        return f"no schedule covers every account by the end of the transition: {short}. Binding limits: {limits}"
+
+
+class TransitionInfeasibleError(AllocatorError):
+    """No schedule meets every end-state requirement within the schedule's time and capacity limits.
+    ``diagnosis`` names the uncovered accounts (currency) and the binding limits."""
+
+    def __init__(self, diagnosis: TransitionDiagnosis) -> None:
+        self.diagnosis = diagnosis
+        super().__init__(diagnosis.summary())
+
+
+def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: str,
+             **options: Any) -> AllocatorError:
+    program = build(periods, data, coverage_margin=0.0, limit_margin=0.0, elastic=True)
+    shortfall = _shortfall(program, data, solver, options)
+    if shortfall is None:
+        return SolverError("the transition is not feasible and its elastic diagnosis failed", solver=solver,
+                           status="solver_error")
+    tolerance = 1e-6 * data.account_money
+    shortfalls = {periods.base.accounts[k]: float(shortfall[k]) for k in np.flatnonzero(shortfall > tolerance)}
+    if not shortfalls:
+        return SolverError("the transition program reported infeasible but its elastic copy covers every account; "
+                           "try another solver", solver=solver, status="inconsistent")
+    named = _named_rows(program)
+    total = float(shortfall[shortfall > 0].sum())
+    binding = []
+    p = program.parameters
+    for family, parameter in (("capacity", p.capacity), ("withdrawal", p.withdrawal),
+                              ("participation", p.participation), ("liquidation", p.liquidation)):
+        if not any(f.name == family for f in program.families):
+            continue
+        saved = parameter.value
+        parameter.value = np.full(parameter.shape, LIFTED)
+        lifted = _shortfall(program, data, solver, options)
+        parameter.value = saved
+        if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
+            binding += _limits(family, named, total - float(lifted[lifted > 0].sum()))
+    more_time = _longer(problem, periods)
+    lifted = _shortfall(more_time, data, solver, options)
+    if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
+        binding.append(BindingLimit("time", f"time[{periods.periods} x {periods.period_hours:g} h]", 0,
+                                    total - float(lifted[lifted > 0].sum())))
+    if not binding:  # no single limit: all of them together, or the routes and eligibility themselves
+        q = more_time.parameters
+        for parameter in (q.capacity, q.withdrawal, q.participation, q.liquidation):
+            parameter.value = np.full(parameter.shape, LIFTED)
+        lifted = _shortfall(more_time, data, solver, options)
+        relief = total - float(lifted[lifted > 0].sum()) if lifted is not None else 0.0
+        binding.append(BindingLimit("combined", "capacity, withdrawal, participation, liquidation and time together",
+                                    0, relief) if relief > tolerance.min() else
+                       BindingLimit("structure", "routes and eligibility: no schedule of any length covers it", 0,
+                                    0.0))
+    binding.sort(key=lambda b: -b.relief)
+    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding))
+
+
+def _longer(problem: Problem, periods: Periods) -> Program:
+    """The elastic program over a schedule long enough for any path: twice the periods, plus two of every lag."""
+    assert problem.schedule is not None
+    count = 2 * periods.periods + 2 * (int(periods.move_lag.max(initial=0)) + 1) * 2
+    longer = problem.model_copy(update={"schedule": problem.schedule.model_copy(update={"periods": count})})
+    longer_periods = Periods.from_problem(longer)
+    return build(longer_periods, TransitionData.from_problem(longer, longer_periods), coverage_margin=0.0,
+                 limit_margin=0.0, elastic=True)
+
+
+def _shortfall(program: Program, data: TransitionData, solver: str, options: dict[str, Any]) -> np.ndarray | None:
+    """(K,) currency each account is short at the end of the elastic optimum, or None if the solve failed."""
+    record = solve(program, solver, None, **options)
+    if record.status != Status.OPTIMAL:
+        return None
+    return np.asarray(data.numbers.required - schedule(program, record).end)
+
+
+def _named_rows(program: Program) -> dict[str, dict[str, int]]:
+    """family -> {row name: periods with a positive dual} in the last elastic solve."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for family in program.families:
+        if family.name not in LIMITS or family.constraint.dual_value is None:
+            continue
+        dual = np.atleast_2d(np.asarray(family.constraint.dual_value, dtype=float))
+        for row, t in zip(*np.nonzero(np.abs(dual) > DUAL), strict=True):
+            label = family.label(int(row), int(t))
+            name = label.split(",t")[0] + "]" if ",t" in label else label
+            out[family.name][name] = out[family.name].get(name, 0) + 1
+    return out
+
+
+def _limits(family: str, named: dict[str, dict[str, int]], relief: float) -> list[BindingLimit]:
+    rows = named.get(family, {})
+    if not rows:
+        return [BindingLimit(family, family, 0, relief)]
+    return [BindingLimit(family, name, count, relief) for name, count in sorted(rows.items(), key=lambda r: -r[1])]

@@ -1,0 +1,106 @@
+"""Constraint families of the transition program: each emits labelled cvxpy constraints.
+
+| family | rows | label |
+|---|---|---|
+| ``today`` | the start holdings are today's | ``today[BTC@cex]`` |
+| ``balance`` | holdings follow from the flows, per cell and period | ``balance[BTC@cex,t3]`` |
+| ``hub`` | hub traffic balances, per asset and period (problems without routes) | ``hub[BTC,t3]`` |
+| ``available`` | departures and sells come from the start-of-period holdings | ``available[BTC@cex,t3]`` |
+| ``window`` | move and leg bounds (zero after the departure window; heuristic support) | ``window[...]`` |
+| ``capacity`` | value per route and period | ``capacity[sol-wallet->eth-wallet,t3]`` |
+| ``withdrawal`` | value leaving a limited location per period | ``withdrawal[cex,t3]`` |
+| ``participation`` | value traded per asset and period | ``participation[SOL,t3]`` |
+| ``venue`` | bought value plus costs at most the sold value, per venue and period | ``venue[cex,t3]`` |
+| ``floor`` | collateral after the departures and after the trades, per account and period | ``floor[cex,t3]`` |
+| ``coverage`` | end-state coverage with the buffer | ``coverage[cex]`` |
+| ``concentration`` | end-state concentration limits | ``concentration[cex,BTC]`` |
+| ``liquidation`` | end-state holding per account and asset within ``liquidation_days`` | ``liquidation[cex,SOL]`` |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from allocator.transition.flows import Flows, collateral, column
+from allocator.transition.periods import Periods
+from allocator.transition.variables import Parameters, Variables
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    name: str
+    constraint: cp.Constraint
+    label: Callable[[int, int], str]  # (row, period) -> label; period -1 for end-state rows
+
+
+def _at(names: Callable[[int], str], family: str) -> Callable[[int, int], str]:
+    return lambda row, t: f"{family}[{names(row)}{'' if t < 0 else f',t{t + 1}'}]"
+
+
+def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tuple[cp.Expression, cp.Expression],
+             *, lower: bool) -> list[Family]:
+    base, T = periods.base, periods.periods
+    cell = base.cell_label
+    live, select = periods.live_cells, periods.live()
+    out: list[Family] = [
+        Family("today", v.start == p.x0, lambda row, t: f"today[{cell(row)}]"),
+        Family("balance", v.hold[:len(live)] == select @ (f.prev - f.out - f.sold + f.bought + f.arrived),
+               _at(lambda row: cell(live[row]), "balance")),
+        Family("available", select @ (f.prev - f.out - f.sold) >= 0, _at(lambda row: cell(live[row]), "available")),
+        Family("window", v.move <= p.move_upper, _at(base.move_label, "window")),
+    ]
+    if base.has_hub:
+        out.append(Family("hub", base.hub_balance @ v.move == 0, _at(lambda a: base.assets[a], "hub")))
+    # always: without venues the one padding slot of the trade variables is bounded by zero here
+    out += [Family("window", v.sell <= p.sell_upper, _at(periods.leg_label, "window:sell")),
+            Family("window", v.buy <= p.buy_upper, _at(periods.leg_label, "window:buy"))]
+    if lower:
+        out += [Family("window", v.move >= p.move_lower, _at(base.move_label, "minimum")),
+                Family("window", v.sell >= p.sell_lower, _at(periods.leg_label, "minimum:sell")),
+                Family("window", v.buy >= p.buy_lower, _at(periods.leg_label, "minimum:buy"))]
+    if len(periods.capacity_routes):
+        def route(row: int) -> str:
+            edge = int(np.flatnonzero(base.edge_route == periods.capacity_routes[row])[0])
+            return f"{base.locations[base.edge_from[edge]]}->{base.locations[base.edge_to[edge]]}"
+        out.append(Family("capacity", periods.route_sum() @ v.move <= column(p.capacity), _at(route, "capacity")))
+    if len(periods.withdrawal_locations):
+        out.append(Family("withdrawal", periods.withdrawal_sum() @ v.move <= column(p.withdrawal),
+                          _at(lambda r: base.locations[periods.withdrawal_locations[r]], "withdrawal")))
+    if periods.n_legs:
+        traded = periods.traded_assets
+        out.append(Family("participation", periods.asset_sum() @ (v.sell + v.buy) <= column(p.participation),
+                          _at(lambda r: base.assets[traded[r]], "participation")))
+        rate = column(p.trade_rate)
+        cost = cp.multiply(rate, v.sell + v.buy) + impact[0] + impact[1]
+        venues = periods.venue_sum()
+        out.append(Family("venue", venues @ (v.buy + cost) <= venues @ v.sell,
+                          _at(lambda r: periods.venues[r], "venue")))
+    accounts = base.accounts
+    floor = column(p.floor)
+    out += [Family("floor", collateral(periods, p, f.prev - f.out) >= floor,
+                   _at(lambda k: accounts[k], "floor:departures")),
+            Family("floor", collateral(periods, p, f.prev - f.out - f.sold + f.bought) >= floor,
+                   _at(lambda k: accounts[k], "floor:trades"))]
+    end = v.end
+    out.append(Family("collateral", end == collateral(periods, p, f.hold[:, T - 1:T])[:, 0],
+                      _at(lambda k: accounts[k], "collateral")))
+    short = 0 if v.short is None else v.short
+    out.append(Family("coverage", end + short >= p.required, _at(lambda k: accounts[k], "coverage")))
+    if len(periods.liquidation_pairs):
+        pairs = periods.liquidation_pairs
+        out.append(Family("liquidation", f.hold[base.pair_cell[pairs], T - 1] <= p.liquidation[:len(pairs)],
+                          lambda row, t: f"liquidation[{base.accounts[base.pair_account[pairs[row]]]},"
+                                         f"{base.assets[base.pair_asset[pairs[row]]]}]"))
+    if len(base.limit_pair):
+        pairs = base.limit_pair
+        posted = cp.multiply(p.weight[pairs], f.hold[base.pair_cell[pairs], T - 1])
+        excess = 0 if v.excess is None else v.excess
+        n_limits = len(pairs)
+        out.append(Family("concentration", posted <= cp.multiply(p.limit[:n_limits], end[base.pair_account[pairs]])
+                          + (excess if isinstance(excess, int) else excess[:n_limits]),
+                          lambda row, t: base.limit_label(row)))
+    return out

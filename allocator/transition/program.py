@@ -1,0 +1,97 @@
+"""The multi-period program: variables, parameters, constraint families and the objective, built once.
+
+Three variants share every family: ``conic`` (the exact impact law through ``cp.power(., 1.5)``; Clarabel),
+``pwl`` (the piecewise-linear outer approximation, optionally with binaries for the move limits; HiGHS) and
+``elastic`` (coverage and concentration relaxed, the total shortfall minimised; the infeasibility diagnosis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from allocator.transition.costs import conic_impact, objective, outer_impact
+from allocator.transition.data import TransitionData
+from allocator.transition.families import Family, families
+from allocator.transition.flows import Flows
+from allocator.transition.periods import Periods
+from allocator.transition.variables import Parameters, Variables
+
+
+@dataclass(frozen=True, eq=False)
+class Binaries:
+    move: cp.Variable
+    sell: cp.Variable
+    buy: cp.Variable
+    min_value: cp.Parameter  # scaled minimum move value
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    periods: Periods
+    data: TransitionData
+    variables: Variables
+    parameters: Parameters
+    families: list[Family]
+    problem: cp.Problem
+    binaries: Binaries | None = None
+
+    def family(self, name: str) -> list[Family]:
+        return [f for f in self.families if f.name == name]
+
+
+def build(periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float,
+          pwl: bool = False, elastic: bool = False, lower: bool = False,
+          max_moves: int | None = None, max_moves_per_period: int | None = None,
+          min_move_value: float = 0.0) -> Program:
+    """Build a variant (see module docstring); binaries are added when any move limit is given with ``pwl``."""
+    v = Variables.of(periods, pwl=pwl, elastic=elastic)
+    p = Parameters.of(periods)
+    p.set(periods, data, coverage_margin=coverage_margin, limit_margin=limit_margin)
+    extra: list[cp.Constraint] = []
+    if pwl:
+        assert v.sell_impact is not None and v.buy_impact is not None
+        impact: tuple[cp.Expression, cp.Expression] = (v.sell_impact, v.buy_impact)
+        extra += outer_impact(periods, data, p, v.sell, v.sell_impact)
+        extra += outer_impact(periods, data, p, v.buy, v.buy_impact)
+    else:
+        impact = (conic_impact(p, v.sell), conic_impact(p, v.buy))
+    flows = Flows.of(periods, v, p)
+    rows = families(periods, v, p, flows, impact, lower=lower)
+    binaries = None
+    integer = pwl and (max_moves is not None or max_moves_per_period is not None or min_move_value > 0)
+    if integer:
+        binaries, more = _binaries(periods, v, p, max_moves, max_moves_per_period, min_move_value / data.money)
+        extra += more
+    if elastic:
+        assert v.short is not None and v.excess is not None
+        goal = cp.Minimize(data.scale.accounts @ v.short + cp.sum(v.excess))
+    else:
+        goal = cp.Minimize(objective(periods, data, v, p, flows.hold))
+    problem = cp.Problem(goal, [f.constraint for f in rows] + extra)
+    assert problem.is_dpp()
+    return Program(periods, data, v, p, rows, problem, binaries)
+
+
+def _binaries(periods: Periods, v: Variables, p: Parameters, max_moves: int | None, per_period: int | None,
+              min_value: float) -> tuple[Binaries, list[cp.Constraint]]:
+    """A binary per move and leg per period: on iff it carries value, which is then at least ``min_value``."""
+    z = Binaries(move=cp.Variable(v.move.shape, boolean=True, name="move_on"),
+                 sell=cp.Variable(v.sell.shape, boolean=True, name="sell_on"),
+                 buy=cp.Variable(v.buy.shape, boolean=True, name="buy_on"),
+                 min_value=cp.Parameter(nonneg=True, name="min_value", value=min_value))
+    out = [v.move <= cp.multiply(p.move_upper, z.move), v.sell <= cp.multiply(p.sell_upper, z.sell),
+           v.buy <= cp.multiply(p.buy_upper, z.buy)]
+    if min_value > 0:
+        out += [v.move >= z.min_value * z.move, v.sell >= z.min_value * z.sell, v.buy >= z.min_value * z.buy]
+    counted = cp.sum(z.move, axis=0) + cp.sum(z.sell, axis=0) + cp.sum(z.buy, axis=0)
+    if per_period is not None:
+        out.append(counted <= per_period)
+    if max_moves is not None:
+        out.append(cp.sum(counted) <= max_moves)
+    # unused slots (padding, closed windows) stay off
+    out += [z.move <= np.ceil(np.asarray(p.move_upper.value)), z.sell <= np.ceil(np.asarray(p.sell_upper.value)),
+            z.buy <= np.ceil(np.asarray(p.buy_upper.value))]
+    return z, out

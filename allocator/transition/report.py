@@ -1,0 +1,36 @@
+"""A readable account of a transition result (the CLI prints it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from allocator.transition.result import TransitionResult
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False, float_format=lambda x: f"{x:,.6g}" if abs(x) < 1 else f"{x:,.2f}")
+
+
+def transition_summary(result: TransitionResult, max_steps: int = 60) -> str:
+    c, d, money = result.costs, result.diagnostics, result.currency
+    lines = [f"status: {result.status} ({d.mode}, solver {d.solver}, {d.total_seconds:.3f} s)",
+             f"cost: {c.total:,.2f} {money} (carry {c.carry:,.2f}, transfers {c.transfer:,.2f}, fees {c.fees:,.2f}, "
+             f"spread {c.spread:,.2f}, impact {c.impact:,.2f})",
+             f"{len(result.steps)} steps over {result.periods} x {result.period_hours:g} h; complete after "
+             f"{result.completion_hours:g} h"]
+    if d.relaxation_cost is not None and d.gap is not None:
+        lines.append(f"convex relaxation {d.relaxation_cost:,.2f} {money}: the move limits cost {d.gap:.2%} more"
+                     + (f" (MILP's own gap {d.milp_gap:.2%})" if d.milp_gap is not None else ""))
+    lines += [*(f"note: {n}" for n in d.notes), "", "lowest collateral during the transition:",
+              _table(result.lowest_frame), ""]
+    frame = result.schedule_frame
+    if len(frame):
+        shown = frame[["step", "period", "start_hours", "arrival_hours", "kind", "asset", "from", "to", "quantity",
+                       "asset_to", "quantity_to", "value", "cost"]].head(max_steps).astype(object)
+        shown = shown.where(shown.notna(), "")
+        lines += ["plan:", _table(shown)]
+        if len(frame) > max_steps:
+            lines.append(f"... and {len(frame) - max_steps} more steps (see the JSON result)")
+    else:
+        lines.append("plan: nothing to move")
+    return "\n".join(lines)

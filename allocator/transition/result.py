@@ -1,0 +1,116 @@
+"""What a transition returns: the schedule of steps, the cost split, coverage per period, diagnostics.
+
+Frozen models with DataFrame views and ``to_json``/``from_json``, like :class:`allocator.result.Result`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
+
+
+class TransitionStep(_Row):
+    """One step. A transfer moves ``quantity`` of ``asset`` from ``from`` to ``to``; a trade at ``venue`` sells
+    ``quantity`` of ``asset`` and buys ``quantity_to`` of ``asset_to``. Times are hours from the start."""
+
+    step: int
+    period: int  # 1-based
+    start_hours: float
+    arrival_hours: float  # transfer: when it lands; trade: the end of its period
+    kind: Literal["transfer", "trade"]
+    asset: str
+    from_: str = Field(alias="from")
+    to: str
+    venue: str | None = None
+    quantity: float
+    value: float  # currency, today's prices
+    asset_to: str | None = None
+    quantity_to: float | None = None
+    value_to: float | None = None
+    cost: float  # transfer: route cost; trade: value sold minus value bought (fees, spreads and impact)
+
+
+class TransitionCosts(_Row):
+    total: float
+    carry: float
+    transfer: float
+    fees: float
+    spread: float
+    impact: float
+
+
+class PeriodCoverage(_Row):
+    account: str
+    period: int
+    lowest: float  # lowest haircut-adjusted collateral within the period
+    end: float  # at the period's end
+    floor: float  # min(collateral today, requirement)
+    required: float  # buffered requirement (the end state's target)
+
+
+class TransitionTarget(_Row):
+    asset: str
+    location: str
+    quantity: float
+    value: float
+    initial_quantity: float
+
+
+class TransitionDiagnostics(_Row):
+    solver: str
+    status: str
+    mode: Literal["convex", "milp", "heuristic"]
+    solve_seconds: float
+    total_seconds: float
+    money_scale: float
+    relaxation_cost: float | None = None  # the convex relaxation's cost (with move limits)
+    gap: float | None = None  # (cost - relaxation) / |relaxation|: the price of the move limits
+    milp_gap: float | None = None  # the MILP solver's own relative gap (its approximate objective)
+    notes: list[str] = Field(default_factory=list)
+
+
+class TransitionResult(_Row):
+    status: Literal["optimal"] = "optimal"
+    currency: str
+    periods: int
+    period_hours: float
+    costs: TransitionCosts
+    steps: list[TransitionStep]
+    coverage: list[PeriodCoverage]
+    targets: list[TransitionTarget]
+    completion_hours: float  # when the last step lands (0 when nothing moves)
+    diagnostics: TransitionDiagnostics
+
+    @property
+    def schedule_frame(self) -> pd.DataFrame:
+        columns = list(TransitionStep.model_fields)
+        columns[columns.index("from_")] = "from"
+        return pd.DataFrame([s.model_dump(by_alias=True) for s in self.steps], columns=columns)
+
+    @property
+    def coverage_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([c.model_dump() for c in self.coverage], columns=list(PeriodCoverage.model_fields))
+
+    @property
+    def lowest_frame(self) -> pd.DataFrame:
+        """Per account: the lowest collateral during the transition, its floor, and the period it occurs in."""
+        frame = self.coverage_frame
+        rows = frame.loc[frame.groupby("account", sort=False)["lowest"].idxmin()]
+        return rows[["account", "period", "lowest", "floor", "required"]].reset_index(drop=True)
+
+    @property
+    def targets_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([t.model_dump() for t in self.targets], columns=list(TransitionTarget.model_fields))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent, by_alias=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TransitionResult:
+        return cls.model_validate_json(text)

@@ -1,0 +1,37 @@
+"""Small transition problems for the tests, with numbers simple enough to check by hand."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import allocator
+
+#: One wallet with 100 BTC (10M USD), one exchange account needing 5M USD of collateral, a venue at the wallet
+#: that trades BTC for USDC and one route (2 hours, 2M USD per hour) from the wallet to the exchange.
+TINY: dict[str, Any] = {
+    "horizon_days": 30,
+    "schedule": {"periods": 6, "period_hours": 1.0, "participation": 0.1},
+    "assets": [
+        {"id": "BTC", "price": 100_000.0, "adv": 1e9, "volatility": 0.5, "impact": 1.0, "spread_bps": 2.0},
+        {"id": "USDC", "price": 1.0, "carry": 0.04, "adv": 1e10, "volatility": 0.01, "impact": 0.1,
+         "spread_bps": 1.0},
+    ],
+    "holdings": [{"asset": "BTC", "location": "wallet", "quantity": 100.0}],
+    "accounts": [{"id": "exchange", "requirement": 5_000_000.0, "haircuts": {"BTC": 0.6, "USDC": 0.0}}],
+    "venues": [{"location": "wallet", "assets": ["BTC", "USDC"], "fee_bps": 10.0}],
+    "routes": [{"from": "wallet", "to": "exchange", "cost_bps": 1.0, "delay_hours": 2.0, "capacity": 2_000_000.0}],
+}
+
+
+def tiny(**changes: Any) -> allocator.Problem:
+    """TINY with top-level fields replaced and ``schedule``/``routes[0]`` fields updated (dicts merge)."""
+    data = copy.deepcopy(TINY)
+    for key, value in changes.items():
+        if key in ("schedule",) and isinstance(value, dict):
+            data[key].update(value)
+        elif key == "route" and isinstance(value, dict):
+            data["routes"][0].update(value)
+        else:
+            data[key] = value
+    return allocator.Problem.model_validate(data)
