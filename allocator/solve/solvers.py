@@ -45,6 +45,10 @@ class SolverProfile:
     def without_margins(self) -> SolverProfile:
         return replace(self, coverage_margin=0.0, limit_margin=0.0)
 
+    def widened(self, factor: float) -> SolverProfile:
+        """The same solver with margins ``factor`` times wider (a retry after a cone missed by its tolerance)."""
+        return replace(self, coverage_margin=self.coverage_margin * factor, limit_margin=self.limit_margin * factor)
+
 
 PROFILES: dict[str, SolverProfile] = {
     "HIGHS": SolverProfile({"warm_start": False, "primal_feasibility_tolerance": 1e-9,
