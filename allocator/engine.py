@@ -23,7 +23,7 @@ from allocator.plan.schedule import Schedule, UnbalancedTransfers, schedule
 from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import validate_plan
 from allocator.problem import Problem
-from allocator.program.model import Program
+from allocator.program.model import COST_TOLERANCE, Program, SlotsFull
 from allocator.program.scenarios import is_static, most_violated, stressed_collateral
 from allocator.result import AccountCoverage, Diagnostics, Objective, PortfolioCoverage, Result, Shortfall, Target
 from allocator.scaling import Scale
@@ -37,8 +37,6 @@ from allocator.solve.verify import ROUNDING, Allocation, check
 
 #: How much wider the margins of a retry are, after a conic answer missed a row by its tolerance.
 WIDER_MARGINS = 30.0
-#: The moves phase may not raise the cost by more than this share of the cost scale.
-COST_TOLERANCE = 1e-9
 
 
 class Allocator:
@@ -117,7 +115,7 @@ class Allocator:
         while True:
             try:
                 return self._optimum_with(problem, moves, working)
-            except _SlotsFull as full:  # rebuild with more stress slots per account; keep the working set
+            except SlotsFull as full:  # rebuild with more stress slots per account; keep the working set
                 working = full.working
                 slots = max(2 * self.layout.stress_slots, max(len(w) for w in working))
                 self.layout = replace(self.layout, stress_slots=min(slots, len(self.layout.stress)))
@@ -135,7 +133,8 @@ class Allocator:
             if diagnosis is not None:
                 raise diagnosis
             # short by no more than the margin: covered exactly, so solve again without the margins
-            scale = program.assign(numbers, margins.without_margins(), program.working)
+            margins = margins.without_margins()
+            scale = program.assign(numbers, margins, program.working)
             record = self._run_scenarios("cost", numbers, scale)
             notes.append("some account can only be covered exactly (no margin for rounding): its collateral "
                          "equals its requirement to within floating-point rounding")
@@ -180,17 +179,14 @@ class Allocator:
             if is_static(self.layout) or record.status is not Status.OPTIMAL:
                 return record
             holding, _ = self._values(record)
-            assert program._stress_inputs is not None
-            margin = program._stress_inputs[2] * scale.money * scale.accounts  # the slot rows' margin, currency
-            floor = numbers.requirement + margin
+            floor = program.stress_floor(numbers, scale)
             if phase == "elastic":
                 floor = floor - np.asarray(program.elastic.shortfall.value) * scale.money * scale.accounts
             stressed = stressed_collateral(self.layout, numbers, holding * scale.money)
             additions = most_violated(stressed, floor, program.working, self.layout.risk_accounts)
             if not additions:
                 return record
-            if not program.add_scenarios(additions):
-                raise _SlotsFull([w + additions.get(j, []) for j, w in enumerate(program.working)])
+            program.add_scenarios(additions)  # SlotsFull when they do not fit: _optimum rebuilds
 
     def _values(self, record: SolveRecord) -> tuple[np.ndarray, np.ndarray]:
         if record.status is not Status.OPTIMAL:
@@ -298,14 +294,6 @@ class Allocator:
                       marginal_values=optimum.sensitivity.marginal_rows(layout),
                       binding=optimum.sensitivity.binding,
                       diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
-
-
-class _SlotsFull(Exception):
-    """Some risk account needs more stress slots than the program has (caught in Allocator._optimum)."""
-
-    def __init__(self, working: list[list[int]]) -> None:
-        super().__init__("stress slots full")
-        self.working = working
 
 
 @dataclass

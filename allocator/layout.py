@@ -86,12 +86,6 @@ class Layout:
         """Positions in ``curve_pairs`` of an account's curved pairs."""
         return np.flatnonzero(self.pair_account[self.curve_pairs] == account)
 
-    def curve_position(self, pairs: np.ndarray) -> np.ndarray:
-        """For each pair, its position in ``curve_pairs`` (-1 for a flat-haircut pair)."""
-        where = np.full(len(self.pair_asset), -1)
-        where[self.curve_pairs] = np.arange(len(self.curve_pairs))
-        return where[pairs]
-
     @property
     def n_move_slots(self) -> int:
         """Length of the move variable: one slot even when nothing may move (it is then fixed at zero)."""

@@ -135,3 +135,15 @@ def test_tiered_optimum_agrees_between_highs_and_clarabel():
     # Clarabel asks for a coverage margin of 1e-6 of the money scale (HiGHS: 1e-9): that much more USDC carry
     margin = 1e-6 * clarabel.diagnostics.money_scale * 0.045 * 30 / 365
     assert 0 <= clarabel.objective.total - highs.objective.total <= margin
+
+
+def test_concentration_limit_on_a_curved_asset_is_never_understated():
+    """Review finding: the program's share of a curved asset was its credit variable, which may sit below the
+    curve; the share is now the slope at zero times the value (an upper bound), so the exact check passes."""
+    problem = desk({"BTC": {"model": "liquidity", "haircut": 0.05, "eta": 0.5, "adv": 2e8}},
+                   concentration={"BTC": 0.6})
+    result = allocator.optimize(problem)
+    assert_verified(problem, result)
+    btc = posted_value(result, "BTC")
+    share = 0.95 * btc - 0.5 * btc**1.5 / np.sqrt(2e8)
+    assert share <= 0.6 * result.accounts[0].collateral * (1 + 1e-9)

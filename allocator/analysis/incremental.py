@@ -46,7 +46,7 @@ def incremental_cost(problem: Problem, change: Problem | Scenario | dict[str, An
     saved = [(parameter, parameter.value) for parameter in program.problem.parameters()]
     margins = profile(engine.solver)
     program.parameters.assign(engine.layout, Numbers.from_problem(changed_problem, engine.layout), scale,
-                              margins.coverage_margin, margins.limit_margin)
+                              margins.coverage_margin, margins.limit_margin, program.working)
     estimate = (lagrangian(program) - before) * scale.cost
     for parameter, value in saved:
         parameter.value = value

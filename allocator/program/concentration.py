@@ -1,6 +1,8 @@
 """Concentration: one asset's haircut-adjusted value is at most a share of its account's collateral.
 
 ``(1 - h[a,k]) * value[a,k] <= c[a,k] * collateral[k]``; an ``excess`` variable relaxes it in the elastic program.
+For an asset credited on a concave curve, ``1 - h`` is the curve's slope at zero, so its share is never
+understated (the verification checks the exact share).
 """
 
 from __future__ import annotations
@@ -8,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cvxpy as cp
-import numpy as np
-import scipy.sparse as sp
 
 from allocator.layout import Layout
 from allocator.program.coverage import select
@@ -21,13 +21,8 @@ from allocator.program.variables import Variables
 def concentration_gap(layout: Layout, v: Variables, p: Parameters) -> cp.Expression:
     """(C,) share minus cap of every limit: non-positive when the limits hold."""
     pairs = layout.limit_pair
-    weight = select(pairs, len(layout.pair_asset)) @ p.weight
-    share = cp.multiply(weight, select(layout.pair_cell[pairs], layout.n_cells) @ v.holding)
-    curved = layout.curve_position(pairs)
-    if np.any(curved >= 0):  # a curved pair's share is its credit (its weight is 0)
-        rows = np.flatnonzero(curved >= 0)
-        pick = sp.csr_matrix((np.ones(len(rows)), (rows, curved[rows])), shape=(len(pairs), v.credit.shape[0]))
-        share = share + pick @ v.credit
+    # a curved pair's share at its slope at zero, an upper bound of its concave curve: never understated
+    share = cp.multiply(p.share_weight, select(layout.pair_cell[pairs], layout.n_cells) @ v.holding)
     cap = cp.multiply(p.limit, select(layout.pair_account[pairs], len(layout.accounts)) @ v.collateral)
     return share - cap
 

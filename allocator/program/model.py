@@ -31,9 +31,18 @@ from allocator.program.variables import Variables
 from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
 
-#: How far above the optimum (program units, costs of order one) the moves phase of a conic program may go; the
-#: engine accepts the moves phase only within 10 * COST_TOLERANCE of the cost scale (engine.py).
-COST_SLACK = 2e-9
+#: The moves phase may not raise the cost by more than 10 times this share of the cost scale (engine.py).
+COST_TOLERANCE = 1e-9
+#: How far above the optimum (program units, costs of order one) the cost bound of a conic moves phase sits.
+COST_SLACK = 2 * COST_TOLERANCE
+
+
+class SlotsFull(Exception):
+    """Some risk account needs more stress slots than the program has (the engine rebuilds with more)."""
+
+    def __init__(self, working: list[list[int]]) -> None:
+        super().__init__("stress slots full")
+        self.working = working
 
 
 class Family(Protocol):
@@ -67,26 +76,33 @@ class Program:
 
     def assign(self, numbers: Numbers, profile: SolverProfile, working: list[list[int]] | None = None) -> Scale:
         """Set every parameter from the problem's numbers (rescaled each time); returns the scale used.
-        The stress slots get ``working`` (default: the initial working set, see scenarios.py)."""
+        The stress slots get the initial working set (scenarios.py) plus ``working``."""
         self.scale = Scale.of(self.layout, numbers)
-        self.parameters.assign(self.layout, numbers, self.scale, profile.coverage_margin, profile.limit_margin)
-        self._stress_inputs = (numbers, self.scale, profile.coverage_margin)
         self.working = initial_working_set(self.layout, numbers)
-        if working is not None:
-            self.add_scenarios(dict(enumerate(working)))
+        for j, extra in enumerate(working or ()):
+            self.working[j] += [s for s in extra if s not in self.working[j]]
+        if any(len(w) > self.layout.stress_slots for w in self.working):
+            raise SlotsFull(self.working)
+        self.parameters.assign(self.layout, numbers, self.scale, profile.coverage_margin, profile.limit_margin,
+                               self.working)
+        self._stress_inputs = (numbers, self.scale, profile.coverage_margin)
         return self.scale
 
-    def add_scenarios(self, additions: dict[int, list[int]]) -> bool:
+    def add_scenarios(self, additions: dict[int, list[int]]) -> None:
         """Put scenarios in the slots of risk accounts (by position in ``layout.risk_accounts``) and set the
-        parameters; False, changing nothing, if some account has too few free slots."""
+        parameters; SlotsFull, changing nothing, if some account has too few free slots."""
         if any(len(self.working[j]) + len(new) > self.layout.stress_slots for j, new in additions.items()):
-            return False
+            raise SlotsFull([w + additions.get(j, []) for j, w in enumerate(self.working)])
         for j, new in additions.items():
             self.working[j] += [s for s in new if s not in self.working[j]]
         assert self._stress_inputs is not None  # assign() comes first
         numbers, scale, margin = self._stress_inputs
         self.parameters.assign_stress(self.layout, numbers, scale, margin, self.working)
-        return True
+
+    def stress_floor(self, numbers: Numbers, scale: Scale) -> np.ndarray:
+        """(K,) what a stress slot asks of each account, in currency: its requirement plus the slot's margin."""
+        assert self._stress_inputs is not None  # assign() comes first
+        return numbers.requirement + self._stress_inputs[2] * scale.money * scale.accounts
 
     def family(self, name: str) -> Labelled | None:
         return next((c for c in self.constraints if c.family == name), None)

@@ -14,7 +14,6 @@ import numpy as np
 from allocator.arrays import Numbers
 from allocator.credit import CHORDS, chord_table
 from allocator.layout import Layout
-from allocator.program.scenarios import initial_working_set
 from allocator.scaling import Scale
 
 #: z * sqrt(tau / 365) below this counts as this (a limit at 50% confidence): keeps the cone's head finite.
@@ -27,6 +26,7 @@ class Parameters:
     weight: cp.Parameter  # (P,) (1 - haircut) / account scale
     required: cp.Parameter  # (K,) requirement * (1 + buffer) / account scale, plus the coverage margin
     limit: cp.Parameter  # (C,) concentration share, less the limit margin
+    share_weight: cp.Parameter  # (C,) (1 - haircut) / account scale of each limited pair (curves: slope at 0)
     carry: cp.Parameter  # (A*K,) carry cost rate of value at each account
     move: cp.Parameter  # (M,) cost rate of value moved
     account_scale: cp.Parameter  # (K,) weights of the elastic program's shortfalls (in money-scale units)
@@ -69,6 +69,7 @@ class Parameters:
             weight=vector(len(layout.pair_asset), "weight", nonneg=True),
             required=vector(len(layout.accounts), "required", nonneg=True),
             limit=vector(len(layout.limit_pair), "limit", nonneg=True),
+            share_weight=vector(len(layout.limit_pair), "share_weight", nonneg=True),
             carry=vector(layout.n_assets * len(layout.accounts), "carry"),
             move=vector(layout.n_moves, "move", nonneg=True),
             account_scale=vector(len(layout.accounts), "account_scale", nonneg=True),
@@ -111,9 +112,10 @@ class Parameters:
         )
 
     def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
-               limit_margin: float) -> None:
+               limit_margin: float, working: list[list[int]]) -> None:
         """Set every value. ``coverage_margin`` (scaled) is added to each positive requirement and
-        ``limit_margin`` (relative) taken off each concentration share (see solve/solvers.SolverProfile)."""
+        ``limit_margin`` (relative) taken off each concentration share (see solve/solvers.SolverProfile); the
+        stress slots get the scenarios of ``working`` (one list per risk account; the Program owns it)."""
         def put(parameter: cp.Parameter, values: np.ndarray) -> None:
             parameter.value = values if values.size else np.zeros(parameter.shape)
 
@@ -132,9 +134,12 @@ class Parameters:
         put(self.account_scale, account)
         put(self.limit_scale, account[layout.pair_account[layout.limit_pair]])
         put(self.limit, numbers.limit * (1.0 - limit_margin))
+        limited = layout.limit_pair
+        put(self.share_weight, (1.0 - numbers.haircut[limited]) / account[layout.pair_account[limited]])
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)
         self._assign_risk(layout, numbers, scale, coverage_margin)
+        self.assign_stress(layout, numbers, scale, coverage_margin, working)
         self._assign_portfolio(layout, numbers, scale, coverage_margin)
         self._assign_cvar(layout, numbers, scale, coverage_margin)
 
@@ -181,7 +186,6 @@ class Parameters:
             self.risk_offset_specific.value = numbers.specific[:, None] * exposure
             self.risk_inverse.value = inverse
             self.risk_head.value = inverse * self.risk_required.value
-        self.assign_stress(layout, numbers, scale, margin, initial_working_set(layout, numbers))
 
     def _assign_portfolio(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
         market = layout.market_assets

@@ -118,8 +118,9 @@ DPP_TENSOR_LIMIT = 2e7
 
 
 def use_dpp(problem: cp.Problem) -> bool:
-    """Whether to solve ``problem`` through its cached DPP compilation (see DPP_TENSOR_LIMIT)."""
-    if not any(isinstance(c, cp.constraints.SOC) for c in problem.constraints):
+    """Whether to solve ``problem`` through its cached DPP compilation (see DPP_TENSOR_LIMIT): always for a
+    linear program (no cone restructuring), for a conic one (second-order, power cones) only while small."""
+    if problem.is_qp():
         return True
     entries = sum(parameter.size for parameter in problem.parameters())
     return entries * sum(variable.size for variable in problem.variables()) <= DPP_TENSOR_LIMIT
@@ -127,13 +128,12 @@ def use_dpp(problem: cp.Problem) -> bool:
 
 def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
     """Solve and map the outcome to our Status; never raises for a solver's failure, only records it."""
-    forced_recompile = bool(options.pop("ignore_dpp", False))  # a caller may ask for it (the transition does)
     settings = {**profile(solver).options, **options}
     if time_limit is not None:
         settings[TIME_LIMIT_OPTION.get(solver, "time_limit")] = float(time_limit)
     if solver == "HIGHS":
         _silence_highs_banner()
-    dpp = not forced_recompile and use_dpp(problem)
+    dpp = use_dpp(problem)
     compiled = not dpp or getattr(getattr(problem, "_cache", None), "param_prog", None) is None
     started = time.perf_counter()
     try:
