@@ -78,7 +78,11 @@ class Market(StrictModel):
 
     def factor(self) -> np.ndarray:
         """(n, m) F with F F' = annual covariance, in the order of ``assets``: ``[B, diag(s)]`` (without the
-        specific columns when there are none)."""
+        specific columns when there are none). Computed once per market."""
+        return self._factor
+
+    @cached_property
+    def _factor(self) -> np.ndarray:
         loadings, specific = self.parts
         return np.hstack([loadings, np.diag(specific)]) if np.any(specific) else loadings
 

@@ -25,6 +25,7 @@ import numpy as np
 from allocator.arrays import Numbers
 from allocator.credit import credit, stressed_credit
 from allocator.layout import Layout
+from allocator.program.scenarios import stressed_collateral
 from allocator.scaling import Scale
 from allocator.solve.cycles import cancel_cycles
 
@@ -68,10 +69,9 @@ class Allocation:
                 exposure = numbers.exposure[k, layout.market_assets]
                 spread = float(np.linalg.norm(numbers.factor.T @ (value + exposure)))
                 sigma[k] = spread * numbers.risk_root_horizon[k]
-            if len(layout.stress):
-                value = numbers.value(layout, self.quantity)
-                stressed[:, k] = (stressed_credit(layout, numbers, value, k, numbers.stress_returns)
-                                  + numbers.stress_pnl[:, k])
+        if len(layout.stress) and len(layout.risk_accounts):
+            every = stressed_collateral(layout, numbers, numbers.value(layout, self.quantity))
+            stressed[:, layout.risk_accounts] = every[:, layout.risk_accounts]
         return sigma, stressed
 
     def cvar(self, layout: Layout, numbers: Numbers) -> np.ndarray:
