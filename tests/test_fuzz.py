@@ -23,9 +23,24 @@ from allocator.generate import generate_problem
 #: Cases per run: a few hundred in CI, set FUZZ_EXAMPLES=10000 for the slow run.
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 300))
 
+def _with_features() -> dict:
+    """perps-risk.toml plus a rulebook account, haircut models (tiered, volatility) and a portfolio limit."""
+    data = tomllib.loads((PROBLEMS / "perps-risk.toml").read_text())
+    data["accounts"].append({"id": "hl", "rulebook": "hyperliquid", "buffer": 0.2})
+    data["positions"].append({"account": "hl", "instrument": "BTC-PERP-HL", "underlying": "BTC", "kind": "perp",
+                              "quantity": 5.0})
+    data["accounts"][1]["haircut_models"] = {
+        "SOL": {"model": "volatility", "confidence": 0.99, "horizon_days": 2.0, "floor": 0.05},
+        "BTC": {"model": "tiered", "tiers": [{"upto": 2e6, "weight": 0.9}, {"weight": 0.6}]}}
+    data["accounts"][1]["haircuts"].pop("BTC")
+    data["portfolio"] = {"horizon_days": 1.0, "confidence": 0.95}
+    return data
+
+
 BASES = [tomllib.loads((PROBLEMS / "desk.toml").read_text()),
          generate_problem(6, 2, 3, seed=1).model_dump(by_alias=True),
-         generate_problem(5, 1, 2, seed=2, topology="none").model_dump(by_alias=True)]
+         generate_problem(5, 1, 2, seed=2, topology="none").model_dump(by_alias=True),
+         _with_features()]
 
 ODD_VALUES: list[Any] = [math.nan, math.inf, -math.inf, -1.0, 0.0, 1.0, 0.999999, 1e20, 1e-300, -0.0, 10**30,
                          "1,000", "1_000", "100", "", " BTC", True, None, [], {}, {"x": 1}, [1, 2], "custody-a",
@@ -131,3 +146,13 @@ def test_regression_malformed_risk_tables_are_input_errors(field, value):
     data = json.loads(json.dumps(BASES[1]))
     data[field] = value
     assert check(data) == "rejected"
+
+
+def test_regression_free_loops_through_the_hub_create_nothing():
+    """Found by the slow fuzz run (2026-11-24): with BTC repriced to 0.999999, Clarabel's answer carried large
+    free BTC loops through the virtual hub; cancelling them left float residue that created 1.5e-7 BTC. The hub
+    is now balanced again after the cycles are cancelled."""
+    data = _with_features()
+    data["assets"][0]["price"] = 0.999999
+    problem = allocator.Problem.model_validate(data)
+    assert_verified(problem, allocator.optimize(problem))
