@@ -69,10 +69,17 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                     limit_margin=margins.limit_margin)
     options = _options(name, periods)
     record = solve(program, name, time_limit, **options)
-    if record.status in MAYBE_INFEASIBLE:
-        raise diagnose(problem, periods, data, name, **options)
-    replay = verified(program, record)
     notes = []
+    if record.status in MAYBE_INFEASIBLE:
+        error = diagnose(problem, periods, data, name, **options)
+        if getattr(error, "status", None) != "inconsistent":
+            raise error
+        # the elastic copy (no margins) covers every account: covered only exactly, as in the engine; solve
+        # again without the margins and let the verification decide
+        program = build(periods, data, coverage_margin=0.0, limit_margin=0.0)
+        record = solve(program, name, time_limit, **options)
+        notes.append("some account can only be covered exactly (no margin for rounding)")
+    replay = verified(program, record)
     if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:
         notes.append("risk limits (parametric, stress, CVaR, portfolio) are not part of the transition program")
     result = outcome(problem, replay, record, mode="convex", total_seconds=time.perf_counter() - started,
