@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import pandas as pd
@@ -42,9 +43,7 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
         loaded = load_problem(problem)
         result = optimize(loaded, solver, time_limit=time_limit, fallback=fallback)
     except InputError as error:
-        for issue in error.issues:
-            click.echo(f"error: {issue}", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail_input(error)
     except InfeasibleError as error:
         _write(output, error.result)
         click.echo(f"infeasible: {error}", err=True)
@@ -53,8 +52,7 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
         click.echo(f"diagnosis written to {output}")
         sys.exit(EXIT_INFEASIBLE)
     except SolverError as error:
-        click.echo(f"solver error: {error}", err=True)
-        sys.exit(EXIT_SOLVER)
+        _fail_solver(error)
     _write(output, result)
     if not quiet:
         click.echo(summary(result))
@@ -82,12 +80,9 @@ def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | N
         with click.progressbar(length=len(rows), label="what-if", file=sys.stderr) as bar:
             table = what_if(loaded, rows, solver, workers=workers, progress=bar.update)
     except InputError as error:
-        for issue in error.issues:
-            click.echo(f"error: {issue}", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail_input(error)
     except SolverError as error:
-        click.echo(f"solver error: {error}", err=True)
-        sys.exit(EXIT_SOLVER)
+        _fail_solver(error)
     _write_table(output, table)
     counts = table["status"].value_counts().to_dict()
     click.echo(f"{len(table)} scenarios: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -112,9 +107,7 @@ def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | Non
         with click.progressbar(length=len(loaded.units), label="batch", file=sys.stderr) as bar:
             summary = run_batch(loaded, outdir, workers=workers, dask=dask, solver=solver, progress=bar.update)
     except InputError as error:
-        for issue in error.issues:
-            click.echo(f"error: {issue}", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail_input(error)
     click.echo(str(summary))
 
 
@@ -138,15 +131,12 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
         result = plan_transition(load_problem(problem), solver=solver, integer=integer, heuristic=heuristic,
                                  time_limit=time_limit)
     except InputError as error:
-        for issue in error.issues:
-            click.echo(f"error: {issue}", err=True)
-        sys.exit(EXIT_INPUT)
+        _fail_input(error)
     except TransitionInfeasibleError as error:
         click.echo(f"infeasible: {error}", err=True)
         sys.exit(EXIT_INFEASIBLE)
     except SolverError as error:
-        click.echo(f"solver error: {error}", err=True)
-        sys.exit(EXIT_SOLVER)
+        _fail_solver(error)
     try:
         output.write_text(result.to_json(), encoding="utf-8")
     except OSError as error:
@@ -155,6 +145,18 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
     if not quiet:
         click.echo(transition_summary(result))
     click.echo(f"result written to {output}")
+
+
+def _fail_input(error: InputError) -> NoReturn:
+    """One line per located issue on stderr, no traceback, exit 2."""
+    for issue in error.issues:
+        click.echo(f"error: {issue}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _fail_solver(error: SolverError) -> NoReturn:
+    click.echo(f"solver error: {error}", err=True)
+    sys.exit(EXIT_SOLVER)
 
 
 def _write_table(path: Path, table: pd.DataFrame) -> None:
