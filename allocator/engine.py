@@ -31,12 +31,9 @@ from allocator.scenario import Scenario
 from allocator.solve.diagnose import Diagnosis
 from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
-from allocator.solve.solvers import SolveRecord, normalise, profile, run, values
+from allocator.solve.solvers import WIDER_MARGINS, SolveRecord, normalise, profile, run, values
 from allocator.solve.status import MAYBE_INFEASIBLE, Status
 from allocator.solve.verify import ROUNDING, Allocation, check
-
-#: How much wider the margins of a retry are, after a conic answer missed a row by its tolerance.
-WIDER_MARGINS = 30.0
 
 
 class Allocator:

@@ -12,7 +12,8 @@ from test_transition import _replayed_limits
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 from allocator.transition.generate import generate_transition
 
-EXAMPLES = min(int(os.environ.get("EXAMPLES", 500)), 12)
+#: 12 in CI (each case is a conic solve of up to 8 periods); TRANSITION_EXAMPLES sets it for a slow run.
+EXAMPLES = int(os.environ.get("TRANSITION_EXAMPLES", min(int(os.environ.get("EXAMPLES", 500)), 12)))
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -33,3 +34,13 @@ def test_random_transitions_replay_or_are_diagnosed(n_assets, n_accounts, n_peri
     _replayed_limits(problem, result)
     frame = result.coverage_frame
     assert (frame["lowest"] >= frame["floor"] - 1e-6 * frame[["floor", "required"]].max(axis=1)).all()
+
+
+def test_regression_a_row_missed_by_the_solver_tolerance_is_re_solved():
+    """Found by a 300-case slow run (2026-11-24): Clarabel's answer left an account 0.0038 USD short at the end;
+    it is refused and solved again with wider margins."""
+    problem = generate_transition(6, 2, 6, seed=501, restrict_routes=False, tightness=0.2, participation=0.5,
+                                  venue_assets=3)
+    result = plan_transition(problem)
+    assert validate_transition(problem, result) == []
+    assert any("wider margins" in note for note in result.diagnostics.notes)

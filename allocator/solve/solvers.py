@@ -50,6 +50,9 @@ class SolverProfile:
         return replace(self, coverage_margin=self.coverage_margin * factor, limit_margin=self.limit_margin * factor)
 
 
+#: How much wider the margins of a retry are, after an interior-point answer missed a row by its tolerance.
+WIDER_MARGINS = 30.0
+
 PROFILES: dict[str, SolverProfile] = {
     "HIGHS": SolverProfile({"warm_start": False, "primal_feasibility_tolerance": 1e-9,
                             "dual_feasibility_tolerance": 1e-9, "output_flag": False}, 1e-9, 0.0, 1e-9),

@@ -15,7 +15,7 @@ import time
 
 from allocator.errors import InputError, InputIssue, VerificationError
 from allocator.problem import Problem
-from allocator.solve.solvers import normalise, profile
+from allocator.solve.solvers import WIDER_MARGINS, normalise, profile
 from allocator.solve.status import MAYBE_INFEASIBLE
 from allocator.transition.data import TransitionData
 from allocator.transition.diagnose import diagnose
@@ -79,7 +79,19 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
         program = build(periods, data, coverage_margin=0.0, limit_margin=0.0)
         record = solve(program, name, time_limit, **options)
         notes.append("some account can only be covered exactly (no margin for rounding)")
-    replay = verified(program, record)
+    try:
+        replay = verified(program, record)
+    except VerificationError as error:
+        if notes:  # already without margins: nothing wider to ask for
+            raise
+        # an interior-point answer can miss a row by about its tolerance: ask once more with wider margins
+        # (as the engine does) and verify again; the first answer is never used
+        program = build(periods, data, coverage_margin=(margins.coverage_margin + MARGIN) * WIDER_MARGINS,
+                        limit_margin=margins.limit_margin * WIDER_MARGINS)
+        record = solve(program, name, time_limit, **options)
+        replay = verified(program, record)
+        notes.append(f"re-solved with {WIDER_MARGINS:g}x wider margins after the first answer missed by the "
+                     f"solver's tolerance ({str(error)[:160]})")
     if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:
         notes.append("risk limits (parametric, stress, CVaR, portfolio) are not part of the transition program")
     result = outcome(problem, replay, record, mode="convex", total_seconds=time.perf_counter() - started,
