@@ -170,9 +170,8 @@ class Allocator:
         (program/scenarios.py), add the most violated scenarios and re-solve until none is violated."""
         program = self.program
         while True:
-            target = {"cost": lambda: program.problem, "moves": lambda: program.moves,
-                      "elastic": lambda: program.elastic.problem}[phase]()
-            record = self._run(target)
+            record = self._run(program.problem if phase == "cost" else program.moves if phase == "moves"
+                               else program.elastic.problem)
             if is_static(self.layout) or record.status is not Status.OPTIMAL:
                 return record
             holding, _ = self._values(record)

@@ -138,6 +138,8 @@ class Parameters:
         put(self.share_weight, (1.0 - numbers.haircut[limited]) / account[layout.pair_account[limited]])
         put(self.carry, numbers.carry_rate / scale.rate)
         put(self.move, numbers.move_rate / scale.rate)
+        if len(layout.market_assets):  # B', shared by every account's cone and the portfolio's
+            self.risk_loadings.value = numbers.loadings.T
         self._assign_risk(layout, numbers, scale, coverage_margin)
         self.assign_stress(layout, numbers, scale, coverage_margin, working)
         self._assign_portfolio(layout, numbers, scale, coverage_margin)
@@ -175,12 +177,10 @@ class Parameters:
         self.risk_required.value = self._requirement(numbers, scale, risky, margin)
         market = layout.market_assets
         if len(market):
-            self.risk_loadings.value = numbers.loadings.T
             # the cone ||B' (v + e), s * (v + e)|| <= (collateral - requirement) / c with c = z sqrt(tau/365) / size:
             # c is taken to the head so that one B' parameter serves every account (see risk.py)
             inverse = size / np.maximum(numbers.risk_scale[risky], MIN_RISK_SCALE)
             exposure = numbers.exposure[np.ix_(risky, market)].T / scale.money  # (n, K_r)
-            self.risk_loadings.value = numbers.loadings.T
             self.risk_specific.value = np.repeat(numbers.specific[:, None], len(risky), axis=1)
             self.risk_offset.value = numbers.loadings.T @ exposure
             self.risk_offset_specific.value = numbers.specific[:, None] * exposure
@@ -191,7 +191,6 @@ class Parameters:
         market = layout.market_assets
         if not layout.portfolio or not len(market):
             return
-        self.risk_loadings.value = numbers.loadings.T
         exposure = numbers.exposure[:, market].sum(axis=0) / scale.money
         required = float(numbers.requirement.sum()) / scale.money + margin
         inverse = 1.0 / max(numbers.portfolio_scale, MIN_RISK_SCALE)
