@@ -1,7 +1,8 @@
 """The independent check of a returned allocation, in plain numpy and in currency.
 
-Nothing the solver says is trusted. The moves it returned are turned into units: tiny negatives within the
-tolerance are set to zero (anything larger is a violation), hub traffic is balanced exactly and cycles are
+Nothing the solver says is trusted. The moves it returned are turned into units: moves within the tolerance
+are set to zero (negatives beyond it are a violation; positive dust is kept when dropping it would leave a
+constraint unmet, see ``check``), hub traffic is balanced exactly and cycles are
 cancelled (solve/cycles.py). The holdings are then re-derived from today's holdings and the moves, and every
 constraint is re-checked on them:
 
@@ -113,8 +114,20 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
     """Turn the solver's scaled values into a checked allocation; return it with every violation found.
 
     ``elastic=True`` skips coverage and concentration (the elastic diagnosis relaxes them on purpose);
-    ``tolerance`` is the solver profile's (1e-9 for HiGHS, 1e-6 for Clarabel).
+    ``tolerance`` is the solver profile's (1e-9 for HiGHS, 1e-6 for Clarabel). Moves below it are dropped as
+    solver dust; when dropping them leaves a constraint unmet (a move of a few dollars can be the one that
+    covers an account exactly), only moves below ``TOLERANCE`` are dropped and the allocation checked again.
     """
+    allocation, violations = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=tolerance)
+    if violations and tolerance > TOLERANCE:
+        finer, left = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=TOLERANCE)
+        if not left:
+            return finer, left
+    return allocation, violations
+
+
+def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
+           elastic: bool, tolerance: float, dust: float) -> tuple[Allocation, list[str]]:
     violations: list[str] = []
     # in scaled value units: the solver's own absolute tolerance. Crumbs within it are repaired, never clipped,
     # so conservation stays exact and coverage (checked exactly below) cannot be flattered by them.
@@ -123,7 +136,7 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
     if np.any(move < -tol):
         worst = int(np.argmin(move))
         violations.append(f"move[{layout.move_label(worst)}] is negative: {move[worst] * scale.money:.6g}")
-    move = np.where(move > tol, move, 0.0)
+    move = np.where(move > dust, move, 0.0)
     if layout.has_hub:
         left = layout.hub_balance[:, : layout.n_moves] @ move
         if np.any(np.abs(left) > 10 * tol):
