@@ -57,7 +57,9 @@ def liquidity_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
             elif isinstance(asset, str):
                 traded.setdefault(asset, f"{where}.assets[{position}]")
     for asset, where in traded.items():
-        row = assets.get(asset, {})
+        if asset not in assets:  # no asset table to check (a missing or malformed `assets` is reported elsewhere)
+            continue
+        row = assets[asset]
         index = next(i for i, r in rows(data, "assets") if text(r.get("id")) == asset)
         if row.get("adv") is None:
             add(f"assets[{index}].adv", f"{asset} is traded at a venue ({where}) but has no adv (average daily "

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import allocator
 from allocator.generate import generate_problem
+from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 
 #: Cases per run: a few hundred in CI, set FUZZ_EXAMPLES=10000 for the slow run.
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 300))
@@ -40,7 +41,8 @@ def _with_features() -> dict:
 BASES = [tomllib.loads((PROBLEMS / "desk.toml").read_text()),
          generate_problem(6, 2, 3, seed=1).model_dump(by_alias=True),
          generate_problem(5, 1, 2, seed=2, topology="none").model_dump(by_alias=True),
-         _with_features()]
+         _with_features(),
+         tomllib.loads((PROBLEMS / "derisk.toml").read_text())]  # liquidity: schedule, venues, ADV, delays
 
 ODD_VALUES: list[Any] = [math.nan, math.inf, -math.inf, -1.0, 0.0, 1.0, 0.999999, 1e20, 1e-300, -0.0, 10**30,
                          "1,000", "1_000", "100", "", " BTC", True, None, [], {}, {"x": 1}, [1, 2], "custody-a",
@@ -95,11 +97,33 @@ def check(data: dict) -> str:
         result = allocator.optimize(problem)
     except allocator.InfeasibleError as error:
         assert error.diagnosis.shortfalls
-        return "infeasible"
+        outcome = "infeasible"
+    except allocator.SolverError:
+        outcome = "solver"
+    else:
+        assert_verified(problem, result)
+        outcome = "verified"
+    if problem.schedule is not None:  # trades at venues may cover what moves alone cannot (derisk.toml)
+        return check_transition(problem)
+    return outcome
+
+
+def check_transition(problem: allocator.Problem) -> str:
+    """A problem with a schedule is also planned over time: a schedule that replays within every limit, a
+    diagnosed infeasibility, a located input error (a collateral curve, which the transition does not take) or a
+    typed solver error."""
+    try:
+        result = plan_transition(problem)
+    except TransitionInfeasibleError as error:
+        assert error.diagnosis.shortfalls
+        return "transition infeasible"
+    except allocator.InputError as error:
+        assert all(issue.location and issue.code for issue in error.issues)
+        return "transition rejected"
     except allocator.SolverError:
         return "solver"
-    assert_verified(problem, result)
-    return "verified"
+    assert validate_transition(problem, result) == []
+    return "transition verified"
 
 
 @settings(max_examples=FUZZ_EXAMPLES)
@@ -156,3 +180,19 @@ def test_regression_free_loops_through_the_hub_create_nothing():
     data["assets"][0]["price"] = 0.999999
     problem = allocator.Problem.model_validate(data)
     assert_verified(problem, allocator.optimize(problem))
+
+
+def test_regression_venue_assets_without_an_asset_list_are_input_errors():
+    """Found by the fuzzer once it mutated transition problems (2026-11-24, third session): with `assets = []`
+    the venues' traded assets made the liquidity checks raise StopIteration instead of an InputError."""
+    data = json.loads(json.dumps(BASES[4]))
+    data["assets"] = []
+    assert check(data) == "rejected"
+
+
+def test_regression_a_delay_beyond_any_schedule_never_arrives():
+    """Found by the same run: periods of 1e-300 hours made every delay a lag of 1e300 periods and overflowed the
+    lag computation (OverflowError); such a move now simply cannot arrive within the schedule."""
+    data = json.loads(json.dumps(BASES[4]))
+    data["schedule"]["period_hours"] = 1e-300
+    assert check(data) in ("transition verified", "transition infeasible")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import assert_verified, objective_gap, random_problems
-from hypothesis import given, settings
+from hypothesis import given
 from reference_lp import solve_reference
 
 import allocator
@@ -25,7 +25,6 @@ def test_objective_matches_independent_highs_formulation(problem):
     assert objective_gap(result, reference.objective) < 1e-6
 
 
-@settings(max_examples=min(100, settings().max_examples))
 @given(random_problems(max_assets=8, max_accounts=4, risk=True))
 def test_risk_limits_hold_on_random_problems(problem):
     """Market, positions, stress scenarios and risk settings on every account (Clarabel): covered, the
@@ -33,7 +32,6 @@ def test_risk_limits_hold_on_random_problems(problem):
     assert_verified(problem, allocator.optimize(problem))
 
 
-@settings(max_examples=min(100, settings().max_examples))
 @given(random_problems(max_assets=8, max_accounts=4, risk=True, scale_features=True))
 def test_factor_markets_and_scenario_working_sets_hold_on_random_problems(problem):
     """Factor-model markets and 30 stress scenarios (beyond the 16 that are always rows, so the working set

@@ -163,7 +163,10 @@ class Periods:
         if problem.routes is not None:
             delays = np.array([route.delay_hours for route in problem.routes])
             delay[real] = delays[base.edge_route[base.move_edge][real]]
-        lag = np.array([max(math.ceil(d / hours - 1e-12), 1) - 1 for d in delay], dtype=int)
+        # a lag of `periods` or more never arrives within the schedule (capped so that a delay of 1e20 hours fits)
+        periods = problem.schedule.periods
+        lag = np.array([min(max(math.ceil(min(d / hours, periods + 1) - 1e-12), 1) - 1, periods) for d in delay],
+                       dtype=int)
         asset_index = {a: i for i, a in enumerate(base.assets)}
         legs = [(v, asset_index[a]) for v, venue in enumerate(problem.venues) for a in venue.assets]
         location_index = {name: i for i, name in enumerate(base.locations)}

@@ -17,7 +17,7 @@ from allocator.solve.solvers import SolveRecord, run, values
 from allocator.solve.status import Status
 from allocator.transition.program import Program
 from allocator.transition.replay import Replay
-from allocator.transition.verify import check
+from allocator.transition.verify import AMOUNT, check
 
 #: Scaled values below this are solver residue (interior-point methods never return exact zeros).
 CLEAN = 1e-8
@@ -58,7 +58,10 @@ def _repaired(replay: Replay) -> Replay:
     - a cell that would send or sell a crumb more than it holds at the start of a period (cleaning removed a
       crumb that arrived earlier) sends and sells proportionally less;
     - a venue that buys a little more than its sales pay for buys that much less of its largest purchase, so
-      value is never created.
+      value is never created;
+    - a venue whose sales pay for more than it buys (cleaning removed buys below ``CLEAN``, or the answer left
+      slack) spends the rest on its largest purchase, or sells proportionally less if it buys nothing, so value is
+      never left unspent.
     """
     periods, data = replay.periods, replay.data
     move, sell, buy = replay.move.copy(), replay.sell.copy(), replay.buy.copy()
@@ -79,12 +82,18 @@ def _repaired(replay: Replay) -> Replay:
         for v in range(len(periods.venues)):
             mine = np.flatnonzero(periods.leg_venue == v)
             largest = mine[np.argmax(buy[mine, t])]
-            for _ in range(3):  # the leg's own cost falls with it: converge in a few steps
+            for _ in range(6):  # the legs' own costs move with them: converge in a few steps
                 costs = np.sum(data.leg_cost(sell[:, t]), axis=0) + np.sum(data.leg_cost(buy[:, t]), axis=0)
-                cut = -(sell[mine, t] - buy[mine, t] - costs[mine]).sum()
-                if cut <= 0:
+                balance = (sell[mine, t] - buy[mine, t] - costs[mine]).sum()
+                if balance < 0:
+                    buy[largest, t] = max(buy[largest, t] + balance * (1 + 1e-12), 0.0)
+                elif balance <= AMOUNT * data.money:  # within the check's tolerance: leave it
                     break
-                buy[largest, t] = max(buy[largest, t] - cut * (1 + 1e-12), 0.0)
+                elif buy[largest, t] > 0:
+                    buy[largest, t] += balance * (1 - 1e-12)
+                else:
+                    sold = sell[mine, t].sum()
+                    sell[mine, t] *= max(0.0, 1.0 - balance / sold) if sold > 0 else 0.0
         for lag in periods.lags:
             if t + lag < periods.periods:
                 arriving[:, t + lag] += periods.arrivals(lag)[:, :periods.n_moves] @ move[:, t]
