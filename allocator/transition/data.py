@@ -30,6 +30,7 @@ class TransitionData:
     weight: np.ndarray  # (P,) (1 - haircut) / account scale, per eligible pair
     required: np.ndarray  # (K,) buffered requirement, in units of each account's scale
     floor: np.ndarray  # (K,) min(collateral today, requirement), same units
+    room: np.ndarray  # (K,) collateral today above the floor, same units (0 where today's collateral is the floor)
     limit: np.ndarray  # (C,) concentration shares
     carry: np.ndarray  # (A*K,) annual cost rate of value posted at an account (carry - yield), account-major
     time_weight: np.ndarray  # (T,) years each period-end holding is charged: P/24/365, the last + horizon/365
@@ -90,6 +91,7 @@ class TransitionData:
             weight=(1.0 - numbers.haircut) / scale.accounts[base.pair_account],
             required=numbers.required / account_money,
             floor=np.minimum(today, numbers.requirement) / account_money,
+            room=np.maximum(today - numbers.requirement, 0.0) / account_money,
             limit=numbers.limit, carry=carry, time_weight=weight, move_rate=numbers.move_rate,
             fee_rate=fee, spread_rate=spread, impact=coef[periods.leg_asset],
             participation=share * adv[periods.traded_assets],

@@ -74,6 +74,9 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
     money = max(sum(held.values()), sum(k.required for k in problem.accounts), 1.0)
     amount = AMOUNT * money
     size = {k.id: min(max(k.required, collateral(k.id)), money) for k in problem.accounts}
+    # exact (to rounding) where today's collateral leaves room above the floor, as transition/verify.py
+    tolerance = {k: ROUNDING * money if collateral(k) - floor[k] > 2 * FLOOR * size[k] else FLOOR * size[k]
+                 for k in floor}
     routes = {(r.from_, r.to): r for r in problem.routes} if problem.routes is not None else None
     venues = {v.location: v for v in problem.venues}
     locations = set(problem.locations)
@@ -141,7 +144,7 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
                 out.append(TransitionViolation(step.step, t, "withdrawal", f"{leaving[step.from_]:,.2f} leaves "
                                                f"{step.from_!r} in period {t}, above its limit {limit:,.2f}"))
             arrivals[t + lag].append((step.asset, step.to, value))
-        _floors(out, t, "after the departures", weights, collateral, floor, size)
+        _floors(out, t, "after the departures", weights, collateral, floor, tolerance)
 
         traded: defaultdict[str, float] = defaultdict(float)
         for step in (s for s in period_steps if s.kind == "trade"):
@@ -181,7 +184,7 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
                                                f"{-surplus:,.2f} more than its sales pay for after costs"))
         for asset, location, value in bought:
             held[(asset, location)] += value
-        _floors(out, t, "after the trades", weights, collateral, floor, size)
+        _floors(out, t, "after the trades", weights, collateral, floor, tolerance)
         for asset, location, value in arrivals.pop(t, []):
             held[(asset, location)] += value
 
@@ -213,9 +216,9 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
 
 
 def _floors(out: list[TransitionViolation], t: int, when: str, weights: dict[str, dict[str, float]],
-            collateral: object, floor: dict[str, float], size: dict[str, float]) -> None:
+            collateral: object, floor: dict[str, float], tolerance: dict[str, float]) -> None:
     for account in weights:
         have = collateral(account)  # type: ignore[operator]
-        if have < floor[account] - FLOOR * size[account]:
+        if have < floor[account] - tolerance[account]:
             out.append(TransitionViolation(0, t, "floor", f"{account} falls to {have:,.2f} {when} of period {t}, "
                                            f"below its floor {floor[account]:,.2f}"))

@@ -114,7 +114,9 @@ class Parameters:
         self.x0.value = data.x0
         self.weight.value = padded(data.weight, self.weight.shape[0])
         self.required.value = np.where(data.required > 0, data.required + coverage_margin, 0.0)
-        self.floor.value = data.floor
+        # a floor takes the margin where today's collateral leaves room for it (never above today's collateral,
+        # so doing nothing stays feasible); an account at or below its requirement keeps its exact floor
+        self.floor.value = data.floor + np.minimum(coverage_margin, data.room)
         self.limit.value = padded(np.maximum(data.limit - limit_margin, 0.0), self.limit.shape[0])
         self.carry.value = data.carry / data.rate
         self.move_rate.value = padded(data.move_rate / data.rate, base.n_move_slots)

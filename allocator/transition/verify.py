@@ -14,8 +14,10 @@ from allocator.transition.replay import Replay
 
 #: Amounts (of the money scale) below which a value is floating-point residue and violations are not reported.
 AMOUNT = 1e-8
-#: Floors, of each account's own scale: the Clarabel profile's tolerance (allocator/solve/solvers.py). A floor
-#: can take no margin (an account below its requirement may have to stay exactly where it is).
+#: Floors, of each account's own scale: the Clarabel profile's tolerance (allocator/solve/solvers.py), for an
+#: account whose floor is today's collateral (at or below its requirement: it may have to stay exactly where it
+#: is, so its floor takes no margin). A floor with more room than this above it takes the coverage margin in the
+#: program and is checked exactly (to ``ROUNDING * S``).
 FLOOR = 1e-6
 #: Concentration, relative to the account's collateral.
 LIMIT = 1e-9
@@ -60,7 +62,8 @@ def check(replay: Replay) -> list[str]:
     accounts = list(base.accounts)
     floor = np.minimum(replay.collateral(replay.prev[:, :1])[:, 0], data.numbers.requirement)
     slack = replay.lowest - floor[:, None]
-    report(slack < -FLOOR * data.account_money[:, None], "floor", accounts, slack)
+    tolerance = np.where(data.room > FLOOR, ROUNDING * S, FLOOR * data.account_money)
+    report(slack < -tolerance[:, None], "floor", accounts, slack)
     short = data.numbers.required - replay.end
     for k in np.flatnonzero(short > ROUNDING * S):
         out.append(f"coverage[{accounts[k]}] short by {short[k]:,.6g} at the end")
