@@ -29,7 +29,8 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     location can reach every other); "none" has no routes table (free moves);
     "complete" routes every location to every other. ``money`` multiplies every price (scaling tests).
     ``risk`` adds a market model, linear positions, stress scenarios and risk settings on every account, with
-    requirements that the feasibility allocation also meets under the parametric and stress limits;
+    requirements that the feasibility allocation also meets under the parametric and stress limits (and places
+    no holding at an account where it is ineligible: it would move the account's equity with nowhere to go);
     ``scenarios`` sets the number of stress scenarios (default: 0 to 2); ``factor_model`` gives the market as
     loadings on two factors plus specific volatilities instead of volatilities and a correlation matrix.
     """
@@ -63,7 +64,12 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
     holdings = []
     for a, asset in enumerate(assets):
         at_account = rng.random() < posted_share
-        location = accounts[rng.integers(n_accounts)] if at_account else wallets[rng.integers(n_wallets)]
+        place = int(rng.integers(n_accounts if at_account else n_wallets))
+        location = accounts[place] if at_account else wallets[place]
+        if at_account and risk and not eligible[place, a]:
+            # an ineligible asset moves an account's equity without counting as collateral, and with every
+            # holding posted and no routes there may be nowhere to send it: keep it in a wallet
+            location = wallets[place % n_wallets]
         holdings.append({"asset": asset, "location": location, "quantity": float(value[a] / price[a])})
 
     account_rows = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import assert_verified, objective_gap, random_problems
 from hypothesis import given
 from reference_lp import solve_reference
@@ -36,4 +37,17 @@ def test_risk_limits_hold_on_random_problems(problem):
 def test_factor_markets_and_scenario_working_sets_hold_on_random_problems(problem):
     """Factor-model markets and 30 stress scenarios (beyond the 16 that are always rows, so the working set
     runs): every scenario holds in the independent check."""
+    assert_verified(problem, allocator.optimize(problem))
+
+
+@pytest.mark.parametrize("seed, n_assets, tightness", [(3264641, 5, 0.5), (561, 6, 0.9375)])
+def test_regression_generated_risk_problems_are_feasible(seed, n_assets, tightness):
+    """Found by the slow run (2026-11-24, third session, 10,000 risk cases): with every holding posted, one account
+    and no routes, the generator put an ineligible asset at the account; its value moves the account's equity
+    (sigma) without counting as collateral and it had nowhere to go, so the "feasible" problem was infeasible.
+    The generator now keeps ineligible holdings in a wallet when it adds risk."""
+    from allocator.generate import generate_problem
+
+    problem = generate_problem(n_assets=n_assets, n_wallets=1, n_accounts=1, seed=seed, topology="none",
+                               tightness=tightness, eligible_share=0.5, limits=False, posted_share=1.0, risk=True)
     assert_verified(problem, allocator.optimize(problem))
