@@ -155,7 +155,13 @@ def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, 
         violations.append(f"non-negativity[{layout.cell_label(worst)}]: ends at {derived[worst]:.6g} units")
     elif np.any(derived < 0):  # crumbs within the tolerance: send a little less rather than overdraw
         moved = _repair_overdrafts(layout, numbers.quantity, moved)
-        derived = np.maximum(numbers.quantity + _incidence_times(layout, moved), 0.0)
+        derived = numbers.quantity + _incidence_times(layout, moved)
+        left = derived * cell_price < -ROUNDING * scale.money  # beyond float rounding: not repaired
+        if np.any(left):
+            worst = int(np.argmin(np.where(left, derived, 0.0)))
+            violations.append(f"non-negativity[{layout.cell_label(worst)}]: still {derived[worst]:.6g} units "
+                              "after repairing crumbs")
+        derived = np.maximum(derived, 0.0)  # float rounding only
     gap = np.abs(derived * cell_price / scale.money - holding)
     if np.any(gap > 10 * tol):
         worst = int(np.argmax(gap))

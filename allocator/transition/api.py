@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from allocator.errors import InputError, InputIssue, VerificationError
+from allocator.errors import InputError, InputIssue, SolverError, VerificationError
 from allocator.problem import Problem
 from allocator.solve.solvers import WIDER_MARGINS, normalise, profile
 from allocator.solve.status import MAYBE_INFEASIBLE
@@ -86,10 +86,16 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
             raise
         # an interior-point answer can miss a row by about its tolerance: ask once more with wider margins
         # (as the engine does) and verify again; the first answer is never used
+        # floors keep the first solve's margin: a wider one could freeze an account with little room
         program = build(periods, data, coverage_margin=(margins.coverage_margin + MARGIN) * WIDER_MARGINS,
-                        limit_margin=margins.limit_margin * WIDER_MARGINS)
+                        limit_margin=margins.limit_margin * WIDER_MARGINS,
+                        floor_margin=margins.coverage_margin + MARGIN)
         record = solve(program, name, time_limit, **options)
-        replay = verified(program, record)
+        try:
+            replay = verified(program, record)
+        except SolverError as retry:  # the retry failed too (or is infeasible with wider margins): say both
+            raise VerificationError([str(error)[:400], f"re-solved with {WIDER_MARGINS:g}x wider margins: "
+                                     f"{str(retry)[:400]}"], solver=name) from retry
         notes.append(f"re-solved with {WIDER_MARGINS:g}x wider margins after the first answer missed by the "
                      f"solver's tolerance ({str(error)[:160]})")
     if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:

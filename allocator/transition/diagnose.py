@@ -120,10 +120,18 @@ def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: s
     return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding))
 
 
+#: The longest schedule the time test builds (periods): beyond it only absurd inputs (periods of 1e-300 hours
+#: against delays of hours) would need more, and those are then reported as their routes' structure.
+LONGEST = 2_000
+
+
 def _longer(problem: Problem, periods: Periods) -> Program:
-    """The elastic program over a schedule long enough for any path: twice the periods, plus two of every lag."""
+    """The elastic program over a schedule long enough for any path: twice the periods, plus two of every lag
+    (from the delays themselves: ``move_lag`` is capped at the schedule), at most ``LONGEST`` periods."""
     assert problem.schedule is not None
-    count = 2 * periods.periods + 2 * (int(periods.move_lag.max(initial=0)) + 1) * 2
+    lag = float(np.max(periods.move_delay, initial=0.0)) / periods.period_hours
+    count = int(min(2 * periods.periods + 4 * (min(np.ceil(lag), LONGEST) + 1), LONGEST))
+    count = max(count, 2 * periods.periods)
     longer = problem.model_copy(update={"schedule": problem.schedule.model_copy(update={"periods": count})})
     longer_periods = Periods.from_problem(longer)
     return build(longer_periods, TransitionData.from_problem(longer, longer_periods), coverage_margin=0.0,

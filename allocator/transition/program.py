@@ -43,13 +43,15 @@ class Program:
 
 
 def build(periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float,
-          pwl: bool = False, elastic: bool = False, lower: bool = False,
+          floor_margin: float | None = None, pwl: bool = False, elastic: bool = False, lower: bool = False,
           max_moves: int | None = None, max_moves_per_period: int | None = None,
           min_move_value: float = 0.0) -> Program:
-    """Build a variant (see module docstring); binaries are added when any move limit is given with ``pwl``."""
+    """Build a variant (see module docstring); binaries are added when any move limit is given with ``pwl``.
+    ``floor_margin`` (default: the coverage margin) is what floors take where today's collateral has room."""
     v = Variables.of(periods, pwl=pwl, elastic=elastic)
     p = Parameters.of(periods)
-    p.set(periods, data, coverage_margin=coverage_margin, limit_margin=limit_margin)
+    p.set(periods, data, coverage_margin=coverage_margin, limit_margin=limit_margin,
+          floor_margin=coverage_margin if floor_margin is None else floor_margin)
     extra: list[cp.Constraint] = []
     if pwl:
         assert v.sell_impact is not None and v.buy_impact is not None

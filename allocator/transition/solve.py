@@ -57,11 +57,9 @@ def _repaired(replay: Replay) -> Replay:
 
     - a cell that would send or sell a crumb more than it holds at the start of a period (cleaning removed a
       crumb that arrived earlier) sends and sells proportionally less;
-    - a venue that buys a little more than its sales pay for buys that much less of its largest purchase, so
-      value is never created;
-    - a venue whose sales pay for more than it buys (cleaning removed buys below ``CLEAN``, or the answer left
-      slack) spends the rest on its largest purchase, or sells proportionally less if it buys nothing, so value is
-      never left unspent.
+    - a venue that buys a little more than its sales pay for buys that much less, largest purchase first, so
+      value is never created; one whose sales pay for more (cleaning removed purchases below ``CLEAN``) spends the
+      rest within the participation limits, or sells less if it buys nothing (``_balance_venue``).
     """
     periods, data = replay.periods, replay.data
     move, sell, buy = replay.move.copy(), replay.sell.copy(), replay.buy.copy()
@@ -69,6 +67,8 @@ def _repaired(replay: Replay) -> Replay:
     legs = periods.legs()[:, :periods.n_legs].tocsc()
     source = np.asarray(departures.argmax(axis=0)).ravel()  # the cell each move leaves (hub moves: none)
     leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
+    traded = periods.asset_sum()[:, :periods.n_legs].tocsr()  # (traded assets, legs)
+    row_of = {int(a): r for r, a in enumerate(periods.traded_assets)}
     hold = data.x0 * data.money
     arriving = np.zeros((periods.base.n_cells, periods.periods))
     for t in range(periods.periods):
@@ -80,20 +80,7 @@ def _repaired(replay: Replay) -> Replay:
             move[leaves, t] *= factor[source[leaves]]
             sell[:, t] *= factor[periods.leg_cell]
         for v in range(len(periods.venues)):
-            mine = np.flatnonzero(periods.leg_venue == v)
-            largest = mine[np.argmax(buy[mine, t])]
-            for _ in range(6):  # the legs' own costs move with them: converge in a few steps
-                costs = np.sum(data.leg_cost(sell[:, t]), axis=0) + np.sum(data.leg_cost(buy[:, t]), axis=0)
-                balance = (sell[mine, t] - buy[mine, t] - costs[mine]).sum()
-                if balance < 0:
-                    buy[largest, t] = max(buy[largest, t] + balance * (1 + 1e-12), 0.0)
-                elif balance <= AMOUNT * data.money:  # within the check's tolerance: leave it
-                    break
-                elif buy[largest, t] > 0:
-                    buy[largest, t] += balance * (1 - 1e-12)
-                else:
-                    sold = sell[mine, t].sum()
-                    sell[mine, t] *= max(0.0, 1.0 - balance / sold) if sold > 0 else 0.0
+            _balance_venue(replay, np.flatnonzero(periods.leg_venue == v), sell[:, t], buy[:, t], traded, row_of)
         for lag in periods.lags:
             if t + lag < periods.periods:
                 arriving[:, t + lag] += periods.arrivals(lag)[:, :periods.n_moves] @ move[:, t]
@@ -101,9 +88,47 @@ def _repaired(replay: Replay) -> Replay:
     return Replay(periods, data, move, sell, buy)
 
 
+def _balance_venue(replay: Replay, mine: np.ndarray, sell: np.ndarray, buy: np.ndarray, traded: Any,
+                   row_of: dict[int, int]) -> None:
+    """Make one venue's purchases in one period spend its sales net of costs (in place, currency): a deficit cuts
+    purchases, largest first; a surplus beyond the check's tolerance buys more, largest first, within each asset's
+    participation headroom (what does not fit is left for the check to report), or, when the venue buys nothing,
+    sells proportionally less. Costs move with the legs, so a few rounds converge."""
+    periods, data = replay.periods, replay.data
+    for _ in range(8):
+        costs = np.sum(data.leg_cost(sell), axis=0) + np.sum(data.leg_cost(buy), axis=0)
+        balance = (sell[mine] - buy[mine] - costs[mine]).sum()
+        buying = mine[np.argsort(-buy[mine], kind="stable")]
+        buying = buying[buy[buying] > 0]
+        if balance < 0 and len(buying):
+            cut = -balance * (1 + 1e-12)
+            for leg in buying:
+                step = min(cut, buy[leg])
+                buy[leg] -= step
+                cut -= step
+                if cut <= 0:
+                    break
+        elif balance < 0 or balance <= AMOUNT * data.money:  # nothing to cut, or within the check's tolerance
+            return
+        elif len(buying):
+            headroom = np.maximum(data.participation - traded @ (sell + buy), 0.0)
+            spend = balance * (1 - 1e-12)
+            for leg in buying:
+                step = min(spend, headroom[row_of[int(periods.leg_asset[leg])]])
+                buy[leg] += step
+                headroom[row_of[int(periods.leg_asset[leg])]] -= step
+                spend -= step
+            if spend >= balance * (1 - 1e-12):  # no headroom anywhere: leave it
+                return
+        else:
+            sold = sell[mine].sum()
+            sell[mine] *= max(0.0, 1.0 - balance / sold) if sold > 0 else 0.0
+
+
 def verified(program: Program, record: SolveRecord) -> Replay:
     replay = schedule(program, record)
-    violations = check(replay)
+    # the margin each floor took in this program (scaled): floors are checked exactly only where it is real
+    violations = check(replay, floor_margin=np.asarray(program.parameters.floor.value) - program.data.floor)
     if violations:
         raise VerificationError(violations, solver=record.solver)
     return replay

@@ -102,7 +102,8 @@ class Parameters:
             sell_lower=param(legs, "sell_lower"), buy_lower=param(legs, "buy_lower"),
         )
 
-    def set(self, periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float) -> None:
+    def set(self, periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float,
+            floor_margin: float) -> None:
         """Set every value from the data; bounds open every move in its departure window and every leg."""
         base, T = periods.base, periods.periods
 
@@ -116,7 +117,7 @@ class Parameters:
         self.required.value = np.where(data.required > 0, data.required + coverage_margin, 0.0)
         # a floor takes the margin where today's collateral leaves room for it (never above today's collateral,
         # so doing nothing stays feasible); an account at or below its requirement keeps its exact floor
-        self.floor.value = data.floor + np.minimum(coverage_margin, data.room)
+        self.floor.value = data.floor + np.minimum(floor_margin, data.room)
         self.limit.value = padded(np.maximum(data.limit - limit_margin, 0.0), self.limit.shape[0])
         self.carry.value = data.carry / data.rate
         self.move_rate.value = padded(data.move_rate / data.rate, base.n_move_slots)

@@ -15,15 +15,17 @@ from allocator.transition.replay import Replay
 #: Amounts (of the money scale) below which a value is floating-point residue and violations are not reported.
 AMOUNT = 1e-8
 #: Floors, of each account's own scale: the Clarabel profile's tolerance (allocator/solve/solvers.py), for an
-#: account whose floor is today's collateral (at or below its requirement: it may have to stay exactly where it
-#: is, so its floor takes no margin). A floor with more room than this above it takes the coverage margin in the
-#: program and is checked exactly (to ``ROUNDING * S``).
+#: account whose floor took no margin in the program (at or below its requirement today its floor is today's
+#: collateral, and it may have to stay exactly where it is). A floor whose margin was more than this is checked
+#: exactly (to ``ROUNDING * S``).
 FLOOR = 1e-6
 #: Concentration, relative to the account's collateral.
 LIMIT = 1e-9
 
 
-def check(replay: Replay) -> list[str]:
+def check(replay: Replay, floor_margin: np.ndarray | None = None) -> list[str]:
+    """Every violation of the replayed schedule; ``floor_margin`` (K,) is what each floor took in the program, in
+    units of the account's scale (none: every floor checked to ``FLOOR``)."""
     periods, data = replay.periods, replay.data
     base = periods.base
     S = data.money
@@ -62,7 +64,8 @@ def check(replay: Replay) -> list[str]:
     accounts = list(base.accounts)
     floor = np.minimum(replay.collateral(replay.prev[:, :1])[:, 0], data.numbers.requirement)
     slack = replay.lowest - floor[:, None]
-    tolerance = np.where(data.room > FLOOR, ROUNDING * S, FLOOR * data.account_money)
+    margin = np.zeros(len(accounts)) if floor_margin is None else floor_margin
+    tolerance = np.where(margin > FLOOR, ROUNDING * S, FLOOR * data.account_money)
     report(slack < -tolerance[:, None], "floor", accounts, slack)
     short = data.numbers.required - replay.end
     for k in np.flatnonzero(short > ROUNDING * S):
