@@ -54,9 +54,18 @@ class Allocator:
         self.program = Program(self.layout)
         self.compilations = 0
         self.records: list[SolveRecord] = []
+        self.retried: list[str] = []  # notes of re-solves after an inaccurate status, for the result
 
     def _run(self, problem: Any) -> SolveRecord:
         record = run(problem, self.solver, self.time_limit, **self.solver_options)
+        retry = profile(self.solver).on_inaccurate
+        if record.status is Status.OPTIMAL_INACCURATE and retry is not None:
+            self.records.append(record)
+            self.compilations += record.compiled
+            record = run(problem, self.solver, self.time_limit, **{**self.solver_options, **retry})
+            if record.status is Status.OPTIMAL:
+                self.retried.append(f"{self.solver} stopped at 'optimal_inaccurate'; solved again with "
+                                    f"{', '.join(f'{k}={v:g}' for k, v in retry.items())}")
         self.compilations += record.compiled
         self.records.append(record)
         return record
@@ -67,6 +76,7 @@ class Allocator:
         transition plan (what-if rows need neither); the optimum and its verification are the same."""
         started = time.perf_counter()
         self.records = []
+        self.retried = []
         problem = self.changed(changes)
         self.solver = self.primary
         try:
@@ -84,6 +94,7 @@ class Allocator:
 
     def _solve(self, problem: Problem, plan: bool, started: float, fallback_note: str | None) -> Result:
         optimum = self._optimum(problem, moves=plan and self.minimise_moves)
+        optimum.notes.extend(dict.fromkeys(self.retried))  # each distinct re-solve note once
         if fallback_note:
             optimum.notes.insert(0, fallback_note)
         result = self._result(optimum, plan, started)

@@ -114,20 +114,23 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
     """Turn the solver's scaled values into a checked allocation; return it with every violation found.
 
     ``elastic=True`` skips coverage and concentration (the elastic diagnosis relaxes them on purpose);
-    ``tolerance`` is the solver profile's (1e-9 for HiGHS, 1e-6 for Clarabel). Moves below it are dropped as
-    solver dust; when dropping them leaves a constraint unmet (a move of a few dollars can be the one that
-    covers an account exactly), only moves below ``TOLERANCE`` are dropped and the allocation checked again.
+    ``tolerance`` is the solver profile's (1e-9 for HiGHS, 1e-6 for Clarabel). Moves below it are solver dust,
+    dropped only where the allocation then meets every constraint as an exact solver's must (concentration
+    to ``TOLERANCE`` of the account; coverage is always exact): a move of a few dollars can be what covers an
+    account or keeps a share under its limit. Otherwise only moves below ``TOLERANCE`` are dropped, and the
+    limits are checked to ``tolerance``; failing that too, the dust is dropped and checked to ``tolerance``.
     """
-    allocation, violations = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=tolerance)
-    if violations and tolerance > TOLERANCE:
-        finer, left = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=TOLERANCE)
-        if not left:
-            return finer, left
-    return allocation, violations
+    if tolerance <= TOLERANCE:
+        return _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=tolerance, limits=tolerance)
+    for dust, limits in ((tolerance, TOLERANCE), (TOLERANCE, tolerance)):
+        allocation, violations = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust, limits)
+        if not violations:
+            return allocation, violations
+    return _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=tolerance, limits=tolerance)
 
 
 def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
-           elastic: bool, tolerance: float, dust: float) -> tuple[Allocation, list[str]]:
+           elastic: bool, tolerance: float, dust: float, limits: float) -> tuple[Allocation, list[str]]:
     violations: list[str] = []
     # in scaled value units: the solver's own absolute tolerance. Crumbs within it are repaired, never clipped,
     # so conservation stays exact and coverage (checked exactly below) cannot be flattered by them.
@@ -177,7 +180,7 @@ def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, 
         violations += _risk_violations(layout, numbers, scale, allocation, collateral)
         violations += _portfolio_violations(layout, numbers, scale, allocation, collateral)
         excess = allocation.limit_excess(layout, numbers)
-        limit_tolerance = tolerance * scale.account_money()[layout.pair_account[layout.limit_pair]]
+        limit_tolerance = limits * scale.account_money()[layout.pair_account[layout.limit_pair]]
         for i in np.flatnonzero(excess > limit_tolerance):
             violations.append(f"{layout.limit_label(int(i))}: {excess[i]:.6g} over its limit")
     return allocation, violations
