@@ -58,14 +58,8 @@ class Allocator:
 
     def _run(self, problem: Any) -> SolveRecord:
         record = run(problem, self.solver, self.time_limit, **self.solver_options)
-        retry = profile(self.solver).on_inaccurate
-        if record.status is Status.OPTIMAL_INACCURATE and retry is not None:
-            self.records.append(record)
-            self.compilations += record.compiled
-            record = run(problem, self.solver, self.time_limit, **{**self.solver_options, **retry})
-            if record.status is Status.OPTIMAL:
-                self.retried.append(f"{self.solver} stopped at 'optimal_inaccurate'; solved again with "
-                                    f"{', '.join(f'{k}={v:g}' for k, v in retry.items())}")
+        if record.note and record.status is Status.OPTIMAL:
+            self.retried.append(record.note)
         self.compilations += record.compiled
         self.records.append(record)
         return record

@@ -98,6 +98,8 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                                      f"{str(retry)[:400]}"], solver=name) from retry
         notes.append(f"re-solved with {WIDER_MARGINS:g}x wider margins after the first answer missed by the "
                      f"solver's tolerance ({str(error)[:160]})")
+    if record.note:
+        notes.append(record.note)
     if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:
         notes.append("risk limits (parametric, stress, CVaR, portfolio) are not part of the transition program")
     result = outcome(problem, replay, record, mode="convex", total_seconds=time.perf_counter() - started,
