@@ -130,10 +130,16 @@ class Allocator:
         scale = program.assign(numbers, margins, working)
         record = self._run_scenarios("cost", numbers, scale)
         notes: list[str] = []
-        if record.status in MAYBE_INFEASIBLE:
+        # an iteration limit without a time limit may be infeasibility the solver did not certify (seen with
+        # Clarabel on a transition): the elastic program, always feasible, decides
+        stalled = record.status is Status.USER_LIMIT and self.time_limit is None
+        if record.status in MAYBE_INFEASIBLE or stalled:
             diagnosis = self._diagnose(problem, numbers, scale)
             if diagnosis is not None:
                 raise diagnosis
+            if stalled:  # feasible: the solver simply did not finish
+                raise SolverError(f"solver {record.solver} returned {record.raw_status!r} (its iteration limit); "
+                                  "only 'optimal' is accepted", solver=record.solver, status=record.status.value)
             # short by no more than the margin: covered exactly, so solve again without the margins
             margins = margins.without_margins()
             scale = program.assign(numbers, margins, program.working)

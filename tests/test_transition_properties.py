@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_transition import _replayed_limits
@@ -66,3 +67,14 @@ def test_regression_clarabel_stalled_at_optimal_inaccurate_is_solved_again():
     result = plan_transition(problem)
     assert validate_transition(problem, result) == []
     assert any("optimal_inaccurate" in note for note in result.diagnostics.notes)
+
+
+def test_regression_an_iteration_limit_on_an_infeasible_transition_is_diagnosed():
+    """Found by a 3,000-case slow run (third session): on an infeasible transition (1 hour, the moves land too
+    late) Clarabel ran out of iterations instead of certifying infeasibility: a bare SolverError. An iteration
+    limit without a time limit now goes to the elastic diagnosis, which names the account and the binding time."""
+    problem = generate_transition(5, 3, 1, seed=548, restrict_routes=False, tightness=0.2, participation=0.25,
+                                  venue_assets=3)
+    with pytest.raises(TransitionInfeasibleError) as error:
+        plan_transition(problem)
+    assert error.value.diagnosis.shortfalls and error.value.diagnosis.binding
