@@ -57,7 +57,9 @@ class SolverProfile:
 WIDER_MARGINS = 30.0
 
 PROFILES: dict[str, SolverProfile] = {
-    "HIGHS": SolverProfile({"warm_start": False, "primal_feasibility_tolerance": 1e-9,
+    # simplex_scale_strategy 4 (HiGHS's max-value scaling): the account-normalised rows (scaling.py) had doubled
+    # the simplex time with the default scaling (500 x 40 hub-and-spoke: 5.1 s, now 2.4 s; docs/performance.md)
+    "HIGHS": SolverProfile({"warm_start": False, "simplex_scale_strategy": 4, "primal_feasibility_tolerance": 1e-9,
                             "dual_feasibility_tolerance": 1e-9, "output_flag": False}, 1e-9, 0.0, 1e-9),
     # QDLDL, not Clarabel's "auto" choice (the supernodal faer at this size): one solve of the generated
     # 500 x 30 x 500 risk program took 3.1 s with QDLDL and 12.1 s with faer (docs/performance.md).
