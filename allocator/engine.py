@@ -32,7 +32,7 @@ from allocator.solve.diagnose import Diagnosis
 from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import WIDER_MARGINS, SolveRecord, normalise, profile, run, values
-from allocator.solve.status import MAYBE_INFEASIBLE, Status
+from allocator.solve.status import MAYBE_INFEASIBLE, Status, stalled
 from allocator.solve.verify import ROUNDING, Allocation, check
 
 
@@ -130,14 +130,12 @@ class Allocator:
         scale = program.assign(numbers, margins, working)
         record = self._run_scenarios("cost", numbers, scale)
         notes: list[str] = []
-        # an iteration limit without a time limit may be infeasibility the solver did not certify (seen with
-        # Clarabel on a transition): the elastic program, always feasible, decides
-        stalled = record.status is Status.USER_LIMIT and self.time_limit is None
-        if record.status in MAYBE_INFEASIBLE or stalled:
+        unfinished = stalled(record.status, self.time_limit)
+        if record.status in MAYBE_INFEASIBLE or unfinished:
             diagnosis = self._diagnose(problem, numbers, scale)
             if diagnosis is not None:
                 raise diagnosis
-            if stalled:  # feasible: the solver simply did not finish
+            if unfinished:  # feasible: the solver simply did not finish
                 raise SolverError(f"solver {record.solver} returned {record.raw_status!r} (its iteration limit); "
                                   "only 'optimal' is accepted", solver=record.solver, status=record.status.value)
             # short by no more than the margin: covered exactly, so solve again without the margins

@@ -26,3 +26,9 @@ class Status(StrEnum):
 
 #: Statuses after which the elastic diagnosis is run (the problem may really be infeasible).
 MAYBE_INFEASIBLE = frozenset({Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED})
+
+
+def stalled(status: Status, time_limit: float | None) -> bool:
+    """An iteration limit without a time limit: maybe infeasibility the solver did not certify (seen with
+    Clarabel on a transition), so the elastic diagnosis decides, as for MAYBE_INFEASIBLE."""
+    return status is Status.USER_LIMIT and time_limit is None

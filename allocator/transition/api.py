@@ -16,7 +16,7 @@ import time
 from allocator.errors import InputError, InputIssue, SolverError, VerificationError
 from allocator.problem import Problem
 from allocator.solve.solvers import WIDER_MARGINS, normalise, profile
-from allocator.solve.status import MAYBE_INFEASIBLE, Status
+from allocator.solve.status import MAYBE_INFEASIBLE, stalled
 from allocator.transition.data import TransitionData
 from allocator.transition.diagnose import diagnose
 from allocator.transition.outcome import outcome
@@ -70,14 +70,12 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
     options = _options(name, periods)
     record = solve(program, name, time_limit, **options)
     notes = []
-    # an iteration limit without a time limit: seen on an infeasible transition whose infeasibility Clarabel did
-    # not certify in 200 iterations; the elastic copy (always feasible) decides, as for "infeasible"
-    stalled = record.status is Status.USER_LIMIT and time_limit is None
-    if record.status in MAYBE_INFEASIBLE or stalled:
+    unfinished = stalled(record.status, time_limit)
+    if record.status in MAYBE_INFEASIBLE or unfinished:
         error = diagnose(problem, periods, data, name, **options)
         if getattr(error, "status", None) != "inconsistent":
             raise error
-        if stalled:  # feasible: the solver simply did not finish
+        if unfinished:  # feasible: the solver simply did not finish
             raise SolverError(f"solver {name} returned {record.raw_status!r} (its iteration limit) for the "
                               "transition program; only an exact optimum is accepted", solver=name,
                               status=record.status.value)

@@ -126,10 +126,15 @@ class Periods:
         return sp.csr_matrix((np.ones(self.n_legs), (self.leg_venue, np.arange(self.n_legs))),
                              shape=(max(len(self.venues), 1), self.n_leg_slots))
 
+    @property
+    def leg_row(self) -> np.ndarray:
+        """(legs,) each leg's row among the traded assets (``traded_assets``, ``asset_sum``)."""
+        row = {int(a): i for i, a in enumerate(self.traded_assets)}
+        return np.array([row[int(a)] for a in self.leg_asset], dtype=int)
+
     def asset_sum(self) -> sp.csr_matrix:
         """(traded assets, leg slots): sums legs into their asset."""
-        row = {int(a): i for i, a in enumerate(self.traded_assets)}
-        return sp.csr_matrix((np.ones(self.n_legs), ([row[int(a)] for a in self.leg_asset], np.arange(self.n_legs))),
+        return sp.csr_matrix((np.ones(self.n_legs), (self.leg_row, np.arange(self.n_legs))),
                              shape=(max(len(self.traded_assets), 1), self.n_leg_slots))
 
     def route_sum(self) -> sp.csr_matrix:

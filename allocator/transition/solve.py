@@ -68,7 +68,7 @@ def _repaired(replay: Replay) -> Replay:
     source = np.asarray(departures.argmax(axis=0)).ravel()  # the cell each move leaves (hub moves: none)
     leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
     traded = periods.asset_sum()[:, :periods.n_legs].tocsr()  # (traded assets, legs)
-    row_of = {int(a): r for r, a in enumerate(periods.traded_assets)}
+    leg_row = periods.leg_row
     hold = data.x0 * data.money
     arriving = np.zeros((periods.base.n_cells, periods.periods))
     for t in range(periods.periods):
@@ -80,7 +80,7 @@ def _repaired(replay: Replay) -> Replay:
             move[leaves, t] *= factor[source[leaves]]
             sell[:, t] *= factor[periods.leg_cell]
         for v in range(len(periods.venues)):
-            _balance_venue(replay, np.flatnonzero(periods.leg_venue == v), sell[:, t], buy[:, t], traded, row_of)
+            _balance_venue(replay, np.flatnonzero(periods.leg_venue == v), sell[:, t], buy[:, t], traded, leg_row)
         for lag in periods.lags:
             if t + lag < periods.periods:
                 arriving[:, t + lag] += periods.arrivals(lag)[:, :periods.n_moves] @ move[:, t]
@@ -89,12 +89,12 @@ def _repaired(replay: Replay) -> Replay:
 
 
 def _balance_venue(replay: Replay, mine: np.ndarray, sell: np.ndarray, buy: np.ndarray, traded: Any,
-                   row_of: dict[int, int]) -> None:
+                   leg_row: np.ndarray) -> None:
     """Make one venue's purchases in one period spend its sales net of costs (in place, currency): a deficit cuts
     purchases, largest first; a surplus beyond the check's tolerance buys more, largest first, within each asset's
     participation headroom (what does not fit is left for the check to report), or, when the venue buys nothing,
     sells proportionally less. Costs move with the legs, so a few rounds converge."""
-    periods, data = replay.periods, replay.data
+    data = replay.data
     for _ in range(8):
         costs = np.sum(data.leg_cost(sell), axis=0) + np.sum(data.leg_cost(buy), axis=0)
         balance = (sell[mine] - buy[mine] - costs[mine]).sum()
@@ -114,9 +114,9 @@ def _balance_venue(replay: Replay, mine: np.ndarray, sell: np.ndarray, buy: np.n
             headroom = np.maximum(data.participation - traded @ (sell + buy), 0.0)
             spend = balance * (1 - 1e-12)
             for leg in buying:
-                step = min(spend, headroom[row_of[int(periods.leg_asset[leg])]])
+                step = min(spend, headroom[leg_row[leg]])
                 buy[leg] += step
-                headroom[row_of[int(periods.leg_asset[leg])]] -= step
+                headroom[leg_row[leg]] -= step
                 spend -= step
             if spend >= balance * (1 - 1e-12):  # no headroom anywhere: leave it
                 return
