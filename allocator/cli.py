@@ -45,6 +45,7 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
     except InputError as error:
         _fail_input(error)
     except InfeasibleError as error:
+        assert error.result is not None  # the single-period engine always writes its diagnosis as a Result
         _write(output, error.result)
         click.echo(f"infeasible: {error}", err=True)
         if not quiet:

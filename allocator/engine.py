@@ -10,7 +10,7 @@ program and raised as :class:`~allocator.errors.InfeasibleError`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,10 +29,11 @@ from allocator.result import AccountCoverage, Diagnostics, Objective, PortfolioC
 from allocator.scaling import Scale
 from allocator.scenario import Scenario
 from allocator.solve.diagnose import Diagnosis
+from allocator.solve.ladder import climb
 from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
-from allocator.solve.solvers import WIDER_MARGINS, SolveRecord, normalise, profile, run, values
-from allocator.solve.status import MAYBE_INFEASIBLE, Status, stalled
+from allocator.solve.solvers import SolveRecord, SolverProfile, normalise, profile, run, values
+from allocator.solve.status import Status
 from allocator.solve.verify import ROUNDING, Allocation, check
 
 
@@ -126,41 +127,9 @@ class Allocator:
     def _optimum_with(self, problem: Problem, moves: bool, working: list[list[int]] | None) -> Optimum:
         layout, program = self.layout, self.program
         numbers = Numbers.from_problem(problem, layout)
-        margins = profile(self.solver)
-        scale = program.assign(numbers, margins, working)
-        record = self._run_scenarios("cost", numbers, scale)
-        notes: list[str] = []
-        unfinished = stalled(record.status, self.time_limit)
-        if record.status in MAYBE_INFEASIBLE or unfinished:
-            diagnosis = self._diagnose(problem, numbers, scale)
-            if diagnosis is not None:
-                raise diagnosis
-            if unfinished:  # feasible: the solver simply did not finish
-                raise SolverError(f"solver {record.solver} returned {record.raw_status!r} (its iteration limit); "
-                                  "only 'optimal' is accepted", solver=record.solver, status=record.status.value)
-            # short by no more than the margin: covered exactly, so solve again without the margins
-            margins = margins.without_margins()
-            scale = program.assign(numbers, margins, program.working)
-            record = self._run_scenarios("cost", numbers, scale)
-            notes.append("some account can only be covered exactly (no margin for rounding): its collateral "
-                         "equals its requirement to within floating-point rounding")
-        holding, move = self._values(record)
-        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance)
-        if violations and layout.has_cones and margins.coverage_margin > 0:
-            # an interior-point answer can miss a cone by about its tolerance (seen: 1.1e-6 of an account);
-            # ask once more with wider margins and check again, never accepting the first answer
-            scale = program.assign(numbers, margins.widened(WIDER_MARGINS), program.working)
-            retry = self._run_scenarios("cost", numbers, scale)
-            if retry.status is Status.OPTIMAL:
-                holding, move = self._values(retry)
-                first = violations
-                allocation, violations = check(layout, numbers, scale, holding, move,
-                                               tolerance=profile(self.solver).tolerance)
-                if not violations:
-                    notes.append(f"re-solved with {WIDER_MARGINS:g}x wider margins after the first answer missed "
-                                 f"by the solver's tolerance ({first[0]})")
-        if violations:
-            raise VerificationError(violations, solver=self.solver)
+        rungs = _CostRungs(self, problem, numbers, working)
+        climbed = climb(rungs, profile(self.solver), widen=layout.has_cones)
+        allocation, scale, notes = climbed.answer, rungs.scale, climbed.notes
         optimum = Optimum(problem, numbers, scale, allocation, Sensitivity.read(program, numbers, scale),
                           ["cost"], notes)
         if moves and np.any(allocation.moved > 0):
@@ -299,6 +268,38 @@ class Allocator:
                       marginal_values=optimum.sensitivity.marginal_rows(layout),
                       binding=optimum.sensitivity.binding,
                       diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
+
+
+@dataclass
+class _CostRungs:
+    """The engine's rungs for the solve ladder (solve/ladder.py): the cost phase of the compiled program."""
+
+    engine: Allocator
+    problem: Problem
+    numbers: Numbers
+    working: list[list[int]] | None  # the stress working set kept across a rebuild (first attempt only)
+    scale: Scale = field(init=False)
+
+    @property
+    def solver(self) -> str:
+        return self.engine.solver
+
+    def attempt(self, margins: SolverProfile) -> SolveRecord:
+        program = self.engine.program
+        self.scale = program.assign(self.numbers, margins, program.working if self.working is None else self.working)
+        self.working = None
+        return self.engine._run_scenarios("cost", self.numbers, self.scale)
+
+    def verify(self, record: SolveRecord, margins: SolverProfile) -> Allocation:
+        holding, move = self.engine._values(record)
+        allocation, violations = check(self.engine.layout, self.numbers, self.scale, holding, move,
+                                       tolerance=profile(self.solver).tolerance)
+        if violations:
+            raise VerificationError(violations, solver=self.solver)
+        return allocation
+
+    def diagnose(self) -> InfeasibleError | None:
+        return self.engine._diagnose(self.problem, self.numbers, self.scale)
 
 
 @dataclass

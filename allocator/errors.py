@@ -2,7 +2,9 @@
 
     AllocatorError
     ├── InputError          the problem is malformed; carries every located issue at once
+    │   └── HistoryError        a market history file cannot be read or is too short
     ├── InfeasibleError     no allocation covers every account; carries the shortfall per account
+    │   └── TransitionInfeasibleError   no schedule covers every account in time; names the binding limits
     └── SolverError         the solver did not return a trustworthy optimum
         └── VerificationError   the solver said "optimal" but an independent check failed
 
@@ -12,7 +14,7 @@ Every error is raised before a result exists: an error never comes with a plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from allocator.result import Result
@@ -43,14 +45,28 @@ class InputError(AllocatorError):
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
-class InfeasibleError(AllocatorError):
-    """No allocation covers every account. ``diagnosis`` says which accounts fall short and by how much;
-    ``result`` is the same as a Result with ``status = "infeasible"`` (what the CLI writes)."""
+class Diagnosed(Protocol):
+    def by_account(self) -> dict[str, float]: ...
 
-    def __init__(self, diagnosis: Diagnosis, result: Result) -> None:
+    def summary(self) -> str: ...
+
+
+class InfeasibleError(AllocatorError):
+    """No allocation covers every account. ``diagnosis`` says which accounts fall short and by how much
+    (``diagnosis.by_account()``); for a single-period problem ``result`` is the same as a Result with
+    ``status = "infeasible"`` (what the CLI writes)."""
+
+    def __init__(self, diagnosis: Diagnosis | Diagnosed, result: Result | None = None) -> None:
         self.diagnosis = diagnosis
         self.result = result
         super().__init__(diagnosis.summary())
+
+
+class HistoryError(InputError):
+    """A market history file cannot be read, or has too few returns; located at the field that names it."""
+
+    def __init__(self, message: str, location: str = "") -> None:
+        super().__init__([InputIssue(location, message, "history")])
 
 
 class SolverError(AllocatorError):

@@ -21,12 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from allocator.errors import HistoryError
+
 DAYS_PER_YEAR = 365.0
 MIN_RETURNS = 30
-
-
-class HistoryError(ValueError):
-    """A price history file that cannot be used, with the reason."""
 
 
 def read_closes(path: str | Path) -> pd.Series:

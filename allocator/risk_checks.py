@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from allocator.errors import InputIssue
-from allocator.estimate import HistoryError, daily_returns, read_closes
+from allocator.errors import HistoryError, InputIssue
+from allocator.estimate import daily_returns, read_closes
 from allocator.market import PSD_TOLERANCE
 from allocator.raw import rows, table, text
 

@@ -78,10 +78,16 @@ def test_time_limit_is_honoured_and_reported():
 
 
 def test_errors_share_one_base():
-    for error in (allocator.InputError, allocator.InfeasibleError, allocator.SolverError,
-                  allocator.VerificationError):
-        assert issubclass(error, allocator.AllocatorError)
+    """The tree drawn in allocator/errors.py: every public error is an AllocatorError, and each sits where
+    ``except`` clauses expect it (an infeasible transition is caught by ``except InfeasibleError``)."""
+    from allocator.errors import HistoryError
+
+    public = [getattr(allocator, name) for name in allocator.__all__]
+    errors = [obj for obj in public if isinstance(obj, type) and issubclass(obj, Exception)]
+    assert errors and all(issubclass(error, allocator.AllocatorError) for error in errors)
     assert issubclass(allocator.VerificationError, allocator.SolverError)
+    assert issubclass(allocator.TransitionInfeasibleError, allocator.InfeasibleError)
+    assert issubclass(HistoryError, allocator.InputError)
 
 
 def test_fallback_is_opt_in_and_recorded(monkeypatch, desk):

@@ -55,15 +55,14 @@ def test_regression_generated_risk_problems_are_feasible(seed, n_assets, tightne
 
 def test_regression_clarabel_stalled_at_optimal_inaccurate_is_solved_again():
     """Found by the slow run (third session, 10,000 risk cases): Clarabel stopped at 'optimal_inaccurate' after 16
-    iterations at tolerances 1e-9. It is solved once more at 1e-8 (the answer must be exactly optimal and pass the
-    verification), and the result says so."""
+    iterations at tolerances 1e-9 on one CPU (on another it solves at once). Whichever path the solver takes here,
+    the answer is a verified optimum; the retry path itself is forced on every machine in
+    test_solve_ladder.py::test_engine_optimal_inaccurate_is_solved_again_looser."""
     from allocator.generate import generate_problem
 
     problem = generate_problem(n_assets=8, n_wallets=1, n_accounts=4, seed=8, topology="hub", tightness=0.90625,
                                eligible_share=0.4375, limits=True, posted_share=0.0, risk=True)
-    result = allocator.optimize(problem)
-    assert_verified(problem, result)
-    assert any("optimal_inaccurate" in note for note in result.diagnostics.notes)
+    assert_verified(problem, allocator.optimize(problem))
 
 
 def test_regression_dust_is_not_dropped_where_it_keeps_a_share_under_its_limit():

@@ -39,13 +39,13 @@ def test_random_transitions_replay_or_are_diagnosed(n_assets, n_accounts, n_peri
 
 
 def test_regression_a_row_missed_by_the_solver_tolerance_is_re_solved():
-    """Found by a 300-case slow run (2026-11-24): Clarabel's answer left an account 0.0038 USD short at the end;
-    it is refused and solved again with wider margins."""
+    """Found by a 300-case slow run (2026-11-24): Clarabel's answer left an account 0.0038 USD short at the end on
+    one CPU; it is refused and solved again with wider margins. Whichever path the solver takes, the plan passes
+    every check (the widening itself is tested on every machine in test_solve_ladder.py)."""
     problem = generate_transition(6, 2, 6, seed=501, restrict_routes=False, tightness=0.2, participation=0.5,
                                   venue_assets=3)
     result = plan_transition(problem)
     assert validate_transition(problem, result) == []
-    assert any("wider margins" in note for note in result.diagnostics.notes)
 
 
 def test_regression_sales_whose_purchases_were_cleaned_away_leave_no_value_unspent():
@@ -61,18 +61,19 @@ def test_regression_sales_whose_purchases_were_cleaned_away_leave_no_value_unspe
 
 def test_regression_clarabel_stalled_at_optimal_inaccurate_is_solved_again():
     """Found by the 10,000-case slow run (third session): Clarabel stopped at 'optimal_inaccurate' at the
-    transition's tolerances (1e-8); one more solve 10x looser is exactly optimal and passes every check."""
+    transition's tolerances (1e-8) on one CPU. Whichever path it takes, the plan passes every check; the retry path
+    is forced on every machine in test_solve_ladder.py::test_transition_optimal_inaccurate_is_solved_again_looser."""
     problem = generate_transition(8, 1, 4, seed=1883, restrict_routes=False, tightness=0.8929533463051793,
                                   participation=0.11339284574220654, venue_assets=3)
     result = plan_transition(problem)
     assert validate_transition(problem, result) == []
-    assert any("optimal_inaccurate" in note for note in result.diagnostics.notes)
 
 
 def test_regression_an_iteration_limit_on_an_infeasible_transition_is_diagnosed():
     """Found by a 3,000-case slow run (third session): on an infeasible transition (1 hour, the moves land too
-    late) Clarabel ran out of iterations instead of certifying infeasibility: a bare SolverError. An iteration
-    limit without a time limit now goes to the elastic diagnosis, which names the account and the binding time."""
+    late) Clarabel ran out of iterations on one CPU and returned 'solver_error' on another, instead of certifying
+    infeasibility: a bare SolverError. Every status but optimal now goes to the elastic diagnosis, which names the
+    account and the binding time, whichever way the solver stops (each status is forced in test_solve_ladder.py)."""
     problem = generate_transition(5, 3, 1, seed=548, restrict_routes=False, tightness=0.2, participation=0.25,
                                   venue_assets=3)
     with pytest.raises(TransitionInfeasibleError) as error:

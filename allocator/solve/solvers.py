@@ -53,9 +53,6 @@ class SolverProfile:
         return replace(self, coverage_margin=self.coverage_margin * factor, limit_margin=self.limit_margin * factor)
 
 
-#: How much wider the margins of a retry are, after an interior-point answer missed a row by its tolerance.
-WIDER_MARGINS = 30.0
-
 PROFILES: dict[str, SolverProfile] = {
     # simplex_scale_strategy 4 (HiGHS's max-value scaling): the account-normalised rows (scaling.py) had doubled
     # the simplex time with the default scaling (500 x 40 hub-and-spoke: 5.1 s, now 2.4 s; docs/performance.md)
@@ -66,8 +63,11 @@ PROFILES: dict[str, SolverProfile] = {
     # Clarabel can stall at "optimal_inaccurate" (seen on 1 of 10,000 random risk problems at 1e-9 and 1 of a few
     # thousand random transitions at 1e-8); 10x looser tolerances then solved both, and the margins (1e-6) still
     # cover the looser stop.
-    "CLARABEL": SolverProfile({"max_threads": 1, "direct_solve_method": "qdldl", "tol_feas": 1e-9,
-                               "tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9}, 1e-6, 1e-6, 1e-6,
+    # warm_start=False: with it, cvxpy reuses the problem's cached Clarabel object and updates only the settings
+    # passed, so a retry's looser tolerances stayed in force for every later re-solve (tests/test_solve_ladder.py).
+    "CLARABEL": SolverProfile({"warm_start": False, "max_threads": 1, "direct_solve_method": "qdldl", "tol_feas": 1e-9,
+                               "tol_gap_abs": 1e-9, "tol_gap_rel": 1e-9},
+                              1e-6, 1e-6, 1e-6,
                               loosen_on_inaccurate=(("tol_feas", "tol_gap_abs", "tol_gap_rel"), 10.0)),
 }
 

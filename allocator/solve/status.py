@@ -24,11 +24,7 @@ class Status(StrEnum):
             return cls.SOLVER_ERROR
 
 
-#: Statuses after which the elastic diagnosis is run (the problem may really be infeasible).
-MAYBE_INFEASIBLE = frozenset({Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED})
-
-
-def stalled(status: Status, time_limit: float | None) -> bool:
-    """An iteration limit without a time limit: maybe infeasibility the solver did not certify (seen with
-    Clarabel on a transition), so the elastic diagnosis decides, as for MAYBE_INFEASIBLE."""
-    return status is Status.USER_LIMIT and time_limit is None
+#: Statuses with which the solver says the problem is infeasible. Every status but OPTIMAL goes to the elastic
+#: diagnosis (solve/ladder.py); after these, a problem the diagnosis finds covered is covered only exactly and is
+#: solved again without margins, after any other the solver simply did not finish.
+MAYBE_INFEASIBLE = frozenset({Status.INFEASIBLE, Status.INFEASIBLE_INACCURATE, Status.INFEASIBLE_OR_UNBOUNDED})

@@ -12,16 +12,18 @@ the binding limits and the uncovered accounts) when no schedule covers every acc
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field, replace
 
-from allocator.errors import InputError, InputIssue, SolverError, VerificationError
+from allocator.errors import InputError, InputIssue, VerificationError
 from allocator.problem import Problem
-from allocator.solve.solvers import WIDER_MARGINS, normalise, profile
-from allocator.solve.status import MAYBE_INFEASIBLE, stalled
+from allocator.solve.ladder import climb
+from allocator.solve.solvers import SolveRecord, SolverProfile, normalise, profile
 from allocator.transition.data import TransitionData
-from allocator.transition.diagnose import diagnose
+from allocator.transition.diagnose import TransitionInfeasibleError, diagnose
 from allocator.transition.outcome import outcome
 from allocator.transition.periods import Periods
-from allocator.transition.program import build
+from allocator.transition.program import Program, build
+from allocator.transition.replay import Replay
 from allocator.transition.result import TransitionResult
 from allocator.transition.solve import solve, verified
 from allocator.transition.validate import validate_transition
@@ -64,45 +66,11 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
     name = normalise(solver or SOLVER, cones=True)
     periods = Periods.from_problem(problem)
     data = TransitionData.from_problem(problem, periods)
-    margins = profile(name)
-    program = build(periods, data, coverage_margin=margins.coverage_margin + MARGIN,
-                    limit_margin=margins.limit_margin)
-    options = _options(name, periods)
-    record = solve(program, name, time_limit, **options)
-    notes = []
-    unfinished = stalled(record.status, time_limit)
-    if record.status in MAYBE_INFEASIBLE or unfinished:
-        error = diagnose(problem, periods, data, name, **options)
-        if getattr(error, "status", None) != "inconsistent":
-            raise error
-        if unfinished:  # feasible: the solver simply did not finish
-            raise SolverError(f"solver {name} returned {record.raw_status!r} (its iteration limit) for the "
-                              "transition program; only an exact optimum is accepted", solver=name,
-                              status=record.status.value)
-        # the elastic copy (no margins) covers every account: covered only exactly, as in the engine; solve
-        # again without the margins and let the verification decide
-        program = build(periods, data, coverage_margin=0.0, limit_margin=0.0)
-        record = solve(program, name, time_limit, **options)
-        notes.append("some account can only be covered exactly (no margin for rounding)")
-    try:
-        replay = verified(program, record)
-    except VerificationError as error:
-        if notes:  # already without margins: nothing wider to ask for
-            raise
-        # an interior-point answer can miss a row by about its tolerance: ask once more with wider margins
-        # (as the engine does) and verify again; the first answer is never used
-        # floors keep the first solve's margin: a wider one could freeze an account with little room
-        program = build(periods, data, coverage_margin=(margins.coverage_margin + MARGIN) * WIDER_MARGINS,
-                        limit_margin=margins.limit_margin * WIDER_MARGINS,
-                        floor_margin=margins.coverage_margin + MARGIN)
-        record = solve(program, name, time_limit, **options)
-        try:
-            replay = verified(program, record)
-        except SolverError as retry:  # the retry failed too (or is infeasible with wider margins): say both
-            raise VerificationError([str(error)[:400], f"re-solved with {WIDER_MARGINS:g}x wider margins: "
-                                     f"{str(retry)[:400]}"], solver=name) from retry
-        notes.append(f"re-solved with {WIDER_MARGINS:g}x wider margins after the first answer missed by the "
-                     f"solver's tolerance ({str(error)[:160]})")
+    first = profile(name)
+    rungs = _Rungs(problem, periods, data, name, time_limit, _options(name, periods),
+                   replace(first, coverage_margin=first.coverage_margin + MARGIN))
+    climbed = climb(rungs, rungs.margins, widen=True)
+    program, replay, record, notes = rungs.program, climbed.answer, climbed.record, climbed.notes
     if record.note:
         notes.append(record.note)
     if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:
@@ -113,9 +81,41 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
         from allocator.transition.limits import with_move_limits
 
         result = with_move_limits(problem, program, replay, result, name, integer=integer, time_limit=time_limit,
-                                  started=started, notes=notes, options=options)
+                                  started=started, notes=notes, options=rungs.options)
     _validated(problem, result)
     return result
+
+
+@dataclass
+class _Rungs:
+    """The transition's rungs for the solve ladder (solve/ladder.py): build the program with the given margins.
+    Floors keep the first solve's margin on a wider retry (a wider one could freeze an account with little
+    room above its floor); without margins they take none."""
+
+    problem: Problem
+    periods: Periods
+    data: TransitionData
+    name: str
+    time_limit: float | None
+    options: dict[str, object]
+    margins: SolverProfile  # the first attempt's
+    program: Program = field(init=False)
+
+    @property
+    def solver(self) -> str:
+        return self.name
+
+    def attempt(self, margins: SolverProfile) -> SolveRecord:
+        self.program = build(self.periods, self.data, coverage_margin=margins.coverage_margin,
+                             limit_margin=margins.limit_margin,
+                             floor_margin=min(margins.coverage_margin, self.margins.coverage_margin))
+        return solve(self.program, self.solver, self.time_limit, **self.options)
+
+    def verify(self, record: SolveRecord, margins: SolverProfile) -> Replay:
+        return verified(self.program, record)
+
+    def diagnose(self) -> TransitionInfeasibleError | None:
+        return diagnose(self.problem, self.periods, self.data, self.solver, **self.options)
 
 
 def _validated(problem: Problem, result: TransitionResult) -> None:

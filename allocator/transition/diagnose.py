@@ -1,14 +1,16 @@
-"""Why no schedule covers every account in time: the elastic program and the limits that bind.
+"""Why no schedule meets every end-state requirement and limit in time: the elastic program and the binding limits.
 
 The elastic copy of the program relaxes the end-state coverage (a shortfall per account) and concentration (an
 excess per limit) and minimises the total shortfall. Intermediate floors need no relaxation (doing nothing keeps
-them). The shortfalls are recomputed in numpy from the elastic schedule, in currency.
+them). Shortfalls and excesses are recomputed in numpy from the elastic schedule, in currency; a problem whose
+elastic optimum leaves neither is covered only exactly (the caller solves it again without margins).
 
-A limit *binds* when lifting it reduces the shortfall. Each family of limits is lifted in turn and the elastic
-program re-solved (only parameter values change): route capacities, withdrawal limits, the participation and
-liquidation limits set to a value no schedule can reach, and time (the schedule rebuilt with twice as many
-periods). Limits are reported with the shortfall their lifting removes (currency), largest first, and named by
-the rows with a positive dual in the elastic optimum (``capacity[sol-wallet->eth-wallet]``) where there are any.
+A limit *binds* when lifting it reduces what is left uncovered (shortfalls plus excesses). Each family of limits is
+lifted in turn and the elastic program re-solved (only parameter values change): route capacities, withdrawal
+limits, the participation and liquidation limits set to a value no schedule can reach, the floors lowered to
+zero, the concentration shares raised above one, and time (the schedule rebuilt with twice as many
+periods). Limits are reported with what their lifting covers (currency), largest first, and named by the rows
+with a positive dual in the elastic optimum (``capacity[sol-wallet->eth-wallet]``) where there are any.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from allocator.errors import AllocatorError, SolverError
+from allocator.errors import InfeasibleError, SolverError
 from allocator.problem import Problem
 from allocator.solve.status import Status
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
 from allocator.transition.program import Program, build
+from allocator.transition.replay import Replay
 from allocator.transition.solve import schedule, solve
 
 #: Duals below this (shortfall per unit of limit, scaled) do not name a row.
@@ -32,6 +35,8 @@ DUAL = 1e-6
 #: The families of limits, and how a report names them.
 LIMITS = {"capacity": "route capacity", "withdrawal": "withdrawal limit", "participation": "participation limit",
           "liquidation": "what can be liquidated within liquidation_days",
+          "floor": "an account may not fall below min(collateral today, requirement) on the way",
+          "concentration": "an end-state concentration limit",
           "time": "too little time: moves would land after the last period",
           "combined": "no single limit, but lifting all of them together helps",
           "structure": "no limit: the routes do not bring enough eligible collateral"}
@@ -41,7 +46,7 @@ LIFTED = 10.0
 
 @dataclass(frozen=True)
 class BindingLimit:
-    family: str  # capacity | withdrawal | participation | window | floor | available
+    family: str  # a key of LIMITS
     name: str  # e.g. "capacity[sol-wallet->eth-wallet]"
     periods: int  # in how many periods its rows have a positive dual (0 when no row is named)
     relief: float  # shortfall removed by lifting the family (currency)
@@ -56,68 +61,80 @@ class BindingLimit:
 class TransitionDiagnosis:
     shortfalls: dict[str, float]  # account -> currency uncovered at the end (positive only)
     binding: list[BindingLimit] = field(default_factory=list)
+    exceeded: dict[str, float] = field(default_factory=dict)  # concentration limit -> currency over it at the end
 
     def by_account(self) -> dict[str, float]:
         return dict(self.shortfalls)
 
     def summary(self) -> str:
-        short = "; ".join(f"{k} short by {v:,.2f}" for k, v in self.shortfalls.items()) or "no account short"
+        parts = [f"{k} short by {v:,.2f}" for k, v in self.shortfalls.items()]
+        parts += [f"{k} exceeded by {v:,.2f}" for k, v in self.exceeded.items()]
         limits = ", ".join(str(b) for b in self.binding[:5]) or "none identified"
-        return f"no schedule covers every account by the end of the transition: {short}. Binding limits: {limits}"
+        return (f"no schedule meets every requirement and limit by the end of the transition: "
+                f"{'; '.join(parts)}. Binding limits: {limits}")
 
 
-class TransitionInfeasibleError(AllocatorError):
-    """No schedule meets every end-state requirement within the schedule's time and capacity limits.
-    ``diagnosis`` names the uncovered accounts (currency) and the binding limits."""
+class TransitionInfeasibleError(InfeasibleError):
+    """No schedule meets every end-state requirement and limit within the schedule's time and capacity limits.
+    ``diagnosis`` names the uncovered accounts (currency), the exceeded limits and the binding limits."""
 
     def __init__(self, diagnosis: TransitionDiagnosis) -> None:
-        self.diagnosis = diagnosis
-        super().__init__(diagnosis.summary())
+        super().__init__(diagnosis)
+        self.diagnosis: TransitionDiagnosis = diagnosis
 
 
 def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: str,
-             **options: Any) -> AllocatorError:
+             **options: Any) -> TransitionInfeasibleError | None:
+    """The error to raise when no schedule meets every end-state requirement and limit; None when the elastic
+    copy (no margins) meets them all (covered only exactly). Raises SolverError when the elastic solve fails."""
     program = build(periods, data, coverage_margin=0.0, limit_margin=0.0, elastic=True)
-    shortfall = _shortfall(program, data, solver, options)
-    if shortfall is None:
-        return SolverError("the transition is not feasible and its elastic diagnosis failed", solver=solver,
-                           status="solver_error")
+    elastic = _elastic(program, solver, options)
+    if elastic is None:
+        raise SolverError("the elastic copy of the transition program was not solved to optimality",
+                          solver=solver, status="solver_error")
     tolerance = 1e-6 * data.account_money
-    shortfalls = {periods.base.accounts[k]: float(shortfall[k]) for k in np.flatnonzero(shortfall > tolerance)}
-    if not shortfalls:
-        return SolverError("the transition program reported infeasible but its elastic copy covers every account; "
-                           "try another solver", solver=solver, status="inconsistent")
+    base = periods.base
+    short = np.asarray(data.numbers.required - elastic.end)
+    shortfalls = {base.accounts[k]: float(short[k]) for k in np.flatnonzero(short > tolerance)}
+    excess = elastic.limit_excess() if len(base.limit_pair) else np.zeros(0)
+    over = tolerance[base.pair_account[base.limit_pair]] if len(base.limit_pair) else np.zeros(0)
+    exceeded = {base.limit_label(int(i)): float(excess[i]) for i in np.flatnonzero(excess > over)}
+    if not shortfalls and not exceeded:
+        return None
     named = _named_rows(program)
-    total = float(shortfall[shortfall > 0].sum())
+    total = elastic.uncovered()
+    least = float(tolerance.min())
     binding = []
     p = program.parameters
     for family, parameter in (("capacity", p.capacity), ("withdrawal", p.withdrawal),
-                              ("participation", p.participation), ("liquidation", p.liquidation)):
+                              ("participation", p.participation), ("liquidation", p.liquidation),
+                              ("floor", p.floor), ("concentration", p.limit)):
         if not any(f.name == family for f in program.families):
             continue
         saved = parameter.value
-        parameter.value = np.full(parameter.shape, LIFTED)
-        lifted = _shortfall(program, data, solver, options)
+        parameter.value = np.full(parameter.shape, 0.0 if family == "floor" else LIFTED)
+        lifted = _elastic(program, solver, options)
         parameter.value = saved
-        if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
-            binding += _limits(family, named, total - float(lifted[lifted > 0].sum()))
+        if lifted is not None and total - lifted.uncovered() > least:
+            binding += _limits(family, named, total - lifted.uncovered())
     more_time = _longer(problem, periods)
-    lifted = _shortfall(more_time, data, solver, options)
-    if lifted is not None and total - lifted[lifted > 0].sum() > tolerance.min():
+    lifted = _elastic(more_time, solver, options)
+    if lifted is not None and total - lifted.uncovered() > least:
         binding.append(BindingLimit("time", f"time[{periods.periods} x {periods.period_hours:g} h]", 0,
-                                    total - float(lifted[lifted > 0].sum())))
+                                    total - lifted.uncovered()))
     if not binding:  # no single limit: all of them together, or the routes and eligibility themselves
         q = more_time.parameters
-        for parameter in (q.capacity, q.withdrawal, q.participation, q.liquidation):
+        for parameter in (q.capacity, q.withdrawal, q.participation, q.liquidation, q.limit):
             parameter.value = np.full(parameter.shape, LIFTED)
-        lifted = _shortfall(more_time, data, solver, options)
-        relief = total - float(lifted[lifted > 0].sum()) if lifted is not None else 0.0
-        binding.append(BindingLimit("combined", "capacity, withdrawal, participation, liquidation and time together",
-                                    0, relief) if relief > tolerance.min() else
+        q.floor.value = np.zeros(q.floor.shape)
+        lifted = _elastic(more_time, solver, options)
+        relief = total - lifted.uncovered() if lifted is not None else 0.0
+        binding.append(BindingLimit("combined", "capacity, withdrawal, participation, liquidation, floors, "
+                                    "concentration and time together", 0, relief) if relief > least else
                        BindingLimit("structure", "routes and eligibility: no schedule of any length covers it", 0,
                                     0.0))
     binding.sort(key=lambda b: -b.relief)
-    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding))
+    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding, exceeded))
 
 
 #: The longest schedule the time test builds (periods): beyond it only absurd inputs (periods of 1e-300 hours
@@ -138,12 +155,34 @@ def _longer(problem: Problem, periods: Periods) -> Program:
                  limit_margin=0.0, elastic=True)
 
 
-def _shortfall(program: Program, data: TransitionData, solver: str, options: dict[str, Any]) -> np.ndarray | None:
-    """(K,) currency each account is short at the end of the elastic optimum, or None if the solve failed."""
+@dataclass(frozen=True)
+class _Elastic:
+    """An elastic optimum's schedule (replayed in numpy) and the concentration shares it was solved under."""
+
+    replay: Replay
+    limit: np.ndarray  # (C,)
+
+    @property
+    def end(self) -> np.ndarray:
+        return self.replay.end
+
+    def limit_excess(self) -> np.ndarray:
+        return self.replay.limit_excess(self.limit)
+
+    def uncovered(self) -> float:
+        """Currency left uncovered at the end: coverage shortfalls plus concentration excess."""
+        short = np.asarray(self.replay.data.numbers.required - self.end)
+        excess = self.limit_excess() if len(self.limit) else np.zeros(0)
+        return float(short[short > 0].sum() + excess[excess > 0].sum())
+
+
+def _elastic(program: Program, solver: str, options: dict[str, Any]) -> _Elastic | None:
+    """The elastic optimum under the program's current parameters, or None if the solve failed."""
     record = solve(program, solver, None, **options)
     if record.status != Status.OPTIMAL:
         return None
-    return np.asarray(data.numbers.required - schedule(program, record).end)
+    limit = np.asarray(program.parameters.limit.value)[:len(program.periods.base.limit_pair)]
+    return _Elastic(schedule(program, record), limit)
 
 
 def _named_rows(program: Program) -> dict[str, dict[str, int]]:

@@ -69,7 +69,12 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
         extra += more
     if elastic:
         assert v.short is not None and v.excess is not None
-        goal = cp.Minimize(data.scale.accounts @ v.short + cp.sum(v.excess))
+        # both in money: a shortfall and an excess (account units) weighed by their account's scale, as the engine
+        # does, so the diagnosis neither prefers leaving an account short nor breaking a limit
+        base = periods.base
+        weight = np.zeros(v.excess.shape[0])
+        weight[:len(base.limit_pair)] = data.scale.accounts[base.pair_account[base.limit_pair]]
+        goal = cp.Minimize(data.scale.accounts @ v.short + weight @ v.excess)
     else:
         goal = cp.Minimize(objective(periods, data, v, p, flows.hold))
     problem = cp.Problem(goal, [f.constraint for f in rows] + extra)

@@ -80,6 +80,15 @@ class Replay:
     def end(self) -> np.ndarray:
         return self.collateral(self.hold[:, -1:])[:, 0]
 
+    def limit_excess(self, limit: np.ndarray | None = None) -> np.ndarray:
+        """(C,) currency each end-state concentration limit (the problem's shares, or ``limit``) is exceeded by
+        (negative: room left)."""
+        base = self.periods.base
+        pairs = base.limit_pair
+        posted = (1.0 - self.data.numbers.haircut[pairs]) * self.hold[base.pair_cell[pairs], -1]
+        share = self.data.limit if limit is None else limit
+        return np.asarray(posted - share * self.end[base.pair_account[pairs]])
+
     def leg_costs(self) -> np.ndarray:
         """(N, T) fees + half spread + impact of every leg in every period, currency."""
         return sum(sum(part) for part in (self.data.leg_cost(self.sell), self.data.leg_cost(self.buy)))  # type: ignore
