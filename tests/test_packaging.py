@@ -57,8 +57,8 @@ def test_fresh_machine(tmp_path: Path) -> None:
 
     Speed (2 shared cores): the wheel is built with the test environment's setuptools (``--no-build-isolation``,
     about 2 s and no network). Installing the dependencies into an empty venv resolves and unpacks cvxpy, scipy,
-    pandas, pyarrow, ... (``pip install -e ".[dev]"`` took about 3 minutes here), so the new venv (``--without-
-    pip``) gets only the wheel, installed with ``--no-deps`` by the test environment's pip (``pip --python``), and
+    pandas, pyarrow, ... (``pip install -e ".[dev]"`` took about 3 minutes here), so the new venv (``--without-pip``)
+    gets only the wheel, installed with ``--no-deps`` by the test environment's pip (``pip --python``), and
     reaches the dependencies through a ``.pth`` file naming the test environment's site-packages. A plain path line
     does not run that folder's own .pth files, so an editable install of allocator there stays invisible; the test
     checks that ``allocator`` is imported from the new venv. What this does not check is that pyproject.toml
