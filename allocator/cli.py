@@ -1,4 +1,5 @@
-"""The command line: ``allocator optimize``, ``allocator whatif``, ``allocator batch`` and ``allocator transition``.
+"""The command line: ``allocator optimize``, ``allocator whatif``, ``allocator batch``, ``allocator transition`` and
+``allocator example`` (the shipped example problems).
 
 Exit codes: 0 optimal (plan safe); 4 optimal but the plan needs temporary funding; 3 infeasible (diagnosis
 written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback.
@@ -100,9 +101,16 @@ def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | N
 @click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
 def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | None, solver: str | None) -> None:
     """Solve every problem and scenario of SPEC (a batch TOML or a directory of problems) into OUTDIR."""
+    from allocator.batch.backends import MissingExtraError, require_dask
     from allocator.batch.runner import run_batch
     from allocator.batch.spec import load_spec
 
+    if dask:
+        try:
+            require_dask()  # before anything is read or written
+        except MissingExtraError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_INPUT)
     try:
         loaded = load_spec(spec)
         with click.progressbar(length=len(loaded.units), label="batch", file=sys.stderr) as bar:
@@ -146,6 +154,34 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
     if not quiet:
         click.echo(transition_summary(result))
     click.echo(f"result written to {output}")
+
+
+@main.command("example")
+@click.argument("name", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the problem here instead of to standard output.")
+def example_command(name: str | None, output: Path | None) -> None:
+    """Print the shipped example problem NAME (e.g. `allocator example desk > desk.toml`); without NAME, list them."""
+    from allocator.examples import example_names, example_problem, example_summary
+
+    if name is None:
+        width = max(map(len, example_names()))
+        for known in example_names():
+            click.echo(f"{known:<{width}}  {example_summary(known)}")
+        return
+    try:
+        text = example_problem(name)
+    except InputError as error:
+        _fail_input(error)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot write {output}: {error.strerror}", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"example {name} written to {output}")
 
 
 def _fail_input(error: InputError) -> NoReturn:

@@ -90,6 +90,21 @@ class LocalBackend:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+def require_dask() -> None:
+    """Raise MissingExtraError, naming the ``dask`` extra, when Dask distributed cannot be imported."""
+    try:
+        import distributed  # noqa: F401
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in {"dask", "distributed"}:
+            raise  # installed but broken: the original error says more than a hint would
+        raise MissingExtraError('--dask needs the "dask" extra: pip install "allocator[dask]" '
+                                '(from a checkout: pip install -e ".[dask]")') from None
+
+
 def _warm_up() -> None:
     import allocator.batch.worker  # noqa: F401
 
@@ -98,11 +113,8 @@ class DaskBackend:
     """Chunks as tasks on a Dask distributed cluster (``address``), or on a LocalCluster (``"local"``)."""
 
     def __init__(self, address: str, workers: int | None = None) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:  # pragma: no cover
-            raise RuntimeError("the Dask backend needs the 'distributed' package: pip install 'allocator[dask]'") \
-                from None
+        require_dask()
+        from distributed import Client, LocalCluster
         self.cluster = None
         if address == "local":
             self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,

@@ -1,7 +1,14 @@
-"""Loading rulebooks by name (``models/<name>.toml``) or path, with every issue located in the file at once."""
+"""Loading rulebooks by name or path, with every issue located in the file at once.
+
+A name is looked up first in the user's own folders, listed in the environment variable ``ALLOCATOR_RULEBOOKS``
+(separated like PATH), then among the reviewed files shipped with the package (``models/`` of the repository,
+installed as ``allocator._models``; see allocator/data_files.py). A user's file of the same name as a shipped one
+is the one used, and its path is what every issue and ``Rulebook.path`` show.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -9,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from allocator.checks import issues_from_pydantic
+from allocator.data_files import MODELS_PACKAGE, data_folder
 from allocator.errors import InputError, InputIssue
 from allocator.rulebooks.aave import AaveRulebook
 from allocator.rulebooks.base import Rulebook
@@ -19,8 +27,10 @@ from allocator.rulebooks.drift import DriftRulebook
 from allocator.rulebooks.dydx import DydxRulebook
 from allocator.rulebooks.hyperliquid import HyperliquidRulebook
 
-#: The reviewed data files, next to the package (the package is installed editable from the repository).
-MODELS = Path(__file__).resolve().parents[2] / "models"
+#: The reviewed rulebook files shipped with the package (the repository's ``models/`` in an editable install).
+MODELS = data_folder(MODELS_PACKAGE)
+#: The environment variable naming the user's own rulebook folders, searched before ``MODELS``.
+USER_FOLDERS = "ALLOCATOR_RULEBOOKS"
 
 #: Formula families by the ``kind`` a file declares.
 KINDS: dict[str, type[Rulebook]] = {cls.kind: cls for cls in (
@@ -28,8 +38,20 @@ KINDS: dict[str, type[Rulebook]] = {cls.kind: cls for cls in (
 
 
 def available_rulebooks() -> tuple[str, ...]:
-    """Names of the rulebooks in ``models/``."""
-    return tuple(sorted(path.stem for path in MODELS.glob("*.toml")))
+    """Names of the rulebooks: the shipped ones and those in the folders of ``ALLOCATOR_RULEBOOKS``."""
+    return tuple(sorted({path.stem for folder in rulebook_folders() for path in folder.glob("*.toml")}))
+
+
+def rulebook_folders() -> tuple[Path, ...]:
+    """Where names are looked up, in order: the folders of ``ALLOCATOR_RULEBOOKS``, then the shipped ``MODELS``.
+    Raises InputError when a listed folder is not a directory (empty entries are skipped)."""
+    listed = [entry for entry in os.environ.get(USER_FOLDERS, "").split(os.pathsep) if entry.strip()]
+    issues = [InputIssue(USER_FOLDERS, f"{entry!r} is not a folder (give folders of rulebook .toml files, "
+                                       f"separated by {os.pathsep!r})", "not_a_folder")
+              for entry in listed if not Path(entry).is_dir()]
+    if issues:
+        raise InputError(issues)
+    return (*(Path(entry) for entry in listed), MODELS)
 
 
 def load_rulebook(name_or_path: str | Path) -> Rulebook:
@@ -72,17 +94,20 @@ def _locate(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or "/" in text or text.endswith(".toml"):
         return Path(name_or_path)
-    path = MODELS / f"{text}.toml"
-    if not path.is_file():
-        known = ", ".join(available_rulebooks())
-        raise InputError([InputIssue(f"rulebook {text}", f"no file models/{text}.toml (available: {known})",
-                                     "unknown_rulebook")])
-    return path
+    folders = rulebook_folders()
+    for folder in folders:
+        path = folder / f"{text}.toml"
+        if path.is_file():
+            return path
+    known = ", ".join(available_rulebooks())
+    also = f" nor in {USER_FOLDERS} ({os.pathsep.join(map(str, folders[:-1]))})" if len(folders) > 1 else ""
+    raise InputError([InputIssue(f"rulebook {text}", f"no file models/{text}.toml{also} (available: {known})",
+                                 "unknown_rulebook")])
 
 
 def _display(path: Path) -> str:
-    """``models/x.toml`` for the shipped files, the path as given otherwise."""
+    """``models/x.toml`` for the shipped files (wherever the package is installed), the path as given otherwise."""
     try:
-        return str(path.resolve().relative_to(MODELS.parent))
+        return (Path("models") / path.resolve().relative_to(MODELS.resolve())).as_posix()
     except ValueError:
         return str(path)
