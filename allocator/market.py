@@ -4,9 +4,14 @@
 history per asset and an estimator (estimate.py) that yields them, or a factor model (``loadings`` per asset on
 ``r`` common factors of unit variance plus a ``specific_volatility`` per asset: ``Sigma = B B' + diag(s^2)``,
 which keeps the program sparse for hundreds of assets); the covariance of
-returns over ``tau`` days is ``D C D * tau / 365`` (crypto trades every day). It enters the program as a factor
-``F`` with ``F F' = D C D`` (from an eigen-decomposition, so a PSD matrix of deficient rank works), checked for
-shape, symmetry, unit diagonal, ``|rho| <= 1`` and positive semi-definiteness (eigenvalues above -1e-8).
+returns over ``tau`` days is ``D C D * tau / 365`` (crypto trades every day). It enters the program, and the CVaR
+draws, as a factor ``F`` with ``F F' = D C D``: ``F = D L`` with ``L`` the Cholesky factor of ``C`` in the order of
+``market.assets`` (:func:`psd_cholesky`: lower triangular, non-negative diagonal, unique for a positive definite
+``C``; a pivot at or below ``PIVOT_TOLERANCE`` counts as zero, so a PSD matrix of deficient rank works). Unlike an
+eigen-decomposition, whose eigenvector signs, order and bases of repeated eigenvalues differ between
+linear-algebra builds, this factor is the same on every machine to rounding, so a seed gives the same draws
+everywhere. The matrix is checked for shape, symmetry, unit diagonal, ``|rho| <= 1`` and positive
+semi-definiteness (eigenvalues above -1e-8).
 
 A position is a signed quantity of an underlying held through an account. Linear ones (``perp``, ``future``)
 have exposure ``quantity * price``, the change of the account's equity per unit return; an ``option`` (Black-76,
@@ -30,6 +35,9 @@ from allocator.options import Greeks, black76
 
 #: Eigenvalues of a correlation matrix above minus this count as non-negative (rounding in a user's matrix).
 PSD_TOLERANCE = 1e-8
+#: A Cholesky pivot of a correlation matrix (unit diagonal) at or below this is a direction the earlier assets
+#: already span (rank deficiency, or a negative rounding within PSD_TOLERANCE): its column of the factor is zero.
+PIVOT_TOLERANCE = 1e-12
 DAYS_PER_YEAR = 365.0
 
 
@@ -66,15 +74,13 @@ class Market(StrictModel):
     @cached_property
     def parts(self) -> tuple[np.ndarray, np.ndarray]:
         """(B, s): (n, r) loadings and (n,) specific volatilities with ``B B' + diag(s^2)`` = annual covariance.
-        Without a factor model, B comes from an eigen-decomposition (so a PSD matrix of deficient rank works)
-        and s is zero."""
+        Without a factor model, ``B = D L`` (n, n) with ``L`` the Cholesky factor of the correlation matrix
+        (:func:`psd_cholesky`, the same on every machine) and s is zero."""
         if self.loadings is not None and self.specific_volatility is not None:
             return (np.array([self.loadings[a] for a in self.assets], dtype=float),
                     np.array([self.specific_volatility[a] for a in self.assets]))
         vol, correlation = self.moments
-        covariance = np.outer(vol, vol) * correlation
-        values, vectors = np.linalg.eigh((covariance + covariance.T) / 2)
-        return vectors * np.sqrt(np.clip(values, 0.0, None)), np.zeros(len(self.assets))
+        return vol[:, None] * psd_cholesky((correlation + correlation.T) / 2), np.zeros(len(self.assets))
 
     def factor(self) -> np.ndarray:
         """(n, m) F with F F' = annual covariance, in the order of ``assets``: ``[B, diag(s)]`` (without the
@@ -89,6 +95,24 @@ class Market(StrictModel):
     def covariance(self) -> np.ndarray:
         loadings, specific = self.parts
         return loadings @ loadings.T + np.diag(specific**2)
+
+
+def psd_cholesky(matrix: np.ndarray, tolerance: float = PIVOT_TOLERANCE) -> np.ndarray:
+    """Lower-triangular ``L`` with ``L L' = matrix`` for a positive semi-definite matrix, columns in the matrix's
+    order and no pivoting (so the result depends on the matrix only, not on a library's choices). A pivot at or
+    below ``tolerance`` means the row's direction is already spanned by the rows before it: its column is left at
+    zero (for a PSD matrix that column is zero to rounding anyway; a dropped pivot ``p > 0`` changes entries by at
+    most about ``sqrt(p)``). The Cholesky-Banachiewicz recurrence, one column at a time (O(n^3), as eigh was)."""
+    n = len(matrix)
+    lower = np.zeros((n, n))
+    for j in range(n):
+        pivot = matrix[j, j] - lower[j, :j] @ lower[j, :j]
+        if pivot <= tolerance:
+            continue
+        root = np.sqrt(pivot)
+        lower[j, j] = root
+        lower[j + 1:, j] = (matrix[j + 1:, j] - lower[j + 1:, :j] @ lower[j, :j]) / root
+    return lower
 
 
 class RiskSettings(StrictModel):

@@ -56,10 +56,11 @@ def test_regression_generated_risk_problems_are_feasible(seed, n_assets, tightne
 def test_regression_clarabel_stalled_at_optimal_inaccurate_is_solved_again():
     """Found by the slow run (third session, 10,000 risk cases): Clarabel stopped at 'optimal_inaccurate' after 16
     iterations at tolerances 1e-9. It is solved once more at 1e-8 (the answer must be exactly optimal and pass the
-    verification), and the result says so."""
+    verification), and the result says so. (Seed 8 stalled with the eigen factor of the covariance; seed 6 does with
+    the Cholesky factor that replaced it, market.py.)"""
     from allocator.generate import generate_problem
 
-    problem = generate_problem(n_assets=8, n_wallets=1, n_accounts=4, seed=8, topology="hub", tightness=0.90625,
+    problem = generate_problem(n_assets=8, n_wallets=1, n_accounts=4, seed=6, topology="hub", tightness=0.90625,
                                eligible_share=0.4375, limits=True, posted_share=0.0, risk=True)
     result = allocator.optimize(problem)
     assert_verified(problem, result)
