@@ -17,20 +17,28 @@ A position is a signed quantity of an underlying held through an account. Linear
 have exposure ``quantity * price``, the change of the account's equity per unit return; an ``option`` (Black-76,
 options.py) has its delta-equivalent exposure ``quantity * delta * price`` in the parametric limit (delta-normal)
 and is fully repriced in stress scenarios.
+
+A position's P&L has one definition, :meth:`Position.change` (its value at one underlying price less its value at
+another: linear ``q (end - start)``, an option repriced with Black-76 at both ends). Stress rows, CVaR draws, the
+liquidation distance and what-if marks all use it. ``reference_price`` is the underlying's price at which the
+position was last marked into its account's equity (the collateral): a what-if that moves prices sets it to the
+price before the move, and the account's equity then counts ``change(reference_price, price)`` (see
+:func:`marked_pnl` and docs/what-if.md). Absent, the position is marked at the problem's price: no P&L.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Literal, overload
 
 import numpy as np
 from pydantic import AfterValidator, Field
 from scipy.stats import norm
 
 from allocator.estimate import daily_returns, estimate, read_closes
-from allocator.fields import Confidence, Days, Id, Return, StrictModel, Volatility, interval
+from allocator.fields import Confidence, Days, Id, Price, Return, StrictModel, Volatility, interval
 from allocator.options import Greeks, black76
 
 #: Eigenvalues of a correlation matrix above minus this count as non-negative (rounding in a user's matrix).
@@ -150,6 +158,7 @@ class Position(StrictModel):
     expiry: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     option_type: Literal["call", "put"] | None = Field(default=None, alias="type")
     implied_volatility: Annotated[float, AfterValidator(interval(0.0, 20.0, low_open=True))] | None = None
+    reference_price: Price | None = None  # the underlying's price at the last mark (module docstring)
 
     def years_to_expiry(self, as_of: str) -> float:
         assert self.expiry is not None
@@ -170,11 +179,40 @@ class Position(StrictModel):
         """Units of the underlying the position behaves like, per unit of quantity."""
         return self.greeks(price, as_of).delta
 
-    def pnl(self, price: float, move: float, as_of: str | None) -> float:
-        """Change of the position's value when the underlying's price moves by ``move`` (full repricing)."""
+    def change(self, start: float, end: float, as_of: str | None) -> float:
+        """Change of the position's value when its underlying goes from ``start`` to ``end``: ``q (end - start)``
+        for a linear position, ``q (V(end) - V(start))`` for an option (Black-76 at the same date and implied
+        volatility). The one definition of a position's P&L."""
         if self.kind != "option":
-            return self.quantity * price * move
-        return self.quantity * (self.value(price * (1.0 + move), as_of) - self.value(price, as_of))
+            return self.quantity * (end - start)
+        return self.quantity * (self.value(end, as_of) - self.value(start, as_of))
+
+    def pnl(self, price: float, move: float, as_of: str | None) -> float:
+        """Change of the position's value when the underlying's price moves by ``move`` from ``price``."""
+        return self.change(price, price * (1.0 + move), as_of)
+
+
+def marked_pnl(positions: Iterable[Position], price: Mapping[str, float], as_of: str | None) -> dict[str, float]:
+    """Per account id, its positions' P&L since their last mark: the sum of ``change(reference_price, price)``
+    over its positions that carry a ``reference_price`` (accounts without one are absent: their P&L is 0)."""
+    out: dict[str, float] = {}
+    for position in positions:
+        if position.reference_price is not None:
+            out[position.account] = out.get(position.account, 0.0) + position.change(
+                position.reference_price, price[position.underlying], as_of)
+    return out
+
+
+@overload
+def net_of_pnl(amount: float, pnl: float) -> float: ...
+@overload
+def net_of_pnl(amount: np.ndarray, pnl: np.ndarray) -> np.ndarray: ...
+def net_of_pnl(amount: float | np.ndarray, pnl: float | np.ndarray) -> float | np.ndarray:
+    """Collateral an account must hold to cover ``amount`` once its positions' P&L counts in its equity
+    (equity = collateral + pnl): ``max(amount - pnl, 0)``. A loss raises it; a gain lowers it, never below 0."""
+    if isinstance(amount, np.ndarray) or isinstance(pnl, np.ndarray):
+        return np.maximum(np.asarray(amount) - pnl, 0.0)
+    return max(float(amount) - float(pnl), 0.0)
 
 
 class StressScenario(StrictModel):
