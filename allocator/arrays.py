@@ -1,7 +1,9 @@
 """The numbers of a problem as arrays aligned with its :class:`~allocator.layout.Layout`, in currency and units.
 
 These are exactly the data a what-if may change without recompiling: prices, inventory, haircut values,
-concentration limits, requirements, buffers, carry and yields, move costs.
+concentration limits, requirements, buffers, carry and yields, move costs, and the positions' P&L since their
+last mark (``pnl``, market.marked_pnl), which enters every row of an account through what its collateral must
+cover: ``required`` (coverage) and ``net_requirement`` (every risk row), both :func:`~allocator.market.net_of_pnl`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 from allocator.collateral.curve import Curve
 from allocator.layout import Layout
+from allocator.market import marked_pnl, net_of_pnl
 from allocator.problem import Problem
 
 DAYS_PER_YEAR = 365.0
@@ -23,7 +26,8 @@ class Numbers:
     quantity: np.ndarray  # (cells,) units held today
     haircut: np.ndarray  # (P,) per eligible pair
     limit: np.ndarray  # (C,) concentration share per limit
-    requirement: np.ndarray  # (K,) currency
+    requirement: np.ndarray  # (K,) currency, as given or derived by the rulebook (before any P&L)
+    pnl: np.ndarray  # (K,) currency: the account's positions' P&L since their last mark (0 when never re-marked)
     buffer: np.ndarray  # (K,)
     carry_rate: np.ndarray  # (A*K,) cost per unit of value posted at an account over the horizon, account-major
     move_rate: np.ndarray  # (M,) cost per unit of value moved
@@ -53,7 +57,14 @@ class Numbers:
 
     @property
     def required(self) -> np.ndarray:
-        return self.requirement * (1.0 + self.buffer)
+        """(K,) collateral the coverage row asks for: ``max(requirement * (1 + buffer) - pnl, 0)``."""
+        return net_of_pnl(self.requirement * (1.0 + self.buffer), self.pnl)
+
+    @property
+    def net_requirement(self) -> np.ndarray:
+        """(K,) what collateral must cover in every risk row (parametric, stress, CVaR, portfolio):
+        ``max(requirement - pnl, 0)`` (the requirement itself when nothing was re-marked)."""
+        return net_of_pnl(self.requirement, self.pnl)
 
     def cell_price(self, layout: Layout) -> np.ndarray:
         return np.repeat(self.price, layout.n_locations)
@@ -81,6 +92,7 @@ class Numbers:
         price = np.array([asset.price for asset in problem.assets])
         exposure = np.zeros((len(accounts), layout.n_assets))
         account_index = {k: i for i, k in enumerate(layout.accounts)}
+        marked = marked_pnl(problem.positions, {a.id: a.price for a in problem.assets}, problem.as_of)
         stress = np.zeros((len(problem.scenarios), layout.n_assets))
         for s, scenario in enumerate(problem.scenarios):
             for asset, move in scenario.returns.items():
@@ -97,6 +109,7 @@ class Numbers:
             haircut=np.array([h for account in accounts for h in account.eligible.values()]),
             limit=np.array([c for account in accounts for c in account.concentration.values()]),
             requirement=np.array([account.margin for account in accounts]),
+            pnl=np.array([marked.get(k, 0.0) for k in layout.accounts]),
             buffer=np.array([account.buffer for account in accounts]),
             carry_rate=carry_rate,
             move_rate=move_rate,

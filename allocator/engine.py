@@ -253,7 +253,7 @@ class Allocator:
         held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
                 for c in np.flatnonzero(quantity > 0)}
         distance = liquidation_moves(optimum.problem, held) if optimum.problem.positions else {}
-        accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]),
+        accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]), pnl=float(numbers.pnl[i]),
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
                                     excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
@@ -316,19 +316,21 @@ class Optimum:
 
 
 def _shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.ndarray:
-    """(K,) collateral each account lacks: for coverage, and for its parametric and stress limits if it has them."""
+    """(K,) collateral each account lacks: for coverage, and for its parametric and stress limits if it has them
+    (every one net of the positions' P&L since their last mark, as the program's rows are)."""
     collateral = allocation.collateral(layout, numbers)
     short = numbers.required - collateral
     sigma, stressed = allocation.risk(layout, numbers)
+    requirement = numbers.net_requirement
     risky = ~np.isnan(sigma)
-    short[risky] = np.maximum(short[risky], numbers.requirement[risky] + numbers.risk_z[risky] * sigma[risky]
+    short[risky] = np.maximum(short[risky], requirement[risky] + numbers.risk_z[risky] * sigma[risky]
                               - collateral[risky])
     if len(layout.stress):
         worst = np.nanmin(np.where(np.isnan(stressed), np.inf, stressed), axis=0)
-        short = np.maximum(short, np.where(np.isfinite(worst), numbers.requirement - worst, -np.inf))
+        short = np.maximum(short, np.where(np.isfinite(worst), requirement - worst, -np.inf))
     cvar = allocation.cvar(layout, numbers)
     tail = ~np.isnan(cvar)
-    short[tail] = np.maximum(short[tail], numbers.requirement[tail] + cvar[tail] - collateral[tail])
+    short[tail] = np.maximum(short[tail], requirement[tail] + cvar[tail] - collateral[tail])
     return short
 
 
@@ -337,9 +339,10 @@ def _portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
     if not layout.portfolio:
         return None
     sigma, stressed = allocation.portfolio(layout, numbers)
-    requirement, total = float(numbers.requirement.sum()), float(collateral.sum())
+    requirement, total = float(numbers.net_requirement.sum()), float(collateral.sum())
     worst = int(np.argmin(stressed)) if layout.portfolio_stress else None
-    return PortfolioCoverage(requirement=requirement, collateral=total, sigma=sigma,
+    return PortfolioCoverage(requirement=float(numbers.requirement.sum()), pnl=float(numbers.pnl.sum()),
+                             collateral=total, sigma=sigma,
                              risk_excess=total - numbers.portfolio_z * sigma - requirement,
                              worst_scenario=layout.stress[worst] if worst is not None else None,
                              worst_scenario_excess=float(stressed[worst] - requirement) if worst is not None else None)
@@ -348,7 +351,7 @@ def _portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
 def _risk_fields(layout: Layout, numbers: Numbers, account: int, collateral: float, sigma: np.ndarray,
                  stressed: np.ndarray, cvar: np.ndarray) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    requirement = float(numbers.requirement[account])
+    requirement = float(numbers.net_requirement[account])
     if account in layout.cvar_accounts:
         fields["cvar"] = float(cvar[account])
     if not np.isnan(sigma[account]):

@@ -34,8 +34,14 @@ class Target(_Row):
 
 
 class AccountCoverage(_Row):
+    """One account's coverage. ``requirement`` is the venue's (given or derived by the rulebook); ``pnl`` the
+    change of its positions' value since they were last marked (a what-if that moves prices; 0 otherwise), which
+    counts in its equity: ``required = max(requirement * (1 + buffer) - pnl, 0)`` and the risk rows ask for
+    ``max(requirement - pnl, 0)`` (docs/what-if.md)."""
+
     id: str
     requirement: float
+    pnl: float = Field(default=0.0, description="positions' P&L since their last mark (currency); a loss is < 0")
     required: float
     collateral: float
     initial_collateral: float
@@ -43,7 +49,8 @@ class AccountCoverage(_Row):
     shadow_price: float = Field(description="objective increase per unit of extra requirement (currency/currency)")
     sigma: float | None = Field(default=None, description="std. deviation of the account's equity over its risk "
                                                           "horizon (currency), with a parametric limit")
-    risk_excess: float | None = Field(default=None, description="collateral - z * sigma - requirement")
+    risk_excess: float | None = Field(default=None, description="collateral - z * sigma - max(requirement - pnl, "
+                                                               "0)")
     cvar: float | None = Field(default=None, description="CVaR of the account's loss over its Monte Carlo draws")
     worst_scenario: str | None = None
     main_underlying: str | None = None
@@ -52,7 +59,7 @@ class AccountCoverage(_Row):
     market_liquidation_move: float | None = Field(default=None, description="the same for a move of every "
                                                   "volatile market asset together")
     worst_scenario_excess: float | None = Field(default=None, description="collateral after the worst stress "
-                                                                          "scenario, plus P&L, minus requirement")
+                                                "scenario, plus its P&L, minus max(requirement - pnl, 0)")
 
 
 class Step(_Row):
@@ -88,9 +95,10 @@ class PortfolioCoverage(_Row):
     """The treasury-wide limit ([portfolio]): every account's collateral together against every requirement."""
 
     requirement: float = Field(description="sum of the accounts' requirements (no buffers)")
+    pnl: float = Field(default=0.0, description="sum of the accounts' positions' P&L since their last mark")
     collateral: float
     sigma: float = Field(description="std. deviation of the whole book's change over the portfolio horizon")
-    risk_excess: float = Field(description="collateral - z * sigma - requirement")
+    risk_excess: float = Field(description="collateral - z * sigma - sum of max(requirement - pnl, 0)")
     worst_scenario: str | None = None
     worst_scenario_excess: float | None = None
 

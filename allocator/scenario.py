@@ -111,6 +111,7 @@ class _Editor:
             self.assets[asset]["price"] *= 1.0 + move
         for asset, price in self.targets(s.price, "price", self.assets, "asset"):
             self.assets[asset]["price"] = price
+        self.mark_positions()
         for asset, carry in self.targets(s.carry, "carry", self.assets, "asset"):
             self.assets[asset]["carry"] = carry
         for account, shift in self.targets(s.haircut_shift, "haircut_shift", self.accounts, "account"):
@@ -133,6 +134,17 @@ class _Editor:
         self.holdings(s.holdings)
         self.route_costs(s.route_cost_bps)
         self.volatility(s.volatility_scale)
+
+    def mark_positions(self) -> None:
+        """Every position whose underlying's price the scenario moved keeps the price before the move as its
+        ``reference_price`` (an earlier mark stays), so that its P&L since then counts in its account's equity
+        (market.marked_pnl): a price move revalues the positions, not only the collateral and the rulebook's
+        requirement. A position whose underlying did not move is left as it is (no P&L, exactly)."""
+        before = {asset.id: asset.price for asset in self.problem.assets}
+        for position in self.data["positions"]:
+            underlying = position["underlying"]
+            if self.assets[underlying]["price"] != before[underlying] and position.get("reference_price") is None:
+                position["reference_price"] = before[underlying]
 
     def materialise_haircuts(self, account: str) -> None:
         """An account whose flat haircuts come from its rulebook or a volatility model gets them written out,

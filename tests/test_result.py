@@ -26,7 +26,7 @@ def test_json_round_trip(result):
     assert data["status"] == "optimal"
     assert set(data["objective"]) == {"total", "carry", "transfer"}
     assert {"step", "kind", "asset", "from", "to", "quantity", "value", "cost"} <= set(data["plan"][0])
-    assert {"id", "requirement", "required", "collateral", "excess", "shadow_price"} <= set(data["accounts"][0])
+    assert {"id", "requirement", "pnl", "required", "collateral", "excess", "shadow_price"} <= set(data["accounts"][0])
     assert {"asset", "location", "quantity", "value"} <= set(data["targets"][0])
     assert {"solver", "status", "setup_seconds", "solve_seconds"} <= set(data["diagnostics"])
 
@@ -44,6 +44,18 @@ def test_frames(result, desk):
                                                                           if a.id == h.asset)
                                                        for h in desk.holdings), rel=1e-9)
     assert (plan["cost"].sum()) == pytest.approx(result.objective.transfer, rel=1e-9)
+
+
+def test_pnl_sits_beside_the_requirement_and_older_json_reads_as_zero(result):
+    """The positions' P&L since their last mark (docs/what-if.md): 0 without a what-if, and a result written
+    before the column existed reads with 0 (nothing was re-marked then)."""
+    accounts = result.accounts_frame
+    assert list(accounts.columns[:3]) == ["requirement", "pnl", "required"]
+    assert (accounts["pnl"] == 0.0).all()
+    data = json.loads(result.to_json())
+    for row in data["accounts"]:
+        del row["pnl"]
+    assert allocator.Result.from_json(json.dumps(data)) == result
 
 
 def test_infeasible_result_round_trips():

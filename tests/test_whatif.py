@@ -173,3 +173,20 @@ def test_haircut_shift_and_requirement_scale_reach_rulebook_terms():
                                                  for a in fund.assets])
     derived = {a.id: a for a in at_shocked_price.accounts}["hyperliquid"].margin
     assert after["hyperliquid"].margin == pytest.approx(1.5 * derived, rel=1e-12)
+
+
+def test_a_price_frontier_revalues_the_positions():
+    """fund.toml: hyperliquid is long 25 BTC perps, so a BTC move x costs it 25 * price * x of equity, which
+    its required collateral takes up in full (docs/what-if.md); accounts without BTC positions keep pnl 0."""
+    fund = allocator.load_problem(PROBLEMS / "fund.toml")
+    price = next(a.price for a in fund.assets if a.id == "BTC")
+    curve = frontier(fund, "shock", [0.0, -0.1, -0.2], key="BTC").set_index("value")
+    assert (curve["status"] == "optimal").all()
+    base_requirement = {a.id: a for a in fund.accounts}["hyperliquid"].margin * 1.5  # buffer 0.5
+    for move in (0.0, -0.1, -0.2):
+        assert curve.loc[move, "pnl.hyperliquid"] == pytest.approx(25.0 * price * move, rel=1e-12, abs=0.0)
+        assert curve.loc[move, "pnl.aave"] == 0.0 and curve.loc[move, "pnl.prime-broker"] == 0.0
+    assert curve.loc[0.0, "required.hyperliquid"] == pytest.approx(base_requirement, rel=1e-12)
+    moved = Scenario.parse({"shock": {"BTC": -0.2}}).apply(fund)
+    requirement = {a.id: a for a in moved.accounts}["hyperliquid"].margin * 1.5
+    assert curve.loc[-0.2, "required.hyperliquid"] == pytest.approx(requirement + 25.0 * price * 0.2, rel=1e-12)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from allocator.market import marked_pnl, net_of_pnl
 from allocator.problem import Problem
 from allocator.solve.verify import ROUNDING, TOLERANCE
 
@@ -24,7 +25,9 @@ class Ledger:
             self.quantity[(holding.asset, holding.location)] += holding.quantity
         self.collateral = {k: self._collateral_of(k) for k in self.weights}
         self.initial_collateral = dict(self.collateral)
-        self.floor = {a.id: min(self.collateral[a.id], a.margin) for a in problem.accounts}
+        marked = marked_pnl(problem.positions, self.price, problem.as_of)  # the positions' P&L counts as equity
+        self.floor = {a.id: min(self.collateral[a.id], net_of_pnl(a.margin, marked.get(a.id, 0.0)))
+                      for a in problem.accounts}
         inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
         self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
         # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from

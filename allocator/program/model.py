@@ -100,9 +100,10 @@ class Program:
         self.parameters.assign_stress(self.layout, numbers, scale, margin, self.working)
 
     def stress_floor(self, numbers: Numbers, scale: Scale) -> np.ndarray:
-        """(K,) what a stress slot asks of each account, in currency: its requirement plus the slot's margin."""
+        """(K,) what a stress slot asks of each account, in currency: its requirement (net of the positions' P&L)
+        plus the slot's margin."""
         assert self._stress_inputs is not None  # assign() comes first
-        return numbers.requirement + self._stress_inputs[2] * scale.money * scale.accounts
+        return numbers.net_requirement + self._stress_inputs[2] * scale.money * scale.accounts
 
     def family(self, name: str) -> Labelled | None:
         return next((c for c in self.constraints if c.family == name), None)

@@ -147,9 +147,9 @@ class Parameters:
 
     @staticmethod
     def _requirement(numbers: Numbers, scale: Scale, accounts: np.ndarray, margin: float) -> np.ndarray:
-        """The requirement (no buffer) of these accounts in their own scale, plus the margin: the right-hand side
-        of every risk row."""
-        return numbers.requirement[accounts] / (scale.money * scale.accounts[accounts]) + margin
+        """The requirement (no buffer, net of the positions' P&L) of these accounts in their own scale, plus the
+        margin: the right-hand side of every risk row."""
+        return numbers.net_requirement[accounts] / (scale.money * scale.accounts[accounts]) + margin
 
     def _assign_cvar(self, layout: Layout, numbers: Numbers, scale: Scale, margin: float) -> None:
         accounts = layout.cvar_accounts
@@ -192,7 +192,7 @@ class Parameters:
         if not layout.portfolio or not len(market):
             return
         exposure = numbers.exposure[:, market].sum(axis=0) / scale.money
-        required = float(numbers.requirement.sum()) / scale.money + margin
+        required = float(numbers.net_requirement.sum()) / scale.money + margin
         inverse = 1.0 / max(numbers.portfolio_scale, MIN_RISK_SCALE)
         self.portfolio_offset.value = numbers.loadings.T @ exposure
         self.portfolio_specific.value = numbers.specific
@@ -229,7 +229,7 @@ class Parameters:
                     moves[slot] = np.minimum(1.0 + numbers.stress_returns[s, layout.pair_asset[curved]], 1.0)
                 self.stress_credit[position].value = moves
                 position += 1
-            required = numbers.requirement[k] / (scale.money * size) + margin
+            required = numbers.net_requirement[k] / (scale.money * size) + margin
             for slot, s in enumerate(active[j]):
                 if mine.any():
                     weight[slot] = base * (1.0 + numbers.stress_returns[s, layout.pair_asset[mine]])

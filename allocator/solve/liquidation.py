@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
+from allocator.market import marked_pnl
 from allocator.problem import Problem
 
 MOVING = 0.05  # volatility above which an asset moves with "the whole market"
@@ -20,6 +21,7 @@ MOVING = 0.05  # volatility above which an asset moves with "the whole market"
 def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) -> dict[str, dict[str, float | str]]:
     """Per account with positions: ``main_underlying``, ``liquidation_move`` and ``market_liquidation_move``."""
     price = {a.id: a.price for a in problem.assets}
+    marked = marked_pnl(problem.positions, price, problem.as_of)  # P&L since the last mark counts too
     market = problem.market
     moving = set(price) if market is None else {a for a, v in zip(market.assets, market.moments[0], strict=True)
                                                   if v >= MOVING}
@@ -41,7 +43,7 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) 
             collateral = sum(float(account.curves[a].value(max(v, 0.0))) if a in account.curves
                              else (1 - account.eligible[a]) * v for a, v in moved.items())
             pnl = sum(p.pnl(price[p.underlying], returns.get(p.underlying, 0.0), problem.as_of) for p in positions)
-            return collateral + pnl - account.margin
+            return collateral + marked.get(account.id, 0.0) + pnl - account.margin
 
         row: dict[str, float | str] = {"main_underlying": main}
         for name, assets in (("liquidation_move", {main}), ("market_liquidation_move", moving)):

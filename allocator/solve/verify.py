@@ -202,20 +202,21 @@ def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation:
         return []
     out = []
     sigma, stressed = allocation.risk(layout, numbers)
-    floor = numbers.requirement - ROUNDING * scale.money
+    requirement = numbers.net_requirement  # net of the positions' P&L since their last mark (arrays.py)
+    floor = requirement - ROUNDING * scale.money
     cvar = allocation.cvar(layout, numbers)
     for k in layout.cvar_accounts:
         if collateral[k] - cvar[k] < floor[k]:
             out.append(f"cvar[{layout.accounts[k]}]: collateral {collateral[k]:.10g} - CVaR {cvar[k]:.10g} "
-                       f"< requirement {numbers.requirement[k]:.10g}")
+                       f"< requirement {requirement[k]:.10g}")
     for k in layout.risk_accounts:
         if not np.isnan(sigma[k]) and collateral[k] - numbers.risk_z[k] * sigma[k] < floor[k]:
             out.append(f"risk[{layout.accounts[k]}]: collateral {collateral[k]:.10g} - z * sigma "
-                       f"{numbers.risk_z[k] * sigma[k]:.10g} < requirement {numbers.requirement[k]:.10g}")
+                       f"{numbers.risk_z[k] * sigma[k]:.10g} < requirement {requirement[k]:.10g}")
         for s, name in enumerate(layout.stress):
             if stressed[s, k] < floor[k]:
                 out.append(f"stress[{layout.accounts[k]},{name}]: {stressed[s, k]:.10g} "
-                           f"< requirement {numbers.requirement[k]:.10g}")
+                           f"< requirement {requirement[k]:.10g}")
     return out
 
 
@@ -274,7 +275,7 @@ def _portfolio_violations(layout: Layout, numbers: Numbers, scale: Scale, alloca
     if not layout.portfolio:
         return []
     sigma, stressed = allocation.portfolio(layout, numbers)
-    floor = float(numbers.requirement.sum()) - ROUNDING * scale.money
+    floor = float(numbers.net_requirement.sum()) - ROUNDING * scale.money
     total = float(collateral.sum())
     out = []
     if total - numbers.portfolio_z * sigma < floor:

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from allocator.market import marked_pnl, net_of_pnl
 from allocator.problem import Problem
 from allocator.solve.verify import ROUNDING
 from allocator.transition.result import TransitionResult, TransitionStep
@@ -186,11 +187,12 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
         for asset, location, value in arrivals.pop(t, []):
             held[(asset, location)] += value
 
+    marked = marked_pnl(problem.positions, price, problem.as_of)  # positions' P&L since their last mark
     for account in problem.accounts:
-        have = collateral(account.id)
-        if have < account.required - ROUNDING * money - AMOUNT * size[account.id]:
+        have, required = collateral(account.id), net_of_pnl(account.required, marked.get(account.id, 0.0))
+        if have < required - ROUNDING * money - AMOUNT * size[account.id]:
             out.append(TransitionViolation(0, 0, "coverage", f"{account.id} ends at {have:,.2f}, below its "
-                                           f"buffered requirement {account.required:,.2f}"))
+                                           f"buffered requirement {required:,.2f}"))
         for asset in account.eligible:
             adv = assets[asset].adv
             if schedule.liquidation_days is not None and adv is not None:
