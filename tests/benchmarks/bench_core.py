@@ -1,5 +1,5 @@
-"""Core figures (issue: core allocator): desk end to end, 200 x 20 against a hand-built scipy LP, re-solve cost,
-HiGHS against Clarabel. No assertions on time: the figures are recorded in docs/performance.md."""
+"""Core figures (docs/performance.md, core allocator and solver choice): desk end to end, generated hub-and-spoke
+problems against a hand-built scipy LP, re-solve cost, HiGHS against Clarabel, warm start and the DPP compile."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from _cases import Figures, case
 
 import allocator
 from allocator.generate import generate_problem
@@ -20,8 +20,6 @@ from reference_lp import solve_reference  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 DESK = ROOT / "fixtures" / "problems" / "desk.toml"
 
-pytestmark = pytest.mark.benchmark
-
 _DESK_SCRIPT = """
 import time, sys
 import allocator                      # import time is not counted
@@ -31,12 +29,13 @@ print(time.process_time() - start, result.objective.total)
 """
 
 
-def test_desk_end_to_end_process_time(record):
+@case()
+def desk_end_to_end_process_time() -> Figures:
+    """desk end to end (load, build, solve, verify, plan), process s after import, median of 7 fresh processes"""
     runs = [subprocess.run([sys.executable, "-c", _DESK_SCRIPT, str(DESK)], check=True, capture_output=True,
                            text=True).stdout.split() for _ in range(7)]
     seconds = [float(r[0]) for r in runs]
-    record("desk end to end (load, build, solve, verify, plan), process s after import",
-           median=round(statistics.median(seconds), 4), max=round(max(seconds), 4), runs=len(seconds))
+    return {"median": round(statistics.median(seconds), 4), "max": round(max(seconds), 4), "runs": len(seconds)}
 
 
 def _changed(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
@@ -48,9 +47,9 @@ def _changed(problem: allocator.Problem, price: float, requirement: float) -> al
     return allocator.Problem.model_validate(data)
 
 
-@pytest.mark.parametrize("size", [(200, 2, 20), (500, 2, 40)], ids=["200x20", "500x40"])
-def test_generated_hub_and_spoke(record, size):
-    assets, wallets, accounts = size
+@case(params={"200x20": (200, 2, 20), "500x40": (500, 2, 40)})
+def generated_hub_and_spoke(assets: int, wallets: int, accounts: int) -> Figures:
+    """generated assets x accounts x wallets, hub-and-spoke: first solve, scipy LP, 5 re-solves with new data"""
     problem = generate_problem(assets, wallets, accounts, seed=1, topology="hub")
     start = time.perf_counter()
     engine = allocator.Allocator(problem)
@@ -73,55 +72,55 @@ def test_generated_hub_and_spoke(record, size):
         walls.append(wall)
         ratios.append(wall / solver)
         cvxpy_ratios.append(sum(r.wall_seconds for r in engine.records) / solver)
-    assert engine.compilations == compiled
-    record(f"generated {assets} assets x {accounts} accounts x {wallets} wallets, hub-and-spoke",
-           moves=engine.layout.n_moves, end_to_end_s=round(first, 3),
-           compile_s=round(result.diagnostics.compile_seconds, 3),
-           solve_s=round(result.diagnostics.solve_seconds, 3), scipy_highs_lp_s=round(scipy_seconds, 3),
-           objective=round(result.objective.total, 4), scipy_objective=round(reference.objective, 4),
-           gap_vs_gross_cost=abs(result.objective.total - reference.objective) / max(gross, 1.0),
-           resolve_s=round(statistics.median(walls), 3),
-           resolve_over_solver=round(statistics.median(ratios), 3),
-           cvxpy_resolve_over_solver=round(statistics.median(cvxpy_ratios), 3),
-           recompilations=engine.compilations - compiled)
+    return {"moves": engine.layout.n_moves, "end_to_end_s": round(first, 3),
+            "compile_s": round(result.diagnostics.compile_seconds, 3),
+            "solve_s": round(result.diagnostics.solve_seconds, 3), "scipy_highs_lp_s": round(scipy_seconds, 3),
+            "objective": round(result.objective.total, 4), "scipy_objective": round(reference.objective, 4),
+            "gap_vs_gross_cost": abs(result.objective.total - reference.objective) / max(gross, 1.0),
+            "resolve_s": round(statistics.median(walls), 3),
+            "resolve_over_solver": round(statistics.median(ratios), 3),
+            "cvxpy_resolve_over_solver": round(statistics.median(cvxpy_ratios), 3),
+            "recompilations": engine.compilations - compiled}
 
 
-@pytest.mark.parametrize("solver", ["HIGHS", "CLARABEL"])
-@pytest.mark.parametrize("case", ["desk", "60x8"])
-def test_solver_comparison(record, solver, case):
-    problem = allocator.load_problem(DESK) if case == "desk" else generate_problem(60, 2, 8, seed=2)
+@case(params={f"{problem}-{solver}": (problem, solver) for problem in ("desk", "60x8")
+              for solver in ("HIGHS", "CLARABEL")})
+def solver_comparison(problem_name: str, solver: str) -> Figures:
+    """one solver on desk.toml or a generated 60 x 8: median of 5 end-to-end solves, gap to the scipy LP"""
+    problem = allocator.load_problem(DESK) if problem_name == "desk" else generate_problem(60, 2, 8, seed=2)
     reference = solve_reference(problem)
-    seconds, result = [], None
+    seconds, results = [], []
     for _ in range(5):
         start = time.perf_counter()
-        result = allocator.optimize(problem, solver=solver)
+        results.append(allocator.optimize(problem, solver=solver))
         seconds.append(time.perf_counter() - start)
-    assert result is not None
+    result = results[-1]
     gross = abs(result.objective.carry) + abs(result.objective.transfer)
-    record(f"solver comparison {case}", solver=solver, median_s=round(statistics.median(seconds), 4),
-           gap_vs_reference=abs(result.objective.total - reference.objective) / max(gross, 1.0),
-           solve_s=round(result.diagnostics.solve_seconds, 4))
+    return {"solver": solver, "median_s": round(statistics.median(seconds), 4),
+            "gap_vs_reference": abs(result.objective.total - reference.objective) / max(gross, 1.0),
+            "solve_s": round(result.diagnostics.solve_seconds, 4)}
 
 
-@pytest.mark.parametrize("size", [(200, 2, 20)], ids=["200x20"])
-def test_warm_start_and_dpp_paths(record, size):
-    """The two traps named in the what-if issue, measured here: HiGHS warm start on DPP re-solves, and the first
-    DPP compile against a plain build (parameters treated as constants, ignore_dpp=True)."""
+@case(params={"200x20": (200, 2, 20)})
+def warm_start_and_dpp_paths(assets: int, wallets: int, accounts: int) -> Figures:
+    """HiGHS warm start on DPP re-solves, and the first DPP compile against a plain build (ignore_dpp), cost phase
+
+    The two traps named in the what-if issue: prices and requirements change between three re-solves."""
     from allocator.arrays import Numbers
     from allocator.program.model import Program
     from allocator.solve.solvers import profile, run
 
-    problem = generate_problem(*size, seed=1)
+    problem = generate_problem(assets, wallets, accounts, seed=1)
     layout = allocator.Allocator(problem).layout
     numbers = Numbers.from_problem(problem, layout)
-    figures = {}
+    figures: Figures = {}
     changed = [Numbers.from_problem(_changed(problem, 1.0 + 0.02 * i, 1.0 + 0.03 * i), layout) for i in range(1, 4)]
     for warm in (False, True):
         program = Program(layout)
         program.assign(numbers, profile("HIGHS"))
         first = run(program.problem, "HIGHS", warm_start=warm)
         again = []
-        for other in changed:  # prices and requirements change between re-solves
+        for other in changed:
             program.assign(other, profile("HIGHS"))
             again.append(run(program.problem, "HIGHS", warm_start=warm).wall_seconds)
         figures[f"warm_start_{warm}"] = {"first_s": round(first.wall_seconds, 3),
@@ -133,4 +132,4 @@ def test_warm_start_and_dpp_paths(record, size):
     plain.problem.solve(solver="HIGHS", ignore_dpp=True, **profile("HIGHS").options)
     figures["plain_build_first_solve_s"] = round(time.perf_counter() - start, 3)
     figures["plain_build_compile_s"] = round(plain.problem.compilation_time or 0.0, 3)
-    record("HiGHS warm start and DPP compile, 200 x 20 cost phase", **figures)
+    return figures

@@ -1,0 +1,74 @@
+"""The benchmark registry: ``@case`` turns a function that returns its figures into one or more named cases.
+
+A case module is ``tests/benchmarks/bench_<module>.py``; a case's id is ``<module>.<name>`` or, with parameters,
+``<module>.<name>[<param id>]`` (``core.generated_hub_and_spoke[200x20]``). ``run.py`` runs each case in a fresh
+process and records its wall time and peak memory around what the function returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Figures = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One runnable benchmark: a function, the arguments of one parameter set, and its id."""
+
+    module: str
+    name: str
+    param: str | None
+    function: Callable[..., Figures]
+    args: tuple[Any, ...]
+
+    @property
+    def id(self) -> str:
+        base = f"{self.module}.{self.name}"
+        return base if self.param is None else f"{base}[{self.param}]"
+
+    @property
+    def about(self) -> str:
+        """The first paragraph of the function's docstring, on one line: what the figures measure."""
+        return " ".join((inspect.getdoc(self.function) or "").split("\n\n", 1)[0].split())
+
+    def check(self) -> None:
+        """Raise TypeError if the arguments do not fit the function (a dry run: nothing is solved)."""
+        inspect.signature(self.function).bind(*self.args)
+
+    def run(self) -> Figures:
+        figures = self.function(*self.args)
+        if not isinstance(figures, dict):
+            raise TypeError(f"benchmark {self.id} returned {type(figures).__name__}, not a dict of figures")
+        return figures
+
+
+REGISTRY: dict[str, Case] = {}
+
+
+def case(name: str | None = None, params: dict[str, Any] | None = None) -> Callable[[Callable[..., Figures]],
+                                                                                     Callable[..., Figures]]:
+    """Register the decorated function as a benchmark of its module (``bench_core.py`` -> ``core``).
+
+    ``name`` defaults to the function's name. ``params`` maps a parameter id to the function's arguments: a tuple
+    is spread over the positional parameters, anything else is passed as the single argument. Without ``params``
+    the function is called with no arguments. The function returns a dict of JSON-serialisable figures.
+    """
+
+    def register(function: Callable[..., Figures]) -> Callable[..., Figures]:
+        module = function.__module__.rsplit(".", 1)[-1].removeprefix("bench_")
+        sets: dict[str | None, tuple[Any, ...]] = (
+            {None: ()} if params is None
+            else {key: value if isinstance(value, tuple) else (value,) for key, value in params.items()})
+        for param, args in sets.items():
+            entry = Case(module, name or function.__name__, param, function, args)
+            if entry.id in REGISTRY:
+                raise ValueError(f"benchmark {entry.id} is registered twice")
+            entry.check()
+            REGISTRY[entry.id] = entry
+        return function
+
+    return register

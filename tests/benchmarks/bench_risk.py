@@ -1,0 +1,60 @@
+"""Risk figures (docs/performance.md, risk limits): fund.toml with 500 Monte Carlo draws and the parametric limit,
+and generated problems with a factor-model cone and stress scenarios per account (working set,
+program/scenarios.py)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _cases import Figures, case
+
+ROOT = Path(__file__).resolve().parents[2]
+FUND = ROOT / "fixtures" / "problems" / "fund.toml"
+
+_FUND = """
+import time, sys
+import allocator
+start = time.perf_counter()
+result = allocator.optimize(allocator.load_problem(sys.argv[1]))
+print(time.perf_counter() - start, result.objective.total)
+"""
+
+
+@case()
+def fund_end_to_end() -> Figures:
+    """fund.toml end to end (EWMA estimate, 500 CVaR draws, parametric, stress, plan), wall s after import, 5 fresh
+    processes"""
+    runs = [subprocess.run([sys.executable, "-c", _FUND, str(FUND)], check=True, capture_output=True,
+                           text=True).stdout.split() for _ in range(5)]
+    seconds = [float(r[0]) for r in runs]
+    return {"median": round(statistics.median(seconds), 3), "max": round(max(seconds), 3)}
+
+
+_SIZES = [(100, 10, 200, "none"), (250, 20, 300, "none"), (500, 30, 500, "none"), (100, 10, 200, "hub"),
+          (250, 20, 300, "hub")]
+
+
+@case(params={"x".join(map(str, size)): size for size in _SIZES})
+def generated_scenarios_and_cones(assets: int, accounts: int, scenarios: int, topology: str) -> Figures:
+    """generated assets x risk accounts x stress scenarios, factor cone, moves none or hub: first solve, re-solve
+
+    The case's fresh process is the one measured (import not counted; its peak memory is the runner's peak_mb)."""
+    import allocator
+    from allocator.generate import generate_problem
+
+    problem = generate_problem(assets, 2, accounts, seed=1, risk=True, scenarios=scenarios, factor_model=True,
+                               topology=topology)
+    start = time.perf_counter()
+    engine = allocator.Allocator(problem)
+    first = engine.solve(plan=False)
+    first_s = time.perf_counter() - start
+    rounds, slots = len(engine.records), engine.layout.stress_slots
+    start = time.perf_counter()
+    engine.solve(plan=False)
+    return {"first_s": round(first_s, 2), "compile_s": round(first.diagnostics.compile_seconds, 2),
+            "solver_s": round(first.diagnostics.solve_seconds, 2), "rounds": rounds, "slots": slots,
+            "resolve_s": round(time.perf_counter() - start, 2), "objective": first.objective.total}

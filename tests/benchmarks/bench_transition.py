@@ -1,0 +1,72 @@
+"""Transition figures (docs/performance.md, transition): derisk.toml end to end, a generated 100 assets x 10
+accounts x 48 periods problem, and the MILP with max_moves on derisk.toml within a 30 s limit."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _cases import Figures, case
+
+ROOT = Path(__file__).resolve().parents[2]
+DERISK = ROOT / "fixtures" / "problems" / "derisk.toml"
+
+_DERISK = """
+import sys, time
+import allocator
+from allocator.transition import plan_transition     # import time is not counted
+start = time.perf_counter()
+result = plan_transition(allocator.load_problem(sys.argv[1]))
+print(time.perf_counter() - start, result.costs.total)
+"""
+
+
+@case()
+def derisk_end_to_end() -> Figures:
+    """derisk.toml transition (build, solve, verify, plan, validate), wall s after import, 5 fresh processes"""
+    runs = [subprocess.run([sys.executable, "-c", _DERISK, str(DERISK)], check=True, capture_output=True,
+                           text=True, timeout=900).stdout.split() for _ in range(5)]
+    seconds = [float(r[0]) for r in runs]
+    return {"median": round(statistics.median(seconds), 3), "max": round(max(seconds), 3), "runs": len(seconds),
+            "cost": round(float(runs[0][1]), 2)}
+
+
+@case(params={"100x10x48": (100, 10, 48)})
+def generated(assets: int, accounts: int, periods: int, venue_assets: int = 20) -> Figures:
+    """generated transition assets x accounts x periods (eligible share 0.2, routes carry what their account
+    accepts or holds, venues 20 assets): wall and solver s, size, steps; the plan is validated after timing"""
+    from allocator.transition import plan_transition, validate_transition
+    from allocator.transition.generate import generate_transition
+    from allocator.transition.periods import Periods
+
+    problem = generate_transition(assets, accounts, periods, seed=1, eligible_share=0.2, venue_assets=venue_assets,
+                                  restrict_routes=True)
+    shape = Periods.from_problem(problem)
+    start = time.perf_counter()
+    result = plan_transition(problem)
+    wall = time.perf_counter() - start
+    return {"wall_s": round(wall, 2), "solver_s": round(result.diagnostics.solve_seconds, 2),
+            "moves": shape.n_moves, "legs": shape.n_legs, "cells": shape.base.n_cells, "steps": len(result.steps),
+            "violations": len(validate_transition(problem, result))}
+
+
+@case(params={"40-100000": (40, 100_000.0), "200-250000": (200, 250_000.0)})
+def milp_max_moves_on_derisk(max_moves: int, min_move_value: float) -> Figures:
+    """derisk.toml with max_moves and min_move_value: the heuristic and the MILP (30 s limit), cost and gaps"""
+    import allocator
+    from allocator.transition import plan_transition
+
+    problem = allocator.load_problem(DERISK)
+    schedule = problem.schedule.model_copy(update={"max_moves": max_moves, "min_move_value": min_move_value})
+    problem = problem.with_changes(schedule=schedule.model_dump())
+    figures: Figures = {}
+    for mode in ("heuristic", "integer"):
+        start = time.perf_counter()
+        result = plan_transition(problem, **{mode: True}, time_limit=30)
+        figures[mode] = {"s": round(time.perf_counter() - start, 2), "cost": round(result.costs.total, 2),
+                         "gap": round(result.diagnostics.gap, 5), "milp_gap": result.diagnostics.milp_gap,
+                         "relaxation": round(result.diagnostics.relaxation_cost, 2), "steps": len(result.steps)}
+    return figures
