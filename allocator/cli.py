@@ -6,9 +6,13 @@ written); 2 bad input or usage; 5 solver failure. Errors are printed one line ea
 
 from __future__ import annotations
 
+import math
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import pandas as pd
@@ -21,19 +25,70 @@ from allocator.result import Result
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_SOLVER = 0, 2, 3, 4, 5
 
 
+class Seconds(click.ParamType):
+    """A positive, finite number of seconds (``--time-limit``): -1, 0, nan and inf are usage errors."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (math.isfinite(seconds) and seconds > 0):
+            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
+        return seconds
+
+
+class SolverName(click.ParamType):
+    """The name of an installed cvxpy solver, any case (``--solver``, ``--fallback``); returned upper-case."""
+
+    name = "solver"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        import cvxpy as cp
+
+        installed = cp.installed_solvers()
+        if str(value).upper() not in installed:
+            self.fail(f"{value!r} is not an installed solver; installed: {', '.join(installed)}", param, ctx)
+        return str(value).upper()
+
+
+WORKERS = click.IntRange(min=1)
+
+
+def _table_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """A what-if table is written as .parquet or .csv; any other name is a usage error, before any solve."""
+    if value.suffix.lower() not in (".parquet", ".csv"):
+        raise click.BadParameter(f"{str(value)!r} does not end in .parquet or .csv", ctx, param)
+    return value
+
+
+@contextmanager
+def _user_warnings() -> Iterator[None]:
+    """allocator's own deprecation warnings (an old field name in a file) shown as one ``warning:`` line each."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("default", category=DeprecationWarning, module=r"allocator(\.|$)")
+        warnings.showwarning = lambda message, *_, **__: click.echo(f"warning: {message}", err=True)
+        yield
+
+
 @click.group()
 @click.version_option(package_name="allocator")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Decide where a treasury's collateral should sit, and how to get it there safely."""
+    ctx.with_resource(_user_warnings())
 
 
 @main.command("optimize")
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the result as JSON here (default: PROBLEM with .result.json).")
-@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS; e.g. CLARABEL).")
-@click.option("--time-limit", type=float, default=None, help="Seconds the solver may take per solve.")
-@click.option("--fallback", default=None, help="A second solver to try if the first fails (recorded in the result).")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS; e.g. CLARABEL).")
+@click.option("--time-limit", type=Seconds(), default=None, help="Seconds the solver may take per solve.")
+@click.option("--fallback", type=SolverName(), default=None,
+              help="A second solver to try if the first fails (recorded in the result).")
 @click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
 def optimize_command(problem: Path, output: Path | None, solver: str | None, time_limit: float | None,
                      fallback: str | None, quiet: bool) -> None:
@@ -66,9 +121,11 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("scenarios", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              callback=_table_path,
               help="Write the what-if table here (.parquet or .csv).")
-@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Local processes to spread scenarios over.")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS).")
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
+              help="Local processes to spread scenarios over.")
 def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | None, workers: int) -> None:
     """Solve PROBLEM under every scenario of SCENARIOS (.toml/.json [[scenarios]], or flat .csv/.parquet)."""
     from allocator.analysis.whatif import what_if
@@ -95,8 +152,8 @@ def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | N
               help="Directory for result chunks and the manifest; re-running resumes.")
 @click.option("--dask", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster at ADDRESS, or 'local' to start a LocalCluster.")
-@click.option("--workers", type=int, default=None, help="Local processes (default: all cores).")
-@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
+@click.option("--workers", type=WORKERS, default=None, help="Local processes (default: all cores).")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS).")
 def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | None, solver: str | None) -> None:
     """Solve every problem and scenario of SPEC (a batch TOML or a directory of problems) into OUTDIR."""
     from allocator.batch.runner import run_batch
@@ -115,10 +172,10 @@ def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | Non
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the transition result as JSON here (default: PROBLEM with .transition.json).")
-@click.option("--solver", default=None, help="cvxpy conic solver (default CLARABEL).")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy conic solver (default CLARABEL).")
 @click.option("--integer", is_flag=True, help="Meet max_moves / min_move_value by a mixed-integer program.")
 @click.option("--heuristic", is_flag=True, help="Meet max_moves / min_move_value by drop-fix-re-solve.")
-@click.option("--time-limit", type=float, default=None, help="Seconds the MILP may take (default 30).")
+@click.option("--time-limit", type=Seconds(), default=None, help="Seconds the MILP may take (default 30).")
 @click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
 def transition_command(problem: Path, output: Path | None, solver: str | None, integer: bool, heuristic: bool,
                        time_limit: float | None, quiet: bool) -> None:
