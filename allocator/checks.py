@@ -53,7 +53,7 @@ def issues_from_pydantic(error: ValidationError) -> list[InputIssue]:
             loc = tuple(part for part in loc if part != "[key]")
             code = "bad_key"
         value = item.get("input")
-        if item["type"] == "out_of_range":
+        if item["type"] in ("out_of_range", "bad_date"):  # our own messages name the value
             message = item["msg"]
         elif item["type"] == "extra_forbidden":
             message = f"unknown field {loc[-1]!r} (misspelt?)"

@@ -45,12 +45,16 @@ def read_text(path: str | Path, what: str = "file") -> str:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise InputError([InputIssue(str(path), f"cannot read the {what}: {reason}", "unreadable")]) from None
+    looks = " (it looks like UTF-16)" if _utf16(raw) else ""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        looks = " (it looks like UTF-16)" if _utf16(raw) else ""
         raise InputError([InputIssue(str(path), f"is not UTF-8 text{looks}: byte 0x{raw[error.start]:02x} at "
                                      f"offset {error.start}; save the {what} as UTF-8", "encoding")]) from None
+    if "\x00" in text:  # valid UTF-8, but no text file holds a NUL: binary, or UTF-16 without a byte-order mark
+        raise InputError([InputIssue(str(path), f"is not UTF-8 text{looks}: a NUL byte at offset "
+                                     f"{raw.index(0)}; save the {what} as UTF-8", "encoding")])
+    return text
 
 
 def _utf16(raw: bytes) -> bool:

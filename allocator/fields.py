@@ -59,9 +59,10 @@ def iso_day(value: Any) -> Any:
     return value
 
 
-def _calendar_day(value: str) -> str:
+def _calendar_day(value: Any) -> str:
+    value = iso_day(value)
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             date.fromisoformat(value)
             return value
     except ValueError:  # 2025-02-30
@@ -71,7 +72,7 @@ def _calendar_day(value: str) -> str:
 
 
 #: A date: a TOML date or datetime, a Python date or datetime, or a ``YYYY-MM-DD`` string; kept as that string.
-Day = Annotated[str, BeforeValidator(iso_day), AfterValidator(_calendar_day)]
+Day = Annotated[str, BeforeValidator(_calendar_day)]
 
 
 class StrictModel(BaseModel):
