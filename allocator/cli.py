@@ -183,6 +183,9 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
     from allocator.transition import TransitionInfeasibleError, plan_transition
     from allocator.transition.report import transition_summary
 
+    if integer and heuristic:
+        raise click.UsageError("--integer and --heuristic are two ways to meet the move limits; give one")
+
     output = output or problem.with_suffix(".transition.json")
     try:
         result = plan_transition(load_problem(problem), solver=solver, integer=integer, heuristic=heuristic,

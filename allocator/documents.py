@@ -1,11 +1,16 @@
 """Reading a file a user hands us (a problem, a what-if file, a batch spec, a rulebook) into plain data.
 
-Whatever the bytes are, the outcome is the parsed data or an :class:`~allocator.errors.InputError` located at the
-file, never a traceback: a file that cannot be read (``unreadable``), is not UTF-8 text (``encoding``: a binary
-file, UTF-16), is not valid TOML or JSON (``syntax``), is nested deeper than any input of ours
-(``too_deep``: :data:`MAX_DEPTH` levels; Python's parsers would otherwise overflow the stack), or is a JSON object
-that gives one key twice (``duplicate_key``: JSON parsers silently keep the last one, so
-``"price": 3500, "price": 35`` would solve with 35; TOML already refuses it). A UTF-8 byte-order mark is allowed.
+Whatever its bytes are, the outcome is the parsed data or an :class:`~allocator.errors.InputError` located at the
+file, never a traceback. The faults and their codes:
+
+* ``unreadable``: missing, not permitted, a directory, or not a regular file (a FIFO or a device would block or
+  never end);
+* ``too_large``: more than :data:`MAX_BYTES`;
+* ``encoding``: not UTF-8 text (a binary file, UTF-16, a NUL byte); a UTF-8 byte-order mark is allowed;
+* ``syntax``: not valid TOML or JSON (TOML also refuses a key given twice);
+* ``too_deep``: nested deeper than :data:`MAX_DEPTH` levels (Python's parsers would overflow the stack);
+* ``duplicate_key``: a JSON object that gives one key twice (JSON parsers silently keep the last one, so
+  ``"price": 3500, "price": 35`` would solve with 35), located at the key.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from allocator.errors import InputError, InputIssue
 
 #: Deepest nesting of tables and lists accepted (the deepest real input, a tiered haircut model, has 7).
 MAX_DEPTH = 32
+
+#: Largest file read (a 10,000-scenario what-if file is about 2 MB).
+MAX_BYTES = 256 << 20
 
 SUFFIXES = (".toml", ".json")
 
@@ -37,14 +45,16 @@ def read_document(path: str | Path, what: str = "file") -> Any:
 
 def read_text(path: str | Path, what: str = "file") -> str:
     """The file's text, decoded as UTF-8 (a byte-order mark is dropped); InputError if unreadable or not UTF-8."""
-    path = Path(path)
+    path = regular_file(path, what)
     try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise InputError([InputIssue(str(path), f"is a directory, not a {what}", "unreadable")]) from None
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise InputError([InputIssue(str(path), f"cannot read the {what}: {reason}", "unreadable")]) from None
+    if len(raw) > MAX_BYTES:
+        raise InputError([InputIssue(str(path), f"is larger than {MAX_BYTES >> 20} MiB; no input of ours is that "
+                                     "large", "too_large")])
     looks = " (it looks like UTF-16)" if _utf16(raw) else ""
     try:
         text = raw.decode("utf-8-sig")
@@ -55,6 +65,17 @@ def read_text(path: str | Path, what: str = "file") -> str:
         raise InputError([InputIssue(str(path), f"is not UTF-8 text{looks}: a NUL byte at offset "
                                      f"{raw.index(0)}; save the {what} as UTF-8", "encoding")])
     return text
+
+
+def regular_file(path: str | Path, what: str = "file") -> Path:
+    """``path``, if it is a regular file or missing (the reader then says so); InputError for a directory, a FIFO
+    or a device, which a reader would misread, block on or never finish."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError([InputIssue(str(path), f"is a directory, not a {what}", "unreadable")])
+    if path.exists() and not path.is_file():
+        raise InputError([InputIssue(str(path), f"is not a regular file; give a {what} on disk", "unreadable")])
+    return path
 
 
 def _utf16(raw: bytes) -> bool:

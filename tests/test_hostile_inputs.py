@@ -9,6 +9,7 @@ this process: no cvxpy import per case). Each class below was a traceback or a s
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +116,25 @@ def test_a_directory_given_as_a_file_is_an_input_error(tmp_path):
     assert codes(rejected(read_scenarios, folder)) == [(str(folder), "unreadable")]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("name", ["problem.toml", "scenarios.csv"])
+def test_a_fifo_given_as_a_file_is_refused_not_waited_on(tmp_path, name):
+    """A FIFO without a writer would block the reader for ever (a device like /dev/zero would never end)."""
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    read = allocator.load_problem if name.endswith(".toml") else read_scenarios
+    assert codes(rejected(read, fifo)) == [(str(fifo), "unreadable")]
+
+
+def test_a_file_beyond_the_size_limit_is_refused(tmp_path, monkeypatch):
+    import allocator.documents
+
+    path = tmp_path / "desk.toml"
+    path.write_text(DESK_TOML, encoding="utf-8")
+    monkeypatch.setattr(allocator.documents, "MAX_BYTES", len(DESK_TOML.encode()) - 1)  # the limit, not the reader
+    assert codes(rejected(allocator.load_problem, path)) == [(str(path), "too_large")]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # what-if files: every scenario is a table of well-typed changes
 # ---------------------------------------------------------------------------------------------------------------
@@ -189,6 +209,9 @@ SPECS = {
     "chunk-size-zero": ('chunk_size = 0\n[[jobs]]\nproblem = "{desk}"\n', [("chunk_size", "greater_than_equal")]),
     "no-jobs": ("chunk_size = 10\n", [("jobs", "missing_field")]),
     "unknown-field": ('[[jobs]]\nproblem = "{desk}"\nscenario = "x.toml"\n', [("jobs[0].scenario", "unknown_field")]),
+    "grid-beyond-a-million": ('[[jobs]]\nproblem = "{desk}"\n[jobs.grid]\n' + "".join(
+        f'"shock.{asset}" = [{", ".join(["-0.1"] * 20)}]\n' for asset in ("BTC", "ETH", "SOL", "USDC", "USDT")),
+                              [("jobs[0].grid", "too_large")]),
     "scenarios-file-malformed": ('[[jobs]]\nproblem = "{desk}"\nscenarios = "{bad}"\n',
                                  [("{bad}: scenarios[0]", "not_a_table")]),
 }
@@ -230,6 +253,17 @@ def test_two_jobs_on_one_bad_problem_report_it_once(tmp_path):
     spec.write_text('[[jobs]]\nproblem = "bad.toml"\n[[jobs]]\nproblem = "bad.toml"\n[jobs.grid]\n'
                     '"shock.BTC" = [-0.1]\n', encoding="utf-8")
     assert codes(rejected(load_spec, spec)) == [(f"{bad}: accounts[0].haircuts.SOL", "out_of_range")]
+
+
+def test_an_output_directory_whose_manifest_is_a_directory_is_an_input_error(tmp_path):
+    from allocator.batch.runner import run_batch
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'[[jobs]]\nproblem = "{PROBLEMS / "desk.toml"}"\n', encoding="utf-8")
+    (tmp_path / "out" / "manifest.parquet").mkdir(parents=True)
+    with pytest.raises(allocator.InputError) as caught:
+        run_batch(load_spec(spec), tmp_path / "out", workers=1)
+    assert codes(caught.value) == [(str(tmp_path / "out"), "unwritable")]
 
 
 def test_an_unwritable_output_directory_is_an_input_error(tmp_path):
@@ -307,6 +341,8 @@ COMMANDS: dict[str, tuple[Callable[[dict[str, Path]], list[str]], str]] = {  # n
     "optimize-utf16": (lambda f: ["optimize", str(f["utf16"])], "it looks like UTF-16"),
     "optimize-deep": (lambda f: ["optimize", str(f["deep"])], "nested too deeply"),
     "optimize-duplicate-key": (lambda f: ["optimize", str(f["duplicate"])], "assets[0].price: the key 'price'"),
+    "transition-integer-and-heuristic": (lambda f: ["transition", DESK, "--integer", "--heuristic"],
+                                         "--integer and --heuristic are two ways"),
     "transition-binary": (lambda f: ["transition", str(f["binary"])], "is not UTF-8 text"),
     "whatif-scenario-not-a-table": (lambda f: ["whatif", DESK, str(f["not-a-table"]), "-o",
                                                str(f["out"] / "w.parquet")], "scenarios[0]: 1 is not a scenario"),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.documents import read_document
+from allocator.documents import read_document, regular_file
 from allocator.errors import InputError, InputIssue
 from allocator.scenario import Scenario
 
@@ -80,13 +80,12 @@ def _table_rows(path: Path) -> list[Any]:
     """Rows of a flat table; ids are read as text (a CSV id ``007`` stays ``007``)."""
     import pyarrow as pa
 
+    regular_file(path, "scenario file")
     try:
         if path.suffix.lower() == ".csv":  # text cells: a number is a cell that reads as one (CSV has no types)
             rows = pd.read_csv(path, dtype=str, encoding="utf-8").to_dict(orient="records")
             return [{key: value if key == "id" else _number(value) for key, value in row.items()} for row in rows]
         return pd.read_parquet(path).to_dict(orient="records")
-    except IsADirectoryError:
-        raise InputError([InputIssue(str(path), "is a directory, not a scenario file", "unreadable")]) from None
     except OSError as error:
         raise InputError([InputIssue(str(path), f"cannot read the scenario file: {error.strerror or error}",
                                      "unreadable")]) from None

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +44,8 @@ from allocator.scenario import Scenario
 __all__ = ["Job", "Spec", "Unit", "canonical", "digest", "load_spec", "read_scenarios"]
 
 PROBLEM_SUFFIXES = (".toml", ".json")
+#: Most scenarios one job's grid may expand to.
+MAX_GRID = 1_000_000
 FilePath = Annotated[str, Field(min_length=1)]
 
 
@@ -160,7 +163,11 @@ def _job_from_entry(index: int, entry: JobEntry, root: Path, files: _Files) -> J
     scenarios: list[tuple[str, dict[str, Any]]] = []
     if entry.scenarios is not None:
         scenarios += files.scenarios(root / entry.scenarios) or []
-    if entry.grid:
+    combinations = math.prod(len(values) for values in entry.grid.values())
+    if combinations > MAX_GRID:  # expanding it would exhaust memory long before anything is solved
+        files.issues.append(InputIssue(f"jobs[{index}].grid", f"{combinations:,} combinations; at most {MAX_GRID:,} "
+                                       "per job (split the grid over several jobs or batches)", "too_large"))
+    elif entry.grid:
         fields = sorted(entry.grid)
         _check_grid(index, entry.grid, files)
         for values in itertools.product(*(entry.grid[f] for f in fields)):

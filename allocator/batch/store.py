@@ -48,6 +48,10 @@ class Store:
                 stale.unlink()
             self.manifest = self._recover()
             self.write_manifest()
+        except OSError as error:  # a manifest that is a directory, a read-only results folder, a full disk
+            self.close()
+            raise InputError([InputIssue(str(self.outdir), f"cannot use the output directory: "
+                                         f"{error.strerror or error}", "unwritable")]) from None
         except BaseException:
             self.close()
             raise
