@@ -1,22 +1,20 @@
 """The command line: ``allocator optimize``, ``allocator whatif``, ``allocator batch`` and ``allocator transition``.
 
 Exit codes: 0 optimal (plan safe); 4 optimal but the plan needs temporary funding; 3 infeasible (diagnosis
-written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback.
+written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback; an option
+of the wrong type or range (cli_options.py) is click's usage error, before anything is read or solved.
 """
 
 from __future__ import annotations
 
-import math
 import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 import pandas as pd
 
+from allocator.cli_options import WORKERS, Seconds, SolverName, table_path, user_warnings
 from allocator.engine import optimize
 from allocator.errors import InfeasibleError, InputError, SolverError
 from allocator.loading import load_problem
@@ -25,60 +23,12 @@ from allocator.result import Result
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_SOLVER = 0, 2, 3, 4, 5
 
 
-class Seconds(click.ParamType):
-    """A positive, finite number of seconds (``--time-limit``): -1, 0, nan and inf are usage errors."""
-
-    name = "seconds"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not (math.isfinite(seconds) and seconds > 0):
-            self.fail(f"{value!r} is not a positive, finite number of seconds", param, ctx)
-        return seconds
-
-
-class SolverName(click.ParamType):
-    """The name of an installed cvxpy solver, any case (``--solver``, ``--fallback``); returned upper-case."""
-
-    name = "solver"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        import cvxpy as cp
-
-        installed = cp.installed_solvers()
-        if str(value).upper() not in installed:
-            self.fail(f"{value!r} is not an installed solver; installed: {', '.join(installed)}", param, ctx)
-        return str(value).upper()
-
-
-WORKERS = click.IntRange(min=1)
-
-
-def _table_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    """A what-if table is written as .parquet or .csv; any other name is a usage error, before any solve."""
-    if value.suffix.lower() not in (".parquet", ".csv"):
-        raise click.BadParameter(f"{str(value)!r} does not end in .parquet or .csv", ctx, param)
-    return value
-
-
-@contextmanager
-def _user_warnings() -> Iterator[None]:
-    """allocator's own deprecation warnings (an old field name in a file) shown as one ``warning:`` line each."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("default", category=DeprecationWarning, module=r"allocator(\.|$)")
-        warnings.showwarning = lambda message, *_, **__: click.echo(f"warning: {message}", err=True)
-        yield
-
-
 @click.group()
 @click.version_option(package_name="allocator")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Decide where a treasury's collateral should sit, and how to get it there safely."""
-    ctx.with_resource(_user_warnings())
+    ctx.with_resource(user_warnings())
 
 
 @main.command("optimize")
@@ -121,7 +71,7 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("scenarios", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              callback=_table_path,
+              callback=table_path,
               help="Write the what-if table here (.parquet or .csv).")
 @click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS).")
 @click.option("--workers", type=WORKERS, default=1, show_default=True,

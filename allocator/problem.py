@@ -217,7 +217,7 @@ class Problem(_Model):
     def with_changes(self, **changes: Any) -> Problem:
         """A validated copy with top-level fields replaced (what-if helpers build on this)."""
         data = self.model_dump(by_alias=True)
-        data.update(changes)
+        data.update(_upgrade(changes))
         return Problem.model_validate(data)
 
 

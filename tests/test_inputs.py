@@ -627,6 +627,8 @@ def test_stress_scenarios_keep_their_old_name_with_a_deprecation_warning(tmp_pat
     with pytest.warns(DeprecationWarning):
         allocator.Problem(**{("scenarios" if k == "stress_scenarios" else k): v
                              for k, v in new.model_dump(by_alias=True).items()})
+    with pytest.warns(DeprecationWarning):
+        assert new.with_changes(scenarios=[]).stress_scenarios == []
 
 
 # ---------------------------------------------------------------------------------------------------------------
