@@ -93,15 +93,15 @@ class Numbers:
         exposure = np.zeros((len(accounts), layout.n_assets))
         account_index = {k: i for i, k in enumerate(layout.accounts)}
         marked = marked_pnl(problem.positions, {a.id: a.price for a in problem.assets}, problem.as_of)
-        stress = np.zeros((len(problem.scenarios), layout.n_assets))
-        for s, scenario in enumerate(problem.scenarios):
+        stress = np.zeros((len(problem.stress_scenarios), layout.n_assets))
+        for s, scenario in enumerate(problem.stress_scenarios):
             for asset, move in scenario.returns.items():
                 stress[s, asset_index[asset]] = move
-        stress_pnl = np.zeros((len(problem.scenarios), len(accounts)))
+        stress_pnl = np.zeros((len(problem.stress_scenarios), len(accounts)))
         for position in problem.positions:
             a, k = asset_index[position.underlying], account_index[position.account]
             exposure[k, a] += position.quantity * position.delta(price[a], problem.as_of) * price[a]
-            for s in range(len(problem.scenarios)):
+            for s in range(len(problem.stress_scenarios)):
                 stress_pnl[s, k] += position.pnl(price[a], stress[s, a], problem.as_of)
         return cls(
             price=price,

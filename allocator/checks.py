@@ -5,11 +5,13 @@ A location reads like the problem file: ``accounts[2].haircuts.SOL``.
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from typing import Any
 
 from pydantic import ValidationError
 
+from allocator.documents import format_location
 from allocator.errors import InputIssue
 from allocator.fields import MAX_MONEY
 from allocator.liquidity_checks import liquidity_issues
@@ -39,16 +41,6 @@ _CODES = {
 }
 
 
-def format_location(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
 def issues_from_pydantic(error: ValidationError) -> list[InputIssue]:
     issues = []
     for item in error.errors(include_url=False):
@@ -61,7 +53,7 @@ def issues_from_pydantic(error: ValidationError) -> list[InputIssue]:
             loc = tuple(part for part in loc if part != "[key]")
             code = "bad_key"
         value = item.get("input")
-        if item["type"] == "out_of_range":
+        if item["type"] in ("out_of_range", "bad_date"):  # our own messages name the value
             message = item["msg"]
         elif item["type"] == "extra_forbidden":
             message = f"unknown field {loc[-1]!r} (misspelt?)"
@@ -153,12 +145,51 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
                     unknown_asset(f"{where}.assets[{position}]", asset)
             if len(set(map(str, listed))) != len(listed):
                 add(f"{where}.assets", "an asset is listed twice", "duplicate_asset")
+    issues.extend(_route_endpoints(data, routes, {_text(row.get("id")) for _, row in accounts}))
     issues.extend(_overlapping_routes(routes, sorted(known)))
     issues.extend(risk_issues(data, known))
     issues.extend(rulebook_issues(data))
     issues.extend(liquidity_issues(data, known))
     issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))
     return issues
+
+
+def _route_endpoints(data: dict[str, Any], routes: list[tuple[int, dict[str, Any]]],
+                     accounts: set[str | None]) -> list[InputIssue]:
+    """Every route endpoint is an account, a holding location or a declared ``[[locations]]`` entry: a typo
+    (``cex-perp`` for ``cex-perps``) must not become a new location. Declared ids are unique and no account's."""
+    issues = []
+    holding_places = {_text(row.get("location")) for _, row in _rows(data, "holdings")}
+    declared: dict[str, int] = {}
+    for index, row in _rows(data, "locations"):
+        ident = _text(row.get("id"))
+        if ident is None:
+            continue
+        if declared.setdefault(ident, index) != index:
+            issues.append(InputIssue(f"locations[{index}].id", f"duplicate location {ident!r} (first at "
+                                     f"locations[{declared[ident]}])", "duplicate_id"))
+        elif ident in accounts:
+            issues.append(InputIssue(f"locations[{index}].id", f"{ident!r} is an account, and so a location "
+                                     "already; declare only places that are not accounts", "duplicate_location"))
+    known = sorted(ident for ident in (holding_places | accounts | set(declared)) if ident is not None)
+    if not known:
+        return issues
+    for index, row in routes:
+        for end in ("from", "to"):
+            place = _text(row.get(end))
+            if place is not None and place not in known:
+                issues.append(InputIssue(f"routes[{index}].{end}", f"unknown location {place!r}{_nearest(place, known)}"
+                                         "; a route joins accounts, holding locations and places declared in "
+                                         "[[locations]]", "unknown_location"))
+    return issues
+
+
+def _nearest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {' or '.join(map(repr, close))}?)"
+    shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+    return f" (known: {shown})"
 
 
 def _overlapping_routes(routes: list[tuple[int, dict[str, Any]]], every_asset: list[str]) -> list[InputIssue]:

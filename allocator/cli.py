@@ -2,7 +2,8 @@
 ``allocator example`` (the shipped example problems).
 
 Exit codes: 0 optimal (plan safe); 4 optimal but the plan needs temporary funding; 3 infeasible (diagnosis
-written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback.
+written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback; an option
+of the wrong type or range (cli_options.py) is click's usage error, before anything is read or solved.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import NoReturn
 import click
 import pandas as pd
 
+from allocator.cli_options import WORKERS, Seconds, SolverName, table_path, user_warnings
 from allocator.engine import optimize
 from allocator.errors import InfeasibleError, InputError, SolverError
 from allocator.loading import load_problem
@@ -24,17 +26,20 @@ EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_SOLVER = 0, 2, 3,
 
 @click.group()
 @click.version_option(package_name="allocator")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Decide where a treasury's collateral should sit, and how to get it there safely."""
+    ctx.with_resource(user_warnings())
 
 
 @main.command("optimize")
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the result as JSON here (default: PROBLEM with .result.json).")
-@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS; e.g. CLARABEL).")
-@click.option("--time-limit", type=float, default=None, help="Seconds the solver may take per solve.")
-@click.option("--fallback", default=None, help="A second solver to try if the first fails (recorded in the result).")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS; e.g. CLARABEL).")
+@click.option("--time-limit", type=Seconds(), default=None, help="Seconds the solver may take per solve.")
+@click.option("--fallback", type=SolverName(), default=None,
+              help="A second solver to try if the first fails (recorded in the result).")
 @click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
 def optimize_command(problem: Path, output: Path | None, solver: str | None, time_limit: float | None,
                      fallback: str | None, quiet: bool) -> None:
@@ -68,9 +73,11 @@ def optimize_command(problem: Path, output: Path | None, solver: str | None, tim
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("scenarios", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              callback=table_path,
               help="Write the what-if table here (.parquet or .csv).")
-@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
-@click.option("--workers", type=int, default=1, show_default=True, help="Local processes to spread scenarios over.")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS).")
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
+              help="Local processes to spread scenarios over.")
 def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | None, workers: int) -> None:
     """Solve PROBLEM under every scenario of SCENARIOS (.toml/.json [[scenarios]], or flat .csv/.parquet)."""
     from allocator.analysis.whatif import what_if
@@ -97,8 +104,8 @@ def whatif_command(problem: Path, scenarios: Path, output: Path, solver: str | N
               help="Directory for result chunks and the manifest; re-running resumes.")
 @click.option("--dask", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster at ADDRESS, or 'local' to start a LocalCluster.")
-@click.option("--workers", type=int, default=None, help="Local processes (default: all cores).")
-@click.option("--solver", default=None, help="cvxpy solver name (default HIGHS).")
+@click.option("--workers", type=WORKERS, default=None, help="Local processes (default: all cores).")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS).")
 def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | None, solver: str | None) -> None:
     """Solve every problem and scenario of SPEC (a batch TOML or a directory of problems) into OUTDIR."""
     from allocator.batch.backends import MissingExtraError, require_dask
@@ -124,16 +131,19 @@ def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | Non
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--out", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the transition result as JSON here (default: PROBLEM with .transition.json).")
-@click.option("--solver", default=None, help="cvxpy conic solver (default CLARABEL).")
+@click.option("--solver", type=SolverName(), default=None, help="cvxpy conic solver (default CLARABEL).")
 @click.option("--integer", is_flag=True, help="Meet max_moves / min_move_value by a mixed-integer program.")
 @click.option("--heuristic", is_flag=True, help="Meet max_moves / min_move_value by drop-fix-re-solve.")
-@click.option("--time-limit", type=float, default=None, help="Seconds the MILP may take (default 30).")
+@click.option("--time-limit", type=Seconds(), default=None, help="Seconds the MILP may take (default 30).")
 @click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
 def transition_command(problem: Path, output: Path | None, solver: str | None, integer: bool, heuristic: bool,
                        time_limit: float | None, quiet: bool) -> None:
     """Plan the multi-period transition of PROBLEM (needs [schedule]; docs/transition.md)."""
     from allocator.transition import TransitionInfeasibleError, plan_transition
     from allocator.transition.report import transition_summary
+
+    if integer and heuristic:
+        raise click.UsageError("--integer and --heuristic are two ways to meet the move limits; give one")
 
     output = output or problem.with_suffix(".transition.json")
     try:

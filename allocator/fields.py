@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 #: Largest money amount (currency) the solver path supports; see docs/reliability.md.
@@ -44,6 +46,33 @@ Buffer = Annotated[float, AfterValidator(interval(0.0, 10.0))]
 Bps = Annotated[float, AfterValidator(interval(0.0, 10_000.0))]
 Days = Annotated[float, AfterValidator(interval(0.0, 36_500.0, low_open=True))]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3,10}$")]
+
+
+def iso_day(value: Any) -> Any:
+    """A TOML date or datetime (``as_of = 2025-02-11``, ``2025-02-11T16:00:00Z``), or a Python ``date`` or
+    ``datetime``, as its ISO calendar date ``"2025-02-11"``: the date as written, a time and an offset are
+    dropped (a day is the finest grain any date here has). Anything else is left for the string check."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _calendar_day(value: Any) -> str:
+    value = iso_day(value)
+    try:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            date.fromisoformat(value)
+            return value
+    except ValueError:  # 2025-02-30
+        pass
+    raise PydanticCustomError("bad_date", "{value} is not a calendar date; write YYYY-MM-DD (a TOML date or a "
+                              "string)", {"value": repr(value)})
+
+
+#: A date: a TOML date or datetime, a Python date or datetime, or a ``YYYY-MM-DD`` string; kept as that string.
+Day = Annotated[str, BeforeValidator(_calendar_day)]
 
 
 class StrictModel(BaseModel):

@@ -94,6 +94,8 @@ def generate_problem(n_assets: int = 10, n_wallets: int = 2, n_accounts: int = 4
         row["risk"] = settings
     if topology != "none":
         data["routes"] = _routes(rng, wallets, accounts, topology, route_density)
+        held = {row["location"] for row in holdings}
+        data["locations"] = [{"id": wallet} for wallet in wallets if wallet not in held]  # routes name them
     return Problem.model_validate(data)
 
 
@@ -153,6 +155,6 @@ def _risk(rng: np.random.Generator, assets: list[str], price: np.ndarray, split:
         limit[k] = min(limit[k], collateral[k] - setting.z * sigma, *stressed)
     scenarios = [{"name": f"stress-{s}", "returns": dict(zip(assets, r.tolist(), strict=True))}
                  for s, r in enumerate(returns)]
-    extra: dict[str, object] = {"market": market, "positions": positions, "scenarios": scenarios,
+    extra: dict[str, object] = {"market": market, "positions": positions, "stress_scenarios": scenarios,
                                 "settings": [s.model_dump() for s in settings]}
     return extra, np.maximum(tightness * limit, 0.0)

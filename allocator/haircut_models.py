@@ -19,11 +19,10 @@ from pydantic import AfterValidator, Field, field_validator
 
 from allocator.collateral import LiquidityAdjusted, SizeDiscount, Tiered
 from allocator.collateral.tiered import Tier
-from allocator.fields import Confidence, Days, Haircut, Price, StrictModel, interval
+from allocator.fields import Confidence, Day, Days, Haircut, Price, StrictModel, interval
 
 Weight = Annotated[float, AfterValidator(interval(0.0, 1.0))]
 Fraction = Annotated[float, AfterValidator(interval(0.0, 1.0))]
-Date = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 class VolatilityHaircut(StrictModel):
@@ -32,7 +31,7 @@ class VolatilityHaircut(StrictModel):
     horizon_days: Days = 2.0
     floor: Fraction = 0.0
     cap: Fraction = 0.95
-    stressed_period: list[Date] | None = Field(default=None, min_length=2, max_length=2)
+    stressed_period: list[Day] | None = Field(default=None, min_length=2, max_length=2)
     floor_share: Fraction = 1.0
 
 

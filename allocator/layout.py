@@ -198,13 +198,14 @@ class Layout:
                                    dtype=int),
             n_factors=problem.market.parts[0].shape[1] if problem.market else 0,
             has_specific=bool(problem.market is not None and problem.market.specific_volatility is not None),
-            stress=tuple(s.name for s in problem.scenarios),
-            stress_slots=slots_for(len(problem.scenarios), sum(a.risk is not None for a in problem.accounts)),
+            stress=tuple(s.name for s in problem.stress_scenarios),
+            stress_slots=slots_for(len(problem.stress_scenarios), sum(a.risk is not None for a in problem.accounts)),
             cvar_accounts=np.array([k for k, a in enumerate(problem.accounts)
                                     if a.risk is not None and a.risk.cvar_confidence is not None
                                     and problem.market is not None], dtype=int),
             portfolio=problem.portfolio is not None and problem.market is not None,
-            portfolio_stress=problem.portfolio is not None and problem.portfolio.stress and bool(problem.scenarios),
+            portfolio_stress=(problem.portfolio is not None and problem.portfolio.stress
+                              and bool(problem.stress_scenarios)),
             cvar_draws=tuple(a.risk.cvar_scenarios for a in problem.accounts
                              if a.risk is not None and a.risk.cvar_confidence is not None
                              and problem.market is not None),

@@ -15,9 +15,11 @@ from allocator.raw import number, rows, table, text
 
 
 def _locations(data: dict[str, Any]) -> set[str]:
-    """Every location the problem names: holdings, accounts and route endpoints (as Problem.locations)."""
+    """Every location the problem names: holdings, accounts, [[locations]] and route endpoints (as
+    Problem.locations)."""
     found = {text(row.get("location")) for _, row in rows(data, "holdings")}
     found |= {text(row.get("id")) for _, row in rows(data, "accounts")}
+    found |= {text(row.get("id")) for _, row in rows(data, "locations")}
     for _, row in rows(data, "routes"):
         found |= {text(row.get("from")), text(row.get("to"))}
     return {name for name in found if name is not None}

@@ -38,7 +38,7 @@ from pydantic import AfterValidator, Field
 from scipy.stats import norm
 
 from allocator.estimate import daily_returns, estimate, read_closes
-from allocator.fields import Confidence, Days, Id, Price, Return, StrictModel, Volatility, interval
+from allocator.fields import Confidence, Day, Days, Id, Price, Return, StrictModel, Volatility, interval
 from allocator.options import Greeks, black76
 
 #: Eigenvalues of a correlation matrix above minus this count as non-negative (rounding in a user's matrix).
@@ -62,7 +62,7 @@ class Market(StrictModel):
     estimator: Literal["sample", "ewma", "ledoit-wolf"] = "ewma"
     half_life_days: Days = 30.0
     window_days: int = Field(default=365, ge=30, le=100_000)
-    end: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    end: Day | None = None
 
     @cached_property
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +155,7 @@ class Position(StrictModel):
     kind: Literal["perp", "future", "option"]
     quantity: float
     strike: Annotated[float, AfterValidator(interval(0.0, 1e13, low_open=True))] | None = None
-    expiry: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    expiry: Day | None = None
     option_type: Literal["call", "put"] | None = Field(default=None, alias="type")
     implied_volatility: Annotated[float, AfterValidator(interval(0.0, 20.0, low_open=True))] | None = None
     reference_price: Price | None = None  # the underlying's price at the last mark (module docstring)

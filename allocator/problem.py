@@ -8,7 +8,7 @@ located issue at once; nothing is dropped, clipped or coerced.
 
 from __future__ import annotations
 
-import json
+import warnings
 from functools import cached_property
 from typing import Any, Literal
 
@@ -17,14 +17,14 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.checks import cross_field_issues, issues_from_pydantic
 from allocator.collateral.curve import Curve
+from allocator.documents import parse
 from allocator.errors import InputError, InputIssue
-from allocator.fields import Bps, Buffer, Currency, Days, Haircut, Id, Money, Price, Quantity, Rate, Share, StrictModel
+from allocator.fields import Bps, Buffer, Currency, Day, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
+from allocator.fields import StrictModel as _Model
 from allocator.haircut_models import HaircutModel
 from allocator.liquidity import Adv, AnnualVolatility, Hours, Impact, Schedule, Venue
 from allocator.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
 from allocator.venue_terms import venue_terms
-
-_Model = StrictModel
 
 
 class Asset(_Model):
@@ -103,24 +103,33 @@ class Route(_Model):
         return self.assets is None or asset in self.assets
 
 
+class Location(_Model):
+    """A location that is neither an account nor holds anything today: an empty wallet, a bridge or a hub that
+    routes pass through. Declaring it is what lets a route name it (a typo in a route is an error)."""
+
+    id: Id
+
+
 class Problem(_Model):
     """A whole collateral allocation problem. Construction validates everything (see module docstring)."""
 
     currency: Currency = "USD"
-    as_of: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")  # valuation date (options)
+    as_of: Day | None = None  # valuation date (options): a TOML date or "YYYY-MM-DD"
     horizon_days: Days = 30.0
     assets: list[Asset] = Field(min_length=1)
     holdings: list[Holding] = Field(default_factory=list)
     accounts: list[Account] = Field(min_length=1)
+    declared_locations: list[Location] = Field(default_factory=list, alias="locations")  # [[locations]]
     routes: list[Route] | None = None
     market: Market | None = None
     positions: list[Position] = Field(default_factory=list)
-    scenarios: list[StressScenario] = Field(default_factory=list)
+    stress_scenarios: list[StressScenario] = Field(default_factory=list)  # [[stress_scenarios]]
     portfolio: PortfolioLimit | None = None
     venues: list[Venue] = Field(default_factory=list)  # transition only (allocator/liquidity.py)
     schedule: Schedule | None = None
 
     def __init__(self, **data: Any) -> None:
+        data = _upgrade(data)
         try:
             super().__init__(**data)
         except ValidationError as error:
@@ -128,6 +137,7 @@ class Problem(_Model):
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Problem:  # type: ignore[override]
+        obj = _upgrade(obj)
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as error:
@@ -136,10 +146,11 @@ class Problem(_Model):
     @classmethod
     def model_validate_json(cls, json_data: str | bytes, **kwargs: Any) -> Problem:  # type: ignore[override]
         try:
-            data = json.loads(json_data)
-        except json.JSONDecodeError as error:
-            raise InputError([InputIssue("", f"not valid JSON: {error}", "syntax")]) from None
-        return cls.model_validate(data, **kwargs)
+            text = json_data.decode("utf-8-sig") if isinstance(json_data, bytes) else json_data
+        except UnicodeDecodeError as error:
+            raise InputError([InputIssue("", f"not UTF-8 text: {error.reason} at offset {error.start}",
+                                         "encoding")]) from None
+        return cls.model_validate(parse(text, "json"), **kwargs)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Problem:
@@ -181,12 +192,15 @@ class Problem(_Model):
 
     @cached_property
     def locations(self) -> list[str]:
-        """Holding locations, account ids and route endpoints, in order of first appearance."""
+        """Holding locations, account ids, declared ``[[locations]]`` and route endpoints (every endpoint is
+        one of the others: checks.py), in order of first appearance."""
         seen: dict[str, None] = {}
         for holding in self.holdings:
             seen.setdefault(holding.location)
         for account in self.accounts:
             seen.setdefault(account.id)
+        for location in self.declared_locations:
+            seen.setdefault(location.id)
         for route in self.routes or ():
             seen.setdefault(route.from_)
             seen.setdefault(route.to)
@@ -203,8 +217,25 @@ class Problem(_Model):
     def with_changes(self, **changes: Any) -> Problem:
         """A validated copy with top-level fields replaced (what-if helpers build on this)."""
         data = self.model_dump(by_alias=True)
-        data.update(changes)
+        data.update(_upgrade(changes))
         return Problem.model_validate(data)
+
+
+#: The problem file's old name for ``stress_scenarios`` (a what-if file's ``[[scenarios]]`` are something else).
+DEPRECATED_SCENARIOS = "scenarios"
+
+
+def _upgrade(data: Any) -> Any:
+    """The input with the deprecated ``scenarios`` key renamed ``stress_scenarios`` (and a DeprecationWarning);
+    given both, an InputError."""
+    if not isinstance(data, dict) or DEPRECATED_SCENARIOS not in data:
+        return data
+    if "stress_scenarios" in data:
+        raise InputError([InputIssue(DEPRECATED_SCENARIOS, "both scenarios and stress_scenarios are given; "
+                                     "keep stress_scenarios (scenarios is its deprecated name)", "conflicting_fields")])
+    warnings.warn("[[scenarios]] in a problem file is deprecated: rename it [[stress_scenarios]] (the key "
+                  "'stress_scenarios'); what-if scenario files keep [[scenarios]]", DeprecationWarning, stacklevel=3)
+    return {("stress_scenarios" if key == DEPRECATED_SCENARIOS else key): value for key, value in data.items()}
 
 
 def _input_error(error: ValidationError, data: Any) -> InputError:

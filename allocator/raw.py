@@ -4,7 +4,11 @@ malformed anywhere, so they take only what has the expected shape and leave the 
 from __future__ import annotations
 
 import math
+import re
+from datetime import date
 from typing import Any
+
+from allocator.fields import iso_day
 
 
 def rows(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -14,6 +18,19 @@ def rows(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
 
 def text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def day(value: Any) -> str | None:
+    """A date field as its ``YYYY-MM-DD`` text (a TOML date or datetime, or such a string); None for anything
+    that is not a calendar date (pydantic reports it)."""
+    found = text(iso_day(value))
+    if found is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", found):
+        return None
+    try:
+        date.fromisoformat(found)
+    except ValueError:
+        return None
+    return found
 
 
 def number(value: Any) -> float | None:

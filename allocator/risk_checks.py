@@ -14,7 +14,7 @@ import numpy as np
 from allocator.errors import HistoryError, InputIssue
 from allocator.estimate import daily_returns, read_closes
 from allocator.market import PSD_TOLERANCE
-from allocator.raw import rows, table, text
+from allocator.raw import day, rows, table, text
 
 #: Symmetry and unit-diagonal tolerance of a correlation matrix.
 MATRIX_TOLERANCE = 1e-9
@@ -37,17 +37,17 @@ def risk_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
                                      "unknown_asset"))
         if account is not None and underlying is not None:
             underlyings.setdefault(account, set()).add(underlying)
-        issues += _option_issues(index, row, text(data.get("as_of")))
+        issues += _option_issues(index, row, day(data.get("as_of")))
 
     names: dict[str, int] = {}
-    for index, row in rows(data, "scenarios"):
+    for index, row in rows(data, "stress_scenarios"):
         name = text(row.get("name"))
         if name is not None and names.setdefault(name, index) != index:
-            issues.append(InputIssue(f"scenarios[{index}].name", f"duplicate scenario name {name!r} "
-                                     f"(first at scenarios[{names[name]}])", "duplicate_id"))
+            issues.append(InputIssue(f"stress_scenarios[{index}].name", f"duplicate scenario name {name!r} "
+                                     f"(first at stress_scenarios[{names[name]}])", "duplicate_id"))
         for asset in table(row.get("returns")):
             if known and asset not in known:
-                issues.append(InputIssue(f"scenarios[{index}].returns.{asset}", f"unknown asset {asset!r}",
+                issues.append(InputIssue(f"stress_scenarios[{index}].returns.{asset}", f"unknown asset {asset!r}",
                                          "unknown_asset"))
 
     if data.get("portfolio") is not None and not isinstance(market, dict):
@@ -183,7 +183,7 @@ def _history_issues(market: dict[str, Any], assets: list[str], issues: list[Inpu
     if closes and len(closes) == len(assets):
         window, end = market.get("window_days", 365), market.get("end")
         try:
-            daily_returns(closes, end if isinstance(end, str) else None, window if isinstance(window, int) else 365)
+            daily_returns(closes, day(end), window if isinstance(window, int) else 365)
         except HistoryError as error:
             issues.append(InputIssue("market.history", str(error), "short_history"))
 
@@ -198,7 +198,7 @@ def _option_issues(index: int, row: dict[str, Any], as_of: str | None) -> list[I
                            "not_applicable") for field in OPTION_FIELDS if row.get(field) is not None]
     out = [InputIssue(f"{where}.{field}", "is required for an option", "missing_field")
            for field in OPTION_FIELDS if row.get(field) is None]
-    expiry = text(row.get("expiry"))
+    expiry = day(row.get("expiry"))
     if as_of is None:
         out.append(InputIssue("as_of", "option positions need a valuation date (as_of = YYYY-MM-DD)",
                               "missing_field"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -60,11 +61,14 @@ class Scenario(BaseModel):
     volatility_scale: dict[str, Scale] = Field(default_factory=dict)
 
     @classmethod
-    def parse(cls, data: Scenario | dict[str, Any], where: str = "scenario") -> Scenario:
+    def parse(cls, data: Scenario | Mapping[str, Any], where: str = "scenario") -> Scenario:
         """A scenario from a nested or flat (dotted keys) mapping; InputError located under ``where``."""
         if isinstance(data, Scenario):
             return data
-        nested = _nest(data) if any("." in str(key) for key in data) else data
+        if not isinstance(data, Mapping):
+            raise InputError([InputIssue(where, f"{_short(data)} is not a scenario: give a table of changes "
+                                         "(shock = {...}, haircut_shift = {...}, ...)", "not_a_table")])
+        nested = _nest(data, where) if any("." in str(key) for key in data) else dict(data)
         try:
             return cls.model_validate(nested)
         except ValidationError as error:
@@ -206,8 +210,7 @@ class _Editor:
                 current[asset] = value
 
     def holdings(self, table: dict[str, float]) -> None:
-        locations = ({h["location"] for h in self.data["holdings"]} | set(self.accounts)
-                     | {e for r in self.data.get("routes") or () for e in (r["from"], r["to"])})
+        locations = set(self.problem.locations)
         rows = {(h["asset"], h["location"]): h for h in self.data["holdings"]}
         for key, quantity in table.items():
             asset, _, location = key.partition("@")
@@ -230,19 +233,39 @@ class _Editor:
                 route["cost_bps"] = cost
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """Dotted keys to nested tables; NaN and None cells mean "no change" and are left out."""
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _nest(flat: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Dotted keys to nested tables; NaN and None cells mean "no change" and are left out. A key that is both a
+    value and a table (``shock`` and ``shock.BTC``) is an InputError."""
     out: dict[str, Any] = {}
+    clashes: list[InputIssue] = []
     for key, value in flat.items():
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
-        value = value.item() if hasattr(value, "item") else value
+        if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # a numpy scalar
+            value = value.item()
         field, _, rest = str(key).partition(".")
         if not rest:
-            out[field] = value
+            path, name = [], field
         elif field in ("haircuts", "yields"):
-            account, _, asset = rest.rpartition(".")  # asset ids rarely hold dots; account ids may
-            out.setdefault(field, {}).setdefault(account, {})[asset] = value
+            account, _, name = rest.rpartition(".")  # asset ids rarely hold dots; account ids may
+            path = [field, account]
         else:
-            out.setdefault(field, {})[rest] = value
+            path, name = [field], rest
+        table = out
+        for part in path:
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                break
+        if not isinstance(table, dict) or (name in table and isinstance(table[name], dict)):
+            clashes.append(InputIssue(f"{where}.{key}", f"{key!r} is both a value and a table of values "
+                                      "in this row; keep one", "conflicting_fields"))
+        else:
+            table[name] = value
+    if clashes:
+        raise InputError(clashes)
     return out

@@ -76,7 +76,7 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
             assert collateral - account.risk.z * sigma >= account.margin - 1e-7 * max(collateral, 1.0) - rounding
         if options:
             continue  # option P&L needs repricing: test_options.py checks it against Black-76 by hand
-        for scenario in problem.scenarios:
+        for scenario in problem.stress_scenarios:
             moved = sum(_credit(account, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
                         for a in account.eligible)
             pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())

@@ -1,8 +1,8 @@
 """The real command line, run as subprocesses: exit codes, summaries, JSON results and one-line errors.
 
 Exit codes (allocator/cli.py): 0 optimal and safe, 4 optimal but needs temporary funding, 3 infeasible, 2 bad input
-or usage, 5 solver failure. Each process spends about two seconds importing cvxpy, so the module fixture starts every
-invocation at once and the tests read the finished runs.
+or usage (an unknown solver too), 5 solver failure. Each process spends about two seconds importing cvxpy, so the
+module fixture starts every invocation at once and the tests read the finished runs.
 """
 
 from __future__ import annotations
@@ -195,8 +195,13 @@ def test_clarabel_gives_the_same_objective_as_highs(runs):
     assert second.objective.total == pytest.approx(first.objective.total, rel=1e-5)
 
 
-def test_unknown_solver_exits_5_with_one_line(runs):
-    _failed_cleanly(runs["nope"], 5, "NOPE")
+def test_unknown_solver_is_a_usage_error(runs):
+    """An unknown --solver is a usage error (exit 2, click's message naming the option), before any solve."""
+    run = runs["nope"]
+    assert run.returncode == 2, run
+    assert "Invalid value for '--solver': 'NOPE' is not an installed solver" in run.stderr
+    assert not run.output.exists()
+    _no_traceback(run)
 
 
 def test_unwritable_output_path_is_a_one_line_usage_error(runs):

@@ -162,8 +162,10 @@ def test_regression_extreme_spread_is_exact_or_a_typed_error():
 
 
 @pytest.mark.parametrize("field, value", [
-    ("positions", 1.0), ("scenarios", [[1, 2]]), ("market", {"assets": 1.0, "volatility": [], "correlation": 2}),
-    ("scenarios", [{"name": "x", "returns": 3.0}]), ("market", {"assets": [[1]], "volatility": {}, "correlation": []}),
+    ("positions", 1.0), ("stress_scenarios", [[1, 2]]),
+    ("market", {"assets": 1.0, "volatility": [], "correlation": 2}),
+    ("stress_scenarios", [{"name": "x", "returns": 3.0}]),
+    ("market", {"assets": [[1]], "volatility": {}, "correlation": []}),
 ], ids=["positions-float", "scenario-list", "market-scalars", "returns-float", "market-nested"])
 def test_regression_malformed_risk_tables_are_input_errors(field, value):
     """Found by the slow fuzz run: malformed risk tables made the cross-field checks raise TypeError."""

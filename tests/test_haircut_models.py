@@ -88,7 +88,7 @@ def test_a_curve_under_stress_and_cvar_is_verified_exactly():
     problem = desk({"BTC": {"model": "tiered", "tiers": TIERS}}, requirement=2e6,
                    risk={"horizon_days": 1.0, "confidence": 0.99, "cvar_confidence": 0.95, "cvar_scenarios": 200})
     data = problem.model_dump(by_alias=True)
-    data["scenarios"] = [{"name": "crash", "returns": {"BTC": -0.4}}]
+    data["stress_scenarios"] = [{"name": "crash", "returns": {"BTC": -0.4}}]
     problem = allocator.Problem.model_validate(data)
     result = allocator.optimize(problem)
     assert_verified(problem, result)

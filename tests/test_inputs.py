@@ -258,7 +258,9 @@ CASES = [
     # empty lists and nothing to cover with
     case("no-accounts", put("accounts", []), "accounts", "empty"),
     case("no-assets", put("assets", []), "assets", "empty"),
-    case("empty-inventory", put("holdings", []), "accounts[0].requirement", "no_eligible_asset", count=4,
+    # (without routes: with nothing held, the custody wallets the routes name would be undeclared locations)
+    case("empty-inventory", both(put("holdings", []), drop("routes")), "accounts[0].requirement",
+         "no_eligible_asset", count=4,
          extra=(("accounts[1].requirement", "no_eligible_asset"), ("accounts[2].requirement", "no_eligible_asset"),
                 ("accounts[3].requirement", "no_eligible_asset"))),
     case("no-eligible-asset-held", both(append("assets", GOLD), append("accounts", ACCOUNT_ONLY_GOLD)),
@@ -350,6 +352,25 @@ CASES = [
          "unknown_field"),
     case("schedule-liquidation-days-zero", put("schedule", {"periods": 4, "liquidation_days": 0.0}),
          "schedule.liquidation_days", "out_of_range", "0 is not in (0, 36500]"),
+    # route endpoints: a typo is not a new location (issue 11); transit places are declared in [[locations]]
+    case("route-to-a-typo", put("routes[0].to", "cex-perp"), "routes[0].to", "unknown_location",
+         "unknown location 'cex-perp' (did you mean 'cex-perps'?); a route joins accounts, holding locations and "
+         "places declared in [[locations]]"),
+    case("route-from-nowhere-near", put("routes[1].from", "zzz"), "routes[1].from", "unknown_location"),
+    case("declared-location-twice", put("locations", [{"id": "bridge"}, {"id": "bridge"}]), "locations[1].id",
+         "duplicate_id"),
+    case("declared-location-is-an-account", put("locations", [{"id": "cex-perps"}]), "locations[0].id",
+         "duplicate_location"),
+    case("declared-location-typo-field", put("locations", [{"id": "bridge", "kind": "hub"}]),
+         "locations[0].kind", "unknown_field"),
+    # dates (a TOML date or datetime, or a YYYY-MM-DD string)
+    case("as-of-not-a-calendar-date", put("as_of", "2025-02-30"), "as_of", "bad_date"),
+    case("as-of-not-iso", put("as_of", "11/02/2025"), "as_of", "bad_date"),
+    case("as-of-a-number", put("as_of", 20250211), "as_of", "bad_date",
+         "20250211 is not a calendar date; write YYYY-MM-DD (a TOML date or a string)"),
+    # the deprecated name of stress_scenarios given beside the new one
+    case("scenarios-and-stress-scenarios", both(put("scenarios", []), put("stress_scenarios", [])), "scenarios",
+         "conflicting_fields"),
 ]
 
 
@@ -482,6 +503,132 @@ def test_unknown_file_type_and_non_table_top_level(tmp_path):
     with pytest.raises(allocator.InputError) as caught:
         allocator.load_problem(listed)
     assert found(caught.value) == [(str(listed), "not_a_table")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# inputs that users actually write (issue 11): TOML dates, declared transit places, the old name of stress scenarios
+# ---------------------------------------------------------------------------------------------------------------
+
+OPTIONS_TOML = """\
+as_of = {as_of}
+
+[[assets]]
+id = "BTC"
+price = 100_000.0
+
+[[assets]]
+id = "USDC"
+price = 1.0
+
+[[holdings]]
+asset = "USDC"
+location = "vault"
+quantity = 5_000_000.0
+
+[[accounts]]
+id = "deribit"
+requirement = 500_000.0
+haircuts = {{ USDC = 0.0 }}
+risk = {{ horizon_days = 1.0 }}
+
+[market]
+assets = ["BTC", "USDC"]
+volatility = {{ BTC = 0.6, USDC = 0.005 }}
+correlation = [[1.0, 0.0], [0.0, 1.0]]
+
+[[positions]]
+account = "deribit"
+instrument = "BTC-28MAR25-90000-P"
+underlying = "BTC"
+kind = "option"
+quantity = -20.0
+strike = 90_000.0
+expiry = {expiry}
+type = "put"
+implied_volatility = 0.55
+"""
+
+
+@pytest.mark.parametrize("as_of, expiry", [
+    ("2025-02-11", "2025-03-28"),
+    ("2025-02-11T16:00:00Z", "2025-03-28T08:00:00"),
+    ("2025-02-11T23:30:00-05:00", "2025-03-28"),
+], ids=["toml-dates", "toml-datetimes", "datetime-with-offset"])
+def test_toml_dates_and_datetimes_are_accepted_as_dates(tmp_path, as_of, expiry):
+    """Was: ``datetime.date(2025, 2, 11): input should be a valid string``. The date as written is used."""
+    native = tmp_path / "native.toml"
+    native.write_text(OPTIONS_TOML.format(as_of=as_of, expiry=expiry), encoding="utf-8")
+    quoted = tmp_path / "quoted.toml"
+    quoted.write_text(OPTIONS_TOML.format(as_of='"2025-02-11"', expiry='"2025-03-28"'), encoding="utf-8")
+    problem = allocator.load_problem(native)
+    assert problem.as_of == "2025-02-11" and problem.positions[0].expiry == "2025-03-28"
+    assert problem.model_dump() == allocator.load_problem(quoted).model_dump()
+    assert allocator.optimize(problem).objective.total == pytest.approx(
+        allocator.optimize(allocator.load_problem(quoted)).objective.total, rel=1e-12)
+
+
+def test_python_dates_are_dates_everywhere_a_date_is_meant():
+    from datetime import date, datetime
+
+    from allocator.haircut_models import VolatilityHaircut
+
+    model = VolatilityHaircut.model_validate({"model": "volatility",
+                                              "stressed_period": [date(2022, 5, 1), datetime(2022, 7, 31, 12)]})
+    assert model.stressed_period == ["2022-05-01", "2022-07-31"]
+    data = tomllib.loads(OPTIONS_TOML.format(as_of="2025-02-11", expiry="2025-03-28"))
+    data["as_of"] = datetime(2025, 2, 11, 9, 0)
+    assert allocator.Problem.model_validate(data).as_of == "2025-02-11"
+
+
+def test_fund_fixture_with_native_dates_loads():
+    text = (PROBLEMS / "fund.toml").read_text(encoding="utf-8")
+    assert "\nas_of = 2025-02-11" in text and "\nend = 2025-02-11" in text  # TOML dates, not strings
+    problem = allocator.load_problem(PROBLEMS / "fund.toml")
+    assert problem.as_of == "2025-02-11" and problem.market is not None and problem.market.end == "2025-02-11"
+
+
+def test_rulebook_dates_may_be_toml_datetimes(tmp_path):
+    from datetime import date
+
+    from allocator.rulebooks import load_rulebook
+
+    text = (PROBLEMS.parent.parent / "models" / "hyperliquid.toml").read_text(encoding="utf-8")
+    changed = re.sub(r"(?m)^reviewed = \S+", "reviewed = 2026-11-24T09:30:00Z", text)
+    assert changed != text
+    path = tmp_path / "hyperliquid.toml"
+    path.write_text(changed, encoding="utf-8")
+    assert load_rulebook(path).reviewed == date(2026, 11, 24)
+
+
+def test_a_declared_transit_place_may_carry_routes():
+    data = edited(put("locations", [{"id": "bridge"}]),
+                  append("routes", {"from": "custody-a", "to": "bridge", "cost_bps": 0.5, "assets": ["BNB"]}),
+                  append("routes", {"from": "bridge", "to": "prime-broker", "cost_bps": 0.5, "assets": ["BNB"]}))
+    problem = allocator.Problem.model_validate(data)
+    assert "bridge" in problem.locations and problem.declared_locations[0].id == "bridge"
+    assert allocator.optimize(problem).status == "optimal"
+
+
+def test_an_undeclared_transit_place_names_the_nearest_ids():
+    data = edited(append("routes", {"from": "custody-a", "to": "custody-c", "cost_bps": 0.5}))
+    issue = issue_at(rejected(data), "routes[16].to", "unknown_location")
+    assert "did you mean" in issue.message and "'custody-a'" in issue.message and "'custody-b'" in issue.message
+
+
+def test_stress_scenarios_keep_their_old_name_with_a_deprecation_warning(tmp_path):
+    """``[[scenarios]]`` in a problem file still works (renamed ``[[stress_scenarios]]``) and says so."""
+    path = tmp_path / "old.toml"
+    text = (PROBLEMS / "perps-risk.toml").read_text(encoding="utf-8")
+    path.write_text(text.replace("[[stress_scenarios]]", "[[scenarios]]"), encoding="utf-8")
+    with pytest.warns(DeprecationWarning, match=r"rename it \[\[stress_scenarios\]\]"):
+        old = allocator.load_problem(path)
+    new = allocator.load_problem(PROBLEMS / "perps-risk.toml")
+    assert len(old.stress_scenarios) == 3 and old.model_dump() == new.model_dump()
+    with pytest.warns(DeprecationWarning):
+        allocator.Problem(**{("scenarios" if k == "stress_scenarios" else k): v
+                             for k, v in new.model_dump(by_alias=True).items()})
+    with pytest.warns(DeprecationWarning):
+        assert new.with_changes(scenarios=[]).stress_scenarios == []
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -149,6 +149,7 @@ def test_routes_restrict_assets_and_allow_multi_hop():
         "holdings": [{"asset": "BTC", "location": "vault", "quantity": 10.0},
                      {"asset": "USDC", "location": "vault", "quantity": 1000.0}],
         "accounts": [{"id": "acct", "requirement": 700.0, "haircuts": {"BTC": 0.5, "USDC": 0.0}}],
+        "locations": [{"id": "hub"}],  # a transit point: it holds nothing, so it is declared
         "routes": [{"from": "vault", "to": "hub", "cost_bps": 10.0},
                    {"from": "hub", "to": "acct", "cost_bps": 5.0, "assets": ["USDC"]},
                    {"from": "vault", "to": "acct", "cost_bps": 100.0, "assets": ["BTC"]}],

@@ -48,7 +48,7 @@ def options_desk(**position) -> dict:  # type: ignore[no-untyped-def]
         "positions": [{"account": "deribit", "instrument": "BTC-28MAR25-90000-P", "underlying": "BTC",
                        "kind": "option", "quantity": -20.0, "strike": 90_000.0, "expiry": "2025-03-28",
                        "type": "put", "implied_volatility": 0.55, **position}],
-        "scenarios": [{"name": "crash", "returns": {"BTC": -0.3}}],
+        "stress_scenarios": [{"name": "crash", "returns": {"BTC": -0.3}}],
     }
 
 

@@ -36,7 +36,7 @@ def independent(problem: allocator.Problem, result: allocator.Result) -> tuple[f
     stressed = {s.name: sum((1 - h) * price[a] * held.get((a, account.id), 0.0) * (1 + s.returns.get(a, 0.0))
                             for account in problem.accounts for a, h in account.haircuts.items())
                 + sum(p.quantity * price[p.underlying] * s.returns.get(p.underlying, 0.0) for p in problem.positions)
-                for s in problem.scenarios}
+                for s in problem.stress_scenarios}
     return collateral, problem.portfolio.z * sigma, stressed
 
 

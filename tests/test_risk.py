@@ -75,7 +75,7 @@ def test_collateral_that_moves_with_the_exposure_costs_more_than_a_hedge():
 
 
 def test_stress_scenario_revalues_collateral_and_positions():
-    crash = {"scenarios": [{"name": "btc-crash", "returns": {"BTC": -0.4}}]}
+    crash = {"stress_scenarios": [{"name": "btc-crash", "returns": {"BTC": -0.4}}]}
     problem = desk_with_perp(50.0, **crash)
     result = allocator.optimize(problem)
     account = result.accounts[0]

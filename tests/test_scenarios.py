@@ -42,7 +42,7 @@ def test_full_slots_rebuild_the_program_with_more(many_scenarios, monkeypatch):
 
 def test_binding_stress_rows_are_named_by_scenario(many_scenarios):
     result = allocator.optimize(many_scenarios)
-    names = {s.name for s in many_scenarios.scenarios}
+    names = {s.name for s in many_scenarios.stress_scenarios}
     stress = [b.label for b in result.binding if b.label.startswith("stress[")]
     assert all(label.split(",", 1)[1].rstrip("]") in names for label in stress), stress
     worst = {row.id: row.worst_scenario for row in result.accounts}
@@ -52,7 +52,7 @@ def test_binding_stress_rows_are_named_by_scenario(many_scenarios):
 def test_infeasible_scenario_outside_the_first_working_set_is_diagnosed(many_scenarios):
     data = many_scenarios.model_dump(by_alias=True)
     crash = {asset["id"]: -0.95 for asset in data["assets"]}
-    data["scenarios"].append({"name": "wipe-out", "returns": crash})
+    data["stress_scenarios"].append({"name": "wipe-out", "returns": crash})
     problem = allocator.Problem.model_validate(data)
     with pytest.raises(allocator.InfeasibleError) as caught:
         allocator.optimize(problem)

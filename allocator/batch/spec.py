@@ -13,8 +13,11 @@ A SPEC is a TOML file::
     "shock.BTC" = [-0.1, -0.2, -0.3]
     "haircut_shift.*" = [0.0, 0.05]
 
-or a directory of problem files (each solved once, unchanged). Every scenario has a key: the SHA-256 of the
-problem's canonical JSON and the scenario's, so re-running a batch recognises the work already done.
+or a directory of problem files (each solved once, unchanged). The spec is validated like a problem (strict
+types: ``base = "no"`` is an error, not true), and so is every file it names; every issue of every file is
+reported at once, located in its file (``problems/bad.toml: accounts[0].haircuts.SOL``). Every scenario has a
+key: the SHA-256 of the problem's canonical JSON and the scenario's, so re-running a batch recognises the work
+already done.
 """
 
 from __future__ import annotations
@@ -22,18 +25,45 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import pandas as pd
+from pydantic import Field, ValidationError
 
+from allocator.batch.scenario_files import read_scenarios
+from allocator.checks import issues_from_pydantic
+from allocator.documents import parse, read_text
 from allocator.errors import InputError, InputIssue
+from allocator.fields import Id, StrictModel
 from allocator.loading import load_problem
 from allocator.problem import Problem
+from allocator.scenario import Scenario
+
+__all__ = ["Job", "Spec", "Unit", "canonical", "digest", "load_spec", "read_scenarios"]
 
 PROBLEM_SUFFIXES = (".toml", ".json")
+#: Most scenarios one job's grid may expand to.
+MAX_GRID = 1_000_000
+FilePath = Annotated[str, Field(min_length=1)]
+
+
+class JobEntry(StrictModel):
+    """One ``[[jobs]]`` table of a spec file."""
+
+    problem: FilePath
+    scenarios: FilePath | None = None
+    grid: dict[str, Annotated[list[float], Field(min_length=1)]] = Field(default_factory=dict)
+    base: bool | None = None
+    name: Id | None = None
+
+
+class SpecFile(StrictModel):
+    """A spec file: ``chunk_size`` and at least one job."""
+
+    chunk_size: int = Field(default=100, ge=1)
+    jobs: list[JobEntry] = Field(min_length=1)
 
 
 @dataclass(frozen=True)
@@ -73,98 +103,114 @@ def digest(*parts: str) -> str:
 
 
 def load_spec(path: str | Path) -> Spec:
+    """A validated spec from a TOML file or a directory of problem files; InputError with every issue."""
     path = Path(path)
+    files = _Files()
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in PROBLEM_SUFFIXES)
-        if not files:
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in PROBLEM_SUFFIXES)
+        if not found:
             raise InputError([InputIssue(str(path), "no .toml or .json problem files in this directory", "empty")])
-        return Spec(tuple(_job(index, f.name, load_problem(f), [("base", {})]) for index, f in enumerate(files)))
+        problems = {f: files.problem(f) for f in found}
+        files.raise_issues()
+        return Spec(tuple(_job(index, f.name, problem, [("base", {})])
+                          for index, (f, problem) in enumerate(problems.items()) if problem is not None))
+    data = parse(read_text(path, "batch spec"), "toml", str(path))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise InputError([InputIssue(str(path), f"cannot read the batch spec: {error}", "syntax")]) from None
-    issues: list[InputIssue] = []
-    unknown = set(data) - {"chunk_size", "jobs"}
-    issues += [InputIssue(key, f"unknown field {key!r}", "unknown_field") for key in sorted(unknown)]
-    chunk_size = data.get("chunk_size", 100)
-    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-        issues.append(InputIssue("chunk_size", f"{chunk_size!r} is not a positive integer", "out_of_range"))
-    jobs = []
-    for index, entry in enumerate(data.get("jobs") or []):
-        try:
-            jobs.append(_job_from_entry(index, entry, path.parent))
-        except InputError as error:
-            issues += [InputIssue(f"jobs[{index}].{i.location}".rstrip("."), i.message, i.code) for i in error.issues]
-    if not jobs and not issues:
-        issues.append(InputIssue("jobs", "the spec lists no jobs", "empty"))
-    issues += _duplicate_keys(jobs)
+        spec = SpecFile.model_validate(data)
+    except ValidationError as error:
+        raise InputError(issues_from_pydantic(error)) from None
+    jobs = [_job_from_entry(index, entry, path.parent, files) for index, entry in enumerate(spec.jobs)]
+    files.raise_issues()
+    built = [job for job in jobs if job is not None]
+    issues = _duplicate_keys(built)
     if issues:
         raise InputError(issues)
-    return Spec(tuple(jobs), chunk_size)
+    return Spec(tuple(built), spec.chunk_size)
+
+
+class _Files:
+    """Each file a spec names, read once (two jobs may share a problem); its issues located in the file."""
+
+    def __init__(self) -> None:
+        self.problems: dict[Path, Problem | None] = {}
+        self.issues: list[InputIssue] = []
+
+    def problem(self, path: Path) -> Problem | None:
+        if path not in self.problems:
+            self.problems[path] = self._read(path, load_problem)
+        return self.problems[path]
+
+    def scenarios(self, path: Path) -> list[tuple[str, dict[str, Any]]] | None:
+        return self._read(path, read_scenarios)
+
+    def _read(self, path: Path, read: Any) -> Any:
+        try:
+            return read(path)
+        except InputError as error:
+            name = str(path)
+            self.issues += [issue if issue.location.startswith(name) else
+                            InputIssue(f"{name}: {issue.location}" if issue.location else name, issue.message,
+                                       issue.code) for issue in error.issues]
+            return None
+
+    def raise_issues(self) -> None:
+        if self.issues:
+            raise InputError(self.issues)
+
+
+def _job_from_entry(index: int, entry: JobEntry, root: Path, files: _Files) -> Job | None:
+    problem = files.problem(root / entry.problem)
+    scenarios: list[tuple[str, dict[str, Any]]] = []
+    if entry.scenarios is not None:
+        scenarios += files.scenarios(root / entry.scenarios) or []
+    combinations = math.prod(len(values) for values in entry.grid.values())
+    if combinations > MAX_GRID:  # expanding it would exhaust memory long before anything is solved
+        files.issues.append(InputIssue(f"jobs[{index}].grid", f"{combinations:,} combinations; at most {MAX_GRID:,} "
+                                       "per job (split the grid over several jobs or batches)", "too_large"))
+    elif entry.grid:
+        fields = sorted(entry.grid)
+        _check_grid(index, entry.grid, files)
+        for values in itertools.product(*(entry.grid[f] for f in fields)):
+            combo = dict(zip(fields, values, strict=True))
+            scenarios.append((",".join(f"{f}={v}" for f, v in combo.items()), combo))
+    base = entry.base if entry.base is not None else (entry.scenarios is None and not entry.grid)
+    if base:
+        scenarios.insert(0, ("base", {}))
+    if problem is None:
+        return None
+    return _job(index, entry.name or entry.problem, problem, scenarios)
+
+
+def _check_grid(index: int, grid: dict[str, list[float]], files: _Files) -> None:
+    """Each grid field and value parsed as a flat scenario field (``shock.BTC`` in (-1, 100])."""
+    for field, values in grid.items():
+        for position, value in enumerate(values):
+            try:
+                Scenario.parse({field: value}, where=f"jobs[{index}].grid")
+            except InputError as error:
+                files.issues += [InputIssue(f"jobs[{index}].grid.{field}[{position}]", issue.message, issue.code)
+                                 for issue in error.issues]
+                break
 
 
 def _duplicate_keys(jobs: list[Job]) -> list[InputIssue]:
     """Two identical (problem, scenario) pairs would be one key solved twice: name them instead."""
     first: dict[str, tuple[int, str]] = {}
     issues = []
-    for index, job in enumerate(jobs):
+    for job in jobs:
         for unit in job.units:
-            seen = first.setdefault(unit.key, (index, unit.scenario_id))
-            if seen != (index, unit.scenario_id):
-                issues.append(InputIssue(f"jobs[{index}]", f"scenario {unit.scenario_id!r} is the same problem and "
-                                         f"changes as jobs[{seen[0]}] scenario {seen[1]!r}; keep one",
+            seen = first.setdefault(unit.key, (unit.job, unit.scenario_id))
+            if seen != (unit.job, unit.scenario_id):
+                issues.append(InputIssue(f"jobs[{unit.job}]", f"scenario {unit.scenario_id!r} is the same problem "
+                                         f"and changes as jobs[{seen[0]}] scenario {seen[1]!r}; keep one",
                                          "duplicate_scenario"))
     return issues
 
 
-def _job_from_entry(index: int, entry: dict[str, Any], root: Path) -> Job:
-    unknown = set(entry) - {"problem", "scenarios", "grid", "base", "name"}
-    if unknown:
-        raise InputError([InputIssue(key, f"unknown field {key!r}", "unknown_field") for key in sorted(unknown)])
-    if "problem" not in entry:
-        raise InputError([InputIssue("problem", "is required", "missing_field")])
-    problem = load_problem(root / entry["problem"])
-    scenarios: list[tuple[str, dict[str, Any]]] = []
-    if "scenarios" in entry:
-        scenarios += read_scenarios(root / entry["scenarios"])
-    grid = entry.get("grid") or {}
-    if grid:
-        fields = sorted(grid)
-        for values in itertools.product(*(grid[f] for f in fields)):
-            combo = dict(zip(fields, values, strict=True))
-            scenarios.append((",".join(f"{f}={v}" for f, v in combo.items()), combo))
-    if entry.get("base", not scenarios):
-        scenarios.insert(0, ("base", {}))
-    return _job(index, entry.get("name", entry["problem"]), problem, scenarios)
-
-
 def _job(index: int, name: str, problem: Problem, scenarios: list[tuple[str, dict[str, Any]]]) -> Job:
-    problem_hash = digest(canonical(problem.model_dump(by_alias=True)))
+    """The job's units, keyed by the problem's canonical JSON without defaults (so that a version adding an
+    optional field keeps the keys of an earlier run) and the scenario's fields."""
+    problem_hash = digest(canonical(problem.model_dump(by_alias=True, exclude_defaults=True)))
     units = tuple(Unit(digest(problem_hash, canonical(scenario)), index, ident, scenario)
                   for ident, scenario in scenarios)
     return Job(name, problem, problem_hash, units)
-
-
-def read_scenarios(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(id, fields) per scenario from a .toml/.json file (``scenarios`` list) or a flat .csv/.parquet table."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".toml", ".json"):
-            text = path.read_text(encoding="utf-8")
-            data = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
-            rows = data.get("scenarios") if isinstance(data, dict) else None
-            if not isinstance(rows, list):
-                raise InputError([InputIssue(str(path), "expected a list of [[scenarios]]", "not_a_list")])
-        elif suffix in (".csv", ".parquet"):
-            frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-            rows = frame.to_dict(orient="records")
-        else:
-            raise InputError([InputIssue(str(path), f"unknown scenario file type {suffix!r}", "unknown_format")])
-    except (OSError, ValueError, tomllib.TOMLDecodeError) as error:
-        raise InputError([InputIssue(str(path), f"cannot read scenarios: {error}", "syntax")]) from None
-    out = []
-    for index, row in enumerate(rows):
-        fields = {k: v for k, v in row.items() if k != "id" and not (isinstance(v, float) and v != v)}
-        ident = row.get("id")
-        out.append((str(ident) if ident is not None and ident == ident else str(index), fields))
-    return out

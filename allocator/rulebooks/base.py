@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field
@@ -32,6 +32,8 @@ Day = date | str | None
 
 
 def _iso(value: object) -> object:
+    if isinstance(value, datetime):  # a TOML datetime where a date is meant: its calendar date
+        return value.date()
     if isinstance(value, str):
         try:
             return date.fromisoformat(value)
@@ -40,7 +42,7 @@ def _iso(value: object) -> object:
     return value
 
 
-#: A date field: a TOML date, or an ISO string (JSON and Python callers).
+#: A date field: a TOML date or datetime, or an ISO string (JSON and Python callers).
 IsoDate = Annotated[date, BeforeValidator(_iso)]
 
 
@@ -179,7 +181,9 @@ def price_of(rulebook: str, prices: Mapping[str, float], underlying: str) -> flo
 
 
 def day(value: Day) -> date | None:
-    """``as_of`` as a date; a string must be ISO (``2026-11-24``)."""
+    """``as_of`` as a date; a string must be ISO (``2026-11-24``); a datetime gives its calendar date."""
+    if isinstance(value, datetime):
+        return value.date()
     if not isinstance(value, str):
         return value
     try:

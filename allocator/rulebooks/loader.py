@@ -9,7 +9,6 @@ is the one used, and its path is what every issue and ``Rulebook.path`` show.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from allocator.checks import issues_from_pydantic
 from allocator.data_files import MODELS_PACKAGE, data_folder
+from allocator.documents import parse, read_text
 from allocator.errors import InputError, InputIssue
 from allocator.rulebooks.aave import AaveRulebook
 from allocator.rulebooks.base import Rulebook
@@ -59,12 +59,11 @@ def load_rulebook(name_or_path: str | Path) -> Rulebook:
     Raises InputError listing every issue, located as ``models/x.toml: collateral.WBTC.haircut``."""
     path = _locate(name_or_path)
     where = _display(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InputError([InputIssue(where, f"cannot read the file: {error.strerror}", "unreadable")]) from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError([InputIssue(where, f"not valid TOML: {error}", "syntax")]) from None
+    try:  # binary, UTF-16, too deep: a located InputError like any other (documents.py)
+        data = parse(read_text(path, "rulebook"), "toml", where)
+    except InputError as error:
+        raise InputError([InputIssue(where, issue.message, issue.code) if issue.location == str(path) else issue
+                          for issue in error.issues]) from None
     return rulebook_from_data(data, where)
 
 
