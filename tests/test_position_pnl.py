@@ -160,7 +160,7 @@ def test_risk_rows_count_the_loss_too():
 
 def test_one_definition_for_stress_rows_and_what_if_moves(short_put):
     """A stress scenario's P&L equals the P&L of a what-if with the same move, to the last bit."""
-    stressed = short_put.with_changes(scenarios=[{"name": "crash", "returns": {"BTC": -0.6}}])
+    stressed = short_put.with_changes(stress_scenarios=[{"name": "crash", "returns": {"BTC": -0.6}}])
     layout = Layout.from_problem(stressed)
     stress_pnl = Numbers.from_problem(stressed, layout).stress_pnl[0]
     moved = Scenario.parse({"shock": {"BTC": -0.6}}).apply(stressed)
