@@ -31,8 +31,8 @@ def carry_trade(**changes: Any) -> allocator.Problem:
     data: dict[str, Any] = {
         "horizon_days": HORIZON,
         "schedule": {"periods": 2, "period_hours": 1.0, "participation": 0.1},
-        "assets": [{"id": "USDC", "price": 1.0, "carry": CARRY_USDC, "adv": 1e10},
-                   {"id": "ETH", "price": 2500.0, "carry": 0.0, "adv": 1e10}],
+        "assets": [{"id": "USDC", "price": 1.0, "carry": CARRY_USDC, "adv": 1e10, "volatility": 0.003},
+                   {"id": "ETH", "price": 2500.0, "carry": 0.0, "adv": 1e10, "volatility": 0.6}],
         "holdings": TODAY,
         "accounts": [{"id": "lender", "requirement": R, "haircuts": {"ETH": 0.0}, "yields": {"ETH": YIELD_ETH}}],
         "venues": [{"location": "wallet", "assets": ["USDC", "ETH"], "fee_bps": FEE * 1e4}],
@@ -112,3 +112,17 @@ def test_fixed_inventory_income_equals_the_single_period_carry_difference():
     weight = (HORIZON + 1 / DAY) / HORIZON
     assert result.costs.carry == pytest.approx(float(numbers.carry_rate[1]) * posted * weight, rel=1e-9)
     assert posted == pytest.approx(12_500_000.0, rel=1e-7)  # all of it: 2% for 30 days beats the route's 1 bp
+
+
+def test_trades_that_raise_the_exposure_to_volatile_assets_are_stated():
+    """10M of USDC (volatility 0.3%) sold for ETH (60%): the desk's volatile holdings go from 1 USD to 10M."""
+    result = plan_transition(carry_trade())
+    e = result.exposure
+    assert e is not None and e.volatile == ["ETH"]
+    assert e.before == pytest.approx(1.0) and e.after == pytest.approx(R, rel=1e-5)
+    assert any(note.startswith("the trades raise the desk's exposure to volatile assets") and "ETH +" in note
+               for note in result.diagnostics.notes)
+    calm = plan_transition(carry_trade(holdings=[TODAY[0], {"asset": "ETH", "location": "lender",
+                                                           "quantity": 4_400.0}]))
+    assert calm.exposure is not None and calm.exposure.after == calm.exposure.before
+    assert not any("exposure" in note for note in calm.diagnostics.notes)

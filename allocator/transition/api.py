@@ -4,6 +4,9 @@
     result = plan_transition(problem, integer=True)    # max_moves / min_move_value by MILP (HiGHS)
     result = plan_transition(problem, heuristic=True)  # the same limits by drop-fix-re-solve
 
+A problem with move limits and neither option gets the heuristic (a note says so); ``integer=True`` on a problem
+without move limits has nothing to enforce and returns the convex schedule (a note says so).
+
 Raises :class:`~allocator.errors.InputError` without a ``[schedule]``, :class:`TransitionInfeasibleError` (with
 the binding limits and the uncovered accounts) when no schedule covers every account in time, and
 :class:`~allocator.errors.SolverError` / :class:`~allocator.errors.VerificationError` otherwise.
@@ -23,6 +26,7 @@ from allocator.transition.outcome import outcome
 from allocator.transition.periods import Periods
 from allocator.transition.program import build
 from allocator.transition.result import TransitionResult
+from allocator.transition.risk import has_limits
 from allocator.transition.solve import solve, verified
 from allocator.transition.validate import validate_transition
 
@@ -59,8 +63,8 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                          f"{asset} is credited on a collateral curve; the transition program takes flat haircuts "
                          "only (give a flat haircut for it, or use `optimize`)", "not_supported")
               for k, account in enumerate(problem.accounts) for asset in account.curves]
-    if curved:
-        raise InputError(curved)
+    if curved or unapplied_risk_limits(problem):
+        raise InputError(curved + unapplied_risk_limits(problem))
     name = normalise(solver or SOLVER, cones=True)
     periods = Periods.from_problem(problem)
     data = TransitionData.from_problem(problem, periods)
@@ -75,6 +79,12 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
         error = diagnose(problem, periods, data, name, **options)
         if getattr(error, "status", None) != "inconsistent":
             raise error
+        if has_limits(periods):  # every account can be covered, but maybe not under its end-state risk limits
+            from allocator.transition.risk_infeasible import risk_shortfalls
+
+            short = risk_shortfalls(periods, data, name, **options)
+            if short is not None:
+                raise short
         if unfinished:  # feasible: the solver simply did not finish
             raise SolverError(f"solver {name} returned {record.raw_status!r} (its iteration limit) for the "
                               "transition program; only an exact optimum is accepted", solver=name,
@@ -105,17 +115,50 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                      f"solver's tolerance ({str(error)[:160]})")
     if record.note:
         notes.append(record.note)
-    if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:
-        notes.append("risk limits (parametric, stress, CVaR, portfolio) are not part of the transition program")
+    limited = problem.schedule.has_move_limits
+    if limited and not (integer or heuristic):
+        heuristic = True
+        notes.append("max_moves / max_moves_per_period / min_move_value are met by the heuristic (the default); "
+                     "integer=True (--integer) solves a mixed-integer program instead")
+    if (integer or heuristic) and not limited:
+        notes.append(f"{'integer' if integer else 'heuristic'}=True has nothing to enforce: the problem has no "
+                     "max_moves, max_moves_per_period or min_move_value; the convex schedule is returned")
     result = outcome(problem, replay, record, mode="convex", total_seconds=time.perf_counter() - started,
                      notes=notes)
-    if (integer or heuristic) and problem.schedule.has_move_limits:
+    if (integer or heuristic) and limited:
         from allocator.transition.limits import with_move_limits
 
         result = with_move_limits(problem, program, replay, result, name, integer=integer, time_limit=time_limit,
                                   started=started, notes=notes, options=options)
     _validated(problem, result)
     return result
+
+
+def unapplied_risk_limits(problem: Problem) -> list[InputIssue]:
+    """The risk limits the transition cannot apply at its end state (transition/risk.py), located: CVaR limits,
+    the portfolio limit, and a parametric limit together with move limits (the MILP and the heuristic are
+    linear). Stress scenarios and the parametric limit alone are applied."""
+    out = []
+    market = problem.market is not None
+    limited = problem.schedule is not None and problem.schedule.has_move_limits
+    for k, account in enumerate(problem.accounts):
+        risk = account.risk
+        if risk is None:
+            continue
+        if market and risk.cvar_confidence is not None:
+            out.append(InputIssue(f"accounts[{k}].risk.cvar_confidence", "the transition does not apply CVaR "
+                                  "limits (it applies stress scenarios and the parametric limit at the end state); "
+                                  "remove cvar_confidence, or check the end state with `optimize`",
+                                  "not_supported"))
+        if market and risk.parametric and limited:
+            out.append(InputIssue(f"accounts[{k}].risk.parametric", "a parametric risk limit (a cone) cannot be "
+                                  "met together with max_moves / max_moves_per_period / min_move_value, whose "
+                                  "MILP and heuristic are linear; set parametric = false (stress scenarios stay "
+                                  "applied) or drop the move limits", "not_supported"))
+    if problem.portfolio is not None:
+        out.append(InputIssue("portfolio", "the transition does not apply the portfolio-wide limit; remove "
+                              "[portfolio], or check the end state with `optimize`", "not_supported"))
+    return out
 
 
 def _validated(problem: Problem, result: TransitionResult) -> None:
