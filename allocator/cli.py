@@ -135,7 +135,7 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
     from allocator.transition.report import transition_summary
 
     output = output or problem.with_suffix(".transition.json")
-    progress = logging.StreamHandler(sys.stderr)
+    progress, level = logging.StreamHandler(sys.stderr), LOGGER.level
     progress.setFormatter(logging.Formatter("%(message)s"))
     if not quiet:  # MILP progress (elapsed, incumbent, bound, gap) every few seconds of a long solve
         LOGGER.addHandler(progress)
@@ -152,6 +152,7 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
         _fail_solver(error)
     finally:
         LOGGER.removeHandler(progress)
+        LOGGER.setLevel(level)
     try:
         output.write_text(result.to_json(), encoding="utf-8")
     except OSError as error:

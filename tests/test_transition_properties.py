@@ -62,12 +62,15 @@ def test_regression_sales_whose_purchases_were_cleaned_away_leave_no_value_unspe
 
 def test_regression_clarabel_stalled_at_optimal_inaccurate_is_solved_again():
     """Found by the 10,000-case slow run (third session): Clarabel stopped at 'optimal_inaccurate' at the
-    transition's tolerances (1e-8); one more solve 10x looser is exactly optimal and passes every check."""
+    transition's tolerances (1e-8); one more solve 10x looser is exactly optimal and passes every check. Since the
+    cost counts every holding's income (issue 11) this program is solved at once, and 1,200 random transitions
+    searched then held no new stall: the case stays as a regression of its answer, and the looser retry itself is
+    covered by test_properties.py's single-period regression (the same solve/solvers.run)."""
     problem = generate_transition(8, 1, 4, seed=1883, restrict_routes=False, tightness=0.8929533463051793,
                                   participation=0.11339284574220654, venue_assets=3)
     result = plan_transition(problem)
     assert validate_transition(problem, result) == []
-    assert any("optimal_inaccurate" in note for note in result.diagnostics.notes)
+    assert all("optimal_inaccurate" in note for note in result.diagnostics.notes if "solved again" in note)
 
 
 def test_regression_an_iteration_limit_on_an_infeasible_transition_is_diagnosed():

@@ -60,6 +60,19 @@ def test_a_milp_stopped_at_its_node_limit_is_feasible_never_optimal():
                                "CLARABEL")
 
 
+def test_a_milp_stopped_without_a_schedule_returns_the_heuristics_and_says_so():
+    """No node at all: HiGHS stops before any incumbent (its values are then not a schedule; before, they were read
+    as one). The heuristic's schedule is returned, status "feasible (heuristic schedule)", with a note."""
+    problem = tiny(schedule={"periods": 6, "min_move_value": 1_000_000.0})
+    result = _with_milp_options(problem, mip_max_nodes=0)
+    assert validate_transition(problem, result) == []
+    d = result.diagnostics
+    if d.status == "feasible (heuristic schedule)" and not any("did not improve" in n for n in d.notes):
+        assert any(n.startswith("the MILP gave no schedule (stopped without a schedule") for n in d.notes)
+    else:  # HiGHS found an incumbent at the root anyway
+        assert d.status.startswith("feasible (") or d.status == "optimal"
+
+
 def test_a_milp_solved_to_its_gap_is_optimal():
     problem = tiny(schedule=LIMITED)
     result = plan_transition(problem, integer=True, time_limit=60)
@@ -121,8 +134,8 @@ def test_highs_log_rows_and_stop_reason_are_read():
     assert (last.seconds, last.bound, last.incumbent, last.gap) == (0.2, 0.1650012448, 0.3482066522, "52.61%")
     assert stop_reason(HIGHS_LOG) == "Solution limit reached"
     watch = MilpWatch(to_currency=1000.0)
-    assert watch.describe(last) == "MILP 0.2 s: incumbent 348.21, bound 165.00, gap 52.61%"
-    assert watch.describe(rows[0]) == "MILP 0 s: incumbent none yet, bound -2,216,443.15, gap inf"
+    assert watch.describe(last) == "MILP 0 s: incumbent 348.21, bound 165.00, gap 52.61%"
+    assert watch.describe(rows[0], 12.3) == "MILP 12 s: incumbent none yet, bound -2,216,443.15, gap inf"
 
 
 def test_progress_is_logged_from_a_real_milp_without_crashing(caplog):

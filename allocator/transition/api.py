@@ -26,7 +26,7 @@ from allocator.transition.outcome import outcome
 from allocator.transition.periods import Periods
 from allocator.transition.program import build
 from allocator.transition.result import TransitionResult
-from allocator.transition.risk import has_limits
+from allocator.transition.risk import has_limits, unapplied
 from allocator.transition.solve import solve, verified
 from allocator.transition.validate import validate_transition
 
@@ -63,8 +63,9 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                          f"{asset} is credited on a collateral curve; the transition program takes flat haircuts "
                          "only (give a flat haircut for it, or use `optimize`)", "not_supported")
               for k, account in enumerate(problem.accounts) for asset in account.curves]
-    if curved or unapplied_risk_limits(problem):
-        raise InputError(curved + unapplied_risk_limits(problem))
+    refused = curved + unapplied(problem)
+    if refused:
+        raise InputError(refused)
     name = normalise(solver or SOLVER, cones=True)
     periods = Periods.from_problem(problem)
     data = TransitionData.from_problem(problem, periods)
@@ -132,33 +133,6 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                                   started=started, notes=notes, options=options)
     _validated(problem, result)
     return result
-
-
-def unapplied_risk_limits(problem: Problem) -> list[InputIssue]:
-    """The risk limits the transition cannot apply at its end state (transition/risk.py), located: CVaR limits,
-    the portfolio limit, and a parametric limit together with move limits (the MILP and the heuristic are
-    linear). Stress scenarios and the parametric limit alone are applied."""
-    out = []
-    market = problem.market is not None
-    limited = problem.schedule is not None and problem.schedule.has_move_limits
-    for k, account in enumerate(problem.accounts):
-        risk = account.risk
-        if risk is None:
-            continue
-        if market and risk.cvar_confidence is not None:
-            out.append(InputIssue(f"accounts[{k}].risk.cvar_confidence", "the transition does not apply CVaR "
-                                  "limits (it applies stress scenarios and the parametric limit at the end state); "
-                                  "remove cvar_confidence, or check the end state with `optimize`",
-                                  "not_supported"))
-        if market and risk.parametric and limited:
-            out.append(InputIssue(f"accounts[{k}].risk.parametric", "a parametric risk limit (a cone) cannot be "
-                                  "met together with max_moves / max_moves_per_period / min_move_value, whose "
-                                  "MILP and heuristic are linear; set parametric = false (stress scenarios stay "
-                                  "applied) or drop the move limits", "not_supported"))
-    if problem.portfolio is not None:
-        out.append(InputIssue("portfolio", "the transition does not apply the portfolio-wide limit; remove "
-                              "[portfolio], or check the end state with `optimize`", "not_supported"))
-    return out
 
 
 def _validated(problem: Problem, result: TransitionResult) -> None:

@@ -77,21 +77,34 @@ def with_move_limits(problem: Problem, relaxed: Program, relaxed_replay: Replay,
                        limit_margin=_limit_margin(relaxed), lower=True)
     milp_gap = None
     if integer:
-        support, milp = milp_support(problem, relaxed, time_limit, **(milp_options or {}))
-        milp_gap, status = milp.gap, milp.status
-        replay, record = _restricted(problem, restricted, support, solver, options)
         mode = "milp"
+        chosen: tuple[Replay, SolveRecord] | None = None
+        support, milp = milp_support(problem, relaxed, time_limit, **(milp_options or {}))  # raises if infeasible
+        milp_gap, status = milp.gap, milp.status
+        try:
+            if support is None:
+                raise SolverError(f"the mixed-integer program {status}", solver="HIGHS", status=str(Status.USER_LIMIT))
+            chosen = _restricted(problem, restricted, support, solver, options)
+        except SolverError as error:  # no incumbent, or its moves fall short under the exact impact law
+            why = "" if support is None else "; its impact is a lower approximation: on its moves the exact " \
+                "impact law leaves an account short"
+            failure, status = error, f"the MILP gave no schedule ({milp.status}{why})"
         try:  # the heuristic's schedule is a feasible point of the MILP: never return a worse one
             seed = _heuristic(problem, build(relaxed.periods, relaxed.data, coverage_margin=_margin(relaxed),
                                              limit_margin=_limit_margin(relaxed), lower=True),
                               relaxed, solver, options)
         except SolverError:
             seed = None
-        if seed is not None and cost_of(seed[0]).total < cost_of(replay).total:
-            notes = [*notes, f"the MILP's schedule (exact cost {cost_of(replay).total:,.2f}) did not improve on the "
-                     f"heuristic's ({cost_of(seed[0]).total:,.2f}), which is returned"]
-            replay, record = seed
-            status = "feasible (heuristic schedule)"
+        if chosen is None:
+            if seed is None:
+                raise failure
+            notes = [*notes, f"{status}: the heuristic's schedule is returned"]
+            chosen, status = seed, "feasible (heuristic schedule)"
+        elif seed is not None and cost_of(seed[0]).total < cost_of(chosen[0]).total:
+            notes = [*notes, f"the MILP's schedule (exact cost {cost_of(chosen[0]).total:,.2f}) did not improve on "
+                     f"the heuristic's ({cost_of(seed[0]).total:,.2f}), which is returned"]
+            chosen, status = seed, "feasible (heuristic schedule)"
+        replay, record = chosen
     else:
         replay, record = _heuristic(problem, restricted, relaxed, solver, options)
         mode, status = "heuristic", "feasible (heuristic)"
@@ -261,8 +274,10 @@ def _candidates(problem: Problem, support: Support, values: tuple[np.ndarray, ..
 
 
 def milp_support(problem: Problem, relaxed: Program, time_limit: float | None, **options: Any
-                 ) -> tuple[Support, MilpOutcome]:
-    """The moves chosen by the MILP (HiGHS; ``options`` added to MILP_OPTIONS) and how it ended."""
+                 ) -> tuple[Support | None, MilpOutcome]:
+    """The moves chosen by the MILP (HiGHS; ``options`` added to MILP_OPTIONS) and how it ended; no moves when
+    it stopped without an incumbent. Raises SolverError when the MILP is infeasible (no schedule meets the move
+    limits)."""
     assert problem.schedule is not None
     schedule = problem.schedule
     program = build(relaxed.periods, relaxed.data, coverage_margin=_margin(relaxed),
@@ -278,10 +293,12 @@ def milp_support(problem: Problem, relaxed: Program, time_limit: float | None, *
         raise SolverError("no schedule meets the move limits (the mixed-integer program is infeasible); relax "
                           "max_moves, max_moves_per_period or min_move_value", solver="HIGHS",
                           status=str(record.status))
-    if record.status not in (Status.OPTIMAL, Status.OPTIMAL_INACCURATE, Status.USER_LIMIT) or \
-            any(v is None for v in values):
-        raise SolverError(f"the mixed-integer program found no schedule ({record.raw_status})", solver="HIGHS",
-                          status=str(record.status))
+    extra = getattr(program.problem.solver_stats, "extra_stats", None)
+    incumbent = getattr(extra, "primal_solution_status", 2) == 2  # HiGHS's kSolutionStatusFeasible
+    if record.status not in (Status.OPTIMAL, Status.OPTIMAL_INACCURATE, Status.USER_LIMIT) or not incumbent or \
+            any(v is None for v in values):  # stopped (or failed) without an incumbent: its values mean nothing
+        reason = STOPPED.get(watch.stop_reason or "") or record.raw_status
+        return None, MilpOutcome(f"stopped without a schedule ({reason})", _mip_gap(program))
     periods = relaxed.periods
     support = (np.asarray(values[0])[:periods.n_moves] > 0.5, np.asarray(values[1])[:periods.n_legs] > 0.5,
                np.asarray(values[2])[:periods.n_legs] > 0.5)

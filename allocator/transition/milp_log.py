@@ -3,8 +3,8 @@
 cvxpy gives no callback into HiGHS, but HiGHS writes its branch-and-bound table to a log file
 (``log_file``, with ``log_to_console`` off so that nothing reaches stdout). :class:`MilpWatch` points HiGHS at a
 temporary file and, while the solve runs (HiGHS releases the GIL), a thread reads the newest table row every
-``every`` seconds and logs it to the ``allocator.transition`` logger at INFO:
-``MILP 12 s: incumbent 31,250.00, bound 29,870.12, gap 4.41%`` (currency: program units times ``S r``; the
+``every`` seconds and logs it to the ``allocator.transition`` logger at INFO, with the seconds since the solve
+began: ``MILP 12 s: incumbent 31,250.00, bound 29,870.12, gap 4.41%`` (currency: program units times ``S r``; the
 MILP's own objective, with piecewise-linear impact). The CLI shows these lines on stderr unless ``--quiet``.
 After the solve :attr:`MilpWatch.stop_reason` is HiGHS's "Status" line (``Time limit reached``, ...).
 """
@@ -15,6 +15,7 @@ import logging
 import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -81,6 +82,7 @@ class MilpWatch:
         return {"output_flag": True, "log_to_console": False, "log_file": str(self.path)}
 
     def __enter__(self) -> MilpWatch:
+        self._started = time.perf_counter()
         self._thread.start()
         return self
 
@@ -104,11 +106,14 @@ class MilpWatch:
         while not self._done.wait(self.every):
             rows = [row for row in map(parse_row, self._read().splitlines()) if row is not None]
             if rows:
-                LOGGER.info(self.describe(rows[-1]))
+                LOGGER.info(self.describe(rows[-1], time.perf_counter() - self._started))
 
-    def describe(self, row: Progress) -> str:
+    def describe(self, row: Progress, elapsed: float | None = None) -> str:
+        """A progress line: ``elapsed`` seconds since the solve began (default: HiGHS's time of the row), and
+        the newest row's incumbent, bound (currency) and gap."""
         def money(value: float | None) -> str:
             return "none yet" if value is None else f"{value * self.to_currency:,.2f}"
 
-        return (f"MILP {row.seconds:g} s: incumbent {money(row.incumbent)}, bound {money(row.bound)}, "
+        seconds = row.seconds if elapsed is None else elapsed
+        return (f"MILP {seconds:.0f} s: incumbent {money(row.incumbent)}, bound {money(row.bound)}, "
                 f"gap {row.gap}")

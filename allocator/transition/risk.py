@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
+from allocator.errors import InputIssue
+from allocator.problem import Problem
 from allocator.program.parameters import MIN_RISK_SCALE
 from allocator.program.scenarios import stressed_collateral
 from allocator.transition.data import TransitionData
@@ -136,3 +138,29 @@ def has_limits(periods: Periods) -> bool:
     base = periods.base
     return bool(len(base.risk_accounts) and len(base.stress)) or bool(len(cone_accounts(periods)))
 
+
+def unapplied(problem: Problem) -> list[InputIssue]:
+    """The risk limits the transition cannot apply at its end state (transition/risk.py), located: CVaR limits,
+    the portfolio limit, and a parametric limit together with move limits (the MILP and the heuristic are
+    linear). Stress scenarios and the parametric limit alone are applied."""
+    out = []
+    market = problem.market is not None
+    limited = problem.schedule is not None and problem.schedule.has_move_limits
+    for k, account in enumerate(problem.accounts):
+        risk = account.risk
+        if risk is None:
+            continue
+        if market and risk.cvar_confidence is not None:
+            out.append(InputIssue(f"accounts[{k}].risk.cvar_confidence", "the transition does not apply CVaR "
+                                  "limits (it applies stress scenarios and the parametric limit at the end state); "
+                                  "remove cvar_confidence, or check the end state with `optimize`",
+                                  "not_supported"))
+        if market and risk.parametric and limited:
+            out.append(InputIssue(f"accounts[{k}].risk.parametric", "a parametric risk limit (a cone) cannot be "
+                                  "met together with max_moves / max_moves_per_period / min_move_value, whose "
+                                  "MILP and heuristic are linear; set parametric = false (stress scenarios stay "
+                                  "applied) or drop the move limits", "not_supported"))
+    if problem.portfolio is not None:
+        out.append(InputIssue("portfolio", "the transition does not apply the portfolio-wide limit; remove "
+                              "[portfolio], or check the end state with `optimize`", "not_supported"))
+    return out
