@@ -2,8 +2,9 @@
 ``allocator example`` (the shipped example problems).
 
 Exit codes: 0 optimal (plan safe); 4 optimal but the plan needs temporary funding; 3 infeasible (diagnosis
-written); 2 bad input or usage; 5 solver failure. Errors are printed one line each, never as a traceback; an option
-of the wrong type or range (cli_options.py) is click's usage error, before anything is read or solved.
+written); 2 bad input or usage; 5 solver failure; 6 (``transition`` only) a feasible plan not proven optimal (a
+MILP stopped at a limit, or the heuristic). Errors are printed one line each, never as a traceback; an option of the
+wrong type or range (cli_options.py) is click's usage error, before anything is read or solved.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from allocator.errors import InfeasibleError, InputError, SolverError
 from allocator.loading import load_problem
 from allocator.result import Result
 
-EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_SOLVER = 0, 2, 3, 4, 5
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_SOLVER, EXIT_FEASIBLE = 0, 2, 3, 4, 5, 6
 
 
 @click.group()
@@ -133,19 +134,31 @@ def batch_command(spec: Path, outdir: Path, dask: str | None, workers: int | Non
               help="Write the transition result as JSON here (default: PROBLEM with .transition.json).")
 @click.option("--solver", type=SolverName(), default=None, help="cvxpy conic solver (default CLARABEL).")
 @click.option("--integer", is_flag=True, help="Meet max_moves / min_move_value by a mixed-integer program.")
-@click.option("--heuristic", is_flag=True, help="Meet max_moves / min_move_value by drop-fix-re-solve.")
+@click.option("--heuristic", is_flag=True,
+              help="Meet max_moves / min_move_value by drop-fix-re-solve (the default when the problem has them).")
 @click.option("--time-limit", type=Seconds(), default=None, help="Seconds the MILP may take (default 30).")
-@click.option("--quiet", is_flag=True, help="Print only the one-line outcome.")
+@click.option("--quiet", is_flag=True, help="Print only the one-line outcome (no MILP progress).")
 def transition_command(problem: Path, output: Path | None, solver: str | None, integer: bool, heuristic: bool,
                        time_limit: float | None, quiet: bool) -> None:
-    """Plan the multi-period transition of PROBLEM (needs [schedule]; docs/transition.md)."""
+    """Plan the multi-period transition of PROBLEM (needs [schedule]; docs/transition.md).
+
+    Exit codes as for optimize, and 6 when the plan is feasible but not proven optimal (a MILP stopped at its
+    time or node limit, or the heuristic)."""
+    import logging
+
     from allocator.transition import TransitionInfeasibleError, plan_transition
+    from allocator.transition.milp_log import LOGGER
     from allocator.transition.report import transition_summary
 
     if integer and heuristic:
         raise click.UsageError("--integer and --heuristic are two ways to meet the move limits; give one")
 
     output = output or problem.with_suffix(".transition.json")
+    progress, level = logging.StreamHandler(sys.stderr), LOGGER.level
+    progress.setFormatter(logging.Formatter("%(message)s"))
+    if not quiet:  # MILP progress (elapsed, incumbent, bound, gap) every few seconds of a long solve
+        LOGGER.addHandler(progress)
+        LOGGER.setLevel(logging.INFO)
     try:
         result = plan_transition(load_problem(problem), solver=solver, integer=integer, heuristic=heuristic,
                                  time_limit=time_limit)
@@ -156,6 +169,9 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
         sys.exit(EXIT_INFEASIBLE)
     except SolverError as error:
         _fail_solver(error)
+    finally:
+        LOGGER.removeHandler(progress)
+        LOGGER.setLevel(level)
     try:
         output.write_text(result.to_json(), encoding="utf-8")
     except OSError as error:
@@ -164,6 +180,10 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
     if not quiet:
         click.echo(transition_summary(result))
     click.echo(f"result written to {output}")
+    if result.status != "optimal":
+        click.echo(f"warning: {result.diagnostics.status}: the plan meets every constraint but is not proven "
+                   "optimal", err=True)
+        sys.exit(EXIT_FEASIBLE)
 
 
 @main.command("example")

@@ -35,14 +35,16 @@ def test_random_transitions_replay_or_are_diagnosed(n_assets, n_accounts, n_peri
     assert validate_transition(problem, result) == []
     _replayed_limits(problem, result)
     frame = result.coverage_frame
-    assert (frame["lowest"] >= frame["floor"] - 1e-6 * frame[["floor", "required"]].max(axis=1)).all()
+    assert (frame["lowest"] >= frame["floor"]).all()  # exact (transition/floors.py)
 
 
 def test_regression_a_row_missed_by_the_solver_tolerance_is_re_solved():
     """Found by a 300-case slow run (2026-11-24): Clarabel's answer left an account 0.0038 USD short at the end on
-    one CPU; it is refused and solved again with wider margins. Whichever path the solver takes, the plan passes
-    every check (the widening itself is tested on every machine in test_solve_ladder.py)."""
-    problem = generate_transition(6, 2, 6, seed=501, restrict_routes=False, tightness=0.2, participation=0.5,
+    one CPU; it is refused and solved again with wider margins. (That case passes at once since the cost counts
+    every holding's income, issue 11; this one, found by a random search then, left acct-02 0.107 USD short on one
+    CPU.) Whichever path the solver takes, the plan passes every check (the widening itself is tested on every
+    machine in test_solve_ladder.py)."""
+    problem = generate_transition(8, 3, 5, seed=3661, restrict_routes=True, tightness=0.5, participation=0.5,
                                   venue_assets=3)
     result = plan_transition(problem)
     assert validate_transition(problem, result) == []

@@ -4,6 +4,9 @@
     result = plan_transition(problem, integer=True)    # max_moves / min_move_value by MILP (HiGHS)
     result = plan_transition(problem, heuristic=True)  # the same limits by drop-fix-re-solve
 
+A problem with move limits and neither option gets the heuristic (a note says so); ``integer=True`` on a problem
+without move limits has nothing to enforce and returns the convex schedule (a note says so).
+
 Raises :class:`~allocator.errors.InputError` without a ``[schedule]``, :class:`TransitionInfeasibleError` (with
 the binding limits and the uncovered accounts) when no schedule covers every account in time, and
 :class:`~allocator.errors.SolverError` / :class:`~allocator.errors.VerificationError` otherwise.
@@ -25,6 +28,7 @@ from allocator.transition.periods import Periods
 from allocator.transition.program import Program, build
 from allocator.transition.replay import Replay
 from allocator.transition.result import TransitionResult
+from allocator.transition.risk import unapplied
 from allocator.transition.solve import solve, verified
 from allocator.transition.validate import validate_transition
 
@@ -61,8 +65,9 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                          f"{asset} is credited on a collateral curve; the transition program takes flat haircuts "
                          "only (give a flat haircut for it, or use `optimize`)", "not_supported")
               for k, account in enumerate(problem.accounts) for asset in account.curves]
-    if curved:
-        raise InputError(curved)
+    refused = curved + unapplied(problem)
+    if refused:
+        raise InputError(refused)
     name = normalise(solver or SOLVER, cones=True)
     periods = Periods.from_problem(problem)
     data = TransitionData.from_problem(problem, periods)
@@ -73,11 +78,17 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
     program, replay, record, notes = rungs.program, climbed.answer, climbed.record, climbed.notes
     if record.note:
         notes.append(record.note)
-    if any(a.risk is not None for a in problem.accounts) or problem.portfolio is not None:
-        notes.append("risk limits (parametric, stress, CVaR, portfolio) are not part of the transition program")
+    limited = problem.schedule.has_move_limits
+    if limited and not (integer or heuristic):
+        heuristic = True
+        notes.append("max_moves / max_moves_per_period / min_move_value are met by the heuristic (the default); "
+                     "integer=True (--integer) solves a mixed-integer program instead")
+    if (integer or heuristic) and not limited:
+        notes.append(f"{'integer' if integer else 'heuristic'}=True has nothing to enforce: the problem has no "
+                     "max_moves, max_moves_per_period or min_move_value; the convex schedule is returned")
     result = outcome(problem, replay, record, mode="convex", total_seconds=time.perf_counter() - started,
                      notes=notes)
-    if (integer or heuristic) and problem.schedule.has_move_limits:
+    if (integer or heuristic) and limited:
         from allocator.transition.limits import with_move_limits
 
         result = with_move_limits(problem, program, replay, result, name, integer=integer, time_limit=time_limit,

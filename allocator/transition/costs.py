@@ -1,11 +1,19 @@
-"""The transition's cost: carry over the horizon, transfer costs, and the value lost in trades.
+"""The transition's cost: the desk's income forgone, transfer costs, and the value lost in trades.
 
-``cost = sum_t sum_{a,k} (carry[a] - yield[a,k]) * value[a,k,t] * w_t``       carry forgone at accounts, where
-        ``w_t = P/24/365`` for every period end and the last also ``+ horizon_days/365`` (the end state is held
-        for the horizon after the transition)
-      ``+ sum_{moves,t} cost_bps/1e4 * moved``                                   transfers
-      ``+ sum_{legs,t} (sold - bought)``                                         trading: fees, half spreads and
-        impact ``k v^1.5`` of every leg, which the venue rows take out of the bought value.
+``cost = sum_t w_t sum_c income[c] * (value[c,0] - value[c,t])``     income forgone against today's holdings held
+        unchanged, over every cell ``c = (asset, location)``: ``income[c]`` is the asset's carry at a location
+        that is not an account and the account's yield on it at an account (0 where it pays none); value in
+        flight earns nothing. ``w_t = P/24/365`` for every period end and the last also ``+ horizon_days/365``
+        (the end state is held for the horizon after the transition)
+      ``+ sum_{moves,t} cost_bps/1e4 * moved``                             transfers
+      ``+ sum_{legs,t} (sold - bought)``                                   trading: fees, half spreads and impact
+        ``k v^1.5`` of every leg, which the venue rows take out of the bought value.
+
+So doing nothing costs 0, and the total is exactly what the desk loses against doing nothing: income (carry and
+yields of every holding, wherever it sits) plus the money paid to move and trade. While the inventory's
+composition cannot change (no venues, no value in flight) the income term equals the single-period program's
+"carry forgone at accounts" of the end state minus that of today's holdings (docs/formulation.md); with trades
+it also counts what the desk gives up by selling a high-carry asset.
 
 Written once: the functions below build the cvxpy expressions (program units, ``money * rate`` currency each) and
 :func:`split` evaluates the same sums in numpy (currency) for the result.
@@ -17,7 +25,6 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
@@ -27,15 +34,10 @@ from allocator.transition.variables import Parameters, Variables
 PIECES = 16
 
 
-def account_cells(periods: Periods) -> sp.csr_matrix:
-    base = periods.base
-    cells = base.account_cells
-    return sp.csr_matrix((np.ones(len(cells)), (np.arange(len(cells)), cells)), shape=(len(cells), base.n_cells))
-
-
 def objective(periods: Periods, data: TransitionData, v: Variables, p: Parameters, hold: cp.Expression
               ) -> cp.Expression:
-    carry = p.carry @ (account_cells(periods) @ hold @ data.time_weight)
+    # today's holdings enter through ``start`` (fixed by the ``today`` row), so the constant stays DPP
+    carry = p.income @ (v.start * float(data.time_weight.sum()) - hold @ data.time_weight)
     transfer = p.move_rate @ cp.sum(v.move, axis=1)
     trading = (cp.sum(v.sell) - cp.sum(v.buy)) / data.rate
     return carry + transfer + trading
@@ -79,7 +81,7 @@ class CostSplit:
 def split(periods: Periods, data: TransitionData, hold: np.ndarray, move: np.ndarray, sell: np.ndarray,
           buy: np.ndarray) -> CostSplit:
     """The cost of a schedule in currency (arrays in currency, shapes as the variables without padding)."""
-    carry = float(data.carry @ (account_cells(periods) @ hold @ data.time_weight))
+    carry = float(data.income @ (((data.x0 * data.money)[:, None] - hold) @ data.time_weight))
     transfer = float(data.move_rate @ move.sum(axis=1)) if periods.n_moves else 0.0
     fees, spread, impact = (float(part.sum()) for part in
                             (a + b for a, b in zip(data.leg_cost(sell), data.leg_cost(buy), strict=True)))

@@ -32,7 +32,8 @@ class TransitionData:
     floor: np.ndarray  # (K,) min(collateral today, requirement), same units
     room: np.ndarray  # (K,) collateral today above the floor, same units (0 where today's collateral is the floor)
     limit: np.ndarray  # (C,) concentration shares
-    carry: np.ndarray  # (A*K,) annual cost rate of value posted at an account (carry - yield), account-major
+    income: np.ndarray  # (cells,) annual rate a cell's value earns: the asset's carry at a location that is not an
+    #                     account, the account's yield on the asset at an account (0 where it pays none)
     time_weight: np.ndarray  # (T,) years each period-end holding is charged: P/24/365, the last + horizon/365
     move_rate: np.ndarray  # (M,) cost per value moved
     fee_rate: np.ndarray  # (N,) venue fee per value traded
@@ -80,10 +81,11 @@ class TransitionData:
         spread = np.array([assets[a].spread_bps / 2e4 for a in periods.leg_asset])
         schedule = problem.schedule
         share = schedule.participation * schedule.period_hours / 24.0
-        carry = numbers.carry_rate / (problem.horizon_days / DAYS_PER_YEAR)
+        income = np.repeat([a.carry for a in assets], base.n_locations).astype(float)
+        income[base.account_cells] = [account.yields.get(a, 0.0) for account in problem.accounts for a in base.assets]
         weight = np.full(periods.periods, schedule.period_hours / 24.0 / DAYS_PER_YEAR)
         weight[-1] += problem.horizon_days / DAYS_PER_YEAR
-        rates = np.concatenate([np.abs(carry) * problem.horizon_days / DAYS_PER_YEAR, numbers.move_rate,
+        rates = np.concatenate([np.abs(income) * weight.sum(), numbers.move_rate,
                                 fee + spread, [1e-6]])
         routes = problem.routes or []
         return cls(
@@ -92,7 +94,7 @@ class TransitionData:
             required=numbers.required / account_money,
             floor=np.minimum(today, numbers.requirement) / account_money,
             room=np.maximum(today - numbers.requirement, 0.0) / account_money,
-            limit=numbers.limit, carry=carry, time_weight=weight, move_rate=numbers.move_rate,
+            limit=numbers.limit, income=income, time_weight=weight, move_rate=numbers.move_rate,
             fee_rate=fee, spread_rate=spread, impact=coef[periods.leg_asset],
             participation=share * adv[periods.traded_assets],
             capacity=np.array([routes[r].capacity or 0.0 for r in periods.capacity_routes]),

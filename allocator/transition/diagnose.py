@@ -28,6 +28,7 @@ from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
 from allocator.transition.program import Program, build
 from allocator.transition.replay import Replay
+from allocator.transition.risk import has_limits, shortfalls
 from allocator.transition.solve import schedule, solve
 
 #: Duals below this (shortfall per unit of limit, scaled) do not name a row.
@@ -59,9 +60,10 @@ class BindingLimit:
 
 @dataclass(frozen=True)
 class TransitionDiagnosis:
-    shortfalls: dict[str, float]  # account -> currency uncovered at the end (positive only)
+    shortfalls: dict[str, float]  # account -> currency uncovered at the end, under coverage or its risk limits
     binding: list[BindingLimit] = field(default_factory=list)
     exceeded: dict[str, float] = field(default_factory=dict)  # concentration limit -> currency over it at the end
+    risk: dict[str, float] = field(default_factory=dict)  # end-state risk row (stress[..], risk[..]) -> currency short
 
     def by_account(self) -> dict[str, float]:
         return dict(self.shortfalls)
@@ -69,6 +71,7 @@ class TransitionDiagnosis:
     def summary(self) -> str:
         parts = [f"{k} short by {v:,.2f}" for k, v in self.shortfalls.items()]
         parts += [f"{k} exceeded by {v:,.2f}" for k, v in self.exceeded.items()]
+        parts += [f"end-state risk limit {k} short by {v:,.2f}" for k, v in self.risk.items()]
         limits = ", ".join(str(b) for b in self.binding[:5]) or "none identified"
         return (f"no schedule meets every requirement and limit by the end of the transition: "
                 f"{'; '.join(parts)}. Binding limits: {limits}")
@@ -94,8 +97,9 @@ def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: s
                           solver=solver, status="solver_error")
     tolerance = 1e-6 * data.account_money
     base = periods.base
-    short = np.asarray(data.numbers.required - elastic.end)
+    short = elastic.shortfall()
     shortfalls = {base.accounts[k]: float(short[k]) for k in np.flatnonzero(short > tolerance)}
+    risk = {label: gap for label, k, gap in elastic.risk_rows() if gap > tolerance[k]}
     excess = elastic.limit_excess() if len(base.limit_pair) else np.zeros(0)
     over = tolerance[base.pair_account[base.limit_pair]] if len(base.limit_pair) else np.zeros(0)
     exceeded = {base.limit_label(int(i)): float(excess[i]) for i in np.flatnonzero(excess > over)}
@@ -134,7 +138,7 @@ def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: s
                        BindingLimit("structure", "routes and eligibility: no schedule of any length covers it", 0,
                                     0.0))
     binding.sort(key=lambda b: -b.relief)
-    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding, exceeded))
+    return TransitionInfeasibleError(TransitionDiagnosis(shortfalls, binding, exceeded, risk))
 
 
 #: The longest schedule the time test builds (periods): beyond it only absurd inputs (periods of 1e-300 hours
@@ -169,9 +173,23 @@ class _Elastic:
     def limit_excess(self) -> np.ndarray:
         return self.replay.limit_excess(self.limit)
 
+    def risk_rows(self) -> list[tuple[str, int, float]]:
+        """Every end-state risk row (transition/risk.py) with what the end state lacks under it (currency)."""
+        periods = self.replay.periods
+        return shortfalls(periods, self.replay.data, self.replay.hold[:, -1], self.end)[1] if has_limits(periods) \
+            else []
+
+    def shortfall(self) -> np.ndarray:
+        """(K,) currency each account lacks at the end: under its coverage or under its end-state risk limits."""
+        periods, data = self.replay.periods, self.replay.data
+        short = np.asarray(data.numbers.required - self.end)
+        if has_limits(periods):
+            short = np.maximum(short, shortfalls(periods, data, self.replay.hold[:, -1], self.end)[0])
+        return short
+
     def uncovered(self) -> float:
-        """Currency left uncovered at the end: coverage shortfalls plus concentration excess."""
-        short = np.asarray(self.replay.data.numbers.required - self.end)
+        """Currency left uncovered at the end: shortfalls (coverage or risk limits) plus concentration excess."""
+        short = self.shortfall()
         excess = self.limit_excess() if len(self.limit) else np.zeros(0)
         return float(short[short > 0].sum() + excess[excess > 0].sum())
 

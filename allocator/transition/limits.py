@@ -7,12 +7,15 @@ the limits, whose cost is a lower bound):
 - ``integer``: a mixed-integer program (HiGHS) with a binary per move and the impact term replaced by its
   piecewise-linear outer approximation (costs.outer_impact). Its binaries choose the *support* (which moves
   happen); the convex program restricted to that support (upper bound zero elsewhere, ``min_move_value`` below
-  on it) then gives the exact schedule and cost. A time-limited MILP is accepted with its incumbent and its own
-  gap is reported; the restricted convex solve must be exactly optimal and passes the same numpy check.
-  The heuristic below is run too and its schedule returned if its exact cost is lower (it is a feasible point
-  of the MILP, which a time-limited or approximate MILP may miss): the MILP option is never worse.
+  on it) then gives the exact schedule and cost. A MILP stopped at a limit (time, nodes, iterations) is accepted
+  with its incumbent: the result's status is then ``feasible (time limit)`` (not ``optimal``) with HiGHS's own
+  relative gap; the restricted convex solve must be exactly optimal and passes the same numpy check. Progress
+  is logged while it runs (milp_log.py). The heuristic below is run too and its schedule returned if its exact
+  cost is lower (it is a feasible point of the MILP, which a time-limited or approximate MILP may miss): the MILP
+  option is never worse.
 - ``heuristic``: drop the relaxation's moves below ``min_move_value``, keep the largest within the count limits,
-  fix that support and re-solve the convex program; repeat while moves collapse onto their lower bound.
+  fix that support and re-solve the convex program; repeat while moves collapse onto their lower bound. Nothing
+  proves its schedule optimal: its status is ``feasible (heuristic)``.
 
 Either way the result reports ``relaxation_cost`` and ``gap = (cost - relaxation) / |relaxation|``: the price of
 the limits.
@@ -21,6 +24,8 @@ the limits.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +33,7 @@ from allocator.errors import SolverError, VerificationError
 from allocator.problem import Problem
 from allocator.solve.solvers import SolveRecord
 from allocator.solve.status import Status
+from allocator.transition.milp_log import MilpWatch
 from allocator.transition.outcome import cost_of, outcome
 from allocator.transition.program import Program, build
 from allocator.transition.replay import Replay
@@ -39,6 +45,20 @@ from allocator.transition.variables import BOUND
 MILP_SECONDS = 30.0
 #: Heuristic rounds at most.
 ROUNDS = 60
+#: HiGHS options of the MILP: stop within 0.01% of the best bound.
+MILP_OPTIONS: dict[str, Any] = {"mip_rel_gap": 1e-4}
+#: HiGHS's reasons for stopping early (its log's "Status" line), as our status says them.
+STOPPED = {"Time limit reached": "time limit", "Iteration limit reached": "iteration limit",
+           "Solution limit reached": "node or solution limit", "Interrupted by user": "interrupted"}
+
+
+@dataclass(frozen=True)
+class MilpOutcome:
+    """How the MILP ended: ``status`` is "optimal" (within ``mip_rel_gap``) or "feasible (<why it stopped>)";
+    ``gap`` is HiGHS's relative gap between its incumbent and its bound."""
+
+    status: str
+    gap: float | None
 
 
 Support = tuple[np.ndarray, np.ndarray, np.ndarray]  # (M, T), (N, T), (N, T) booleans
@@ -47,32 +67,51 @@ Support = tuple[np.ndarray, np.ndarray, np.ndarray]  # (M, T), (N, T), (N, T) bo
 def with_move_limits(problem: Problem, relaxed: Program, relaxed_replay: Replay, relaxation: TransitionResult,
                      solver: str, *,
                      integer: bool, time_limit: float | None, started: float, notes: list[str],
-                     options: dict[str, object] | None = None) -> TransitionResult:
+                     options: dict[str, object] | None = None,
+                     milp_options: dict[str, Any] | None = None) -> TransitionResult:
+    """The schedule meeting the move limits (module docstring); ``milp_options`` are extra HiGHS options of the
+    MILP (e.g. ``mip_max_nodes``)."""
     assert problem.schedule is not None
     options = options or {}
     restricted = build(relaxed.periods, relaxed.data, coverage_margin=_margin(relaxed),
                        limit_margin=_limit_margin(relaxed), lower=True)
     milp_gap = None
     if integer:
-        support, milp_gap = _milp_support(problem, relaxed, time_limit)
-        replay, record = _restricted(problem, restricted, support, solver, options)
         mode = "milp"
+        chosen: tuple[Replay, SolveRecord] | None = None
+        support, milp = milp_support(problem, relaxed, time_limit, **(milp_options or {}))  # raises if infeasible
+        milp_gap, status = milp.gap, milp.status
+        try:
+            if support is None:
+                raise SolverError(f"the mixed-integer program {status}", solver="HIGHS", status=str(Status.USER_LIMIT))
+            chosen = _restricted(problem, restricted, support, solver, options)
+        except SolverError as error:  # no incumbent, or its moves fall short under the exact impact law
+            why = "" if support is None else "; its impact is a lower approximation: on its moves the exact " \
+                "impact law leaves an account short"
+            failure, status = error, f"the MILP gave no schedule ({milp.status}{why})"
         try:  # the heuristic's schedule is a feasible point of the MILP: never return a worse one
             seed = _heuristic(problem, build(relaxed.periods, relaxed.data, coverage_margin=_margin(relaxed),
                                              limit_margin=_limit_margin(relaxed), lower=True),
                               relaxed, solver, options)
         except SolverError:
             seed = None
-        if seed is not None and cost_of(seed[0]).total < cost_of(replay).total:
-            notes = [*notes, f"the MILP's schedule (exact cost {cost_of(replay).total:,.2f}) did not improve on the "
-                     f"heuristic's ({cost_of(seed[0]).total:,.2f}), which is returned"]
-            replay, record = seed
+        if chosen is None:
+            if seed is None:
+                raise failure
+            notes = [*notes, f"{status}: the heuristic's schedule is returned"]
+            chosen, status = seed, "feasible (heuristic schedule)"
+        elif seed is not None and cost_of(seed[0]).total < cost_of(chosen[0]).total:
+            notes = [*notes, f"the MILP's schedule (exact cost {cost_of(chosen[0]).total:,.2f}) did not improve on "
+                     f"the heuristic's ({cost_of(seed[0]).total:,.2f}), which is returned"]
+            chosen, status = seed, "feasible (heuristic schedule)"
+        replay, record = chosen
     else:
         replay, record = _heuristic(problem, restricted, relaxed, solver, options)
-        mode = "heuristic"
+        mode, status = "heuristic", "feasible (heuristic)"
     _check_limits(problem, replay, record.solver)
     return outcome(problem, replay, record, mode=mode, total_seconds=time.perf_counter() - started,  # type: ignore
-                   notes=notes, relaxation=relaxation.costs.total, milp_gap=milp_gap)
+                   notes=notes, relaxation=relaxation.costs.total, milp_gap=milp_gap, status=status,
+                   support_solver="HIGHS")
 
 
 def _margin(program: Program) -> float:
@@ -234,29 +273,41 @@ def _candidates(problem: Problem, support: Support, values: tuple[np.ndarray, ..
     return sorted(chosen, key=lambda key: by_value[key])
 
 
-def _milp_support(problem: Problem, relaxed: Program, time_limit: float | None) -> tuple[Support, float | None]:
+def milp_support(problem: Problem, relaxed: Program, time_limit: float | None, **options: Any
+                 ) -> tuple[Support | None, MilpOutcome]:
+    """The moves chosen by the MILP (HiGHS; ``options`` added to MILP_OPTIONS) and how it ended; no moves when
+    it stopped without an incumbent. Raises SolverError when the MILP is infeasible (no schedule meets the move
+    limits)."""
     assert problem.schedule is not None
     schedule = problem.schedule
     program = build(relaxed.periods, relaxed.data, coverage_margin=_margin(relaxed),
                     limit_margin=_limit_margin(relaxed), pwl=True, max_moves=schedule.max_moves,
                     max_moves_per_period=schedule.max_moves_per_period, min_move_value=schedule.min_move_value)
     assert program.binaries is not None
-    record = solve(program, "HIGHS", time_limit if time_limit is not None else MILP_SECONDS,
-                   mip_rel_gap=1e-4)
+    limit = time_limit if time_limit is not None else MILP_SECONDS
+    with MilpWatch(program.data.money * program.data.rate) as watch:
+        record = solve(program, "HIGHS", limit, **{**MILP_OPTIONS, **watch.options, **options})
     z = program.binaries
     values = [z.move.value, z.sell.value, z.buy.value]
     if record.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
         raise SolverError("no schedule meets the move limits (the mixed-integer program is infeasible); relax "
                           "max_moves, max_moves_per_period or min_move_value", solver="HIGHS",
                           status=str(record.status))
-    if record.status not in (Status.OPTIMAL, Status.OPTIMAL_INACCURATE, Status.USER_LIMIT) or \
-            any(v is None for v in values):
-        raise SolverError(f"the mixed-integer program found no schedule ({record.raw_status})", solver="HIGHS",
-                          status=str(record.status))
+    extra = getattr(program.problem.solver_stats, "extra_stats", None)
+    incumbent = getattr(extra, "primal_solution_status", 2) == 2  # HiGHS's kSolutionStatusFeasible
+    if record.status not in (Status.OPTIMAL, Status.OPTIMAL_INACCURATE, Status.USER_LIMIT) or not incumbent or \
+            any(v is None for v in values):  # stopped (or failed) without an incumbent: its values mean nothing
+        reason = STOPPED.get(watch.stop_reason or "") or record.raw_status
+        return None, MilpOutcome(f"stopped without a schedule ({reason})", _mip_gap(program))
     periods = relaxed.periods
     support = (np.asarray(values[0])[:periods.n_moves] > 0.5, np.asarray(values[1])[:periods.n_legs] > 0.5,
                np.asarray(values[2])[:periods.n_legs] > 0.5)
-    return support, _mip_gap(program)
+    gap = _mip_gap(program)
+    if record.status is Status.OPTIMAL:
+        return support, MilpOutcome("optimal", gap)
+    reason = STOPPED.get(watch.stop_reason or "") or (
+        "time limit" if record.wall_seconds >= limit else (watch.stop_reason or record.raw_status).lower())
+    return support, MilpOutcome(f"feasible ({reason})", gap)
 
 
 def _mip_gap(program: Program) -> float | None:

@@ -9,6 +9,7 @@ import numpy as np
 from allocator.problem import Problem
 from allocator.solve.solvers import SolveRecord
 from allocator.transition.costs import CostSplit, split
+from allocator.transition.exposure import exposure
 from allocator.transition.replay import Replay
 from allocator.transition.result import (
     PeriodCoverage,
@@ -26,7 +27,10 @@ def cost_of(replay: Replay) -> CostSplit:
 
 def outcome(problem: Problem, replay: Replay, record: SolveRecord, *, mode: Literal["convex", "milp", "heuristic"],
             total_seconds: float, notes: list[str] | None = None, relaxation: float | None = None,
-            milp_gap: float | None = None) -> TransitionResult:
+            milp_gap: float | None = None, status: str = "optimal", support_solver: str | None = None
+            ) -> TransitionResult:
+    """``status``: "optimal" for an exact optimum, else "feasible (<why>)" (limits.py); ``support_solver`` the
+    solver that chose the moves (the MILP or the heuristic's linear solves), when not the schedule's."""
     periods, data = replay.periods, replay.data
     base = periods.base
     costs = cost_of(replay)
@@ -42,15 +46,22 @@ def outcome(problem: Problem, replay: Replay, record: SolveRecord, *, mode: Lite
                                 quantity=float(final[c] / price[c]), value=float(final[c]),
                                 initial_quantity=float(data.numbers.quantity[c]))
                for c in range(base.n_cells) if final[c] > 0 or data.numbers.quantity[c] > 0]
+    held = [np.bincount(np.arange(base.n_cells) // base.n_locations, weights=v, minlength=base.n_assets)
+            for v in (data.x0 * data.money, final)]
+    risk, note = exposure(problem, held[0], held[1], data.money)
+    notes = [*(notes or []), *([note] if note else [])]
     gap = None if relaxation is None else (costs.total - relaxation) / max(abs(relaxation), 1e-12)
     return TransitionResult(
+        status="optimal" if status == "optimal" else "feasible",
         currency=problem.currency, periods=periods.periods, period_hours=periods.period_hours,
         costs=TransitionCosts(total=costs.total, carry=costs.carry, transfer=costs.transfer, fees=costs.fees,
                               spread=costs.spread, impact=costs.impact),
         steps=steps, coverage=coverage, targets=targets,
         completion_hours=max((s.arrival_hours for s in steps), default=0.0),
-        diagnostics=TransitionDiagnostics(solver=record.solver, status=str(record.status), mode=mode,
+        diagnostics=TransitionDiagnostics(solver=support_solver or record.solver, status=status, mode=mode,
+                                          schedule_solver=record.solver,
                                           solve_seconds=record.solve_seconds, total_seconds=total_seconds,
                                           money_scale=data.money, relaxation_cost=relaxation, gap=gap,
-                                          milp_gap=milp_gap, notes=notes or []),
+                                          milp_gap=milp_gap, notes=notes),
+        exposure=risk,
     )

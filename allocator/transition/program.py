@@ -2,7 +2,9 @@
 
 Three variants share every family: ``conic`` (the exact impact law through ``cp.power(., 1.5)``; Clarabel),
 ``pwl`` (the piecewise-linear outer approximation, optionally with binaries for the move limits; HiGHS) and
-``elastic`` (coverage and concentration relaxed, the total shortfall minimised; the infeasibility diagnosis).
+``elastic`` (coverage, concentration and risk limits relaxed, the total shortfall minimised; the infeasibility
+diagnosis). The end-state risk limits (risk.py) are in every variant, the parametric cones not in ``pwl``
+(plan_transition refuses a parametric limit with move limits).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from allocator.transition.data import TransitionData
 from allocator.transition.families import Family, families
 from allocator.transition.flows import Flows
 from allocator.transition.periods import Periods
+from allocator.transition.risk import RiskParameters, risk_families
 from allocator.transition.variables import Parameters, Variables
 
 
@@ -37,6 +40,7 @@ class Program:
     families: list[Family]
     problem: cp.Problem
     binaries: Binaries | None = None
+    risk: RiskParameters | None = None
 
     def family(self, name: str) -> list[Family]:
         return [f for f in self.families if f.name == name]
@@ -62,6 +66,8 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
         impact = (conic_impact(p, v.sell), conic_impact(p, v.buy))
     flows = Flows.of(periods, v, p)
     rows = families(periods, v, p, flows, impact, lower=lower)
+    risk = RiskParameters.of(periods, data, coverage_margin)
+    rows += risk_families(periods, v, risk, flows, cones=not pwl)
     binaries = None
     integer = pwl and (max_moves is not None or max_moves_per_period is not None or min_move_value > 0)
     if integer:
@@ -79,7 +85,7 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
         goal = cp.Minimize(objective(periods, data, v, p, flows.hold))
     problem = cp.Problem(goal, [f.constraint for f in rows] + extra)
     assert problem.is_dpp()
-    return Program(periods, data, v, p, rows, problem, binaries)
+    return Program(periods, data, v, p, rows, problem, binaries, risk)
 
 
 def _binaries(periods: Periods, v: Variables, p: Parameters, max_moves: int | None, per_period: int | None,

@@ -13,14 +13,22 @@ def _table(frame: pd.DataFrame) -> str:
 
 def transition_summary(result: TransitionResult, max_steps: int = 60) -> str:
     c, d, money = result.costs, result.diagnostics, result.currency
-    lines = [f"status: {result.status} ({d.mode}, solver {d.solver}, {d.total_seconds:.3f} s)",
-             f"cost: {c.total:,.2f} {money} (carry {c.carry:,.2f}, transfers {c.transfer:,.2f}, fees {c.fees:,.2f}, "
-             f"spread {c.spread:,.2f}, impact {c.impact:,.2f})",
+    head = d.status + (f", MILP gap {d.milp_gap:.2%}" if d.milp_gap is not None else "")
+    how = f"solver {d.solver}" if d.schedule_solver in (None, d.solver) else \
+        f"moves by {d.solver}, schedule by {d.schedule_solver}"
+    where = f"{how}, {d.total_seconds:.3f} s"
+    status = f"feasible ({d.mode}: {where})" if d.status == f"feasible ({d.mode})" else f"{head} ({d.mode}, {where})"
+    lines = [f"status: {status}",
+             f"cost: {c.total:,.2f} {money} (income forgone {c.carry:,.2f}, transfers {c.transfer:,.2f}, "
+             f"fees {c.fees:,.2f}, spread {c.spread:,.2f}, impact {c.impact:,.2f})",
              f"{len(result.steps)} steps over {result.periods} x {result.period_hours:g} h; complete after "
              f"{result.completion_hours:g} h"]
+    if result.exposure is not None:
+        e = result.exposure
+        lines.append(f"volatile holdings ({', '.join(e.volatile) or 'none'}): {e.before:,.2f} today, "
+                     f"{e.after:,.2f} at the end")
     if d.relaxation_cost is not None and d.gap is not None:
-        lines.append(f"convex relaxation {d.relaxation_cost:,.2f} {money}: the move limits cost {d.gap:.2%} more"
-                     + (f" (MILP's own gap {d.milp_gap:.2%})" if d.milp_gap is not None else ""))
+        lines.append(f"convex relaxation {d.relaxation_cost:,.2f} {money}: the move limits cost {d.gap:.2%} more")
     lines += [*(f"note: {n}" for n in d.notes), "", "lowest collateral during the transition:",
               _table(result.lowest_frame), ""]
     frame = result.schedule_frame

@@ -62,21 +62,36 @@ class TransitionTarget(_Row):
     initial_quantity: float
 
 
+class TransitionExposure(_Row):
+    """Value of the desk's holdings of volatile assets (transition/exposure.py) today and at the end."""
+
+    volatile: list[str]
+    before: float
+    after: float
+
+
 class TransitionDiagnostics(_Row):
+    """``status``: "optimal" (an exact optimum: the convex program, or a MILP solved to its gap tolerance whose
+    support the convex program then schedules), or "feasible (<why>)": a MILP stopped at a limit ("feasible
+    (time limit)", with ``milp_gap``), the heuristic ("feasible (heuristic)"), or the heuristic's schedule
+    returned by the MILP option. ``solver`` ran the program that chose the moves (HIGHS for the MILP and the
+    heuristic), ``schedule_solver`` the convex program that gives the schedule and its cost."""
+
     solver: str
     status: str
     mode: Literal["convex", "milp", "heuristic"]
+    schedule_solver: str | None = None
     solve_seconds: float
     total_seconds: float
     money_scale: float
     relaxation_cost: float | None = None  # the convex relaxation's cost (with move limits)
     gap: float | None = None  # (cost - relaxation) / |relaxation|: the price of the move limits
-    milp_gap: float | None = None  # the MILP solver's own relative gap (its approximate objective)
+    milp_gap: float | None = None  # HiGHS's relative gap between the MILP's incumbent and bound (its objective)
     notes: list[str] = Field(default_factory=list)
 
 
 class TransitionResult(_Row):
-    status: Literal["optimal"] = "optimal"
+    status: Literal["optimal", "feasible"] = "optimal"  # feasible: meets every constraint, optimality not proven
     currency: str
     periods: int
     period_hours: float
@@ -86,6 +101,7 @@ class TransitionResult(_Row):
     targets: list[TransitionTarget]
     completion_hours: float  # when the last step lands (0 when nothing moves)
     diagnostics: TransitionDiagnostics
+    exposure: TransitionExposure | None = None
 
     @property
     def schedule_frame(self) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 from allocator.errors import SolverError, VerificationError
 from allocator.solve.solvers import SolveRecord, run, values
 from allocator.solve.status import Status
+from allocator.transition.floors import Floors
 from allocator.transition.program import Program
 from allocator.transition.replay import Replay
 from allocator.transition.verify import AMOUNT, check
@@ -59,7 +60,8 @@ def _repaired(replay: Replay) -> Replay:
       crumb that arrived earlier) sends and sells proportionally less;
     - a venue that buys a little more than its sales pay for buys that much less, largest purchase first, so
       value is never created; one whose sales pay for more (cleaning removed purchases below ``CLEAN``) spends the
-      rest within the participation limits, or sells less if it buys nothing (``_balance_venue``).
+      rest within the participation limits, or sells less if it buys nothing (``_balance_venue``);
+    - an account that would fall below its floor sends less (floors.py), so that floors hold exactly.
     """
     periods, data = replay.periods, replay.data
     move, sell, buy = replay.move.copy(), replay.sell.copy(), replay.buy.copy()
@@ -70,6 +72,7 @@ def _repaired(replay: Replay) -> Replay:
     traded = periods.asset_sum()[:, :periods.n_legs].tocsr()  # (traded assets, legs)
     leg_row = periods.leg_row
     hold = data.x0 * data.money
+    floors = Floors.of(periods, data, source, leaves)
     arriving = np.zeros((periods.base.n_cells, periods.periods))
     for t in range(periods.periods):
         need = departures @ move[:, t] + legs @ sell[:, t]
@@ -81,6 +84,7 @@ def _repaired(replay: Replay) -> Replay:
             sell[:, t] *= factor[periods.leg_cell]
         for v in range(len(periods.venues)):
             _balance_venue(replay, np.flatnonzero(periods.leg_venue == v), sell[:, t], buy[:, t], traded, leg_row)
+        floors.hold(hold, departures @ move[:, t], legs @ (buy[:, t] - sell[:, t]), move[:, t])
         for lag in periods.lags:
             if t + lag < periods.periods:
                 arriving[:, t + lag] += periods.arrivals(lag)[:, :periods.n_moves] @ move[:, t]
@@ -127,8 +131,7 @@ def _balance_venue(replay: Replay, mine: np.ndarray, sell: np.ndarray, buy: np.n
 
 def verified(program: Program, record: SolveRecord) -> Replay:
     replay = schedule(program, record)
-    # the margin each floor took in this program (scaled): floors are checked exactly only where it is real
-    violations = check(replay, floor_margin=np.asarray(program.parameters.floor.value) - program.data.floor)
+    violations = check(replay)
     if violations:
         raise VerificationError(violations, solver=record.solver)
     return replay

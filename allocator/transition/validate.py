@@ -16,22 +16,24 @@ what the engine returns (the engine runs it on every plan). Per period, in the t
 4. bought value and arrivals due are added at the period's end.
 
 At the end every account meets its buffered requirement (``coverage``), concentration limits
-(``concentration``) and liquidation limits (``liquidation``); given a result, the holdings equal its targets
-(``target``).
+(``concentration``), liquidation limits (``liquidation``) and, with ``risk`` settings, every stress scenario
+(``stress``) and its parametric limit (``risk``); given a result, the holdings equal its targets (``target``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from allocator.market import marked_pnl, net_of_pnl
 from allocator.problem import Problem
 from allocator.solve.verify import ROUNDING
 from allocator.transition.result import TransitionResult, TransitionStep
-from allocator.transition.verify import AMOUNT, FLOOR, LIMIT
+from allocator.transition.verify import AMOUNT, LIMIT
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
     money = max(sum(held.values()), sum(k.required for k in problem.accounts), 1.0)
     amount = AMOUNT * money
     size = {k.id: min(max(k.required, collateral(k.id)), money) for k in problem.accounts}
-    tolerance = {k: FLOOR * size[k] for k in floor}  # the exact floors are checked by transition/verify.py
+    tolerance = {k: ROUNDING * money for k in floor}  # floors are exact (transition/floors.py)
     routes = {(r.from_, r.to): r for r in problem.routes} if problem.routes is not None else None
     venues = {v.location: v for v in problem.venues}
     locations = set(problem.locations)
@@ -206,6 +208,7 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
             if posted > limit * have + LIMIT * max(have, 1.0) + AMOUNT * size[account.id]:
                 out.append(TransitionViolation(0, 0, "concentration", f"{account.id} holds {posted:,.2f} of "
                                                f"{asset}, above {limit:g} of its collateral {have:,.2f}"))
+    out += _risk(problem, held, collateral, ROUNDING * money + amount)
     if isinstance(plan, TransitionResult):
         for target in plan.targets:
             have = held[(target.asset, target.location)]
@@ -222,3 +225,37 @@ def _floors(out: list[TransitionViolation], t: int, when: str, weights: dict[str
         if have < floor[account] - tolerance[account]:
             out.append(TransitionViolation(0, t, "floor", f"{account} falls to {have:,.2f} {when} of period {t}, "
                                            f"below its floor {floor[account]:,.2f}"))
+
+
+def _risk(problem: Problem, held: defaultdict[tuple[str, str], float], collateral: Callable[[str], float],
+          tolerance: float) -> list[TransitionViolation]:
+    """The end state's risk limits (transition/risk.py), from the problem: after each stress scenario the
+    collateral revalued plus the positions' P&L covers the requirement; collateral less z sigma does too."""
+    out: list[TransitionViolation] = []
+    price = {a.id: a.price for a in problem.assets}
+    market = problem.market
+    for account in problem.accounts:
+        if account.risk is None or market is None:
+            continue
+        positions = [p for p in problem.positions if p.account == account.id]
+        for scenario in problem.stress_scenarios:
+            moved = sum((1.0 - h) * (1.0 + scenario.returns.get(a, 0.0)) * held[(a, account.id)]
+                        for a, h in account.eligible.items())
+            pnl = sum(p.pnl(price[p.underlying], scenario.returns.get(p.underlying, 0.0), problem.as_of)
+                      for p in positions)
+            if moved + pnl < account.margin - tolerance:
+                out.append(TransitionViolation(0, 0, "stress", f"{account.id} ends at {moved + pnl:,.2f} after "
+                                               f"scenario {scenario.name!r}, below its requirement "
+                                               f"{account.margin:,.2f}"))
+        if account.risk.parametric:
+            value = np.array([held[(a, account.id)] for a in market.assets])
+            exposure = np.array([sum(p.quantity * p.delta(price[a], problem.as_of) * price[a]
+                                     for p in positions if p.underlying == a) for a in market.assets])
+            sigma = float(np.linalg.norm(market.factor().T @ (value + exposure))) \
+                * math.sqrt(account.risk.horizon_days / 365.0)
+            have = collateral(account.id)
+            if have - account.risk.z * sigma < account.margin - tolerance:
+                out.append(TransitionViolation(0, 0, "risk", f"{account.id} ends at collateral {have:,.2f} less "
+                                               f"z sigma {account.risk.z * sigma:,.2f}, below its requirement "
+                                               f"{account.margin:,.2f}"))
+    return out

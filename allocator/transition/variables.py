@@ -63,7 +63,7 @@ class Parameters:
     required: cp.Parameter  # (K,) with the solver's margin
     floor: cp.Parameter  # (K,)
     limit: cp.Parameter  # (C,) with the solver's margin
-    carry: cp.Parameter  # (A*K,) carry rate times time weight is formed in the cost term
+    income: cp.Parameter  # (cells,) annual income rate of each cell over the rate scale (costs.py)
     move_rate: cp.Parameter  # (M,)
     trade_rate: cp.Parameter  # (N,) fee + half spread
     impact: cp.Parameter  # (N,) scaled coefficient of u^1.5 (program value units)
@@ -90,7 +90,7 @@ class Parameters:
             x0=param(base.n_cells, "x0"), weight=param(max(len(base.pair_asset), 1), "weight"),
             required=param(len(base.accounts), "required"), floor=param(len(base.accounts), "floor"),
             limit=param(max(len(base.limit_pair), 1), "limit"),
-            carry=cp.Parameter(base.n_assets * len(base.accounts), name="carry"),
+            income=cp.Parameter(base.n_cells, name="income"),
             move_rate=param(base.n_move_slots, "move_rate"), trade_rate=param(periods.n_leg_slots, "trade_rate"),
             impact=param(periods.n_leg_slots, "impact"),
             participation=param(max(len(periods.traded_assets), 1), "participation"),
@@ -119,7 +119,7 @@ class Parameters:
         # so doing nothing stays feasible); an account at or below its requirement keeps its exact floor
         self.floor.value = data.floor + np.minimum(floor_margin, data.room)
         self.limit.value = padded(np.maximum(data.limit - limit_margin, 0.0), self.limit.shape[0])
-        self.carry.value = data.carry / data.rate
+        self.income.value = data.income / data.rate
         self.move_rate.value = padded(data.move_rate / data.rate, base.n_move_slots)
         self.trade_rate.value = padded(data.fee_rate + data.spread_rate, periods.n_leg_slots)
         self.impact.value = padded(data.impact * np.sqrt(data.money), periods.n_leg_slots)

@@ -1,8 +1,10 @@
 """The numpy check of every constraint of a schedule before anything is returned (docs/transition.md).
 
 Tolerances (currency): amounts ``AMOUNT * S`` (S the money scale; overdraw, capacity, withdrawal, participation,
-venue balance); floors ``FLOOR * account scale``; the end state is exact up to ``ROUNDING * S`` (the solver's
-coverage margin absorbs its tolerance). Moves closed by the departure window must be exactly zero.
+venue balance); floors and the end state are exact up to floating-point rounding, ``ROUNDING * S`` (the solver's
+coverage margin absorbs its tolerance at the end; the schedule is repaired to meet floors exactly, floors.py).
+Moves closed by the departure window must be exactly zero. The end state's risk limits (stress scenarios, the
+parametric limit; transition/risk.py) are checked exactly too.
 """
 
 from __future__ import annotations
@@ -11,21 +13,16 @@ import numpy as np
 
 from allocator.solve.verify import ROUNDING
 from allocator.transition.replay import Replay
+from allocator.transition.risk import violations as risk_violations
 
 #: Amounts (of the money scale) below which a value is floating-point residue and violations are not reported.
 AMOUNT = 1e-8
-#: Floors, of each account's own scale: the Clarabel profile's tolerance (allocator/solve/solvers.py), for an
-#: account whose floor took no margin in the program (at or below its requirement today its floor is today's
-#: collateral, and it may have to stay exactly where it is). A floor whose margin was more than this is checked
-#: exactly (to ``ROUNDING * S``).
-FLOOR = 1e-6
 #: Concentration, relative to the account's collateral.
 LIMIT = 1e-9
 
 
-def check(replay: Replay, floor_margin: np.ndarray | None = None) -> list[str]:
-    """Every violation of the replayed schedule; ``floor_margin`` (K,) is what each floor took in the program, in
-    units of the account's scale (none: every floor checked to ``FLOOR``)."""
+def check(replay: Replay) -> list[str]:
+    """Every violation of the replayed schedule."""
     periods, data = replay.periods, replay.data
     base = periods.base
     S = data.money
@@ -64,9 +61,7 @@ def check(replay: Replay, floor_margin: np.ndarray | None = None) -> list[str]:
     accounts = list(base.accounts)
     floor = np.minimum(replay.collateral(replay.prev[:, :1])[:, 0], data.numbers.requirement)
     slack = replay.lowest - floor[:, None]
-    margin = np.zeros(len(accounts)) if floor_margin is None else floor_margin
-    tolerance = np.where(margin > FLOOR, ROUNDING * S, FLOOR * data.account_money)
-    report(slack < -tolerance[:, None], "floor", accounts, slack)
+    report(slack < -ROUNDING * S, "floor", accounts, slack)
     short = data.numbers.required - replay.end
     for k in np.flatnonzero(short > ROUNDING * S):
         out.append(f"coverage[{accounts[k]}] short by {short[k]:,.6g} at the end")
@@ -76,6 +71,7 @@ def check(replay: Replay, floor_margin: np.ndarray | None = None) -> list[str]:
         for i in np.flatnonzero(over > amount):
             out.append(f"liquidation[{base.accounts[base.pair_account[pairs[i]]]},"
                        f"{base.assets[base.pair_asset[pairs[i]]]}] exceeded by {over[i]:,.6g} at the end")
+    out += risk_violations(periods, data, replay.hold[:, -1], replay.end, ROUNDING * S)
     if len(base.limit_pair):
         pairs = base.limit_pair
         posted = (1.0 - data.numbers.haircut[pairs]) * replay.hold[base.pair_cell[pairs], -1]
