@@ -191,6 +191,7 @@ def test_transition_infeasible_only_by_a_floor_names_it():
     data = copy.deepcopy(TINY)
     data["holdings"] = [{"asset": "BTC", "location": "exchange", "quantity": 100.0}]
     data["accounts"][0].update(requirement=6_000_000.0, haircuts={"BTC": 0.5, "USDC": 0.0})
+    data["locations"] = [{"id": "wallet"}]  # nothing is held there now: a declared place
     data["routes"] = [{"from": "exchange", "to": "wallet", "cost_bps": 1.0},
                       {"from": "wallet", "to": "exchange", "cost_bps": 1.0}]
     data["schedule"].update(periods=8, participation=0.5)

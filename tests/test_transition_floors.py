@@ -43,6 +43,7 @@ def test_floors_scale_down_the_departures_that_would_breach_them():
         "assets": [{"id": "USDC", "price": 1.0}],
         "holdings": [{"asset": "USDC", "location": "exchange", "quantity": 1_000.0}],
         "accounts": [{"id": "exchange", "requirement": 2_000.0, "haircuts": {"USDC": 0.1}}],
+        "locations": [{"id": "wallet"}],
         "routes": [{"from": "exchange", "to": "wallet"}, {"from": "wallet", "to": "exchange"}],
     })
     periods = Periods.from_problem(problem)

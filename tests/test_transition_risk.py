@@ -27,7 +27,7 @@ def problem(risk: dict[str, Any] | None, scenarios: list[dict[str, Any]] | None 
     data["market"] = MARKET
     if risk is not None:
         data["accounts"][0]["risk"] = risk
-    data["scenarios"] = scenarios or []
+    data["stress_scenarios"] = scenarios or []
     data.update(changes)
     return allocator.Problem.model_validate(data)
 

@@ -33,8 +33,10 @@ class Floors:
     mover: sp.csr_matrix  # (K, move slots) 1 where a move leaves one of the account's eligible cells
 
     @classmethod
-    def of(cls, periods: Periods, data: TransitionData, source: np.ndarray, leaves: np.ndarray) -> Floors:
-        """``source``/``leaves``: the cell each move leaves and whether it leaves one (hub moves need not)."""
+    def of(cls, periods: Periods, data: TransitionData, source: np.ndarray, leaves: np.ndarray,
+           cap: np.ndarray | None = None) -> Floors:
+        """``source``/``leaves``: the cell each move leaves and whether it leaves one (hub moves need not);
+        ``cap`` (K,, currency): floors materially above it (beyond the rounding of scaling it) are lowered to it."""
         base = periods.base
         K = len(base.accounts)
         weight = sp.csr_matrix((1.0 - data.numbers.haircut, (base.pair_account, base.pair_cell)),
@@ -46,7 +48,10 @@ class Floors:
         moves = moves[owner[source[moves]] >= 0]
         mover = sp.csr_matrix((np.ones(len(moves)), (owner[source[moves]], moves)),
                               shape=(K, max(len(leaves), 1)))
-        return cls(weight=weight, floor=np.minimum(today, data.numbers.requirement), mover=mover)
+        floor = np.minimum(today, data.numbers.requirement)
+        if cap is not None:
+            floor = np.where(cap < floor * (1.0 - 1e-9), cap, floor)
+        return cls(weight=weight, floor=floor, mover=mover)
 
     def hold(self, prev: np.ndarray, out: np.ndarray, traded: np.ndarray, move: np.ndarray) -> None:
         """Scale down (in place) one period's departures ``move`` (currency, per move) out of every account that

@@ -50,10 +50,13 @@ def schedule(program: Program, record: SolveRecord) -> Replay:
 
     replay = Replay(periods, data, cleaned(move, periods.n_moves) * periods.open, cleaned(sell, periods.n_legs),
                     cleaned(buy, periods.n_legs))
-    return _repaired(replay)
+    # the floors this program enforced, in currency, never above the true ones (a margin is not repaired for;
+    # the diagnosis lifts floors to zero, and then none is)
+    enforced = np.asarray(program.parameters.floor.value) * data.account_money
+    return _repaired(replay, enforced)
 
 
-def _repaired(replay: Replay) -> Replay:
+def _repaired(replay: Replay, enforced: np.ndarray) -> Replay:
     """Solver residue, period by period (value units, in the desk's disfavour; the coverage margin absorbs it):
 
     - a cell that would send or sell a crumb more than it holds at the start of a period (cleaning removed a
@@ -61,7 +64,9 @@ def _repaired(replay: Replay) -> Replay:
     - a venue that buys a little more than its sales pay for buys that much less, largest purchase first, so
       value is never created; one whose sales pay for more (cleaning removed purchases below ``CLEAN``) spends the
       rest within the participation limits, or sells less if it buys nothing (``_balance_venue``);
-    - an account that would fall below its floor sends less (floors.py), so that floors hold exactly.
+    - an account that would fall below its floor sends less (floors.py), so that floors hold exactly; the floor
+      repaired for is the true one, ``min(collateral today, requirement)``, or the program's own where that is
+      lower (``enforced``, currency: a diagnosis with floors lifted).
     """
     periods, data = replay.periods, replay.data
     move, sell, buy = replay.move.copy(), replay.sell.copy(), replay.buy.copy()
@@ -72,7 +77,7 @@ def _repaired(replay: Replay) -> Replay:
     traded = periods.asset_sum()[:, :periods.n_legs].tocsr()  # (traded assets, legs)
     leg_row = periods.leg_row
     hold = data.x0 * data.money
-    floors = Floors.of(periods, data, source, leaves)
+    floors = Floors.of(periods, data, source, leaves, cap=enforced)
     arriving = np.zeros((periods.base.n_cells, periods.periods))
     for t in range(periods.periods):
         need = departures @ move[:, t] + legs @ sell[:, t]
