@@ -21,7 +21,7 @@ from allocator.layout import Layout
 from allocator.plan.ledger import Ledger
 from allocator.plan.schedule import Schedule, UnbalancedTransfers, schedule
 from allocator.plan.transfers import transfers_from_moves
-from allocator.plan.validate import validate_plan
+from allocator.plan.validate import FUNDABLE, validate_plan
 from allocator.problem import Problem
 from allocator.program.model import COST_TOLERANCE, Program, SlotsFull
 from allocator.program.scenarios import is_static, most_violated, stressed_collateral
@@ -97,7 +97,7 @@ class Allocator:
             result = result.model_copy(update={"diagnostics": result.diagnostics.model_copy(
                 update={"fallback_from": self.primary})})
         if plan:
-            replay = [x for x in validate_plan(problem, result) if not (x.kind == "floor" and
+            replay = [x for x in validate_plan(problem, result) if not (x.kind in FUNDABLE and
                       result.plan[x.step - 1].needs_funding)]
             if replay:
                 raise VerificationError([str(x) for x in replay], solver=self.solver)
@@ -229,7 +229,8 @@ class Allocator:
         notes = optimum.notes
         if plan:
             try:
-                schedule_ = schedule(Ledger(optimum.problem), transfers_from_moves(layout, allocation.moved))
+                schedule_ = schedule(Ledger(optimum.problem, (layout, numbers)),
+                                     transfers_from_moves(layout, allocation.moved))
             except UnbalancedTransfers as error:
                 raise VerificationError([str(error)], solver=self.solver) from None
             if not schedule_.safe:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import allocator
 from allocator.generate import generate_problem
+from allocator.plan.validate import FUNDABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
@@ -47,7 +48,7 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         assert violations == [], violations
     else:
         flagged = {step.step for step in result.plan if step.needs_funding}
-        assert flagged and all(v.kind == "floor" and v.step in flagged for v in violations), violations
+        assert flagged and all(v.kind in FUNDABLE and v.step in flagged for v in violations), violations
 
 
 def _credit(account: allocator.Account, asset: str, value: float) -> float:

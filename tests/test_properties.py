@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+import numpy as np
 import pytest
-from helpers import assert_verified, objective_gap, random_problems
+from helpers import _annual_covariance, _credit, assert_verified, objective_gap, random_problems
 from hypothesis import given
 from reference_lp import solve_reference
 
@@ -76,3 +79,60 @@ def test_regression_dust_is_not_dropped_where_it_keeps_a_share_under_its_limit()
                                tightness=0.87890625, eligible_share=0.203125, limits=True, posted_share=0.75,
                                risk=True, factor_model=True, scenarios=5)
     assert_verified(problem, allocator.optimize(problem))
+
+
+@given(random_problems(max_assets=8, max_accounts=4, risk=True))
+def test_every_plan_step_keeps_every_risk_floor_or_is_flagged(problem):
+    """Replayed step by step, each account's parametric and stress margins (recomputed here from the problem's own
+    fields, not by the plan's ledger) never end a step below min(margin today, 0), nor below where the step found
+    them, unless the step is flagged needs_funding (docs/transition-plan.md)."""
+    result = allocator.optimize(problem)
+    held = defaultdict(float)
+    for holding in problem.holdings:
+        held[(holding.asset, holding.location)] += holding.quantity
+    today = _risk_margins(problem, held)
+    scale = result.diagnostics.money_scale
+    size = {a.id: max(a.required, sum(_credit(a, x, _price(problem, x) * held[(x, a.id)]) for x in a.eligible))
+            for a in problem.accounts}
+    before = today
+    for step in result.plan:
+        held[(step.asset, step.from_)] -= step.quantity
+        held[(step.asset, step.to)] += step.quantity
+        after = _risk_margins(problem, held)
+        for (account, label), margin in after.items():
+            floor = min(today[(account, label)], 0.0, before[(account, label)])
+            tolerance = 1e-9 * min(size[account], scale) + 1e-12 * scale
+            assert margin >= floor - tolerance or step.needs_funding, (step, account, label, margin, floor)
+        before = after
+
+
+def _price(problem: allocator.Problem, asset: str) -> float:
+    return next(a.price for a in problem.assets if a.id == asset)
+
+
+def _risk_margins(problem: allocator.Problem, held: dict) -> dict[tuple[str, str], float]:
+    """(account, limit) -> left side minus requirement of the parametric limit (covariance quadratic form, as
+    helpers._assert_risk_limits) and of every stress scenario; generated problems have linear positions only."""
+    price = {a.id: a.price for a in problem.assets}
+    market = problem.market
+    assert market is not None
+    out = {}
+    for account in problem.accounts:
+        if account.risk is None:
+            continue
+        collateral = sum(_credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible)
+        exposure = defaultdict(float)
+        for position in problem.positions:
+            if position.account == account.id:
+                exposure[position.underlying] += position.quantity * price[position.underlying]
+        if account.risk.parametric:
+            covariance = _annual_covariance(market) * account.risk.horizon_days / 365
+            total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
+            sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
+            out[(account.id, "parametric")] = collateral - account.risk.z * sigma - account.margin
+        for scenario in problem.scenarios:
+            moved = sum(_credit(account, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
+                        for a in account.eligible)
+            pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
+            out[(account.id, f"stress[{scenario.name}]")] = moved + pnl - account.margin
+    return out

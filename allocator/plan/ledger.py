@@ -2,21 +2,30 @@
 
 Shared by the scheduler (which builds safe plans) and :func:`~allocator.plan.validate.validate_plan` (which
 replays any plan), so both judge a step by the same arithmetic. An account's *floor* is
-``min(collateral today, requirement)``: no step may take it below that (see docs/formulation.md).
+``min(collateral today, requirement)``: no step may take it below that (see docs/formulation.md). A problem with
+risk limits also carries their margins and floors (``risk``, plan/risk.py); without any, ``risk`` is None and
+nothing else changes.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
+from allocator.arrays import Numbers
+from allocator.layout import Layout
 from allocator.market import marked_pnl, net_of_pnl
+from allocator.plan.risk import MarginChange, RiskFloors, risk_floors
 from allocator.problem import Problem
 from allocator.solve.verify import ROUNDING, TOLERANCE
 
+NO_CHANGES: tuple[MarginChange, ...] = ()
+
 
 class Ledger:
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, arrays: tuple[Layout, Numbers] | None = None) -> None:
+        """``arrays``: the problem's layout and numbers if already built (only risk limits need them)."""
         self.price = {asset.id: asset.price for asset in problem.assets}
         self.weights = {account.id: {a: 1.0 - h for a, h in account.eligible.items()} for account in problem.accounts}
         self.curves = {account.id: account.curves for account in problem.accounts}  # exact credit of curved assets
@@ -38,6 +47,7 @@ class Ledger:
                                 + rounding for a in problem.accounts}
         self.locations = set(problem.locations)
         self.route_rate = problem.route_rates
+        self.risk: RiskFloors | None = risk_floors(problem, self.money_scale, self.initial_collateral, arrays)
 
     def _collateral_of(self, account: str) -> float:
         curves = self.curves[account]
@@ -58,7 +68,8 @@ class Ledger:
             return math.inf
         return max(self.collateral[location] - self.floor[location], 0.0) / (weight * self.price[asset])
 
-    def apply(self, asset: str, source: str, destination: str, quantity: float) -> None:
+    def apply(self, asset: str, source: str, destination: str, quantity: float) -> Sequence[MarginChange]:
+        """Move ``quantity``; return the risk margins it changed (none without risk limits)."""
         self.quantity[(asset, source)] -= quantity
         self.quantity[(asset, destination)] += quantity
         for location, sign in ((source, -1.0), (destination, 1.0)):
@@ -67,6 +78,9 @@ class Ledger:
                 self.collateral[location] = self._collateral_of(location)
             elif weight:
                 self.collateral[location] += sign * weight * self.price[asset] * quantity
+        if self.risk is None:
+            return NO_CHANGES
+        return self.risk.apply(asset, source, destination, quantity)
 
     def deficit(self, account: str) -> float:
         """Currency by which an account is below its floor (0 when it is not)."""

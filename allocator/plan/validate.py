@@ -7,15 +7,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from allocator.plan.ledger import Ledger
+from allocator.plan.risk import PORTFOLIO, MarginChange
 from allocator.problem import Problem
 from allocator.result import Result, Step, Target
+
+#: Violations a step flagged ``needs_funding`` may have: it takes an account (or the book) below a floor, by the
+#: amount recorded in the result's ``funding``.
+FUNDABLE = frozenset({"floor", "risk_floor", "portfolio_floor"})
 
 
 @dataclass(frozen=True)
 class PlanViolation:
     step: int  # 0 for the end state
-    kind: str  # route | quantity | overdraw | floor | target
+    kind: str  # route | quantity | overdraw | floor | risk_floor | portfolio_floor | target
     message: str
+    limit: str = ""  # risk_floor and portfolio_floor: the limit's label, e.g. "parametric" or "stress[crash]"
 
     def __str__(self) -> str:
         return f"step {self.step}: {self.message}" if self.step else f"end: {self.message}"
@@ -26,8 +32,10 @@ def validate_plan(problem: Problem, plan: Result | Sequence[Step],
     """Replay ``plan`` (a Result, or its steps) on ``problem``; given a Result, also check its targets.
 
     Checks each step's route (and the route's asset list), that the quantity is positive and finite, that
-    the source holds it, and that no account falls below ``min(collateral today, requirement)``; at the end,
-    that the holdings equal ``targets``. Tolerance: ``TOLERANCE`` of the money scale (docs/reliability.md).
+    the source holds it, that no account falls below ``min(collateral today, requirement)``, and that no risk
+    limit's margin (its left side minus the requirement, plan/risk.py) falls below ``min(margin today, 0)`` or,
+    already below, any further; at the end, that the holdings equal ``targets``. Tolerance: ``TOLERANCE`` of the
+    account's size (of the book's for the portfolio limit) plus float rounding (docs/transition-plan.md).
     """
     if isinstance(plan, Result):
         targets = plan.targets if targets is None else targets
@@ -58,13 +66,27 @@ def _check_step(ledger: Ledger, step: Step) -> list[PlanViolation]:
     if step.quantity > held + ledger.unit_tolerance(asset):
         out.append(PlanViolation(number, "overdraw", f"moves {step.quantity:.10g} {asset} out of {source!r}, "
                                  f"which holds {held:.10g}"))
-    ledger.apply(asset, source, destination, step.quantity)
+    changes = ledger.apply(asset, source, destination, step.quantity)
     # only the source can lose collateral in a step
     if ledger.is_account(source) and ledger.deficit(source) > ledger.floor_tolerance[source]:
         out.append(PlanViolation(number, "floor", f"{source} falls to {ledger.collateral[source]:,.2f}, "
                                  f"below its floor {ledger.floor[source]:,.2f} "
                                  f"(min of collateral today and requirement)"))
-    return out
+    return out + [violation for change in changes for violation in _check_margin(ledger, number, change)]
+
+
+def _check_margin(ledger: Ledger, number: int, change: MarginChange) -> list[PlanViolation]:
+    """A risk margin may not end a step below ``min(floor, margin before the step)`` beyond the tolerance."""
+    assert ledger.risk is not None
+    floor, tolerance = ledger.risk.floor[change.owner][change.label], ledger.risk.tolerance[change.owner]
+    if change.after >= min(floor, change.before) - tolerance:
+        return []
+    owner = "the book" if change.owner == PORTFOLIO else change.owner
+    kind = "portfolio_floor" if change.owner == PORTFOLIO else "risk_floor"
+    where = f"below its floor {floor:,.2f} (min of today's margin and 0)" if change.before >= floor - tolerance else \
+        f"below {change.before:,.2f}, already under its floor {floor:,.2f}"
+    return [PlanViolation(number, kind, f"{owner}'s {change.label} margin (left side minus requirement) falls to "
+                          f"{change.after:,.2f}, {where}", limit=change.label)]
 
 
 def _check_end(ledger: Ledger, targets: Iterable[Target]) -> list[PlanViolation]:

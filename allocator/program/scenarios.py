@@ -14,6 +14,7 @@ are compiled afresh on each solve anyway (solve/solvers.DPP_TENSOR_LIMIT).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -76,12 +77,13 @@ def most_violated(stressed: np.ndarray, floor: np.ndarray, active: list[list[int
     return out
 
 
-def stressed_collateral(layout: Layout, numbers: Numbers, value: np.ndarray) -> np.ndarray:
-    """(S, K) collateral of each risk account after each scenario plus its positions' P&L (currency), for the
-    cell values ``value`` (currency), exact for curved pairs; zero for accounts without a risk limit."""
+def stressed_collateral(layout: Layout, numbers: Numbers, value: np.ndarray,
+                        accounts: Sequence[int] | None = None) -> np.ndarray:
+    """(S, K) collateral of each risk account (or only of ``accounts``) after each scenario plus its positions'
+    P&L (currency), for the cell values ``value`` (currency), exact for curved pairs; zero for other accounts."""
     from allocator.credit import stressed_credit
 
     out = np.zeros((len(layout.stress), len(layout.accounts)))
-    for k in layout.risk_accounts:
+    for k in (layout.risk_accounts if accounts is None else accounts):
         out[:, k] = stressed_credit(layout, numbers, value, k, numbers.stress_returns) + numbers.stress_pnl[:, k]
     return out

@@ -63,29 +63,41 @@ class Allocation:
         accounts = len(layout.accounts)
         sigma = np.full(accounts, np.nan)
         stressed = np.full((len(layout.stress), accounts), np.nan)
-        price = numbers.price
         for j, k in enumerate(layout.risk_accounts):
             if len(layout.market_assets) and j in layout.cone:
-                value = price[layout.market_assets] * self.quantity[layout.market_cells(k)]
-                exposure = numbers.exposure[k, layout.market_assets]
-                spread = float(np.linalg.norm(numbers.factor.T @ (value + exposure)))
-                sigma[k] = spread * numbers.risk_root_horizon[k]
+                sigma[k] = self.account_sigma(layout, numbers, k)
         if len(layout.stress) and len(layout.risk_accounts):
             every = stressed_collateral(layout, numbers, numbers.value(layout, self.quantity))
             stressed[:, layout.risk_accounts] = every[:, layout.risk_accounts]
         return sigma, stressed
+
+    def account_sigma(self, layout: Layout, numbers: Numbers, k: int) -> float:
+        """Sigma of account ``k``'s equity over its horizon (currency): its posted market assets and its positions'
+        exposure through the market's factor, times sqrt(horizon / 365). Meaningful for a parametric account."""
+        value = numbers.price[layout.market_assets] * self.quantity[layout.market_cells(k)]
+        exposure = numbers.exposure[k, layout.market_assets]
+        return float(np.linalg.norm(numbers.factor.T @ (value + exposure))) * float(numbers.risk_root_horizon[k])
+
+    def account_stressed(self, layout: Layout, numbers: Numbers, k: int) -> np.ndarray:
+        """(S,) account ``k``'s collateral after each stress scenario plus its positions' P&L (currency)."""
+        return stressed_collateral(layout, numbers, numbers.value(layout, self.quantity), accounts=[k])[:, k]
 
     def cvar(self, layout: Layout, numbers: Numbers) -> np.ndarray:
         """(K,) CVaR of each CVaR account's loss over its Monte Carlo draws (currency; NaN elsewhere): the mean of
         the worst ``(1 - a) N`` losses, the last one counted in part (the Rockafellar-Uryasev minimum)."""
         out = np.full(len(layout.accounts), np.nan)
         for j, k in enumerate(layout.cvar_accounts):
-            value = numbers.value(layout, self.quantity)
-            now = self.collateral(layout, numbers)[k]
-            moved = stressed_credit(layout, numbers, value, k, numbers.cvar_returns[j])
-            loss = now - moved - numbers.cvar_pnl[j]  # exact: curved pairs revalued on their curve
-            out[k] = tail_mean(loss, float(numbers.cvar_level[j]))
+            out[k] = self.account_cvar(layout, numbers, j)
         return out
+
+    def account_cvar(self, layout: Layout, numbers: Numbers, j: int) -> float:
+        """CVaR of the loss of the ``j``-th CVaR account (``layout.cvar_accounts[j]``), in currency."""
+        k = int(layout.cvar_accounts[j])
+        value = numbers.value(layout, self.quantity)
+        now = self.collateral(layout, numbers)[k]
+        moved = stressed_credit(layout, numbers, value, k, numbers.cvar_returns[j])
+        loss = now - moved - numbers.cvar_pnl[j]  # exact: curved pairs revalued on their curve
+        return tail_mean(loss, float(numbers.cvar_level[j]))
 
     def portfolio(self, layout: Layout, numbers: Numbers) -> tuple[float, np.ndarray]:
         """Treasury-wide sigma (currency) over the portfolio horizon, and (S,) the total collateral after each
