@@ -1,9 +1,10 @@
 """The risk limits of a plan's intermediate states: every limit keeps at least ``min(its margin today, 0)``.
 
-A limit's *margin* is its left side minus the requirement (no buffer), in currency: ``collateral - z sigma``
-(parametric), the collateral after a stress scenario plus the positions' P&L (``stress[name]``),
-``collateral - CVaR`` (``cvar``), and for the treasury-wide limit the total collateral less ``z sigma_P`` and
-after each scenario (``portfolio[risk]``, ``portfolio[stress,name]``) against the sum of the requirements.
+A limit's *margin* is its left side minus the requirement (no buffer, net of the positions' P&L), in currency:
+``collateral - z sigma`` (parametric), the collateral after a stress scenario plus the positions' P&L
+(``stress[name]``), ``collateral - CVaR`` (``cvar``), and for the treasury-wide limit the total collateral less
+``z sigma_P`` and after each scenario (``portfolio[risk]``, ``portfolio[stress,name]``) against the sum of the
+requirements.
 The optimum meets every limit (margin >= 0). Its *floor* is ``min(margin today, 0)``: a limit met today stays met
 at every step; one missed today gets no worse than today. It is the coverage floor of ledger.py carried over to
 the risk limits (coverage's margin is collateral - requirement, its floor ``min(collateral, requirement)``).
@@ -92,7 +93,7 @@ class RiskFloors:
         if owner == PORTFOLIO:
             return self._portfolio_margins(allocation, collateral)
         k = self.account[owner]
-        requirement = float(numbers.requirement[k])
+        requirement = float(numbers.net_requirement[k])  # net of the positions' P&L, as the program
         out: dict[str, float] = {}
         if k in self.parametric:
             sigma = allocation.account_sigma(layout, numbers, k)
@@ -107,7 +108,7 @@ class RiskFloors:
 
     def _portfolio_margins(self, allocation: Allocation, collateral: np.ndarray) -> dict[str, float]:
         layout, numbers = self.layout, self.numbers
-        total, requirement = float(collateral.sum()), float(numbers.requirement.sum())
+        total, requirement = float(collateral.sum()), float(numbers.net_requirement.sum())
         sigma, stressed = allocation.portfolio(layout, numbers)
         out = {"portfolio[risk]": total - numbers.portfolio_z * sigma - requirement}
         if layout.portfolio_stress:

@@ -57,7 +57,7 @@ class RiskParameters:
             weight.value = (1.0 - numbers.haircut[mine])[None, :] \
                 * (1.0 + numbers.stress_returns[:, base.pair_asset[mine]]) / size[k]
             floor = cp.Parameter(scenarios, name=f"stress_floor_{k}")
-            floor.value = (numbers.requirement[k] - numbers.stress_pnl[:, k]) / (S * size[k]) + margin
+            floor.value = (numbers.net_requirement[k] - numbers.stress_pnl[:, k]) / (S * size[k]) + margin
             weights.append(weight)
             floors.append(floor)
         cones = cone_accounts(periods)
@@ -74,7 +74,7 @@ class RiskParameters:
         inverse = cp.Parameter(len(cones), nonneg=True, name="risk_inverse")
         inverse.value = size[cones] / np.maximum(numbers.risk_scale[cones], MIN_RISK_SCALE)
         head = cp.Parameter(len(cones), nonneg=True, name="risk_head")
-        head.value = inverse.value * np.maximum(numbers.requirement[cones] / (S * size[cones]) + margin, 0.0)
+        head.value = inverse.value * np.maximum(numbers.net_requirement[cones] / (S * size[cones]) + margin, 0.0)
         return cls(weights, floors, factor, offset, inverse, head)
 
 
@@ -122,13 +122,14 @@ def shortfalls(periods: Periods, data: TransitionData, value: np.ndarray, collat
         stressed = stressed_collateral(base, numbers, value)
         for k in base.risk_accounts:
             for s in range(len(base.stress)):
-                gap = float(numbers.requirement[k] - stressed[s, k])
+                gap = float(numbers.net_requirement[k] - stressed[s, k])
                 rows.append((f"stress[{base.accounts[k]},{base.stress[s]}]", int(k), gap))
                 short[k] = max(short[k], gap)
     market = base.market_assets
     for k in cone_accounts(periods):
         sigma = float(np.linalg.norm(numbers.factor.T @ (value[base.market_cells(k)] + numbers.exposure[k, market])))
-        gap = float(numbers.requirement[k] + numbers.risk_z[k] * numbers.risk_root_horizon[k] * sigma - collateral[k])
+        risk = numbers.risk_z[k] * numbers.risk_root_horizon[k] * sigma
+        gap = float(numbers.net_requirement[k] + risk - collateral[k])
         rows.append((f"risk[{base.accounts[k]}]", int(k), gap))
         short[k] = max(short[k], gap)
     return short, rows
