@@ -7,16 +7,15 @@
     []
 """
 
-from allocator.engine import Allocator, optimize
 from allocator.errors import AllocatorError, InfeasibleError, InputError, InputIssue, SolverError, VerificationError
-from allocator.liquidity import Schedule, Venue
-from allocator.loading import load_problem
-from allocator.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
+from allocator.inputs.liquidity import Schedule, Venue
+from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
+from allocator.inputs.problem import Account, Asset, Holding, Problem, Route
+from allocator.inputs.scenario import Scenario
+from allocator.io.loading import load_problem
 from allocator.plan.validate import PlanViolation, validate_plan
-from allocator.problem import Account, Asset, Holding, Problem, Route
-from allocator.result import Result
-from allocator.rulebooks import Rulebook, available_rulebooks, load_rulebook
-from allocator.scenario import Scenario
+from allocator.results.result import Result
+from allocator.solve.engine import Allocator, optimize
 from allocator.solve.status import Status
 from allocator.transition import (
     TransitionDiagnosis,
@@ -27,6 +26,7 @@ from allocator.transition import (
     plan_transition,
     validate_transition,
 )
+from allocator.venues.rulebooks import Rulebook, available_rulebooks, load_rulebook
 
 __version__ = "0.1.0"
 

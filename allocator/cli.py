@@ -17,10 +17,10 @@ import click
 import pandas as pd
 
 from allocator.cli_options import WORKERS, Seconds, SolverName, table_path, user_warnings
-from allocator.engine import optimize
 from allocator.errors import InfeasibleError, InputError, SolverError
-from allocator.loading import load_problem
-from allocator.result import Result
+from allocator.io.loading import load_problem
+from allocator.results.result import Result
+from allocator.solve.engine import optimize
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_SOLVER, EXIT_FEASIBLE = 0, 2, 3, 4, 5, 6
 
@@ -192,7 +192,7 @@ def transition_command(problem: Path, output: Path | None, solver: str | None, i
               help="Write the problem here instead of to standard output.")
 def example_command(name: str | None, output: Path | None) -> None:
     """Print the shipped example problem NAME (e.g. `allocator example desk > desk.toml`); without NAME, list them."""
-    from allocator.examples import example_names, example_problem, example_summary
+    from allocator.io.examples import example_names, example_problem, example_summary
 
     if name is None:
         width = max(map(len, example_names()))

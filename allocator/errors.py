@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from allocator.result import Result
+    from allocator.results.result import Result
     from allocator.solve.diagnose import Diagnosis
 
 

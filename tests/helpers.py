@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import allocator
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 from allocator.plan.validate import FUNDABLE
 
 ROOT = Path(__file__).resolve().parents[1]

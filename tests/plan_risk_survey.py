@@ -20,9 +20,9 @@ import sys
 import numpy as np
 
 import allocator
-from allocator.arrays import Numbers
-from allocator.generate import generate_problem
-from allocator.layout import Layout
+from allocator.io.generate import generate_problem
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
 from allocator.solve.verify import ROUNDING, TOLERANCE, Allocation
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from allocator.market import Position
-from allocator.rulebooks import MODELS
+from allocator.inputs.market import Position
+from allocator.venues.rulebooks import MODELS
 
 
 def perp(underlying: str, quantity: float, instrument: str | None = None, kind: str = "perp") -> Position:

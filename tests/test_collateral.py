@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from allocator.collateral import (
+from allocator.venues.collateral import (
     Flat,
     LiquidityAdjusted,
     SizeDiscount,
@@ -21,7 +21,7 @@ from allocator.collateral import (
     stressed_volatility,
     volatility_haircut,
 )
-from allocator.estimate import read_closes
+from allocator.venues.estimate import read_closes
 
 MARKET = Path(__file__).resolve().parents[1] / "fixtures" / "market"
 BINANCE_BTC = [(1e8, 1.0), (1.2e8, 0.975), (1.5e8, 0.95), (1.8e8, 0.9), (2e8, 0.85)]

@@ -9,7 +9,7 @@ import pytest
 from helpers import ROOT
 
 import allocator
-from allocator.estimate import daily_returns, estimate, read_closes
+from allocator.venues.estimate import daily_returns, estimate, read_closes
 
 MARKET = ROOT / "fixtures" / "market"
 FILES = {"BTC": "BTC-USD_1d.csv", "ETH": "ETH-USD_1d.csv", "SOL": "SOL-USD_1d.csv", "USDC": "USDC-USD_1d.csv"}

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import allocator
-import allocator.engine as engine
-from allocator.generate import generate_problem
+import allocator.solve.engine as engine
+from allocator.io.generate import generate_problem
 from allocator.solve.solvers import run as real_run
 from allocator.solve.status import Status
 

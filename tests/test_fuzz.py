@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 
 #: Cases per run: a few hundred in CI, set FUZZ_EXAMPLES=10000 for the slow run.

@@ -9,7 +9,7 @@ from helpers import PROBLEMS, assert_verified
 from scipy.stats import norm
 
 import allocator
-from allocator.estimate import read_closes
+from allocator.venues.estimate import read_closes
 
 TIERS = [{"upto": 1_000_000.0, "weight": 0.95}, {"upto": 2_000_000.0, "weight": 0.8}, {"weight": 0.5}]
 
@@ -97,7 +97,7 @@ def test_a_curve_under_stress_and_cvar_is_verified_exactly():
 
 def test_rulebook_tiers_are_credited_on_their_curve():
     """Binance's BTC tiers as a curve: the credited collateral is the venue's own value of what is posted."""
-    from allocator.rulebooks import load_rulebook
+    from allocator.venues.rulebooks import load_rulebook
 
     problem = allocator.Problem.model_validate({
         "assets": [{"id": "BTC", "price": 95_000.0}], "holdings": [{"asset": "BTC", "location": "c",

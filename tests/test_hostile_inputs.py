@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import allocator
 from allocator.batch.spec import load_spec, read_scenarios
 from allocator.cli import main
-from allocator.rulebooks import load_rulebook
+from allocator.venues.rulebooks import load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
@@ -127,11 +127,11 @@ def test_a_fifo_given_as_a_file_is_refused_not_waited_on(tmp_path, name):
 
 
 def test_a_file_beyond_the_size_limit_is_refused(tmp_path, monkeypatch):
-    import allocator.documents
+    import allocator.io.documents
 
     path = tmp_path / "desk.toml"
     path.write_text(DESK_TOML, encoding="utf-8")
-    monkeypatch.setattr(allocator.documents, "MAX_BYTES", len(DESK_TOML.encode()) - 1)  # the limit, not the reader
+    monkeypatch.setattr(allocator.io.documents, "MAX_BYTES", len(DESK_TOML.encode()) - 1)  # the limit, not the reader
     assert codes(rejected(allocator.load_problem, path)) == [(str(path), "too_large")]
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 import pytest
 
 import allocator
-import allocator.engine
+import allocator.solve.engine
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "fixtures" / "problems"
 DESK_TOML = (PROBLEMS / "desk.toml").read_text(encoding="utf-8")
@@ -304,7 +304,7 @@ CASES = [
                                                                                 "adv": -1.0}}),
          "accounts[3].haircut_models.SOL.liquidity.adv", "out_of_range"),
     case("portfolio-without-market", put("portfolio", {"horizon_days": 1.0}), "portfolio", "missing_market"),
-    # liquidity and the transition schedule (allocator/liquidity.py, allocator/liquidity_checks.py)
+    # liquidity and the transition schedule (allocator/inputs/liquidity.py, allocator/inputs/liquidity_checks.py)
     case("venue-unknown-location", both(put("venues", [{"location": "nowhere", "assets": ["USDC", "USDT"]}]),
                                         put("assets[4].adv", 1e10), put("assets[5].adv", 1e11)),
          "venues[0].location", "unknown_venue_location"),
@@ -570,7 +570,7 @@ def test_toml_dates_and_datetimes_are_accepted_as_dates(tmp_path, as_of, expiry)
 def test_python_dates_are_dates_everywhere_a_date_is_meant():
     from datetime import date, datetime
 
-    from allocator.haircut_models import VolatilityHaircut
+    from allocator.venues.haircut_models import VolatilityHaircut
 
     model = VolatilityHaircut.model_validate({"model": "volatility",
                                               "stressed_period": [date(2022, 5, 1), datetime(2022, 7, 31, 12)]})
@@ -590,7 +590,7 @@ def test_fund_fixture_with_native_dates_loads():
 def test_rulebook_dates_may_be_toml_datetimes(tmp_path):
     from datetime import date
 
-    from allocator.rulebooks import load_rulebook
+    from allocator.venues.rulebooks import load_rulebook
 
     text = (PROBLEMS.parent.parent / "models" / "hyperliquid.toml").read_text(encoding="utf-8")
     changed = re.sub(r"(?m)^reviewed = \S+", "reviewed = 2026-11-24T09:30:00Z", text)
@@ -639,7 +639,7 @@ def test_stress_scenarios_keep_their_old_name_with_a_deprecation_warning(tmp_pat
 def solver_calls(monkeypatch) -> list[str]:
     """Record every solver run (engine's ``run``) and every cvxpy solve, delegating to the real functions."""
     calls: list[str] = []
-    real_run, real_solve = allocator.engine.run, cp.Problem.solve
+    real_run, real_solve = allocator.solve.engine.run, cp.Problem.solve
 
     def run_spy(*args: Any, **kwargs: Any) -> Any:
         calls.append("run")
@@ -649,7 +649,7 @@ def solver_calls(monkeypatch) -> list[str]:
         calls.append("cvxpy.solve")
         return real_solve(self, *args, **kwargs)
 
-    monkeypatch.setattr(allocator.engine, "run", run_spy)
+    monkeypatch.setattr(allocator.solve.engine, "run", run_spy)
     monkeypatch.setattr(cp.Problem, "solve", solve_spy)
     return calls
 

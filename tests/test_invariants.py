@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import allocator
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 
 problems = random_problems(max_assets=8, max_wallets=2, max_accounts=4, max_tightness=0.95)
 

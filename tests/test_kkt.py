@@ -9,7 +9,7 @@ from helpers import PROBLEMS
 from kkt import kkt
 
 import allocator
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 
 #: Residual bounds in program units (money scaled to order one): a simplex vertex is exact, an interior point
 #: stops within about its tolerances (1e-9 in the profiles, relative to data of order one).

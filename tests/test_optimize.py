@@ -8,7 +8,7 @@ from helpers import PROBLEMS, assert_verified, objective_gap, relative_gap
 from reference_lp import min_total_shortfall, solve_reference
 
 import allocator
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 
 
 def test_desk_matches_reference(desk):

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 import allocator
-from allocator.options import black76
+from allocator.venues.options import black76
 
 
 def test_black76_textbook_value_and_parity():

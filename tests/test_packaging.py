@@ -19,8 +19,8 @@ from click.testing import CliRunner
 import allocator
 from allocator.cli import main
 from allocator.errors import InputError
-from allocator.examples import example_names, example_problem, load_example
-from allocator.rulebooks import MODELS, available_rulebooks, load_rulebook
+from allocator.io.examples import example_names, example_problem, load_example
+from allocator.venues.rulebooks import MODELS, available_rulebooks, load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
@@ -93,7 +93,7 @@ def test_fresh_machine(tmp_path: Path) -> None:
     env.pop("ALLOCATOR_RULEBOOKS", None)
     console = str(venv / "bin" / "allocator")
 
-    script = ("import json, importlib.metadata, allocator, allocator.examples as e; print(json.dumps({"
+    script = ("import json, importlib.metadata, allocator, allocator.io.examples as e; print(json.dumps({"
               "'file': allocator.__file__, 'version': importlib.metadata.version('allocator'), "
               "'rulebooks': allocator.available_rulebooks(), 'examples': e.example_names(), "
               "'accounts': [len(e.load_example(name).accounts) for name in e.example_names()]}))")

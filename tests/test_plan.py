@@ -7,7 +7,7 @@ import pytest
 from helpers import PROBLEMS, assert_verified
 
 import allocator
-from allocator.result import Step
+from allocator.results.result import Step
 
 
 def swap_problem(requirement: float) -> allocator.Problem:
@@ -237,7 +237,7 @@ def test_generated_risk_problem_without_a_safe_order_is_flagged_not_refused():
     """Found by the survey (tests/plan_risk_survey.py, seed 50 with 90% posted and free moves): three accounts must
     swap with their parametric and stress margins at their floors. The engine returns the plan with the steps that
     break a risk floor flagged needs_funding (before: the plan was called safe)."""
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(seed=50, risk=True, posted_share=0.9, topology="none", n_assets=8)
     result = allocator.optimize(problem)
@@ -288,7 +288,7 @@ def test_a_deposit_held_back_by_a_risk_floor_waits_for_the_one_that_makes_room()
     from allocator.plan.transfers import Transfer
 
     problem = hedged_account(1950.0)
-    problem = problem.model_copy(update={"holdings": [*problem.holdings, allocator.problem.Holding(
+    problem = problem.model_copy(update={"holdings": [*problem.holdings, allocator.inputs.problem.Holding(
         asset="USDC", location="wallet", quantity=1000.0)]})
     planned = schedule(Ledger(problem), [Transfer("ETH", "wallet", "perp", 100.0),
                                          Transfer("USDC", "wallet", "perp", 1000.0)])

@@ -16,11 +16,11 @@ from scipy.stats import norm
 
 import allocator
 from allocator.analysis.whatif import what_if
-from allocator.arrays import Numbers
 from allocator.batch.worker import solve_chunk
-from allocator.layout import Layout
+from allocator.inputs.scenario import Scenario
 from allocator.plan.validate import validate_plan
-from allocator.scenario import Scenario
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
 from allocator.transition import plan_transition, validate_transition
 
 AS_OF, EXPIRY = "2025-02-11", "2025-03-28"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator.arrays import Numbers
-from allocator.layout import Layout
+from allocator.program.layout import Layout
 from allocator.program.model import Program
+from allocator.program.numbers import Numbers
 from allocator.solve.solvers import profile
 
 

@@ -49,7 +49,7 @@ def test_regression_generated_risk_problems_are_feasible(seed, n_assets, tightne
     and no routes, the generator put an ineligible asset at the account; its value moves the account's equity
     (sigma) without counting as collateral and it had nowhere to go, so the "feasible" problem was infeasible.
     The generator now keeps ineligible holdings in a wallet when it adds risk."""
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(n_assets=n_assets, n_wallets=1, n_accounts=1, seed=seed, topology="none",
                                tightness=tightness, eligible_share=0.5, limits=False, posted_share=1.0, risk=True)
@@ -61,7 +61,7 @@ def test_regression_clarabel_stalled_at_optimal_inaccurate_is_solved_again():
     iterations at tolerances 1e-9 on one CPU (on another it solves at once). Whichever path the solver takes here,
     the answer is a verified optimum; the retry path itself is forced on every machine in
     test_solve_ladder.py::test_engine_optimal_inaccurate_is_solved_again_looser."""
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(n_assets=8, n_wallets=1, n_accounts=4, seed=6, topology="hub", tightness=0.90625,
                                eligible_share=0.4375, limits=True, posted_share=0.0, risk=True)
@@ -73,7 +73,7 @@ def test_regression_dust_is_not_dropped_where_it_keeps_a_share_under_its_limit()
     $16.6M book) as dust left a concentration share $1.02 over its limit (1.6e-7 of the account): inside the
     interior-point tolerance, but not what an exact answer gives. Dust is now dropped only where every limit then
     holds to 1e-9 of the account."""
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(n_assets=8, n_wallets=2, n_accounts=2, seed=2, topology="complete",
                                tightness=0.87890625, eligible_share=0.203125, limits=True, posted_share=0.75,

@@ -16,7 +16,7 @@ import pytest
 from helpers import PROBLEMS
 
 import allocator
-from allocator.market import Market, RiskSettings, psd_cholesky
+from allocator.inputs.market import Market, RiskSettings, psd_cholesky
 
 #: fund.toml, account hyperliquid (seed 7, 500 draws, 1-day horizon): rows 0, 250 and 499 of its draws, in the
 #: order BTC, ETH, wstETH, SOL, USDC, USDT.

@@ -195,7 +195,7 @@ def test_regression_a_cone_missed_by_the_solver_tolerance_is_re_solved_with_wide
     solver's floating-point path, so only the outcome is asserted (the ladder's widening itself is tested on every
     machine in test_solve_ladder.py). (The slow-run case first filed under this name, seed 177, was the dust case of
     the next test.)"""
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(n_assets=3, n_wallets=1, n_accounts=3, seed=57, topology="hub", route_density=1.0,
                                tightness=0.5, eligible_share=0.7, limits=True, posted_share=0.0, risk=True)
@@ -209,7 +209,7 @@ def test_regression_a_few_dollars_moved_to_cover_an_account_are_not_dropped_as_d
     (its coverage margin); the check dropped every move below its tolerance (1e-6 of a $5.4M book, $5.36) as
     solver dust and the account came out 2e-4 USD short. Dust is now dropped only where that leaves every
     constraint met; otherwise only moves below 1e-9 of the book are."""
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(n_assets=2, n_wallets=1, n_accounts=4, seed=2116509879, topology="hub",
                                route_density=1.0, tightness=0.125, eligible_share=0.5, limits=True, posted_share=0.0,

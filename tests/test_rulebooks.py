@@ -12,9 +12,9 @@ import pytest
 from rulebook_helpers import data, option, perp
 from test_collateral import assert_concave_and_covered
 
-from allocator.collateral import Curve
 from allocator.errors import InputError
-from allocator.rulebooks import (
+from allocator.venues.collateral import Curve
+from allocator.venues.rulebooks import (
     AaveRulebook,
     BinanceRulebook,
     DydxRulebook,
@@ -23,7 +23,7 @@ from allocator.rulebooks import (
     load_rulebook,
     rulebook_from_data,
 )
-from allocator.rulebooks import dydx_math as dx
+from allocator.venues.rulebooks import dydx_math as dx
 
 SHIPPED = ["aave-v3-ethereum", "bcbs-iosco-uncleared", "binance-portfolio-margin", "deribit-portfolio-margin",
            "drift-v2", "dydx-v4", "hyperliquid"]
@@ -275,12 +275,12 @@ def test_dydx_genesis_tiers() -> None:
 
 
 def test_exported_names() -> None:
-    import allocator.collateral
-    import allocator.rulebooks
-    assert sorted(allocator.collateral.__all__) == [
+    import allocator.venues.collateral
+    import allocator.venues.rulebooks
+    assert sorted(allocator.venues.collateral.__all__) == [
         "Curve", "Flat", "LiquidityAdjusted", "SizeDiscount", "Tier", "Tiered", "evaluate_chords", "stressed_floor",
         "stressed_volatility", "volatility_haircut"]
     assert {"Rulebook", "load_rulebook", "available_rulebooks", "rulebook_from_data", "NotionalTiers",
-            "ScenarioGrid"} <= set(allocator.rulebooks.__all__)
-    for module in (allocator.collateral, allocator.rulebooks):
+            "ScenarioGrid"} <= set(allocator.venues.rulebooks.__all__)
+    for module in (allocator.venues.collateral, allocator.venues.rulebooks):
         assert all(hasattr(module, name) for name in module.__all__)

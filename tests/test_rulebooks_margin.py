@@ -10,8 +10,8 @@ import pytest
 from rulebook_helpers import data, option, perp
 
 from allocator.errors import InputError
-from allocator.options import black76
-from allocator.rulebooks import (
+from allocator.venues.options import black76
+from allocator.venues.rulebooks import (
     BcbsRulebook,
     DeribitRulebook,
     DriftRulebook,
@@ -19,8 +19,8 @@ from allocator.rulebooks import (
     load_rulebook,
     rulebook_from_data,
 )
-from allocator.rulebooks import drift_math as dm
-from allocator.rulebooks.bcbs import net_initial_margin
+from allocator.venues.rulebooks import drift_math as dm
+from allocator.venues.rulebooks.bcbs import net_initial_margin
 
 # -- Drift v2 ---------------------------------------------------------------------------------------------------
 

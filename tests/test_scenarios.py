@@ -8,7 +8,7 @@ from helpers import assert_verified, relative_gap
 
 import allocator
 import allocator.program.scenarios as working_set
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 
 
 @pytest.fixture(scope="module")

@@ -188,8 +188,8 @@ def test_without_trades_or_delays_it_reproduces_the_single_period_optimum(desk):
     single = allocator.optimize(desk)
     result = plan_transition(desk.with_changes(schedule={"periods": 4, "period_hours": 1e-6}))
     assert validate_transition(desk.with_changes(schedule={"periods": 4, "period_hours": 1e-6}), result) == []
-    layout = allocator.layout.Layout.from_problem(desk)
-    numbers = allocator.arrays.Numbers.from_problem(desk, layout)
+    layout = allocator.program.layout.Layout.from_problem(desk)
+    numbers = allocator.program.numbers.Numbers.from_problem(desk, layout)
     today = float(numbers.carry_rate @ numbers.value(layout)[layout.account_cells])
     assert result.costs.total == pytest.approx(single.objective.total - today, rel=1e-4)
     assert result.costs.carry == pytest.approx(single.objective.carry - today, rel=1e-4)

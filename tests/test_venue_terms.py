@@ -6,8 +6,8 @@ import pytest
 from helpers import assert_verified
 
 import allocator
-from allocator.market import Position
-from allocator.rulebooks import load_rulebook
+from allocator.inputs.market import Position
+from allocator.venues.rulebooks import load_rulebook
 
 
 def problem(accounts: list[dict], positions: list[dict] | None = None, btc: float = 30.0) -> allocator.Problem:

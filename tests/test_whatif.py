@@ -13,7 +13,7 @@ import allocator
 from allocator.analysis.frontier import frontier
 from allocator.analysis.incremental import incremental_cost
 from allocator.analysis.whatif import what_if
-from allocator.scenario import Scenario
+from allocator.inputs.scenario import Scenario
 
 SCENARIOS = [
     {"id": "base"},
@@ -147,7 +147,7 @@ def test_scenario_file_round_trip(desk, tmp_path):
 def test_volatility_scale_in_every_market_form():
     """Given, estimated from history (replaced by the given form) and factor markets: volatilities scale,
     correlations stay."""
-    from allocator.scenario import Scenario
+    from allocator.inputs.scenario import Scenario
 
     fund = allocator.load_problem(PROBLEMS / "fund.toml")  # history
     perps = allocator.load_problem(PROBLEMS / "perps-risk.toml")  # given
@@ -160,7 +160,7 @@ def test_volatility_scale_in_every_market_form():
 
 
 def test_haircut_shift_and_requirement_scale_reach_rulebook_terms():
-    from allocator.scenario import Scenario
+    from allocator.inputs.scenario import Scenario
 
     fund = allocator.load_problem(PROBLEMS / "fund.toml")
     moved = Scenario.parse({"haircut_shift": {"aave": 0.05}, "shock": {"BTC": -0.2},

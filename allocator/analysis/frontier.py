@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from allocator.analysis.whatif import what_if
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 
 
 def frontier(problem: Problem, field: str, values: Sequence[float], key: str = "*", solver: str | None = None,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from allocator.arrays import Numbers
-from allocator.engine import Allocator
-from allocator.problem import Problem
-from allocator.scenario import Scenario
+from allocator.inputs.problem import Problem
+from allocator.inputs.scenario import Scenario
+from allocator.program.numbers import Numbers
+from allocator.solve.engine import Allocator
 from allocator.solve.sensitivity import lagrangian
 from allocator.solve.solvers import profile
 

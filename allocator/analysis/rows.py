@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from allocator.engine import Allocator
 from allocator.errors import AllocatorError, InfeasibleError
-from allocator.market import marked_pnl, net_of_pnl
-from allocator.problem import Problem
+from allocator.inputs.market import marked_pnl, net_of_pnl
+from allocator.inputs.problem import Problem
+from allocator.solve.engine import Allocator
 
 NAN = math.nan
 

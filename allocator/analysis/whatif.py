@@ -14,10 +14,10 @@ from typing import Any, TypeAlias
 import pandas as pd
 
 from allocator.analysis.rows import outcome_row
-from allocator.engine import Allocator
 from allocator.errors import InputError, InputIssue
-from allocator.problem import Problem
-from allocator.scenario import Scenario
+from allocator.inputs.problem import Problem
+from allocator.inputs.scenario import Scenario
+from allocator.solve.engine import Allocator
 
 Scenarios: TypeAlias = pd.DataFrame | Sequence[Scenario | dict[str, Any]]
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from allocator.batch.worker import solve_chunk
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 
 #: How many times a chunk is retried after its worker died before its scenarios are recorded as failed.
 MAX_RETRIES = 2

@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.documents import read_document, regular_file
 from allocator.errors import InputError, InputIssue
-from allocator.scenario import Scenario
+from allocator.inputs.scenario import Scenario
+from allocator.io.documents import read_document, regular_file
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: A decimal number as a CSV cell writes it (no separators, no ``inf``/``nan``: those stay text and are refused).

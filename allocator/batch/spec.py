@@ -33,13 +33,13 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError
 
 from allocator.batch.scenario_files import read_scenarios
-from allocator.checks import issues_from_pydantic
-from allocator.documents import parse, read_text
 from allocator.errors import InputError, InputIssue
-from allocator.fields import Id, StrictModel
-from allocator.loading import load_problem
-from allocator.problem import Problem
-from allocator.scenario import Scenario
+from allocator.inputs.checks import issues_from_pydantic
+from allocator.inputs.fields import Id, StrictModel
+from allocator.inputs.problem import Problem
+from allocator.inputs.scenario import Scenario
+from allocator.io.documents import parse, read_text
+from allocator.io.loading import load_problem
 
 __all__ = ["Job", "Spec", "Unit", "canonical", "digest", "load_spec", "read_scenarios"]
 

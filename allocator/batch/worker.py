@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from allocator.analysis.rows import outcome_row
-from allocator.engine import Allocator
-from allocator.problem import Problem
-from allocator.scenario import Scenario
+from allocator.inputs.problem import Problem
+from allocator.inputs.scenario import Scenario
+from allocator.solve.engine import Allocator
 
 _ENGINES: OrderedDict[tuple[str, str | None], Allocator] = OrderedDict()
 ENGINE_CACHE_SIZE = 4

@@ -13,11 +13,11 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
-from allocator.arrays import Numbers
-from allocator.layout import Layout
-from allocator.market import marked_pnl, net_of_pnl
+from allocator.inputs.market import marked_pnl, net_of_pnl
+from allocator.inputs.problem import Problem
 from allocator.plan.risk import MarginChange, RiskFloors, risk_floors
-from allocator.problem import Problem
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
 from allocator.solve.verify import ROUNDING, TOLERANCE
 
 NO_CHANGES: tuple[MarginChange, ...] = ()

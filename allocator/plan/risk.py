@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.arrays import Numbers
-from allocator.layout import Layout
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
 from allocator.solve.verify import ROUNDING, TOLERANCE, Allocation
 
 #: The owner of the treasury-wide limits in margins and floors: never an account id (ids cannot start or end with

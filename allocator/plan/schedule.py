@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from allocator.plan.ledger import Ledger
 from allocator.plan.risk import PORTFOLIO, MarginChange
 from allocator.plan.transfers import Transfer
-from allocator.result import Funding, Step
+from allocator.results.result import Funding, Step
 
 #: A split smaller than this share of what remains of a transfer is not worth a step.
 MIN_SPLIT = 1e-6

@@ -6,10 +6,10 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from allocator.inputs.problem import Problem
 from allocator.plan.ledger import Ledger
 from allocator.plan.risk import PORTFOLIO, MarginChange
-from allocator.problem import Problem
-from allocator.result import Result, Step, Target
+from allocator.results.result import Result, Step, Target
 
 #: Violations a step flagged ``needs_funding`` may have: it takes an account (or the book) below a floor, by the
 #: amount recorded in the result's ``funding``.

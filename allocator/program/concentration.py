@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 
-from allocator.layout import Layout
 from allocator.program.coverage import select
 from allocator.program.labelled import Labelled
+from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
 from allocator.program.variables import Variables
 

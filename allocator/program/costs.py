@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import cvxpy as cp
 
-from allocator.layout import Layout
 from allocator.program.coverage import select
+from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
 from allocator.program.variables import Variables
 

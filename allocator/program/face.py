@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from allocator.layout import Layout
 from allocator.program.concentration import concentration_gap, concentration_labels
 from allocator.program.labelled import Labelled
+from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
 from allocator.program.variables import Variables
 

@@ -15,20 +15,20 @@ from typing import Protocol
 import cvxpy as cp
 import numpy as np
 
-from allocator.arrays import Numbers
-from allocator.layout import Layout
 from allocator.program.balance import Balance, NonNegative
 from allocator.program.concentration import Concentration, concentration_gap
 from allocator.program.costs import capital_cost
 from allocator.program.coverage import Chords, CollateralValue, Coverage
 from allocator.program.face import OptimalFace
 from allocator.program.labelled import Labelled
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
 from allocator.program.parameters import Parameters
 from allocator.program.portfolio import PortfolioLimit
 from allocator.program.risk import CvarLimit, ParametricLimit, StressLimit
+from allocator.program.scaling import Scale
 from allocator.program.scenarios import initial_working_set
 from allocator.program.variables import Variables
-from allocator.scaling import Scale
 from allocator.solve.solvers import SolverProfile
 
 #: The moves phase may not raise the cost by more than 10 times this share of the cost scale (engine.py).

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from allocator.arrays import Numbers
-from allocator.credit import CHORDS, chord_table
-from allocator.layout import Layout
-from allocator.scaling import Scale
+from allocator.program.credit import CHORDS, chord_table
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
+from allocator.program.scaling import Scale
 
 #: z * sqrt(tau / 365) below this counts as this (a limit at 50% confidence): keeps the cone's head finite.
 MIN_RISK_SCALE = 1e-6

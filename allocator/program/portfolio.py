@@ -18,9 +18,9 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.layout import Layout
 from allocator.program.coverage import select
 from allocator.program.labelled import Labelled
+from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
 from allocator.program.variables import Variables
 

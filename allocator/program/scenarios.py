@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from allocator.arrays import Numbers
-    from allocator.layout import Layout
+    from allocator.program.layout import Layout
+    from allocator.program.numbers import Numbers
 
 #: Up to this many stress scenarios all of them are rows from the start.
 ALL_SCENARIOS = 16
@@ -81,7 +81,7 @@ def stressed_collateral(layout: Layout, numbers: Numbers, value: np.ndarray,
                         accounts: Sequence[int] | None = None) -> np.ndarray:
     """(S, K) collateral of each risk account (or only of ``accounts``) after each scenario plus its positions'
     P&L (currency), for the cell values ``value`` (currency), exact for curved pairs; zero for other accounts."""
-    from allocator.credit import stressed_credit
+    from allocator.program.credit import stressed_credit
 
     out = np.zeros((len(layout.stress), len(layout.accounts)))
     for k in (layout.risk_accounts if accounts is None else accounts):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 
-from allocator.layout import Layout
+from allocator.program.layout import Layout
 
 
 @dataclass(frozen=True, eq=False)

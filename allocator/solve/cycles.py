@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.layout import Layout
+from allocator.program.layout import Layout
 
 
 def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from allocator.result import Shortfall
+from allocator.results.result import Shortfall
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
-from allocator.market import marked_pnl
-from allocator.problem import Problem
+from allocator.inputs.market import marked_pnl
+from allocator.inputs.problem import Problem
 
 MOVING = 0.05  # volatility above which an asset moves with "the whole market"
 

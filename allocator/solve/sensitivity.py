@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from allocator.arrays import Numbers
-from allocator.layout import Layout
+from allocator.program.layout import Layout
 from allocator.program.model import Program
-from allocator.result import Binding, MarginalValue
-from allocator.scaling import Scale
+from allocator.program.numbers import Numbers
+from allocator.program.scaling import Scale
+from allocator.results.result import Binding, MarginalValue
 
 #: Duals below this (program units, costs of order one) are read as zero.
 DUAL_FLOOR = 1e-9

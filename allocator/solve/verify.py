@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.arrays import Numbers
-from allocator.credit import credit, stressed_credit
-from allocator.layout import Layout
+from allocator.program.credit import credit, stressed_credit
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
+from allocator.program.scaling import Scale
 from allocator.program.scenarios import stressed_collateral
-from allocator.scaling import Scale
 from allocator.solve.cycles import cancel_cycles
 
 #: Absolute tolerance of the checks, as a share of the money scale (1e-9 of a $100M book is $0.10).

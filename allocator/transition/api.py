@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from allocator.errors import InputError, InputIssue, VerificationError
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 from allocator.solve.ladder import climb
 from allocator.solve.solvers import SolveRecord, SolverProfile, normalise, profile
 from allocator.transition.data import TransitionData

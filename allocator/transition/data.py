@@ -1,6 +1,6 @@
 """The numbers of a transition, aligned with :class:`Periods`, in currency and as scaled program values.
 
-Money enters the program divided by the money scale ``S`` (the single-period :class:`~allocator.scaling.Scale`:
+Money enters the program divided by the money scale ``S`` (the single-period :class:`~allocator.program.scaling.Scale`:
 ``max(inventory value, buffered requirements)``), account rows further by each account's own scale, and the
 objective by a rate scale ``r``: the program never sees raw dollars. Prices are today's throughout the transition.
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.arrays import DAYS_PER_YEAR, Numbers
-from allocator.problem import Problem
-from allocator.scaling import Scale
+from allocator.inputs.problem import Problem
+from allocator.program.numbers import DAYS_PER_YEAR, Numbers
+from allocator.program.scaling import Scale
 from allocator.transition.periods import Periods
 
 

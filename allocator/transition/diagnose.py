@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from allocator.errors import InfeasibleError, SolverError
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 from allocator.solve.status import Status
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods

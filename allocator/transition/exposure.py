@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 from allocator.transition.result import TransitionExposure
 from allocator.transition.verify import AMOUNT
 

@@ -1,5 +1,5 @@
 """Seeded random transition problems of any size (benchmarks): a feasible single-period problem from
-:func:`allocator.generate.generate_problem` plus liquidity data, venues, route delays and capacities, a schedule.
+:func:`allocator.io.generate.generate_problem` plus liquidity data, venues, route delays and capacities, a schedule.
 
 Every asset gets an ADV of 5 to 50 times the desk's holding of it, an annual volatility (0.3 to 1.0; 0.01 for the
 stablecoin-like assets priced at 1), an impact coefficient of 0.3 to 1 and a spread of 1 to 10 bps. Every wallet
@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from allocator.generate import generate_problem
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
+from allocator.io.generate import generate_problem
 
 
 def generate_transition(n_assets: int = 20, n_accounts: int = 4, n_periods: int = 24, *, n_wallets: int = 2,

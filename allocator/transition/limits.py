@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from allocator.errors import SolverError, VerificationError
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 from allocator.solve.solvers import SolveRecord
 from allocator.solve.status import Status
 from allocator.transition.milp_log import MilpWatch

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 from allocator.solve.solvers import SolveRecord
 from allocator.transition.costs import CostSplit, split
 from allocator.transition.exposure import exposure

@@ -1,6 +1,6 @@
 """The structure of a transition as index arrays: periods, the lag of every move, the trade legs of every venue.
 
-Built on the single-period :class:`~allocator.layout.Layout` (cells, moves along routes or through the virtual
+Built on the single-period :class:`~allocator.program.layout.Layout` (cells, moves along routes or through the virtual
 hub, eligible pairs, concentration limits), to which it adds time:
 
 - a move departing at the start of period ``t`` along a route with ``delay_hours = d`` is usable from period
@@ -19,8 +19,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.layout import Layout
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
+from allocator.program.layout import Layout
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,6 +1,6 @@
 """What a transition returns: the schedule of steps, the cost split, coverage per period, diagnostics.
 
-Frozen models with DataFrame views and ``to_json``/``from_json``, like :class:`allocator.result.Result`.
+Frozen models with DataFrame views and ``to_json``/``from_json``, like :class:`allocator.results.result.Result`.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import cvxpy as cp
 import numpy as np
 
 from allocator.errors import InputIssue
-from allocator.problem import Problem
+from allocator.inputs.problem import Problem
 from allocator.program.parameters import MIN_RISK_SCALE
 from allocator.program.scenarios import stressed_collateral
 from allocator.transition.data import TransitionData

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.market import marked_pnl, net_of_pnl
-from allocator.problem import Problem
+from allocator.inputs.market import marked_pnl, net_of_pnl
+from allocator.inputs.problem import Problem
 from allocator.solve.verify import ROUNDING
 from allocator.transition.result import TransitionResult, TransitionStep
 from allocator.transition.verify import AMOUNT, LIMIT

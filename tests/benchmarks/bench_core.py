@@ -12,7 +12,7 @@ from pathlib import Path
 from _cases import Figures, case
 
 import allocator
-from allocator.generate import generate_problem
+from allocator.io.generate import generate_problem
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reference_lp import solve_reference  # noqa: E402
@@ -106,8 +106,8 @@ def warm_start_and_dpp_paths(assets: int, wallets: int, accounts: int) -> Figure
     """HiGHS warm start on DPP re-solves, and the first DPP compile against a plain build (ignore_dpp), cost phase
 
     The two traps named in the what-if issue: prices and requirements change between three re-solves."""
-    from allocator.arrays import Numbers
     from allocator.program.model import Program
+    from allocator.program.numbers import Numbers
     from allocator.solve.solvers import profile, run
 
     problem = generate_problem(assets, wallets, accounts, seed=1)

@@ -44,7 +44,7 @@ def generated_scenarios_and_cones(assets: int, accounts: int, scenarios: int, to
 
     The case's fresh process is the one measured (import not counted; its peak memory is the runner's peak_mb)."""
     import allocator
-    from allocator.generate import generate_problem
+    from allocator.io.generate import generate_problem
 
     problem = generate_problem(assets, 2, accounts, seed=1, risk=True, scenarios=scenarios, factor_model=True,
                                topology=topology)

@@ -1,0 +1,131 @@
+"""An account's haircuts, collateral curves and requirement from its ``haircut_models`` and its venue rulebook.
+
+``haircut_models`` (haircut_models.py): a volatility model gives a flat haircut from the market; tiered,
+size-dependent and liquidity-adjusted models give concave curves, credited through chords in the program.
+
+For an account naming a rulebook (models/, see docs/rulebooks.md):
+
+* haircuts: every rulebook collateral asset that the problem has gets the venue's haircut on the account's
+  ``margin_basis`` (maintenance or initial); an asset in the account's own ``haircuts`` keeps the user's number
+  (an override). A linear curve gives ``h = 1 - weight`` exactly; a tiered or size-dependent one is kept as a
+  curve (chords in the program, the exact formula in the verification).
+* requirement: when ``requirement`` is left out, the venue's margin of the account's positions at today's
+  prices (``maintenance_margin`` or ``initial_margin``, by ``margin_basis``).
+
+Both are computed again whenever the problem is validated, so a what-if that moves prices moves them too.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from scipy.stats import norm
+
+from allocator.errors import InputError, InputIssue
+from allocator.venues.collateral.curve import Curve
+from allocator.venues.collateral.volatility import stressed_floor, volatility_haircut
+from allocator.venues.estimate import read_closes
+from allocator.venues.haircut_models import VolatilityHaircut
+
+if TYPE_CHECKING:
+    from allocator.inputs.problem import Problem
+    from allocator.venues.rulebooks import Rulebook
+
+
+@cache
+def _rulebook(name: str) -> Rulebook:
+    from allocator.venues.rulebooks import load_rulebook
+
+    return load_rulebook(name)
+
+
+def rulebook_issues(data: dict[str, object]) -> list[InputIssue]:
+    """Unknown rulebook names, located at the account."""
+    from allocator.inputs.raw import rows, text
+    from allocator.venues.rulebooks import available_rulebooks
+
+    known = set(available_rulebooks())
+    out = []
+    for index, row in rows(data, "accounts"):
+        name = text(row.get("rulebook"))
+        if name is not None and name not in known:
+            out.append(InputIssue(f"accounts[{index}].rulebook", f"unknown rulebook {name!r} (available: "
+                                  f"{', '.join(sorted(known))})", "unknown_rulebook"))
+        if row.get("requirement") is None and name is None:
+            out.append(InputIssue(f"accounts[{index}].requirement", "is required (or name a rulebook to derive it "
+                                  "from the account's positions)", "missing_field"))
+    return out
+
+
+def venue_terms(problem: Problem) -> list[tuple[dict[str, float], dict[str, Curve], float]]:
+    """Per account: (haircut per eligible asset, curve per curved asset, requirement); raises InputError with
+    every located issue. Curved assets get the haircut of a small posting, ``1 - curve.weight``."""
+    prices = {asset.id: asset.price for asset in problem.assets}
+    out, issues = [], []
+    for index, account in enumerate(problem.accounts):
+        haircuts, requirement = dict(account.haircuts), account.requirement
+        curves: dict[str, Curve] = {}
+        for asset in account.haircut_models:
+            if asset in account.haircuts:
+                issues.append(InputIssue(f"accounts[{index}].haircut_models.{asset}", f"{asset} has a haircut and "
+                                         "a haircut model: give one of them", "conflicting_fields"))
+        for asset, model in account.haircut_models.items():
+            if asset not in prices:
+                continue  # unknown asset: reported by the cross-field checks
+            if isinstance(model, VolatilityHaircut):
+                try:
+                    haircuts[asset] = volatility_model_haircut(problem, asset, model)
+                except ValueError as error:
+                    issues.append(InputIssue(f"accounts[{index}].haircut_models.{asset}", str(error),
+                                             "missing_volatility"))
+            else:
+                curves[asset] = model.curve(prices[asset])
+        if account.rulebook is not None:
+            where = f"accounts[{index}].rulebook"
+            book = _rulebook(account.rulebook)
+            try:
+                venue = {asset: book.collateral_curve(asset, prices[asset], account.margin_basis, problem.as_of)
+                         for asset in book.collateral_assets if asset in prices}
+                for asset, curve in venue.items():
+                    if asset in haircuts or asset in curves or curve.weight <= 0:
+                        continue  # the account's own terms win; credited at nothing: not eligible
+                    if curve.is_linear:
+                        haircuts[asset] = 1.0 - min(curve.weight, 1.0)
+                    else:
+                        curves[asset] = curve
+                if requirement is None:
+                    mine = [p for p in problem.positions if p.account == account.id]
+                    margin = book.initial_margin if account.margin_basis == "initial" else book.maintenance_margin
+                    requirement = float(margin(mine, prices, problem.as_of)) if mine else 0.0
+            except InputError as error:
+                issues += [InputIssue(where, f"{account.rulebook}: {issue.message}", issue.code)
+                           for issue in error.issues]
+        for asset, curve in curves.items():
+            haircuts[asset] = 1.0 - min(curve.weight, 1.0)
+        issues += [InputIssue(f"accounts[{index}].concentration.{asset}", f"{asset} has a concentration limit but "
+                              "is not eligible at this account", "ineligible_limit")
+                   for asset in account.concentration if asset not in haircuts and account.rulebook is not None]
+        out.append((haircuts, curves, float(requirement or 0.0)))
+    if issues:
+        raise InputError(issues)
+    return out
+
+
+def volatility_model_haircut(problem: Problem, asset: str, model: VolatilityHaircut) -> float:
+    """``clip(z sigma sqrt(tau/365), floor, cap)`` with sigma from the problem's market and the floor raised to
+    the stressed-period haircut (times ``floor_share``) when ``stressed_period`` is given."""
+    market = problem.market
+    if market is None or asset not in market.assets:
+        raise ValueError(f"a volatility haircut needs {asset} in [market]")
+    sigma = float(market.moments[0][market.assets.index(asset)])
+    z = float(norm.ppf(model.confidence))
+    floor = model.floor
+    if model.stressed_period is not None:
+        if market.history is None or asset not in market.history:
+            raise ValueError(f"stressed_period needs a price history of {asset} in market.history")
+        closes = read_closes(market.history[asset])
+        floor = max(floor, stressed_floor(closes, z, model.horizon_days,
+                                          period=(model.stressed_period[0], model.stressed_period[1]),
+                                          share=model.floor_share))
+    return volatility_haircut(z, sigma, model.horizon_days, floor=floor, cap=max(model.cap, floor))
