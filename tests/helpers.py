@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import allocator
 from allocator.io.generate import generate_problem
 from allocator.plan.validate import FUNDABLE
+from allocator.venues.terms import AccountTerms
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
@@ -29,9 +30,10 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         assert target.quantity >= 0, target
         held[(target.asset, target.location)] += target.quantity
     for account in problem.accounts:
-        value = sum(_credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible)
-        assert value >= account.required - 2 * rounding, (account.id, value, account.required)
-        posted = {a: _credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible}
+        terms = problem.terms[account.id]
+        value = sum(_credit(terms, a, price[a] * held[(a, account.id)]) for a in terms.eligible)
+        assert value >= terms.required - 2 * rounding, (account.id, value, terms.required)
+        posted = {a: _credit(terms, a, price[a] * held[(a, account.id)]) for a in terms.eligible}
         for asset, limit in account.concentration.items():
             assert posted[asset] <= limit * value + 1e-9 * max(value, 1.0), (account.id, asset)
     # conservation of every asset
@@ -51,11 +53,11 @@ def assert_verified(problem: allocator.Problem, result: allocator.Result) -> Non
         assert flagged and all(v.kind in FUNDABLE and v.step in flagged for v in violations), violations
 
 
-def _credit(account: allocator.Account, asset: str, value: float) -> float:
-    """The account's credit for a posted value: its curve's exact formula, or (1 - haircut) * value."""
-    if asset in account.curves:
-        return float(account.curves[asset].value(max(value, 0.0)))
-    return (1 - account.eligible[asset]) * value
+def _credit(terms: AccountTerms, asset: str, value: float) -> float:
+    """An account's credit for a posted value: its curve's exact formula, or (1 - haircut) * value."""
+    if asset in terms.curves:
+        return float(terms.curves[asset].value(max(value, 0.0)))
+    return (1 - terms.eligible[asset]) * value
 
 
 def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rounding: float) -> None:
@@ -64,7 +66,8 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
     for account in problem.accounts:
         if account.risk is None:
             continue
-        collateral = sum(_credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible)
+        terms = problem.terms[account.id]
+        collateral = sum(_credit(terms, a, price[a] * held[(a, account.id)]) for a in terms.eligible)
         exposure = {a: 0.0 for a in price}
         for position in problem.positions:
             if position.account == account.id:
@@ -74,14 +77,14 @@ def _assert_risk_limits(problem: allocator.Problem, held: dict, price: dict, rou
             covariance = _annual_covariance(market) * account.risk.horizon_days / 365
             total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
             sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
-            assert collateral - account.risk.z * sigma >= account.margin - 1e-7 * max(collateral, 1.0) - rounding
+            assert collateral - account.risk.z * sigma >= terms.requirement - 1e-7 * max(collateral, 1.0) - rounding
         if options:
             continue  # option P&L needs repricing: test_options.py checks it against Black-76 by hand
         for scenario in problem.stress_scenarios:
-            moved = sum(_credit(account, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
-                        for a in account.eligible)
+            moved = sum(_credit(terms, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
+                        for a in terms.eligible)
             pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
-            assert moved + pnl >= account.margin - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
+            assert moved + pnl >= terms.requirement - 1e-9 * max(collateral, 1.0) - rounding, scenario.name
 
 
 def _annual_covariance(market: allocator.Market) -> np.ndarray:

@@ -21,9 +21,9 @@ import numpy as np
 
 import allocator
 from allocator.io.generate import generate_problem
+from allocator.program.allocation import ROUNDING, TOLERANCE, Allocation
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
-from allocator.solve.verify import ROUNDING, TOLERANCE, Allocation
 
 
 def margins(layout: Layout, numbers: Numbers, quantity: np.ndarray) -> tuple[dict[tuple[str, str], float], np.ndarray]:

@@ -63,7 +63,7 @@ def test_volatility_haircut_by_hand():
     problem = desk({"BTC": {"model": "volatility", "confidence": 0.99, "horizon_days": 2.0, "floor": 0.02,
                             "cap": 0.6}})
     expected = float(np.clip(norm.ppf(0.99) * 0.5 * np.sqrt(2 / 365), 0.02, 0.6))
-    assert problem.accounts[0].eligible["BTC"] == pytest.approx(expected, rel=1e-12)
+    assert problem.terms[problem.accounts[0].id].eligible["BTC"] == pytest.approx(expected, rel=1e-12)
     assert_verified(problem, allocator.optimize(problem))
 
 
@@ -81,7 +81,7 @@ def test_volatility_haircut_has_a_stressed_floor_from_history():
     floor = norm.ppf(0.99) * stressed * np.sqrt(5 / 365)
     today = norm.ppf(0.99) * problem.market.moments[0][0] * np.sqrt(5 / 365)
     assert floor > today  # 2022 was more volatile than the 90 days to 2025-02-11
-    assert problem.accounts[0].eligible["BTC"] == pytest.approx(floor, rel=1e-9)
+    assert problem.terms[problem.accounts[0].id].eligible["BTC"] == pytest.approx(floor, rel=1e-9)
 
 
 def test_a_curve_under_stress_and_cvar_is_verified_exactly():

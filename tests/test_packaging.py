@@ -202,8 +202,9 @@ def test_user_rulebook_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
                                         encoding="utf-8")
     mine, shipped = allocator.load_problem(tmp_path / "fund.toml"), load_example("fund")
     assert mine.accounts[0].rulebook == "my-perps" and shipped.accounts[0].rulebook == "hyperliquid"
-    assert mine.accounts[0].required == pytest.approx(shipped.accounts[0].required, rel=1e-12)
-    assert mine.accounts[0].eligible == shipped.accounts[0].eligible
+    account = mine.accounts[0].id
+    assert mine.terms[account].required == pytest.approx(shipped.terms[account].required, rel=1e-12)
+    assert mine.terms[account].eligible == shipped.terms[account].eligible
 
     monkeypatch.setenv("ALLOCATOR_RULEBOOKS", str(tmp_path / "missing"))
     with pytest.raises(InputError) as raised:

@@ -92,8 +92,8 @@ def test_every_plan_step_keeps_every_risk_floor_or_is_flagged(problem):
         held[(holding.asset, holding.location)] += holding.quantity
     today = _risk_margins(problem, held)
     scale = result.diagnostics.money_scale
-    size = {a.id: max(a.required, sum(_credit(a, x, _price(problem, x) * held[(x, a.id)]) for x in a.eligible))
-            for a in problem.accounts}
+    size = {k: max(t.required, sum(_credit(t, x, _price(problem, x) * held[(x, k)]) for x in t.eligible))
+            for k, t in problem.terms.items()}
     before = today
     for step in result.plan:
         held[(step.asset, step.from_)] -= step.quantity
@@ -120,7 +120,8 @@ def _risk_margins(problem: allocator.Problem, held: dict) -> dict[tuple[str, str
     for account in problem.accounts:
         if account.risk is None:
             continue
-        collateral = sum(_credit(account, a, price[a] * held[(a, account.id)]) for a in account.eligible)
+        terms = problem.terms[account.id]
+        collateral = sum(_credit(terms, a, price[a] * held[(a, account.id)]) for a in terms.eligible)
         exposure = defaultdict(float)
         for position in problem.positions:
             if position.account == account.id:
@@ -129,10 +130,10 @@ def _risk_margins(problem: allocator.Problem, held: dict) -> dict[tuple[str, str
             covariance = _annual_covariance(market) * account.risk.horizon_days / 365
             total = np.array([price[a] * held[(a, account.id)] + exposure[a] for a in market.assets])
             sigma = float(np.sqrt(max(total @ covariance @ total, 0.0)))
-            out[(account.id, "parametric")] = collateral - account.risk.z * sigma - account.margin
-        for scenario in problem.scenarios:
-            moved = sum(_credit(account, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
-                        for a in account.eligible)
+            out[(account.id, "parametric")] = collateral - account.risk.z * sigma - terms.requirement
+        for scenario in problem.stress_scenarios:
+            moved = sum(_credit(terms, a, price[a] * held[(a, account.id)] * (1 + scenario.returns.get(a, 0.0)))
+                        for a in terms.eligible)
             pnl = sum(e * scenario.returns.get(a, 0.0) for a, e in exposure.items())
-            out[(account.id, f"stress[{scenario.name}]")] = moved + pnl - account.margin
+            out[(account.id, f"stress[{scenario.name}]")] = moved + pnl - terms.requirement
     return out

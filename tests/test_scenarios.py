@@ -18,12 +18,12 @@ def many_scenarios() -> allocator.Problem:
 
 def test_working_set_meets_every_scenario_at_the_full_optimum(many_scenarios, monkeypatch):
     engine = allocator.Allocator(many_scenarios)
-    assert engine.layout.stress_slots < len(engine.layout.stress)  # a working set, not every scenario
+    assert engine.program.stress_slots < len(engine.layout.stress)  # a working set, not every scenario
     lazy = engine.solve()
     assert_verified(many_scenarios, lazy)
     monkeypatch.setattr(working_set, "ALL_SCENARIOS", 10_000)  # every scenario a row from the start
     full = allocator.Allocator(many_scenarios)
-    assert full.layout.stress_slots == len(full.layout.stress)
+    assert full.program.stress_slots == len(full.layout.stress)
     every = full.solve()
     assert relative_gap(lazy.objective.total, every.objective.total,
                         abs(every.objective.carry) + abs(every.objective.transfer)) < 1e-7
@@ -35,7 +35,7 @@ def test_full_slots_rebuild_the_program_with_more(many_scenarios, monkeypatch):
     engine = allocator.Allocator(many_scenarios)
     result = engine.solve()
     assert_verified(many_scenarios, result)
-    assert engine.layout.stress_slots > 1
+    assert engine.program.stress_slots > 1
     reference = allocator.Allocator(many_scenarios).solve()
     assert abs(result.objective.total - reference.objective.total) <= 1e-7 * max(1.0, abs(reference.objective.total))
 

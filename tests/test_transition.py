@@ -52,7 +52,7 @@ def test_derisk_ends_covered_with_buffers_and_limits(derisk, result):
         held[(t.asset, t.location)] += t.value
     for account in derisk.accounts:
         collateral = sum((1 - h) * held[(a, account.id)] for a, h in account.haircuts.items())
-        assert collateral >= account.required - 1e-12 * result.diagnostics.money_scale, account.id
+        assert collateral >= derisk.terms[account.id].required - 1e-12 * result.diagnostics.money_scale, account.id
         for asset, limit in account.concentration.items():
             posted = (1 - account.haircuts[asset]) * held[(asset, account.id)]
             assert posted <= limit * collateral * (1 + 1e-9), (account.id, asset)

@@ -28,11 +28,11 @@ PERP = {"account": "hl", "instrument": "BTC-PERP", "underlying": "BTC", "kind": 
 def test_haircuts_come_from_the_rulebook_and_own_haircuts_override():
     p = problem([{"id": "aave", "rulebook": "aave-v3-ethereum", "requirement": 1e6, "haircuts": {"USDC": 0.5}}])
     book = load_rulebook("aave-v3-ethereum")
-    eligible = p.accounts[0].eligible
+    eligible = p.terms[p.accounts[0].id].eligible
     assert eligible["USDC"] == 0.5  # the account's own number wins
     for asset in ("BTC", "ETH"):
         assert eligible[asset] == pytest.approx(1 - book.collateral_value(asset, 1.0, 100.0) / 100.0, abs=1e-12)
-    assert p.accounts[0].margin == 1e6
+    assert p.terms[p.accounts[0].id].requirement == 1e6
     assert_verified(p, allocator.optimize(p))
 
 
@@ -43,7 +43,7 @@ def test_requirement_is_the_venues_margin_of_the_positions(basis):
     positions = [Position.model_validate(PERP)]
     margin = book.initial_margin if basis == "initial" else book.maintenance_margin
     expected = margin(positions, {"BTC": 95_000.0, "USDC": 1.0, "ETH": 2_600.0}, "2025-02-11")
-    assert p.accounts[0].margin == pytest.approx(expected) and expected > 0
+    assert p.terms[p.accounts[0].id].requirement == pytest.approx(expected) and expected > 0
     result = allocator.optimize(p)
     assert result.accounts[0].requirement == pytest.approx(expected)
     assert_verified(p, result)
@@ -83,7 +83,7 @@ def test_round_trip_keeps_the_derivation():
     p = problem([{"id": "hl", "rulebook": "hyperliquid"}], [PERP])
     again = allocator.Problem.model_validate(p.model_dump(by_alias=True))
     assert "requirement" not in {k for k, v in p.model_dump()["accounts"][0].items() if v is not None}
-    assert again.accounts[0].margin == p.accounts[0].margin
+    assert again.terms[again.accounts[0].id].requirement == p.terms[p.accounts[0].id].requirement
 
 
 def test_fund_fixture_is_covered_under_every_limit():

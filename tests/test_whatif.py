@@ -165,14 +165,13 @@ def test_haircut_shift_and_requirement_scale_reach_rulebook_terms():
     fund = allocator.load_problem(PROBLEMS / "fund.toml")
     moved = Scenario.parse({"haircut_shift": {"aave": 0.05}, "shock": {"BTC": -0.2},
                             "requirement_scale": {"hyperliquid": 1.5}}).apply(fund)
-    before = {a.id: a for a in fund.accounts}
-    after = {a.id: a for a in moved.accounts}
+    before, after = fund.terms, moved.terms
     for asset, haircut in before["aave"].eligible.items():
         assert after["aave"].eligible[asset] == pytest.approx(haircut + 0.05)
     at_shocked_price = fund.with_changes(assets=[a.model_dump() | ({"price": a.price * 0.8} if a.id == "BTC" else {})
                                                  for a in fund.assets])
-    derived = {a.id: a for a in at_shocked_price.accounts}["hyperliquid"].margin
-    assert after["hyperliquid"].margin == pytest.approx(1.5 * derived, rel=1e-12)
+    derived = at_shocked_price.terms["hyperliquid"].requirement
+    assert after["hyperliquid"].requirement == pytest.approx(1.5 * derived, rel=1e-12)
 
 
 def test_a_price_frontier_revalues_the_positions():
@@ -182,11 +181,11 @@ def test_a_price_frontier_revalues_the_positions():
     price = next(a.price for a in fund.assets if a.id == "BTC")
     curve = frontier(fund, "shock", [0.0, -0.1, -0.2], key="BTC").set_index("value")
     assert (curve["status"] == "optimal").all()
-    base_requirement = {a.id: a for a in fund.accounts}["hyperliquid"].margin * 1.5  # buffer 0.5
+    base_requirement = fund.terms["hyperliquid"].requirement * 1.5  # buffer 0.5
     for move in (0.0, -0.1, -0.2):
         assert curve.loc[move, "pnl.hyperliquid"] == pytest.approx(25.0 * price * move, rel=1e-12, abs=0.0)
         assert curve.loc[move, "pnl.aave"] == 0.0 and curve.loc[move, "pnl.prime-broker"] == 0.0
     assert curve.loc[0.0, "required.hyperliquid"] == pytest.approx(base_requirement, rel=1e-12)
     moved = Scenario.parse({"shock": {"BTC": -0.2}}).apply(fund)
-    requirement = {a.id: a for a in moved.accounts}["hyperliquid"].margin * 1.5
+    requirement = moved.terms["hyperliquid"].requirement * 1.5
     assert curve.loc[-0.2, "required.hyperliquid"] == pytest.approx(requirement + 25.0 * price * 0.2, rel=1e-12)

@@ -38,7 +38,7 @@ def outcome_row(engine: Allocator, scenario_id: str, problem: Problem) -> dict[s
         marked = marked_pnl(problem.positions, {a.id: a.price for a in problem.assets}, problem.as_of)
         for account in problem.accounts:
             pnl = marked.get(account.id, 0.0)
-            row.update(_account(account.id, pnl, NAN, net_of_pnl(account.required, pnl), NAN,
+            row.update(_account(account.id, pnl, NAN, net_of_pnl(problem.terms[account.id].required, pnl), NAN,
                                 short.get(account.id, 0.0)))
         return row
     except AllocatorError as error:

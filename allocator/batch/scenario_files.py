@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.errors import InputError, InputIssue
+from allocator.inputs.issues import short
 from allocator.inputs.scenario import Scenario
 from allocator.io.documents import read_document, regular_file
 
@@ -41,12 +42,12 @@ def read_scenarios(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     for index, row in enumerate(rows):
         where = f"scenarios[{index}]"
         if not isinstance(row, dict):
-            issues.append(InputIssue(where, f"{_short(row)} is not a scenario: give a table of changes",
+            issues.append(InputIssue(where, f"{short(row)} is not a scenario: give a table of changes",
                                      "not_a_table"))
             continue
         ident = _ident(row.get("id"), index, text_ids)
         if ident is None:
-            issues.append(InputIssue(f"{where}.id", f"{_short(row.get('id'))} is not a scenario id (a string)",
+            issues.append(InputIssue(f"{where}.id", f"{short(row.get('id'))} is not a scenario id (a string)",
                                      "not_a_string"))
             ident = str(index)
         elif first.setdefault(ident, index) != index:
@@ -116,8 +117,3 @@ def _ident(value: Any, index: int, text_only: bool) -> str | None:
 
 def _blank(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -34,8 +34,8 @@ from pydantic import Field, ValidationError
 
 from allocator.batch.scenario_files import read_scenarios
 from allocator.errors import InputError, InputIssue
-from allocator.inputs.checks import issues_from_pydantic
 from allocator.inputs.fields import Id, StrictModel
+from allocator.inputs.issues import issues_from_pydantic
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
 from allocator.io.documents import parse, read_text

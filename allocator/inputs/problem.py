@@ -16,15 +16,15 @@ import pandas as pd
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.errors import InputError, InputIssue
-from allocator.inputs.checks import cross_field_issues, issues_from_pydantic
+from allocator.inputs.checks import cross_field_issues
 from allocator.inputs.fields import Bps, Buffer, Currency, Day, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
 from allocator.inputs.fields import StrictModel as _Model
+from allocator.inputs.issues import issues_from_pydantic
 from allocator.inputs.liquidity import Adv, AnnualVolatility, Hours, Impact, Schedule, Venue
 from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
 from allocator.io.documents import parse
-from allocator.venues.collateral.curve import Curve
 from allocator.venues.haircut_models import HaircutModel
-from allocator.venues.terms import venue_terms
+from allocator.venues.terms import AccountTerms, venue_terms
 
 
 class Asset(_Model):
@@ -63,30 +63,6 @@ class Account(_Model):
     haircut_models: dict[Id, HaircutModel] = Field(default_factory=dict)
     rulebook: Id | None = None
     margin_basis: Literal["maintenance", "initial"] = "maintenance"
-    _eligible: dict[str, float] | None = PrivateAttr(default=None)
-    _curves: dict[str, Curve] = PrivateAttr(default_factory=dict)
-    _margin: float | None = PrivateAttr(default=None)
-
-    @property
-    def eligible(self) -> dict[str, float]:
-        """Haircut of every eligible asset: the account's own, its models' and its rulebook's (venue_terms.py).
-        For an asset with a curve (``curves``) it is the haircut of a small posting, ``1 - slope at 0``."""
-        return self.haircuts if self._eligible is None else self._eligible
-
-    @property
-    def curves(self) -> dict[str, Curve]:
-        """The non-linear collateral curves of eligible assets (tiered, size-dependent, liquidity-adjusted)."""
-        return self._curves
-
-    @property
-    def margin(self) -> float:
-        """The requirement in currency: given, or derived from the positions by the rulebook."""
-        return self._margin if self._margin is not None else float(self.requirement or 0.0)
-
-    @property
-    def required(self) -> float:
-        """Collateral the account must hold after the buffer, in currency."""
-        return self.margin * (1.0 + self.buffer)
 
 
 class Route(_Model):
@@ -127,6 +103,14 @@ class Problem(_Model):
     portfolio: PortfolioLimit | None = None
     venues: list[Venue] = Field(default_factory=list)  # transition only (allocator/inputs/liquidity.py)
     schedule: Schedule | None = None
+    _terms: dict[str, AccountTerms] = PrivateAttr(default_factory=dict)
+
+    @property
+    def terms(self) -> dict[str, AccountTerms]:
+        """Per account id, what its collateral must cover and how each asset is credited there (eligible haircuts,
+        collateral curves, the requirement given or derived by its rulebook: allocator/venues/terms.py). Resolved
+        once, when the problem is validated; the accounts themselves are left as written."""
+        return self._terms
 
     def __init__(self, **data: Any) -> None:
         data = _upgrade(data)
@@ -157,11 +141,10 @@ class Problem(_Model):
         issues = cross_field_issues(self.model_dump(by_alias=True))
         if issues:
             raise InputError(issues)
-        if any(account.rulebook is not None or account.haircut_models for account in self.accounts):
-            for account, terms in zip(self.accounts, venue_terms(self), strict=True):
-                account._eligible, account._curves, account._margin = terms
+        self._terms = {account.id: terms for account, terms in zip(self.accounts, venue_terms(self), strict=True)}
         if self.portfolio is not None and self.market is not None:
-            needed = {a for account in self.accounts for a in account.eligible} | {p.underlying for p in self.positions}
+            needed = {a for terms in self._terms.values() for a in terms.eligible}
+            needed |= {p.underlying for p in self.positions}
             missing = sorted(needed - set(self.market.assets))
             if missing:
                 raise InputError([InputIssue("portfolio", f"{', '.join(missing)} (eligible somewhere or a position's "

@@ -31,8 +31,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from allocator.errors import InputError, InputIssue
-from allocator.inputs.checks import issues_from_pydantic
 from allocator.inputs.fields import Bps, Buffer, Haircut, Id, Money, Price, Quantity, Rate, interval
+from allocator.inputs.issues import issues_from_pydantic, short
 from allocator.inputs.problem import Problem
 
 ALL = "*"
@@ -66,7 +66,7 @@ class Scenario(BaseModel):
         if isinstance(data, Scenario):
             return data
         if not isinstance(data, Mapping):
-            raise InputError([InputIssue(where, f"{_short(data)} is not a scenario: give a table of changes "
+            raise InputError([InputIssue(where, f"{short(data)} is not a scenario: give a table of changes "
                                          "(shock = {...}, haircut_shift = {...}, ...)", "not_a_table")])
         nested = _nest(data, where) if any("." in str(key) for key in data) else dict(data)
         try:
@@ -154,7 +154,7 @@ class _Editor:
         """An account whose flat haircuts come from its rulebook or a volatility model gets them written out,
         so that a shift or an absolute haircut applies to them too (curves keep their own formula: a shift does
         not apply to a curve, and says so)."""
-        current = next(a for a in self.problem.accounts if a.id == account)
+        current = self.problem.terms[account]
         row = self.accounts[account]
         for asset, haircut in current.eligible.items():
             if asset in current.curves:
@@ -170,7 +170,7 @@ class _Editor:
         if row.get("requirement") is None:
             try:
                 priced = Problem.model_validate(self.data)
-                row["requirement"] = next(a for a in priced.accounts if a.id == account).margin
+                row["requirement"] = priced.terms[account].requirement
             except InputError as error:
                 for issue in error.issues:
                     self.fail(f"requirement_scale.{account}", f"gives {issue}", issue.code)
@@ -231,11 +231,6 @@ class _Editor:
                 self.fail(f"route_cost_bps.{key}", f"no route {key!r} (write FROM->TO)", "unknown_route")
             for route in matched:
                 route["cost_bps"] = cost
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _nest(flat: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from allocator.inputs.market import marked_pnl, net_of_pnl
 from allocator.inputs.problem import Problem
 from allocator.plan.risk import MarginChange, RiskFloors, risk_floors
+from allocator.program.allocation import ROUNDING, TOLERANCE
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
-from allocator.solve.verify import ROUNDING, TOLERANCE
 
 NO_CHANGES: tuple[MarginChange, ...] = ()
 
@@ -27,24 +27,25 @@ class Ledger:
     def __init__(self, problem: Problem, arrays: tuple[Layout, Numbers] | None = None) -> None:
         """``arrays``: the problem's layout and numbers if already built (only risk limits need them)."""
         self.price = {asset.id: asset.price for asset in problem.assets}
-        self.weights = {account.id: {a: 1.0 - h for a, h in account.eligible.items()} for account in problem.accounts}
-        self.curves = {account.id: account.curves for account in problem.accounts}  # exact credit of curved assets
+        terms = problem.terms
+        self.weights = {k: {a: 1.0 - h for a, h in t.eligible.items()} for k, t in terms.items()}
+        self.curves = {k: t.curves for k, t in terms.items()}  # exact credit of curved assets
         self.quantity: defaultdict[tuple[str, str], float] = defaultdict(float)
         for holding in problem.holdings:
             self.quantity[(holding.asset, holding.location)] += holding.quantity
         self.collateral = {k: self._collateral_of(k) for k in self.weights}
         self.initial_collateral = dict(self.collateral)
         marked = marked_pnl(problem.positions, self.price, problem.as_of)  # the positions' P&L counts as equity
-        self.floor = {a.id: min(self.collateral[a.id], net_of_pnl(a.margin, marked.get(a.id, 0.0)))
-                      for a in problem.accounts}
+        self.floor = {k: min(self.collateral[k], net_of_pnl(t.requirement, marked.get(k, 0.0)))
+                      for k, t in terms.items()}
         inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
-        self.money_scale = max(inventory, sum(a.required for a in problem.accounts), 1.0)
+        self.money_scale = max(inventory, sum(t.required for t in terms.values()), 1.0)
         # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from
         # the repaired moves, so it never overdraws; this only absorbs float rounding), floors to each account's size
         rounding = ROUNDING * self.money_scale
         self._unit_tolerance = {a: TOLERANCE * self.money_scale / p for a, p in self.price.items()}
-        self.floor_tolerance = {a.id: TOLERANCE * min(max(a.required, self.collateral[a.id]), self.money_scale)
-                                + rounding for a in problem.accounts}
+        self.floor_tolerance = {k: TOLERANCE * min(max(t.required, self.collateral[k]), self.money_scale)
+                                + rounding for k, t in terms.items()}
         self.locations = set(problem.locations)
         self.route_rate = problem.route_rates
         self.risk: RiskFloors | None = risk_floors(problem, self.money_scale, self.initial_collateral, arrays)

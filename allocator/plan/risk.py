@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.inputs.problem import Problem
+from allocator.program.allocation import ROUNDING, TOLERANCE, Allocation
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
-from allocator.solve.verify import ROUNDING, TOLERANCE, Allocation
 
 #: The owner of the treasury-wide limits in margins and floors: never an account id (ids cannot start or end with
 #: a space, fields.Id).
@@ -72,7 +72,7 @@ class RiskFloors:
                       for owner, margins in self.margin.items()}
         # the coverage floor's tolerances (ledger.py): TOLERANCE of the account's size, plus float rounding
         rounding = ROUNDING * money_scale
-        required = {a.id: a.required for a in problem.accounts}
+        required = {k: t.required for k, t in problem.terms.items()}
         size = {owner: max(required[owner], collateral[owner]) for owner in self.margin if owner != PORTFOLIO}
         if PORTFOLIO in self.margin:
             size[PORTFOLIO] = max(sum(required.values()), sum(collateral.values()))

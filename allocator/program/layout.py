@@ -19,7 +19,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.inputs.problem import Problem
-from allocator.program.scenarios import slots_for
 
 HUB = "*"
 
@@ -46,7 +45,6 @@ class Layout:
     n_factors: int  # r, columns of the market's loadings B
     has_specific: bool  # whether the market has specific volatilities (a factor model)
     stress: tuple[str, ...]  # names of the stress scenarios
-    stress_slots: int  # stress rows per risk account (program/scenarios.py)
     cvar_accounts: np.ndarray  # (K_c,) accounts with a CVaR limit
     cvar_draws: tuple[int, ...]  # Monte Carlo scenarios of each
     portfolio: bool = False  # a treasury-wide limit (program/portfolio.py)
@@ -175,7 +173,8 @@ class Layout:
         move_edge = np.array([e for e, edge_assets in enumerate(allowed) for _ in edge_assets], dtype=int)
         move_asset = np.array([a for edge_assets in allowed for a in edge_assets], dtype=int)
 
-        pairs = [(asset_index[a], k) for k, account in enumerate(problem.accounts) for a in account.eligible]
+        pairs = [(asset_index[a], k) for k, account in enumerate(problem.accounts)
+                 for a in problem.terms[account.id].eligible]
         pair_index = {pair: i for i, pair in enumerate(pairs)}
         limits = [pair_index[(asset_index[a], k)] for k, account in enumerate(problem.accounts)
                   for a in account.concentration]
@@ -189,7 +188,7 @@ class Layout:
             pair_account=np.array([k for _, k in pairs], dtype=int),
             limit_pair=np.array(limits, dtype=int),
             curve_pairs=np.array([p for p, (a, k) in enumerate(pairs)
-                                  if assets[a] in problem.accounts[k].curves], dtype=int),
+                                  if assets[a] in problem.terms[problem.accounts[k].id].curves], dtype=int),
             risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
                                    dtype=int),
             cone=np.array([j for j, a in enumerate(a for a in problem.accounts if a.risk is not None)
@@ -199,7 +198,6 @@ class Layout:
             n_factors=problem.market.parts[0].shape[1] if problem.market else 0,
             has_specific=bool(problem.market is not None and problem.market.specific_volatility is not None),
             stress=tuple(s.name for s in problem.stress_scenarios),
-            stress_slots=slots_for(len(problem.stress_scenarios), sum(a.risk is not None for a in problem.accounts)),
             cvar_accounts=np.array([k for k, a in enumerate(problem.accounts)
                                     if a.risk is not None and a.risk.cvar_confidence is not None
                                     and problem.market is not None], dtype=int),

@@ -27,14 +27,24 @@ from allocator.program.parameters import Parameters
 from allocator.program.portfolio import PortfolioLimit
 from allocator.program.risk import CvarLimit, ParametricLimit, StressLimit
 from allocator.program.scaling import Scale
-from allocator.program.scenarios import initial_working_set
+from allocator.program.scenarios import initial_working_set, slots_for
 from allocator.program.variables import Variables
-from allocator.solve.solvers import SolverProfile
 
 #: The moves phase may not raise the cost by more than 10 times this share of the cost scale (engine.py).
 COST_TOLERANCE = 1e-9
 #: How far above the optimum (program units, costs of order one) the cost bound of a conic moves phase sits.
 COST_SLACK = 2 * COST_TOLERANCE
+
+
+class Margins(Protocol):
+    """What the program takes from a solver's profile (solve/solvers.SolverProfile): the coverage margin (scaled
+    value units) added to every requirement and the limit margin (relative) taken off every concentration share."""
+
+    @property
+    def coverage_margin(self) -> float: ...
+
+    @property
+    def limit_margin(self) -> float: ...
 
 
 class SlotsFull(Exception):
@@ -58,9 +68,13 @@ def _dpp(problem: cp.Problem, name: str) -> cp.Problem:
 
 
 class Program:
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, stress_slots: int | None = None) -> None:
+        """``stress_slots``: stress rows per risk account (default: every scenario while few, else a working set
+        of scenarios.FIRST_SLOTS; the engine rebuilds with more when a working set outgrows them)."""
         self.layout = layout
-        self.parameters = Parameters.create(layout)
+        self.stress_slots = slots_for(len(layout.stress), len(layout.risk_accounts)) if stress_slots is None \
+            else stress_slots  # stress rows per risk account (scenarios.py)
+        self.parameters = Parameters.create(layout, self.stress_slots)
         self.variables = Variables.create(layout)
         self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(),
                                       Concentration(), ParametricLimit(), StressLimit(), CvarLimit(),
@@ -68,20 +82,20 @@ class Program:
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
-        self.working = initial_working_set(layout)  # per risk account: the scenarios in its stress slots
+        self.working = initial_working_set(layout, self.stress_slots)  # per risk account: its slots' scenarios
         self._stress_inputs: tuple[Numbers, Scale, float] | None = None
 
     def _emit(self, *families: Family) -> list[Labelled]:
         return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
 
-    def assign(self, numbers: Numbers, profile: SolverProfile, working: list[list[int]] | None = None) -> Scale:
+    def assign(self, numbers: Numbers, profile: Margins, working: list[list[int]] | None = None) -> Scale:
         """Set every parameter from the problem's numbers (rescaled each time); returns the scale used.
         The stress slots get the initial working set (scenarios.py) plus ``working``."""
         self.scale = Scale.of(self.layout, numbers)
-        self.working = initial_working_set(self.layout, numbers)
+        self.working = initial_working_set(self.layout, self.stress_slots, numbers)
         for j, extra in enumerate(working or ()):
             self.working[j] += [s for s in extra if s not in self.working[j]]
-        if any(len(w) > self.layout.stress_slots for w in self.working):
+        if any(len(w) > self.stress_slots for w in self.working):
             raise SlotsFull(self.working)
         self.parameters.assign(self.layout, numbers, self.scale, profile.coverage_margin, profile.limit_margin,
                                self.working)
@@ -91,7 +105,7 @@ class Program:
     def add_scenarios(self, additions: dict[int, list[int]]) -> None:
         """Put scenarios in the slots of risk accounts (by position in ``layout.risk_accounts``) and set the
         parameters; SlotsFull, changing nothing, if some account has too few free slots."""
-        if any(len(self.working[j]) + len(new) > self.layout.stress_slots for j, new in additions.items()):
+        if any(len(self.working[j]) + len(new) > self.stress_slots for j, new in additions.items()):
             raise SlotsFull([w + additions.get(j, []) for j, w in enumerate(self.working)])
         for j, new in additions.items():
             self.working[j] += [s for s in new if s not in self.working[j]]

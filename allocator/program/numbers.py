@@ -81,7 +81,7 @@ class Numbers:
         quantity = np.zeros(layout.n_cells)
         for holding in problem.holdings:
             quantity[layout.cell(asset_index[holding.asset], location_index[holding.location])] += holding.quantity
-        accounts = problem.accounts
+        accounts, terms = problem.accounts, problem.terms
         carry = np.array([asset.carry for asset in problem.assets])
         yields = np.array([[account.yields.get(a, 0.0) for a in layout.assets] for account in accounts])
         carry_rate = ((carry[None, :] - yields) * problem.horizon_days / DAYS_PER_YEAR).ravel()
@@ -107,9 +107,9 @@ class Numbers:
         return cls(
             price=price,
             quantity=quantity,
-            haircut=np.array([h for account in accounts for h in account.eligible.values()]),
+            haircut=np.array([h for account in accounts for h in terms[account.id].eligible.values()]),
             limit=np.array([c for account in accounts for c in account.concentration.values()]),
-            requirement=np.array([account.margin for account in accounts]),
+            requirement=np.array([terms[account.id].requirement for account in accounts]),
             pnl=np.array([marked.get(k, 0.0) for k in layout.accounts]),
             buffer=np.array([account.buffer for account in accounts]),
             carry_rate=carry_rate,
@@ -121,8 +121,9 @@ class Numbers:
             risk_z=np.array([a.risk.z if a.risk else 0.0 for a in accounts]),
             risk_root_horizon=np.array([np.sqrt(a.risk.horizon_days / DAYS_PER_YEAR) if a.risk else 0.0
                                         for a in accounts]),
-            curves={p: curve for p, curve in enumerate(curve for account in accounts for a in account.eligible
-                                                       for curve in [account.curves.get(a)]) if curve is not None},
+            curves={p: curve for p, curve in enumerate(curve for account in accounts for a in terms[account.id].eligible
+                                                       for curve in [terms[account.id].curves.get(a)])
+                    if curve is not None},
             portfolio_z=problem.portfolio.z if problem.portfolio else 0.0,
             portfolio_root_horizon=(np.sqrt(problem.portfolio.horizon_days / DAYS_PER_YEAR)
                                     if problem.portfolio else 0.0),

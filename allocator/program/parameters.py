@@ -22,6 +22,7 @@ MIN_RISK_SCALE = 1e-6
 
 @dataclass(frozen=True, eq=False)
 class Parameters:
+    slots: int  # stress rows per risk account (Program.stress_slots)
     holdings: cp.Parameter  # (cells,) value held today
     weight: cp.Parameter  # (P,) (1 - haircut) / account scale
     required: cp.Parameter  # (K,) requirement * (1 + buffer) / account scale, plus the coverage margin
@@ -58,7 +59,8 @@ class Parameters:
     cvar_required: cp.Parameter  # (K_c,) requirement / account scale, plus the coverage margin
 
     @classmethod
-    def create(cls, layout: Layout) -> Parameters:
+    def create(cls, layout: Layout, slots: int) -> Parameters:
+        """``slots``: the stress rows per risk account (Program.stress_slots)."""
         def vector(size: int, name: str, **kind: bool) -> cp.Parameter:
             return cp.Parameter(max(size, 1), name=name, **kind)
 
@@ -81,11 +83,11 @@ class Parameters:
             risk_inverse=vector(risky, "risk_inverse", nonneg=True),
             risk_head=vector(risky, "risk_head", nonneg=True),
             risk_required=vector(risky, "risk_required", nonneg=True),
-            stress_weight=[cp.Parameter((layout.stress_slots, max(int(np.sum(layout.pair_account == k)), 1)),
+            slots=slots,
+            stress_weight=[cp.Parameter((slots, max(int(np.sum(layout.pair_account == k)), 1)),
                                         name=f"stress_weight_{j}") for j, k in enumerate(layout.risk_accounts)]
-            if layout.stress_slots else [],
-            stress_floor=[cp.Parameter(layout.stress_slots, name=f"stress_floor_{j}")
-                          for j in range(risky)] if layout.stress_slots else [],
+            if slots else [],
+            stress_floor=[cp.Parameter(slots, name=f"stress_floor_{j}") for j in range(risky)] if slots else [],
             portfolio_offset=cp.Parameter(max(layout.n_factors, 1), name="portfolio_offset"),
             portfolio_specific=cp.Parameter(max(n, 1), name="portfolio_specific", nonneg=True),
             portfolio_offset_specific=cp.Parameter(max(n, 1), name="portfolio_offset_specific"),
@@ -98,9 +100,9 @@ class Parameters:
             portfolio_stress_floor=vector(len(layout.stress), "portfolio_stress_floor"),
             chord_intercept=cp.Parameter((max(len(layout.curve_pairs), 1), CHORDS), name="chord_intercept"),
             chord_slope=cp.Parameter((max(len(layout.curve_pairs), 1), CHORDS), name="chord_slope", nonneg=True),
-            stress_credit=[cp.Parameter((layout.stress_slots, len(layout.curve_rows(k))), name=f"stress_credit_{j}")
+            stress_credit=[cp.Parameter((slots, len(layout.curve_rows(k))), name=f"stress_credit_{j}")
                            for j, k in enumerate(layout.risk_accounts) if len(layout.curve_rows(k))]
-            if layout.stress_slots else [],
+            if slots else [],
             cvar_credit=[cp.Parameter((draws, len(layout.curve_rows(k))), name=f"cvar_credit_{j}")
                          for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True))
                          if len(layout.curve_rows(k))],
@@ -214,7 +216,7 @@ class Parameters:
         is the row ``0 >= -1``, always satisfied."""
         if not self.stress_weight:
             return
-        slots = layout.stress_slots
+        slots = self.slots
         position = 0
         for j, k in enumerate(layout.risk_accounts):
             mine = layout.pair_account == k

@@ -63,7 +63,7 @@ class StressLimit:
         for j, k in enumerate(layout.risk_accounts[:len(p.stress_weight)]):
             mine = layout.pair_cell[layout.pair_account == k]
             value = p.stress_weight[j] @ (select(mine, layout.n_cells) @ v.holding) if len(mine) else \
-                cp.Constant(np.zeros(layout.stress_slots))
+                cp.Constant(np.zeros(p.slots))
             curved = layout.curve_rows(k)
             if len(curved):  # credit of curved pairs times min(1, 1 + r): f((1 + r) v) >= that for concave f
                 value = value + p.stress_credit[position] @ v.credit[curved]
@@ -71,7 +71,7 @@ class StressLimit:
             if self.shortfall is not None:
                 value = value + self.shortfall[k]
             out.append(Labelled("stress", value >= p.stress_floor[j],
-                                tuple(f"stress[{layout.accounts[k]},#{i}]" for i in range(layout.stress_slots))))
+                                tuple(f"stress[{layout.accounts[k]},#{i}]" for i in range(p.slots))))
         return out
 
 

@@ -37,20 +37,20 @@ def slots_for(n_scenarios: int, n_risk_accounts: int) -> int:
     return n_scenarios if n_scenarios <= ALL_SCENARIOS else FIRST_SLOTS
 
 
-def is_static(layout: Layout) -> bool:
-    """Whether every scenario has a slot (no working set rounds)."""
-    return layout.stress_slots >= len(layout.stress)
+def is_static(layout: Layout, slots: int) -> bool:
+    """Whether every scenario has one of the ``slots`` stress rows per risk account (no working set rounds)."""
+    return slots >= len(layout.stress)
 
 
 #: Scenarios per account in the first working set beyond ALL_SCENARIOS.
 FIRST_PICKS = 8
 
 
-def initial_working_set(layout: Layout, numbers: Numbers | None = None) -> list[list[int]]:
+def initial_working_set(layout: Layout, slots: int, numbers: Numbers | None = None) -> list[list[int]]:
     """Per risk account, the scenarios in its slots before the first solve: all of them when they fit;
     otherwise (given the numbers) the FIRST_PICKS worst for a proxy allocation: today's posted collateral, or,
     at an account holding none of its eligible assets, its requirement spread evenly over them."""
-    if is_static(layout):
+    if is_static(layout, slots):
         return [list(range(len(layout.stress))) for _ in layout.risk_accounts]
     if numbers is None:
         return [[] for _ in layout.risk_accounts]

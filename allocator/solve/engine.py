@@ -10,7 +10,7 @@ program and raised as :class:`~allocator.errors.InfeasibleError`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from allocator.plan.ledger import Ledger
 from allocator.plan.schedule import Schedule, UnbalancedTransfers, schedule
 from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import FUNDABLE, validate_plan
+from allocator.program.allocation import ROUNDING, Allocation
 from allocator.program.layout import Layout
 from allocator.program.model import COST_TOLERANCE, Program, SlotsFull
 from allocator.program.numbers import Numbers
@@ -42,7 +43,7 @@ from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import SolveRecord, SolverProfile, normalise, profile, run, values
 from allocator.solve.status import Status
-from allocator.solve.verify import ROUNDING, Allocation, check
+from allocator.solve.verify import check
 
 
 class Allocator:
@@ -128,9 +129,8 @@ class Allocator:
                 return self._optimum_with(problem, moves, working)
             except SlotsFull as full:  # rebuild with more stress slots per account; keep the working set
                 working = full.working
-                slots = max(2 * self.layout.stress_slots, max(len(w) for w in working))
-                self.layout = replace(self.layout, stress_slots=min(slots, len(self.layout.stress)))
-                self.program = Program(self.layout)
+                slots = max(2 * self.program.stress_slots, max(len(w) for w in working))
+                self.program = Program(self.layout, stress_slots=min(slots, len(self.layout.stress)))
 
     def _optimum_with(self, problem: Problem, moves: bool, working: list[list[int]] | None) -> Optimum:
         layout, program = self.layout, self.program
@@ -158,7 +158,7 @@ class Allocator:
         while True:
             record = self._run(program.problem if phase == "cost" else program.moves if phase == "moves"
                                else program.elastic.problem)
-            if is_static(self.layout) or record.status is not Status.OPTIMAL:
+            if is_static(self.layout, self.program.stress_slots) or record.status is not Status.OPTIMAL:
                 return record
             holding, _ = self._values(record)
             floor = program.stress_floor(numbers, scale)

@@ -37,13 +37,16 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) 
                 * price[position.underlying])
         main = max(sorted(exposure), key=lambda a: exposure[a])
 
-        def equity(returns: dict[str, float], account=account, positions=positions) -> float:  # type: ignore[no-untyped-def]
+        terms = problem.terms[account.id]
+
+        def equity(returns: dict[str, float], account=account, positions=positions,  # type: ignore[no-untyped-def]
+                   terms=terms) -> float:
             moved = {a: price[a] * quantity.get((a, account.id), 0.0) * (1 + returns.get(a, 0.0))
-                     for a in account.eligible}
-            collateral = sum(float(account.curves[a].value(max(v, 0.0))) if a in account.curves
-                             else (1 - account.eligible[a]) * v for a, v in moved.items())
+                     for a in terms.eligible}
+            collateral = sum(float(terms.curves[a].value(max(v, 0.0))) if a in terms.curves
+                             else (1 - terms.eligible[a]) * v for a, v in moved.items())
             pnl = sum(p.pnl(price[p.underlying], returns.get(p.underlying, 0.0), problem.as_of) for p in positions)
-            return collateral + marked.get(account.id, 0.0) + pnl - account.margin
+            return collateral + marked.get(account.id, 0.0) + pnl - terms.requirement
 
         row: dict[str, float | str] = {"main_underlying": main}
         for name, assets in (("liquidation_move", {main}), ("market_liquidation_move", moving)):

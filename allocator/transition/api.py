@@ -64,7 +64,7 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                          else f"accounts[{k}].rulebook",
                          f"{asset} is credited on a collateral curve; the transition program takes flat haircuts "
                          "only (give a flat haircut for it, or use `optimize`)", "not_supported")
-              for k, account in enumerate(problem.accounts) for asset in account.curves]
+              for k, account in enumerate(problem.accounts) for asset in problem.terms[account.id].curves]
     refused = curved + unapplied(problem)
     if refused:
         raise InputError(refused)

@@ -31,7 +31,7 @@ import numpy as np
 
 from allocator.inputs.market import marked_pnl, net_of_pnl
 from allocator.inputs.problem import Problem
-from allocator.solve.verify import ROUNDING
+from allocator.program.allocation import ROUNDING
 from allocator.transition.result import TransitionResult, TransitionStep
 from allocator.transition.verify import AMOUNT, LIMIT
 
@@ -65,7 +65,8 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
     assets = {a.id: a for a in problem.assets}
     price = {a: asset.price for a, asset in assets.items()}
     sigma = _sigma(problem)
-    weights = {k.id: {a: 1.0 - h for a, h in k.eligible.items()} for k in problem.accounts}
+    terms = problem.terms
+    weights = {k: {a: 1.0 - h for a, h in t.eligible.items()} for k, t in terms.items()}
     held: defaultdict[tuple[str, str], float] = defaultdict(float)
     for holding in problem.holdings:
         held[(holding.asset, holding.location)] += holding.quantity * price[holding.asset]  # currency
@@ -73,10 +74,10 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
     def collateral(account: str) -> float:
         return sum(w * held[(a, account)] for a, w in weights[account].items())
 
-    floor = {k.id: min(collateral(k.id), k.margin) for k in problem.accounts}
-    money = max(sum(held.values()), sum(k.required for k in problem.accounts), 1.0)
+    floor = {k: min(collateral(k), t.requirement) for k, t in terms.items()}
+    money = max(sum(held.values()), sum(t.required for t in terms.values()), 1.0)
     amount = AMOUNT * money
-    size = {k.id: min(max(k.required, collateral(k.id)), money) for k in problem.accounts}
+    size = {k: min(max(t.required, collateral(k)), money) for k, t in terms.items()}
     tolerance = {k: ROUNDING * money for k in floor}  # floors are exact (transition/floors.py)
     routes = {(r.from_, r.to): r for r in problem.routes} if problem.routes is not None else None
     venues = {v.location: v for v in problem.venues}
@@ -191,11 +192,11 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
 
     marked = marked_pnl(problem.positions, price, problem.as_of)  # positions' P&L since their last mark
     for account in problem.accounts:
-        have, required = collateral(account.id), net_of_pnl(account.required, marked.get(account.id, 0.0))
+        have, required = collateral(account.id), net_of_pnl(terms[account.id].required, marked.get(account.id, 0.0))
         if have < required - ROUNDING * money - AMOUNT * size[account.id]:
             out.append(TransitionViolation(0, 0, "coverage", f"{account.id} ends at {have:,.2f}, below its "
                                            f"buffered requirement {required:,.2f}"))
-        for asset in account.eligible:
+        for asset in terms[account.id].eligible:
             adv = assets[asset].adv
             if schedule.liquidation_days is not None and adv is not None:
                 cap = schedule.participation * adv * schedule.liquidation_days
@@ -234,19 +235,22 @@ def _risk(problem: Problem, held: defaultdict[tuple[str, str], float], collatera
     out: list[TransitionViolation] = []
     price = {a.id: a.price for a in problem.assets}
     market = problem.market
+    marked = marked_pnl(problem.positions, price, problem.as_of)
     for account in problem.accounts:
         if account.risk is None or market is None:
             continue
+        terms = problem.terms[account.id]
+        requirement = net_of_pnl(terms.requirement, marked.get(account.id, 0.0))  # as the program's risk rows
         positions = [p for p in problem.positions if p.account == account.id]
         for scenario in problem.stress_scenarios:
             moved = sum((1.0 - h) * (1.0 + scenario.returns.get(a, 0.0)) * held[(a, account.id)]
-                        for a, h in account.eligible.items())
+                        for a, h in terms.eligible.items())
             pnl = sum(p.pnl(price[p.underlying], scenario.returns.get(p.underlying, 0.0), problem.as_of)
                       for p in positions)
-            if moved + pnl < account.margin - tolerance:
+            if moved + pnl < requirement - tolerance:
                 out.append(TransitionViolation(0, 0, "stress", f"{account.id} ends at {moved + pnl:,.2f} after "
                                                f"scenario {scenario.name!r}, below its requirement "
-                                               f"{account.margin:,.2f}"))
+                                               f"{requirement:,.2f}"))
         if account.risk.parametric:
             value = np.array([held[(a, account.id)] for a in market.assets])
             exposure = np.array([sum(p.quantity * p.delta(price[a], problem.as_of) * price[a]
@@ -254,8 +258,8 @@ def _risk(problem: Problem, held: defaultdict[tuple[str, str], float], collatera
             sigma = float(np.linalg.norm(market.factor().T @ (value + exposure))) \
                 * math.sqrt(account.risk.horizon_days / 365.0)
             have = collateral(account.id)
-            if have - account.risk.z * sigma < account.margin - tolerance:
+            if have - account.risk.z * sigma < requirement - tolerance:
                 out.append(TransitionViolation(0, 0, "risk", f"{account.id} ends at collateral {have:,.2f} less "
                                                f"z sigma {account.risk.z * sigma:,.2f}, below its requirement "
-                                               f"{account.margin:,.2f}"))
+                                               f"{requirement:,.2f}"))
     return out

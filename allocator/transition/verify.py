@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.solve.verify import ROUNDING
+from allocator.program.allocation import ROUNDING
 from allocator.transition.replay import Replay
 from allocator.transition.risk import violations as risk_violations
 

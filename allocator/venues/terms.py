@@ -17,6 +17,7 @@ Both are computed again whenever the problem is validated, so a what-if that mov
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -58,9 +59,25 @@ def rulebook_issues(data: dict[str, object]) -> list[InputIssue]:
     return out
 
 
-def venue_terms(problem: Problem) -> list[tuple[dict[str, float], dict[str, Curve], float]]:
-    """Per account: (haircut per eligible asset, curve per curved asset, requirement); raises InputError with
-    every located issue. Curved assets get the haircut of a small posting, ``1 - curve.weight``."""
+@dataclass(frozen=True)
+class AccountTerms:
+    """What an account's collateral must cover and how each asset is credited there, resolved from its own
+    haircuts, its haircut models and its venue rulebook (``Problem.terms[account_id]``)."""
+
+    eligible: dict[str, float]  # haircut of every eligible asset; a curved one: of a small posting, 1 - slope at 0
+    curves: dict[str, Curve]  # the non-linear collateral curves (tiered, size-dependent, liquidity-adjusted)
+    requirement: float  # currency: given, or derived from the positions by the rulebook
+    buffer: float
+
+    @property
+    def required(self) -> float:
+        """Collateral the account must hold after the buffer, in currency."""
+        return self.requirement * (1.0 + self.buffer)
+
+
+def venue_terms(problem: Problem) -> list[AccountTerms]:
+    """Per account, its terms; raises InputError with every located issue. Curved assets get the haircut of a
+    small posting, ``1 - curve.weight``."""
     prices = {asset.id: asset.price for asset in problem.assets}
     out, issues = [], []
     for index, account in enumerate(problem.accounts):
@@ -106,7 +123,7 @@ def venue_terms(problem: Problem) -> list[tuple[dict[str, float], dict[str, Curv
         issues += [InputIssue(f"accounts[{index}].concentration.{asset}", f"{asset} has a concentration limit but "
                               "is not eligible at this account", "ineligible_limit")
                    for asset in account.concentration if asset not in haircuts and account.rulebook is not None]
-        out.append((haircuts, curves, float(requirement or 0.0)))
+        out.append(AccountTerms(haircuts, curves, float(requirement or 0.0), account.buffer))
     if issues:
         raise InputError(issues)
     return out

@@ -52,7 +52,7 @@ def generated_scenarios_and_cones(assets: int, accounts: int, scenarios: int, to
     engine = allocator.Allocator(problem)
     first = engine.solve(plan=False)
     first_s = time.perf_counter() - start
-    rounds, slots = len(engine.records), engine.layout.stress_slots
+    rounds, slots = len(engine.records), engine.program.stress_slots
     start = time.perf_counter()
     engine.solve(plan=False)
     return {"first_s": round(first_s, 2), "compile_s": round(first.diagnostics.compile_seconds, 2),

@@ -22,8 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationError
 
 from allocator.errors import InputError, InputIssue
-from allocator.inputs.checks import issues_from_pydantic
 from allocator.inputs.fields import Currency, Haircut, Id, StrictModel, interval
+from allocator.inputs.issues import issues_from_pydantic
 from allocator.inputs.market import Position
 from allocator.venues.collateral import Flat
 from allocator.venues.collateral.curve import Curve

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from allocator.errors import InputError, InputIssue
-from allocator.inputs.checks import issues_from_pydantic
+from allocator.inputs.issues import issues_from_pydantic
 from allocator.io.data_files import MODELS_PACKAGE, data_folder
 from allocator.io.documents import parse, read_text
 from allocator.venues.rulebooks.aave import AaveRulebook
