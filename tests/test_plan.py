@@ -154,7 +154,7 @@ def risk_problem(holdings: list[dict], accounts: list[dict], **extra: object) ->
         "holdings": holdings, "accounts": accounts,
         "market": {"assets": ["BTC", "ETH", "USDC"], "volatility": {"BTC": 0.8, "ETH": 0.8, "USDC": 0.0},
                    "correlation": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]},
-        "scenarios": [CRASH], **extra,
+        "stress_scenarios": [CRASH], **extra,
     })
 
 
@@ -212,7 +212,7 @@ def test_swap_at_both_stress_limits_is_forced_and_funded_by_the_stressed_shortfa
     runs in full, flagged, and A needs 1000 of cash: it is left with 500 of collateral (coverage floor 1500) and
     500 after the crash (stress floor: the requirement, 1500). Then B's runs safely (2500 after the crash)."""
     from allocator.plan.ledger import Ledger
-    from allocator.plan.schedule import schedule
+    from allocator.plan.order import order
     from allocator.plan.transfers import Transfer
 
     stress_only = {"parametric": False}
@@ -223,7 +223,7 @@ def test_swap_at_both_stress_limits_is_forced_and_funded_by_the_stressed_shortfa
         [{"id": "A", "requirement": 1500.0, "haircuts": haircuts, "risk": stress_only},
          {"id": "B", "requirement": 1500.0, "haircuts": haircuts, "risk": stress_only}],
         routes=[{"from": "A", "to": "B"}, {"from": "B", "to": "A"}])
-    planned = schedule(Ledger(problem), [Transfer("BTC", "A", "B", 20.0), Transfer("ETH", "B", "A", 20.0)])
+    planned = order(Ledger(problem), [Transfer("BTC", "A", "B", 20.0), Transfer("ETH", "B", "A", 20.0)])
     assert [(s.asset, s.from_, s.quantity, s.needs_funding) for s in planned.steps] == [
         ("BTC", "A", 20.0, True), ("ETH", "B", 20.0, False)]
     assert [(f.step, f.account) for f in planned.funding] == [(1, "A")]
@@ -260,7 +260,7 @@ def hedged_account(requirement: float) -> allocator.Problem:
           "risk": {"horizon_days": 1.0, "confidence": 0.99}}],
         positions=[{"account": "perp", "instrument": "BTC-PERP", "underlying": "BTC", "kind": "perp",
                     "quantity": -10.0}],
-        scenarios=[])
+        stress_scenarios=[])
 
 
 def test_withdrawing_a_hedge_is_reported_as_a_parametric_floor_breach():
@@ -284,13 +284,13 @@ def test_a_deposit_held_back_by_a_risk_floor_waits_for_the_one_that_makes_room()
     """Two deposits into "perp": 100 ETH (sigma without collateral) listed first, then 1000 USDC. ETH alone would
     take the parametric margin from 950 to -24; after the USDC it is 976: the ETH is split or waits."""
     from allocator.plan.ledger import Ledger
-    from allocator.plan.schedule import schedule
+    from allocator.plan.order import order
     from allocator.plan.transfers import Transfer
 
     problem = hedged_account(1950.0)
     problem = problem.model_copy(update={"holdings": [*problem.holdings, allocator.inputs.problem.Holding(
         asset="USDC", location="wallet", quantity=1000.0)]})
-    planned = schedule(Ledger(problem), [Transfer("ETH", "wallet", "perp", 100.0),
+    planned = order(Ledger(problem), [Transfer("ETH", "wallet", "perp", 100.0),
                                          Transfer("USDC", "wallet", "perp", 1000.0)])
     assert planned.safe
     assert allocator.validate_plan(problem, planned.steps) == []

@@ -38,7 +38,7 @@ from allocator.inputs.problem import Problem
 ALL = "*"
 Shock = Annotated[float, AfterValidator(interval(-1.0, 100.0, low_open=True))]
 Shift = Annotated[float, AfterValidator(interval(-1.0, 1.0))]
-Scale = Annotated[float, AfterValidator(interval(0.0, 1e6))]
+ScaleFactor = Annotated[float, AfterValidator(interval(0.0, 1e6))]
 
 
 class Scenario(BaseModel):
@@ -51,14 +51,14 @@ class Scenario(BaseModel):
     price: dict[str, Price] = Field(default_factory=dict)
     haircut_shift: dict[str, Shift] = Field(default_factory=dict)
     haircuts: dict[str, dict[str, Haircut]] = Field(default_factory=dict)
-    requirement_scale: dict[str, Scale] = Field(default_factory=dict)
+    requirement_scale: dict[str, ScaleFactor] = Field(default_factory=dict)
     requirement: dict[str, Money] = Field(default_factory=dict)
     buffer: dict[str, Buffer] = Field(default_factory=dict)
     holdings: dict[str, Quantity] = Field(default_factory=dict)
     carry: dict[str, Rate] = Field(default_factory=dict)
     yields: dict[str, dict[str, Rate]] = Field(default_factory=dict)
     route_cost_bps: dict[str, Bps] = Field(default_factory=dict)
-    volatility_scale: dict[str, Scale] = Field(default_factory=dict)
+    volatility_scale: dict[str, ScaleFactor] = Field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: Scenario | Mapping[str, Any], where: str = "scenario") -> Scenario:

@@ -24,7 +24,7 @@ from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
 from allocator.program.parameters import Parameters
-from allocator.program.portfolio import PortfolioLimit
+from allocator.program.portfolio import PortfolioConstraint
 from allocator.program.risk import CvarLimit, ParametricLimit, StressLimit
 from allocator.program.scaling import Scale
 from allocator.program.scenarios import initial_working_set, slots_for
@@ -55,7 +55,7 @@ class SlotsFull(Exception):
         self.working = working
 
 
-class Family(Protocol):
+class ConstraintFamily(Protocol):
     """A constraint family: one method emitting labelled constraints from the variables and parameters."""
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]: ...
@@ -78,14 +78,14 @@ class Program:
         self.variables = Variables.create(layout)
         self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(),
                                       Concentration(), ParametricLimit(), StressLimit(), CvarLimit(),
-                                      PortfolioLimit())
+                                      PortfolioConstraint())
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
         self.working = initial_working_set(layout, self.stress_slots)  # per risk account: its slots' scenarios
         self._stress_inputs: tuple[Numbers, Scale, float] | None = None
 
-    def _emit(self, *families: Family) -> list[Labelled]:
+    def _emit(self, *families: ConstraintFamily) -> list[Labelled]:
         return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
 
     def assign(self, numbers: Numbers, profile: Margins, working: list[list[int]] | None = None) -> Scale:
@@ -176,7 +176,7 @@ class ElasticProgram:
         constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(self.shortfall),
                                     Concentration(self.excess if len(layout.limit_pair) else None),
                                     ParametricLimit(self.shortfall), StressLimit(self.shortfall),
-                                    CvarLimit(self.shortfall), PortfolioLimit(self.portfolio_shortfall))
+                                    CvarLimit(self.shortfall), PortfolioConstraint(self.portfolio_shortfall))
         p = program.parameters  # shortfalls are in account units: weigh them back to money
         objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess
                                 + self.portfolio_shortfall)

@@ -34,7 +34,7 @@ def summed_market_value(layout: Layout) -> sp.csr_matrix:
 
 
 @dataclass(frozen=True)
-class PortfolioLimit:
+class PortfolioConstraint:
     shortfall: cp.Variable | None = None
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:

@@ -19,7 +19,7 @@ from allocator.errors import InfeasibleError, SolverError, VerificationError
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
 from allocator.plan.ledger import Ledger
-from allocator.plan.schedule import Schedule, UnbalancedTransfers, schedule
+from allocator.plan.order import OrderedPlan, UnbalancedTransfers, order
 from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import FUNDABLE, validate_plan
 from allocator.program.allocation import ROUNDING, Allocation
@@ -237,15 +237,15 @@ class Allocator:
         notes = optimum.notes
         if plan:
             try:
-                schedule_ = schedule(Ledger(optimum.problem, (layout, numbers)),
+                ordered = order(Ledger(optimum.problem, (layout, numbers)),
                                      transfers_from_moves(layout, allocation.moved))
             except UnbalancedTransfers as error:
                 raise VerificationError([str(error)], solver=self.solver) from None
-            if not schedule_.safe:
+            if not ordered.safe:
                 notes.append("no safe order exists for every transfer: the steps flagged needs_funding take an "
                              "account below its floor unless it is funded temporarily by the amounts in `funding`")
         else:
-            schedule_ = Schedule()
+            ordered = OrderedPlan()
             notes.append("plan not computed (plan=False)")
         carry, transfer = _cost(allocation, layout, numbers)
         cell_price = numbers.cell_price(layout)
@@ -272,8 +272,8 @@ class Allocator:
         return Result(status="optimal", currency=optimum.problem.currency,
                       objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
                       targets=targets, accounts=accounts, portfolio=_portfolio(layout, numbers, allocation, after),
-                      plan=schedule_.steps, plan_safe=schedule_.safe,
-                      funding=schedule_.funding, planned=plan,
+                      plan=ordered.steps, plan_safe=ordered.safe,
+                      funding=ordered.funding, planned=plan,
                       marginal_values=optimum.sensitivity.marginal_rows(layout),
                       binding=optimum.sensitivity.binding,
                       diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))

@@ -25,7 +25,7 @@ from allocator.transition.data import TransitionData
 from allocator.transition.diagnose import TransitionInfeasibleError, diagnose
 from allocator.transition.outcome import outcome
 from allocator.transition.periods import Periods
-from allocator.transition.program import Program, build
+from allocator.transition.program import TransitionProgram, build
 from allocator.transition.replay import Replay
 from allocator.transition.result import TransitionResult
 from allocator.transition.risk import unapplied
@@ -110,7 +110,7 @@ class _Rungs:
     time_limit: float | None
     options: dict[str, object]
     margins: SolverProfile  # the first attempt's
-    program: Program = field(init=False)
+    program: TransitionProgram = field(init=False)
 
     @property
     def solver(self) -> str:

@@ -28,14 +28,14 @@ import numpy as np
 
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
-from allocator.transition.variables import Parameters, Variables
+from allocator.transition.variables import TransitionParameters, TransitionVariables
 
 #: Tangent points of the piecewise-linear outer approximation of u^1.5 (MILP), as shares of a leg's cap, squared.
 PIECES = 16
 
 
-def objective(periods: Periods, data: TransitionData, v: Variables, p: Parameters, hold: cp.Expression
-              ) -> cp.Expression:
+def objective(periods: Periods, data: TransitionData, v: TransitionVariables, p: TransitionParameters,
+              hold: cp.Expression) -> cp.Expression:
     # today's holdings enter through ``start`` (fixed by the ``today`` row), so the constant stays DPP
     carry = p.income @ (v.start * float(data.time_weight.sum()) - hold @ data.time_weight)
     transfer = p.move_rate @ cp.sum(v.move, axis=1)
@@ -43,12 +43,12 @@ def objective(periods: Periods, data: TransitionData, v: Variables, p: Parameter
     return carry + transfer + trading
 
 
-def conic_impact(p: Parameters, leg_values: cp.Variable) -> cp.Expression:
+def conic_impact(p: TransitionParameters, leg_values: cp.Variable) -> cp.Expression:
     """Impact of every leg and period, ``k sqrt(S) u^1.5`` (scaled value units): convex, exact."""
     return cp.multiply(cp.reshape(p.impact, (p.impact.shape[0], 1), order="F"), cp.power(leg_values, 1.5))
 
 
-def outer_impact(periods: Periods, data: TransitionData, p: Parameters, leg_values: cp.Variable,
+def outer_impact(periods: Periods, data: TransitionData, p: TransitionParameters, leg_values: cp.Variable,
                  epigraph: cp.Variable) -> list[cp.Constraint]:
     """``epigraph >= k sqrt(S) * max_i (tangent_i of u^1.5)``: a piecewise-linear outer (lower) approximation for
     the MILP, with tangents at ``cap * (i / PIECES)^2`` where ``cap`` is the leg's participation limit per period.

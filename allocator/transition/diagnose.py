@@ -26,7 +26,7 @@ from allocator.inputs.problem import Problem
 from allocator.solve.status import Status
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
-from allocator.transition.program import Program, build
+from allocator.transition.program import TransitionProgram, build
 from allocator.transition.replay import Replay
 from allocator.transition.risk import has_limits, shortfalls
 from allocator.transition.solve import schedule, solve
@@ -146,7 +146,7 @@ def diagnose(problem: Problem, periods: Periods, data: TransitionData, solver: s
 LONGEST = 2_000
 
 
-def _longer(problem: Problem, periods: Periods) -> Program:
+def _longer(problem: Problem, periods: Periods) -> TransitionProgram:
     """The elastic program over a schedule long enough for any path: twice the periods, plus two of every lag
     (from the delays themselves: ``move_lag`` is capped at the schedule), at most ``LONGEST`` periods."""
     assert problem.schedule is not None
@@ -194,7 +194,7 @@ class _Elastic:
         return float(short[short > 0].sum() + excess[excess > 0].sum())
 
 
-def _elastic(program: Program, solver: str, options: dict[str, Any]) -> _Elastic | None:
+def _elastic(program: TransitionProgram, solver: str, options: dict[str, Any]) -> _Elastic | None:
     """The elastic optimum under the program's current parameters, or None if the solve failed."""
     record = solve(program, solver, None, **options)
     if record.status != Status.OPTIMAL:
@@ -203,7 +203,7 @@ def _elastic(program: Program, solver: str, options: dict[str, Any]) -> _Elastic
     return _Elastic(schedule(program, record), limit)
 
 
-def _named_rows(program: Program) -> dict[str, dict[str, int]]:
+def _named_rows(program: TransitionProgram) -> dict[str, dict[str, int]]:
     """family -> {row name: periods with a positive dual} in the last elastic solve."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for family in program.families:

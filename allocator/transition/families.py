@@ -27,11 +27,11 @@ import numpy as np
 
 from allocator.transition.flows import Flows, collateral, column
 from allocator.transition.periods import Periods
-from allocator.transition.variables import Parameters, Variables
+from allocator.transition.variables import TransitionParameters, TransitionVariables
 
 
 @dataclass(frozen=True, eq=False)
-class Family:
+class TransitionFamily:
     name: str
     constraint: cp.Constraint
     label: Callable[[int, int], str]  # (row, period) -> label; period -1 for end-state rows
@@ -41,58 +41,60 @@ def _at(names: Callable[[int], str], family: str) -> Callable[[int, int], str]:
     return lambda row, t: f"{family}[{names(row)}{'' if t < 0 else f',t{t + 1}'}]"
 
 
-def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tuple[cp.Expression, cp.Expression],
-             *, lower: bool) -> list[Family]:
+def families(periods: Periods, v: TransitionVariables, p: TransitionParameters, f: Flows,
+             impact: tuple[cp.Expression, cp.Expression], *, lower: bool) -> list[TransitionFamily]:
     base, T = periods.base, periods.periods
     cell = base.cell_label
     live, select = periods.live_cells, periods.live()
-    out: list[Family] = [
-        Family("today", v.start == p.x0, lambda row, t: f"today[{cell(row)}]"),
-        Family("balance", v.hold[:len(live)] == select @ (f.prev - f.out - f.sold + f.bought + f.arrived),
+    out: list[TransitionFamily] = [
+        TransitionFamily("today", v.start == p.x0, lambda row, t: f"today[{cell(row)}]"),
+        TransitionFamily("balance", v.hold[:len(live)] == select @ (f.prev - f.out - f.sold + f.bought + f.arrived),
                _at(lambda row: cell(live[row]), "balance")),
-        Family("available", select @ (f.prev - f.out - f.sold) >= 0, _at(lambda row: cell(live[row]), "available")),
-        Family("window", v.move <= p.move_upper, _at(base.move_label, "window")),
+        TransitionFamily("available", select @ (f.prev - f.out - f.sold) >= 0,
+                         _at(lambda row: cell(live[row]), "available")),
+        TransitionFamily("window", v.move <= p.move_upper, _at(base.move_label, "window")),
     ]
     if base.has_hub:
-        out.append(Family("hub", base.hub_balance @ v.move == 0, _at(lambda a: base.assets[a], "hub")))
+        out.append(TransitionFamily("hub", base.hub_balance @ v.move == 0, _at(lambda a: base.assets[a], "hub")))
     # always: without venues the one padding slot of the trade variables is bounded by zero here
-    out += [Family("window", v.sell <= p.sell_upper, _at(periods.leg_label, "window:sell")),
-            Family("window", v.buy <= p.buy_upper, _at(periods.leg_label, "window:buy"))]
+    out += [TransitionFamily("window", v.sell <= p.sell_upper, _at(periods.leg_label, "window:sell")),
+            TransitionFamily("window", v.buy <= p.buy_upper, _at(periods.leg_label, "window:buy"))]
     if lower:
-        out += [Family("window", v.move >= p.move_lower, _at(base.move_label, "minimum")),
-                Family("window", v.sell >= p.sell_lower, _at(periods.leg_label, "minimum:sell")),
-                Family("window", v.buy >= p.buy_lower, _at(periods.leg_label, "minimum:buy"))]
+        out += [TransitionFamily("window", v.move >= p.move_lower, _at(base.move_label, "minimum")),
+                TransitionFamily("window", v.sell >= p.sell_lower, _at(periods.leg_label, "minimum:sell")),
+                TransitionFamily("window", v.buy >= p.buy_lower, _at(periods.leg_label, "minimum:buy"))]
     if len(periods.capacity_routes):
         def route(row: int) -> str:
             edge = int(np.flatnonzero(base.edge_route == periods.capacity_routes[row])[0])
             return f"{base.locations[base.edge_from[edge]]}->{base.locations[base.edge_to[edge]]}"
-        out.append(Family("capacity", periods.route_sum() @ v.move <= column(p.capacity), _at(route, "capacity")))
+        out.append(TransitionFamily("capacity", periods.route_sum() @ v.move <= column(p.capacity),
+                                    _at(route, "capacity")))
     if len(periods.withdrawal_locations):
-        out.append(Family("withdrawal", periods.withdrawal_sum() @ v.move <= column(p.withdrawal),
+        out.append(TransitionFamily("withdrawal", periods.withdrawal_sum() @ v.move <= column(p.withdrawal),
                           _at(lambda r: base.locations[periods.withdrawal_locations[r]], "withdrawal")))
     if periods.n_legs:
         traded = periods.traded_assets
-        out.append(Family("participation", periods.asset_sum() @ (v.sell + v.buy) <= column(p.participation),
+        out.append(TransitionFamily("participation", periods.asset_sum() @ (v.sell + v.buy) <= column(p.participation),
                           _at(lambda r: base.assets[traded[r]], "participation")))
         rate = column(p.trade_rate)
         cost = cp.multiply(rate, v.sell + v.buy) + impact[0] + impact[1]
         venues = periods.venue_sum()
-        out.append(Family("venue", venues @ (v.buy + cost) <= venues @ v.sell,
+        out.append(TransitionFamily("venue", venues @ (v.buy + cost) <= venues @ v.sell,
                           _at(lambda r: periods.venues[r], "venue")))
     accounts = base.accounts
     floor = column(p.floor)
-    out += [Family("floor", collateral(periods, p, f.prev - f.out) >= floor,
+    out += [TransitionFamily("floor", collateral(periods, p, f.prev - f.out) >= floor,
                    _at(lambda k: accounts[k], "floor:departures")),
-            Family("floor", collateral(periods, p, f.prev - f.out - f.sold + f.bought) >= floor,
+            TransitionFamily("floor", collateral(periods, p, f.prev - f.out - f.sold + f.bought) >= floor,
                    _at(lambda k: accounts[k], "floor:trades"))]
     end = v.end
-    out.append(Family("collateral", end == collateral(periods, p, f.hold[:, T - 1:T])[:, 0],
+    out.append(TransitionFamily("collateral", end == collateral(periods, p, f.hold[:, T - 1:T])[:, 0],
                       _at(lambda k: accounts[k], "collateral")))
     short = 0 if v.short is None else v.short
-    out.append(Family("coverage", end + short >= p.required, _at(lambda k: accounts[k], "coverage")))
+    out.append(TransitionFamily("coverage", end + short >= p.required, _at(lambda k: accounts[k], "coverage")))
     if len(periods.liquidation_pairs):
         pairs = periods.liquidation_pairs
-        out.append(Family("liquidation", f.hold[base.pair_cell[pairs], T - 1] <= p.liquidation[:len(pairs)],
+        out.append(TransitionFamily("liquidation", f.hold[base.pair_cell[pairs], T - 1] <= p.liquidation[:len(pairs)],
                           lambda row, t: f"liquidation[{base.accounts[base.pair_account[pairs[row]]]},"
                                          f"{base.assets[base.pair_asset[pairs[row]]]}]"))
     if len(base.limit_pair):
@@ -100,7 +102,8 @@ def families(periods: Periods, v: Variables, p: Parameters, f: Flows, impact: tu
         posted = cp.multiply(p.weight[pairs], f.hold[base.pair_cell[pairs], T - 1])
         excess = 0 if v.excess is None else v.excess
         n_limits = len(pairs)
-        out.append(Family("concentration", posted <= cp.multiply(p.limit[:n_limits], end[base.pair_account[pairs]])
-                          + (excess if isinstance(excess, int) else excess[:n_limits]),
-                          lambda row, t: base.limit_label(row)))
+        allowed = cp.multiply(p.limit[:n_limits], end[base.pair_account[pairs]])
+        out.append(TransitionFamily("concentration",
+                                    posted <= allowed + (excess if isinstance(excess, int) else excess[:n_limits]),
+                                    lambda row, t: base.limit_label(row)))
     return out

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.transition.periods import Periods
-from allocator.transition.variables import Parameters, Variables
+from allocator.transition.variables import TransitionParameters, TransitionVariables
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,7 +29,7 @@ class Flows:
     arrived: cp.Expression  # (cells, T)
 
     @classmethod
-    def of(cls, periods: Periods, v: Variables, p: Parameters) -> Flows:
+    def of(cls, periods: Periods, v: TransitionVariables, p: TransitionParameters) -> Flows:
         cells, T = periods.base.n_cells, periods.periods
         start = cp.reshape(v.start, (cells, 1), order="F")
         live = periods.live()
@@ -48,7 +48,7 @@ class Flows:
                    arrived=arrived)
 
 
-def collateral(periods: Periods, p: Parameters, holdings: cp.Expression) -> cp.Expression:
+def collateral(periods: Periods, p: TransitionParameters, holdings: cp.Expression) -> cp.Expression:
     """(K, T) haircut-adjusted collateral of every account, in units of its own scale."""
     base = periods.base
     n_pairs = len(base.pair_asset)

@@ -35,7 +35,7 @@ from allocator.solve.solvers import SolveRecord
 from allocator.solve.status import Status
 from allocator.transition.milp_log import MilpWatch
 from allocator.transition.outcome import cost_of, outcome
-from allocator.transition.program import Program, build
+from allocator.transition.program import TransitionProgram, build
 from allocator.transition.replay import Replay
 from allocator.transition.result import TransitionResult
 from allocator.transition.solve import CLEAN, solve, verified
@@ -64,7 +64,7 @@ class MilpOutcome:
 Support = tuple[np.ndarray, np.ndarray, np.ndarray]  # (M, T), (N, T), (N, T) booleans
 
 
-def with_move_limits(problem: Problem, relaxed: Program, relaxed_replay: Replay, relaxation: TransitionResult,
+def with_move_limits(problem: Problem, relaxed: TransitionProgram, relaxed_replay: Replay, relaxation: TransitionResult,
                      solver: str, *,
                      integer: bool, time_limit: float | None, started: float, notes: list[str],
                      options: dict[str, object] | None = None,
@@ -114,13 +114,13 @@ def with_move_limits(problem: Problem, relaxed: Program, relaxed_replay: Replay,
                    support_solver="HIGHS")
 
 
-def _margin(program: Program) -> float:
+def _margin(program: TransitionProgram) -> float:
     required, data = np.asarray(program.parameters.required.value), program.data
     positive = data.required > 0
     return float((required[positive] - data.required[positive]).max()) if positive.any() else 0.0
 
 
-def _limit_margin(program: Program) -> float:
+def _limit_margin(program: TransitionProgram) -> float:
     data = program.data
     if not len(data.limit):
         return 0.0
@@ -156,7 +156,7 @@ def _check_limits(problem: Problem, replay: Replay, solver: str) -> None:
         raise VerificationError(out, solver=solver)
 
 
-def _bound(program: Program, support: Support, minimum: float) -> None:
+def _bound(program: TransitionProgram, support: Support, minimum: float) -> None:
     """Restrict a program to a support: moves off it bounded by zero, moves on it at least ``minimum`` (scaled)."""
     p, periods = program.parameters, program.periods
     for upper, lower, on in ((p.move_upper, p.move_lower, support[0]), (p.sell_upper, p.sell_lower, support[1]),
@@ -169,7 +169,7 @@ def _bound(program: Program, support: Support, minimum: float) -> None:
         lower.value = np.where(padded, minimum, 0.0)
 
 
-def _restricted(problem: Problem, program: Program, support: Support, solver: str,
+def _restricted(problem: Problem, program: TransitionProgram, support: Support, solver: str,
                 options: dict[str, object]) -> tuple[Replay, SolveRecord]:
     """The exact convex program on a fixed support, with min_move_value on every move of it."""
     assert problem.schedule is not None
@@ -181,7 +181,7 @@ def _restricted(problem: Problem, program: Program, support: Support, solver: st
     return verified(program, record), record
 
 
-def _support(program: Program, minimum: float) -> Support:
+def _support(program: TransitionProgram, minimum: float) -> Support:
     """The moves of a solved program carrying at least ``minimum`` (currency) and more than residue."""
     periods, v = program.periods, program.variables
     out = []
@@ -201,7 +201,7 @@ def _excess(problem: Problem, support: Support) -> tuple[np.ndarray, int]:
     return np.maximum(per - cap, 0), max(total - (schedule.max_moves if schedule.max_moves is not None else total), 0)
 
 
-def _heuristic(problem: Problem, program: Program, relaxed: Program, solver: str,
+def _heuristic(problem: Problem, program: TransitionProgram, relaxed: TransitionProgram, solver: str,
                options: dict[str, object]) -> tuple[Replay, SolveRecord]:
     """Drop, fix, re-solve on the linear (piecewise-linear impact) program (HiGHS, which detects an infeasible
     support reliably): the moves below ``min_move_value`` and, where there are too many, the smallest are the
@@ -247,7 +247,7 @@ def _heuristic(problem: Problem, program: Program, relaxed: Program, solver: str
                       solver="HIGHS", status="user_limit")
 
 
-def _values(program: Program, support: Support) -> tuple[np.ndarray, ...]:
+def _values(program: TransitionProgram, support: Support) -> tuple[np.ndarray, ...]:
     v, money = program.variables, program.data.money
     return tuple(np.where(on, np.asarray(var.value)[:on.shape[0]] * money, 0.0)
                  for on, var in zip(support, (v.move, v.sell, v.buy), strict=True))
@@ -273,7 +273,7 @@ def _candidates(problem: Problem, support: Support, values: tuple[np.ndarray, ..
     return sorted(chosen, key=lambda key: by_value[key])
 
 
-def milp_support(problem: Problem, relaxed: Program, time_limit: float | None, **options: Any
+def milp_support(problem: Problem, relaxed: TransitionProgram, time_limit: float | None, **options: Any
                  ) -> tuple[Support | None, MilpOutcome]:
     """The moves chosen by the MILP (HiGHS; ``options`` added to MILP_OPTIONS) and how it ended; no moves when
     it stopped without an incumbent. Raises SolverError when the MILP is infeasible (no schedule meets the move
@@ -310,7 +310,7 @@ def milp_support(problem: Problem, relaxed: Program, time_limit: float | None, *
     return support, MilpOutcome(f"feasible ({reason})", gap)
 
 
-def _mip_gap(program: Program) -> float | None:
+def _mip_gap(program: TransitionProgram) -> float | None:
     stats = program.problem.solver_stats
     extra = getattr(stats, "extra_stats", None)
     gap = getattr(extra, "mip_gap", None) if extra is not None else None

@@ -16,11 +16,11 @@ import numpy as np
 
 from allocator.transition.costs import conic_impact, objective, outer_impact
 from allocator.transition.data import TransitionData
-from allocator.transition.families import Family, families
+from allocator.transition.families import TransitionFamily, families
 from allocator.transition.flows import Flows
 from allocator.transition.periods import Periods
 from allocator.transition.risk import RiskParameters, risk_families
-from allocator.transition.variables import Parameters, Variables
+from allocator.transition.variables import TransitionParameters, TransitionVariables
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,28 +32,28 @@ class Binaries:
 
 
 @dataclass(frozen=True, eq=False)
-class Program:
+class TransitionProgram:
     periods: Periods
     data: TransitionData
-    variables: Variables
-    parameters: Parameters
-    families: list[Family]
+    variables: TransitionVariables
+    parameters: TransitionParameters
+    families: list[TransitionFamily]
     problem: cp.Problem
     binaries: Binaries | None = None
     risk: RiskParameters | None = None
 
-    def family(self, name: str) -> list[Family]:
+    def family(self, name: str) -> list[TransitionFamily]:
         return [f for f in self.families if f.name == name]
 
 
 def build(periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float,
           floor_margin: float | None = None, pwl: bool = False, elastic: bool = False, lower: bool = False,
           max_moves: int | None = None, max_moves_per_period: int | None = None,
-          min_move_value: float = 0.0) -> Program:
+          min_move_value: float = 0.0) -> TransitionProgram:
     """Build a variant (see module docstring); binaries are added when any move limit is given with ``pwl``.
     ``floor_margin`` (default: the coverage margin) is what floors take where today's collateral has room."""
-    v = Variables.of(periods, pwl=pwl, elastic=elastic)
-    p = Parameters.of(periods)
+    v = TransitionVariables.of(periods, pwl=pwl, elastic=elastic)
+    p = TransitionParameters.of(periods)
     p.set(periods, data, coverage_margin=coverage_margin, limit_margin=limit_margin,
           floor_margin=coverage_margin if floor_margin is None else floor_margin)
     extra: list[cp.Constraint] = []
@@ -85,11 +85,11 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
         goal = cp.Minimize(objective(periods, data, v, p, flows.hold))
     problem = cp.Problem(goal, [f.constraint for f in rows] + extra)
     assert problem.is_dpp()
-    return Program(periods, data, v, p, rows, problem, binaries, risk)
+    return TransitionProgram(periods, data, v, p, rows, problem, binaries, risk)
 
 
-def _binaries(periods: Periods, v: Variables, p: Parameters, max_moves: int | None, per_period: int | None,
-              min_value: float) -> tuple[Binaries, list[cp.Constraint]]:
+def _binaries(periods: Periods, v: TransitionVariables, p: TransitionParameters, max_moves: int | None,
+              per_period: int | None, min_value: float) -> tuple[Binaries, list[cp.Constraint]]:
     """A binary per move and leg per period: on iff it carries value, which is then at least ``min_value``."""
     z = Binaries(move=cp.Variable(v.move.shape, boolean=True, name="move_on"),
                  sell=cp.Variable(v.sell.shape, boolean=True, name="sell_on"),

@@ -28,10 +28,10 @@ from allocator.inputs.problem import Problem
 from allocator.program.parameters import MIN_RISK_SCALE
 from allocator.program.scenarios import stressed_collateral
 from allocator.transition.data import TransitionData
-from allocator.transition.families import Family
+from allocator.transition.families import TransitionFamily
 from allocator.transition.flows import Flows
 from allocator.transition.periods import Periods
-from allocator.transition.variables import Variables
+from allocator.transition.variables import TransitionVariables
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,11 +86,12 @@ def cone_accounts(periods: Periods) -> np.ndarray:
     return np.asarray(base.risk_accounts[base.cone], dtype=int)
 
 
-def risk_families(periods: Periods, v: Variables, r: RiskParameters, f: Flows, *, cones: bool) -> list[Family]:
+def risk_families(periods: Periods, v: TransitionVariables, r: RiskParameters, f: Flows, *,
+                  cones: bool) -> list[TransitionFamily]:
     """The stress rows and (``cones``) the parametric cones at the end state; relaxed by ``v.short`` if any."""
     base, T = periods.base, periods.periods
     end = f.hold[:, T - 1]
-    out: list[Family] = []
+    out: list[TransitionFamily] = []
     def label(family: str, k: int, scenario: bool) -> Callable[[int, int], str]:
         name = base.accounts[k]
         return lambda row, t: f"{family}[{name},{base.stress[row]}]" if scenario else f"{family}[{name}]"
@@ -99,14 +100,14 @@ def risk_families(periods: Periods, v: Variables, r: RiskParameters, f: Flows, *
     for j, k in enumerate(stressed):
         mine = base.pair_cell[base.pair_account == k]
         value = r.stress_weight[j] @ end[mine] + (0 if v.short is None else v.short[k])
-        out.append(Family("stress", value >= r.stress_floor[j], label("stress", k, True)))
+        out.append(TransitionFamily("stress", value >= r.stress_floor[j], label("stress", k, True)))
     if cones and r.factor is not None:
         assert r.inverse is not None and r.head is not None
         for i, k in enumerate(cone_accounts(periods)):
             collateral = v.end[k] + (0 if v.short is None else v.short[k])
             bound = r.inverse[i] * collateral - r.head[i]
             rows = r.factor @ end[base.market_cells(k)] + r.offset[i]
-            out.append(Family("risk", cp.SOC(bound, rows), label("risk", int(k), False)))
+            out.append(TransitionFamily("risk", cp.SOC(bound, rows), label("risk", int(k), False)))
     return out
 
 

@@ -16,7 +16,7 @@ from allocator.errors import SolverError, VerificationError
 from allocator.solve.solvers import SolveRecord, run, values
 from allocator.solve.status import Status
 from allocator.transition.floors import Floors
-from allocator.transition.program import Program
+from allocator.transition.program import TransitionProgram
 from allocator.transition.replay import Replay
 from allocator.transition.verify import AMOUNT, check
 
@@ -24,13 +24,13 @@ from allocator.transition.verify import AMOUNT, check
 CLEAN = 1e-8
 
 
-def solve(program: Program, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
+def solve(program: TransitionProgram, solver: str, time_limit: float | None = None, **options: Any) -> SolveRecord:
     """Run a solver on the program. Its power cones make it conic, so above solvers.DPP_TENSOR_LIMIT it is
     compiled afresh each time (the DPP tensor made the compile 300x slower than the solve at 20 x 4 x 24)."""
     return run(program.problem, solver, time_limit, **options)
 
 
-def schedule(program: Program, record: SolveRecord) -> Replay:
+def schedule(program: TransitionProgram, record: SolveRecord) -> Replay:
     """The solver's flows (currency), cleaned; raises unless the status is exactly optimal and values exist."""
     if record.status != Status.OPTIMAL:
         raise SolverError(f"solver {record.solver} returned {record.raw_status!r} for the transition program; "
@@ -134,7 +134,7 @@ def _balance_venue(replay: Replay, mine: np.ndarray, sell: np.ndarray, buy: np.n
             sell[mine] *= max(0.0, 1.0 - balance / sold) if sold > 0 else 0.0
 
 
-def verified(program: Program, record: SolveRecord) -> Replay:
+def verified(program: TransitionProgram, record: SolveRecord) -> Replay:
     replay = schedule(program, record)
     violations = check(replay)
     if violations:

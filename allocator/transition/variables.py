@@ -1,6 +1,6 @@
 """The transition program's variables and parameters (scaled values), created once per structure.
 
-Variables, all in units of the money scale: ``hold`` (live cells, T) holdings at every period end (the other
+TransitionVariables, all in units of the money scale: ``hold`` (live cells, T) holdings at every period end (the other
 cells never change: Flows.hold adds them as today's holdings); ``move``
 (move slots, T) value departing along each move in each period; ``sell`` and ``buy`` (leg slots, T) value of each
 trade leg. ``sell_impact``/``buy_impact`` are the epigraph variables of the impact term in the piecewise-linear
@@ -26,7 +26,7 @@ BOUND = 1.0
 
 
 @dataclass(frozen=True, eq=False)
-class Variables:
+class TransitionVariables:
     hold: cp.Variable
     start: cp.Variable  # (cells,) today's holdings (fixed by a row, so that weight * holdings stays DPP)
     move: cp.Variable
@@ -39,7 +39,7 @@ class Variables:
     excess: cp.Variable | None = None
 
     @classmethod
-    def of(cls, periods: Periods, *, pwl: bool = False, elastic: bool = False) -> Variables:
+    def of(cls, periods: Periods, *, pwl: bool = False, elastic: bool = False) -> TransitionVariables:
         base, T = periods.base, periods.periods
         legs = (periods.n_leg_slots, T)
         return cls(
@@ -57,7 +57,7 @@ class Variables:
 
 
 @dataclass(frozen=True, eq=False)
-class Parameters:
+class TransitionParameters:
     x0: cp.Parameter  # (cells,)
     weight: cp.Parameter  # (P,)
     required: cp.Parameter  # (K,) with the solver's margin
@@ -79,7 +79,7 @@ class Parameters:
     buy_lower: cp.Parameter
 
     @classmethod
-    def of(cls, periods: Periods) -> Parameters:
+    def of(cls, periods: Periods) -> TransitionParameters:
         base, T = periods.base, periods.periods
 
         def param(shape: int | tuple[int, ...], name: str) -> cp.Parameter:

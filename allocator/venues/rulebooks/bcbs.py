@@ -41,7 +41,7 @@ class Bucket(StrictModel):
     rate: Rate
 
 
-class Schedule(StrictModel):
+class HaircutSchedule(StrictModel):
     """One class's rates by residual maturity; ``fx_mismatch`` says whether the FX add-on applies to it."""
 
     buckets: list[Bucket] = Field(min_length=1)
@@ -64,9 +64,9 @@ class BcbsFile(Header):
     kind: Literal["bcbs-iosco"]
     settlement_currency: Currency
     fx_mismatch_haircut: Haircut
-    haircuts: dict[Id, Schedule] = Field(min_length=1)
+    haircuts: dict[Id, HaircutSchedule] = Field(min_length=1)
     assets: dict[Id, Asset] = {}
-    initial_margin: dict[Id, Schedule] = Field(min_length=1)
+    initial_margin: dict[Id, HaircutSchedule] = Field(min_length=1)
     underlyings: dict[Id, Id] = {}
     netting_gross_weight: Rate = 0.4
 
@@ -125,7 +125,7 @@ class BcbsRulebook(Rulebook):
         return tuple(self.spec.assets)
 
     def haircut(self, asset: str, as_of: Day = None, settlement_currency: str | None = None) -> float:
-        """Schedule haircut plus the FX add-on where the currencies differ."""
+        """HaircutSchedule haircut plus the FX add-on where the currencies differ."""
         meta = self.spec.assets.get(asset)
         if meta is None:
             raise self.unknown("collateral asset", asset, self.collateral_assets)

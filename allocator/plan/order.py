@@ -37,7 +37,7 @@ class UnbalancedTransfers(Exception):
 
 
 @dataclass
-class Schedule:
+class OrderedPlan:
     steps: list[Step] = field(default_factory=list)
     funding: list[Funding] = field(default_factory=list)
 
@@ -46,19 +46,19 @@ class Schedule:
         return not self.funding
 
 
-def schedule(ledger: Ledger, transfers: list[Transfer], max_steps: int | None = None) -> Schedule:
+def order(ledger: Ledger, transfers: list[Transfer], max_steps: int | None = None) -> OrderedPlan:
     """Order (and where needed split) ``transfers``, replaying them on ``ledger``."""
-    scheduler = _Scheduler(ledger, max_steps if max_steps is not None else 20 * len(transfers) + 100)
-    return scheduler.schedule([Transfer(t.asset, t.source, t.destination, t.quantity) for t in transfers])
+    orderer = _Orderer(ledger, max_steps if max_steps is not None else 20 * len(transfers) + 100)
+    return orderer.order([Transfer(t.asset, t.source, t.destination, t.quantity) for t in transfers])
 
 
-class _Scheduler:
+class _Orderer:
     def __init__(self, ledger: Ledger, max_steps: int) -> None:
         self.ledger = ledger
         self.max_steps = max_steps
-        self.out = Schedule()
+        self.out = OrderedPlan()
 
-    def schedule(self, pending: list[Transfer]) -> Schedule:
+    def order(self, pending: list[Transfer]) -> OrderedPlan:
         ledger = self.ledger
         while pending:
             pending = self.deposit(pending)
