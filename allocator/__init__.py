@@ -10,8 +10,9 @@
 from allocator.errors import AllocatorError, InfeasibleError, InputError, InputIssue, SolverError, VerificationError
 from allocator.inputs.liquidity import Schedule, Venue
 from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
-from allocator.inputs.problem import Account, Asset, Holding, Problem, Route
+from allocator.inputs.problem import Account, Asset, Holding, Location, Problem, Route
 from allocator.inputs.scenario import Scenario
+from allocator.io.examples import example_names, example_problem, load_example
 from allocator.io.loading import load_problem
 from allocator.plan.validate import PlanViolation, validate_plan
 from allocator.results.result import Result
@@ -36,6 +37,7 @@ __all__ = [
     "AllocatorError",
     "Asset",
     "Holding",
+    "Location",
     "InfeasibleError",
     "InputError",
     "InputIssue",
@@ -61,6 +63,9 @@ __all__ = [
     "TransitionViolation",
     "Venue",
     "available_rulebooks",
+    "example_names",
+    "example_problem",
+    "load_example",
     "load_problem",
     "load_rulebook",
     "optimize",

@@ -13,7 +13,9 @@ import allocator
 PUBLIC = {
     "Account", "Allocator", "AllocatorError", "Asset", "Holding", "InfeasibleError", "InputError", "InputIssue",
     "PlanViolation", "Problem", "Result", "Route", "SolverError", "Status", "VerificationError",
-    "load_problem", "optimize", "validate_plan",
+    "load_problem", "optimize", "validate_plan", "Location",
+    # example problems shipped with the package
+    "example_names", "example_problem", "load_example",
     # risk and rulebooks
     "Market", "PortfolioLimit", "Position", "RiskSettings", "StressScenario", "Rulebook", "available_rulebooks",
     "load_rulebook", "Scenario",
