@@ -3,7 +3,8 @@ page did: console messages, network requests, charts drawn, render time, a scree
 
 Chromium is Debian's ``chromium`` with ``chromium-driver`` (/usr/bin/chromium, /usr/bin/chromedriver), driven by
 selenium. ``ensure_chromium`` installs both with apt-get when they are missing and the process is root (at most
-``APT_TIMEOUT`` seconds); otherwise it returns the reason they are not available, and the tests skip with it.
+``APT_TIMEOUT`` seconds; ``ALLOCATOR_INSTALL_CHROMIUM=0`` turns this off); otherwise it returns the reason they
+are not available, and the tests skip with it.
 The browser runs with the flags a closed network needs (no background networking, no component updates, no
 sync) and a fresh profile.
 """
@@ -56,6 +57,9 @@ def ensure_chromium() -> str | None:
     """None when Chromium and ChromeDriver are there (installed now if need be), else why not."""
     if CHROMIUM.exists() and CHROMEDRIVER.exists():
         return None
+    if os.environ.get("ALLOCATOR_INSTALL_CHROMIUM") == "0":
+        return "headless Chromium is not installed (/usr/bin/chromium, /usr/bin/chromedriver) and " \
+               "ALLOCATOR_INSTALL_CHROMIUM=0: apt-get install chromium chromium-driver"
     if not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("apt-get") is None:
         return "headless Chromium is not installed (/usr/bin/chromium, /usr/bin/chromedriver) and this is not a " \
                "root Debian system to install it: apt-get install chromium chromium-driver"
