@@ -278,5 +278,9 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_string(float_format=lambda x: f"{x:,.6g}" if abs(x) < 1 else f"{x:,.2f}")
 
 
+from allocator.cli_stress import stress_command  # noqa: E402  (the command lives in its own module)
+
+main.add_command(stress_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
