@@ -131,8 +131,10 @@ def summary(report: StressReport) -> str:
     if report.summary_rows:
         head = report.summary[["scenario", "liquidated", "rounds", "worst_account", "market_loss",
                                "liquidation_loss", "cascade_loss", "total_loss"]]
-        lines += [f"episodes ({'intraday lows' if report.intraday else 'close to close'}, "
-                  f"{'with' if report.cascade else 'without'} cascades; losses in {money}):", _table(head), ""]
+        lines += [f"treasury today: {report.summary_rows[0].treasury_before:,.0f} {money}",
+                  f"episodes ({'intraday lows' if report.intraday else 'close to close'}, "
+                  f"{'with' if report.cascade else 'without'} cascades; losses in {money}):",
+                  _table(head, index=False), ""]
         accounts = report.accounts
         accounts = accounts.assign(state=[("round " + str(int(r))) if liquidated else "ok" for liquidated, r in
                                           zip(accounts["liquidated"], accounts["round"].fillna(0), strict=True)])
@@ -140,8 +142,8 @@ def summary(report: StressReport) -> str:
         lines += ["liquidated (round) per account:", grid.to_string(), ""]
         distance = accounts.drop_duplicates("account").set_index("account")[
             ["rule", "liquidation_move", "market_liquidation_move"]]
-        lines += ["distance to liquidation today (move of the main underlying / of the whole market):",
-                  _table(distance), ""]
+        lines += ["distance to liquidation today (move of the main underlying / of the whole market; blank: no "
+                  "positions, or no move reaches the line):", _table(distance).replace("NaN", "   "), ""]
     if report.monte_carlo is not None:
         mc = report.monte_carlo
         lines += [f"monte carlo: {mc.draws} draws (seed {mc.seed}), Student-t with {mc.degrees_of_freedom:.2f} "
@@ -153,8 +155,8 @@ def summary(report: StressReport) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_string(float_format=lambda x: f"{x:,.4g}" if abs(x) < 10 else f"{x:,.0f}")
+def _table(frame: pd.DataFrame, index: bool = True) -> str:
+    return frame.to_string(index=index, float_format=lambda x: f"{x:,.4g}" if abs(x) < 10 else f"{x:,.0f}")
 
 
 def _fail(error: InputError) -> NoReturn:

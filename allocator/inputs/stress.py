@@ -4,8 +4,8 @@
 or to ``"constant"`` (held at today's price, on purpose): it overrides the default rules of
 ``models/stress-episodes.toml`` (stETH follows ETH, a stablecoin follows USDC, ...). An asset's own data always
 comes first. ``liquidation_penalty`` sets the penalty a liquidation costs at an account (a share of the amount the
-venue liquidates) where its rulebook gives none, replacing the documented default. Names are checked against the
-problem when ``allocator.stress`` runs (located as ``stress.proxies.stETH``).
+venue liquidates), over its rulebook's (Aave's liquidation bonus) and the documented default. Names are checked
+against the problem when ``allocator.stress`` runs (located as ``stress.proxies.stETH``).
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ likelihood of the returns under scipy.stats.multivariate_t over [2.05, 100] (bou
 makes every asset's tail heavy at once: the joint crashes a Gaussian model misses.
 
 Draws are seeded and the same on every machine: ``A = diag(s) L`` with ``L`` the Cholesky factor of the correlation
-matrix in the series' order (inputs.market.psd_cholesky: no eigen-decomposition, whose signs and order differ between
-linear-algebra builds; scipy's own ``multivariate_t.rvs`` factorises the shape matrix by eigendecomposition, so it is
-not used to draw), and ``z``, ``W`` from numpy's PCG64 generator, normals first. A draw's simple return is
-``exp(x) - 1`` (> -1: a price stays positive).
+matrix in the series' order (inputs.market.psd_cholesky: no eigen- or singular value decomposition, whose signs and
+order differ between linear-algebra builds; scipy's own ``multivariate_t.rvs`` draws through numpy's
+``multivariate_normal``, which factorises the shape matrix by a singular value decomposition, so it is not used to
+draw), and ``z``, ``W`` from numpy's PCG64 generator, normals first. A draw's simple return is ``exp(x) - 1``
+(> -1: a price stays positive).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """What ``allocator.stress`` returns: a frozen report with DataFrame views and a JSON round trip.
 
-Rows (docs/stress.md has every column): ``episodes`` (the windows tested), ``moves`` (each asset's move per episode
-and its source), ``accounts`` (per episode and account: collateral before and after, P&L, requirement, equity
-against the liquidation line, liquidated or not and in which round, the loss; the distance to liquidation beside
-them), ``summary`` (per episode: who fell, rounds, the treasury's losses), ``draws`` and ``monte_carlo`` (per
-Monte Carlo draw, and per account over the draws) and ``liquidity`` (the impact model's inputs per asset).
+Rows (docs/stress.md has every column): ``episodes`` (the windows tested), ``moves`` (each asset's move per scenario
+and its source; a scenario is an episode or one of the caller's ``moves``), ``accounts`` (per scenario and account:
+collateral before and after, P&L, requirement, equity against the liquidation line, liquidated or not and in which
+round, the loss; the distance to liquidation beside them), ``summary`` (per scenario: who fell, rounds, the
+treasury's losses), ``draws``, ``draw_accounts`` and ``monte_carlo`` (per Monte Carlo draw, per account over the
+draws, and the fit with the loss distribution) and ``liquidity`` (the impact model's inputs per asset).
 An account row's ``mode`` is its margin mode (today every account is cross-margined: one pool per account).
 """
 
@@ -73,7 +74,7 @@ class AccountRow(_Row):
 
 class SummaryRow(_Row):
     scenario: str
-    variant: str = Field(description="close, intraday or monte-carlo")
+    variant: str = Field(description="close, intraday, or given (the caller's moves)")
     liquidated: int
     accounts_liquidated: list[str]
     cascade_accounts: list[str] = Field(description="accounts that fell in round 2 or later")
@@ -151,12 +152,12 @@ class StressReport(_Row):
 
     @property
     def accounts(self) -> pd.DataFrame:
-        """One row per episode and account."""
+        """One row per scenario and account."""
         return _frame(self.account_rows, AccountRow)
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per episode."""
+        """One row per scenario."""
         return _frame(self.summary_rows, SummaryRow)
 
     @property
