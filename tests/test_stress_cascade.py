@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -54,7 +55,7 @@ def stressed(case: dict[str, Any], cascade: bool = True) -> tuple[Book, Outcome]
     problem = allocator.Problem.model_validate(case["problem"])
     book = Book.of(problem)
     account_rules = rules(problem, {})
-    market = liquidity(problem, {a: None for a in ASSETS}, np.datetime64("2025-02-11"))  # type: ignore[arg-type]
+    market = liquidity(problem, {a: None for a in ASSETS}, pd.Timestamp("2025-02-11"))
     return book, run(book, account_rules, market, book.price * (1 + case["shocks"]), cascade)
 
 

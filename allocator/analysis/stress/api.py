@@ -30,6 +30,7 @@ from allocator.errors import InputError, InputIssue
 from allocator.inputs.market import net_of_pnl
 from allocator.inputs.problem import Problem
 from allocator.inputs.stress import CONSTANT
+from allocator.io.data_files import market_folder
 from allocator.results.result import Result
 from allocator.solve.liquidation import liquidation_moves
 
@@ -65,9 +66,9 @@ def stress(problem: Problem, holdings: Holdings | None = "current", episodes: Se
     if issues:
         raise InputError(issues)
     account_rules = rules(problem, penalties)
-    end = _valuation_end(problem)
     assets = problem.asset_ids
     series = {a: resolve(a, lambda t: market_file(t) is not None, merged, rules_file).ticker for a in assets}
+    end = _valuation_end(problem, {t for t in series.values() if t is not None})
     market = liquidity(problem, series, end)
     notes = [f"{row.asset}: no ADV (give the asset's adv): liquidation sales do not move its price"
              for row in market.assets if row.adv is None]
@@ -156,10 +157,16 @@ def _settings(problem: Problem, proxies: Mapping[str, str] | None) -> tuple[dict
     return merged, penalties
 
 
-def _valuation_end(problem: Problem) -> pd.Timestamp:
-    """The day whose market the stress starts from: the problem's ``as_of``, at most the last day of the data."""
-    latest = last_date("BTC") or pd.Timestamp.today().normalize()
+def _valuation_end(problem: Problem, tickers: set[str]) -> pd.Timestamp:
+    """The day whose market the stress starts from (ADVs, volatilities, the Monte Carlo window): the problem's
+    ``as_of``, at most the last day of the series it uses (of all market files when it uses none)."""
+    days = [day for day in map(last_date, tickers or set(_all_tickers())) if day is not None]
+    latest = max(days) if days else pd.Timestamp.today().normalize()
     return min(pd.Timestamp(problem.as_of), latest) if problem.as_of else latest
+
+
+def _all_tickers() -> list[str]:
+    return [path.name.removesuffix("_1d.csv").removesuffix("-USD") for path in market_folder().glob("*_1d.csv")]
 
 
 def _account_rows(problem: Problem, book: Book, account_rules: list[Rule], outcome: Outcome, names: list[str],
