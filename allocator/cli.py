@@ -282,5 +282,9 @@ from allocator.cli_report import report_command  # noqa: E402 - the report comma
 
 main.add_command(report_command)
 
+from allocator.cli_stress import stress_command  # noqa: E402  (the command lives in its own module)
+
+main.add_command(stress_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
