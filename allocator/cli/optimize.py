@@ -14,7 +14,7 @@ from allocator.cli.output import deliver_document
 
 @click.command("optimize")
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
-@output_options("json", what="the JSON result")
+@output_options("json", what="the result")
 @click.option("--solver", type=SolverName(), default=None, help="cvxpy solver name (default HIGHS; e.g. CLARABEL).")
 @click.option("--time-limit", type=Seconds(), default=None, help="Seconds the solver may take per solve.")
 @click.option("--fallback", type=SolverName(), default=None,

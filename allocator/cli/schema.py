@@ -12,7 +12,7 @@ KINDS = ("problem", "scenario", "batch", "rulebook")
 
 @click.command("schema")
 @click.argument("kind", type=click.Choice(KINDS), default="problem")
-@output_options("json", what="the JSON Schema", stdout="json")
+@output_options("json", what="the schema", stdout="json")
 def command(kind: str, output: Output) -> None:
     """Print the JSON Schema of a problem file (default), a scenario file, a batch spec or a venue rulebook."""
     from allocator.cli.output import deliver_text, dump

@@ -15,7 +15,7 @@ from allocator.cli.output import deliver_document
 
 @click.command("transition")
 @click.argument("problem", type=click.Path(dir_okay=False, path_type=Path))
-@output_options("json", what="the JSON transition result")
+@output_options("json", what="the transition result")
 @click.option("--solver", type=SolverName(), default=None, help="cvxpy conic solver (default CLARABEL).")
 @click.option("--integer", is_flag=True, help="Meet max_moves / min_move_value by a mixed-integer program.")
 @click.option("--heuristic", is_flag=True,
