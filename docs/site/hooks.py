@@ -1,9 +1,10 @@
 """mkdocs hooks: what the site generates at build time, so that it cannot drift from the code.
 
-* **Field tables of the file formats**: ``<!-- schema: problem Account -->`` in a page is replaced by the table of
-  that model's fields (name, type, required or default, constraints, description) from ``allocator schema``
-  (allocator/cli/schemas.py, the pydantic models' JSON Schema). A model of a schema that no marker places is
-  appended to the page holding ``<!-- schema: problem * -->``, so a new model shows up by itself.
+* **Field tables of the file formats**: ``<!-- schema: problem Account -->`` in a page is replaced by a folded
+  table of that model's fields (name, type, required or default, constraints, description) from ``allocator
+  schema`` (allocator/cli/schemas.py, the pydantic models' JSON Schema); ``<!-- schema: problem -->`` is the file's
+  top level. A model that no marker places is listed where ``<!-- schema: problem * -->`` stands, so a new model
+  shows up by itself. On GitHub the markers are invisible comments beside the hand-written tables.
 * **The gallery**: an examples topic page (``examples/<topic>/README.md``) gets each script of the topic with the
   output recorded beside it (docs/site/gallery.py; tests/test_examples.py keeps the recordings true).
 * **Display math**: a ``$$ ... $$`` block is rendered to MathML (latex2mathml) at build time; browsers draw MathML
@@ -31,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 import gallery  # noqa: E402
 
-MARKER = re.compile(r"<!-- schema: (\w+) ([\w*]+) -->")
+MARKER = re.compile(r"<!-- schema: (\w+)(?: ([\w*]+))? -->")
+ROOT_MODEL = ""  # the marker without a model name: the file's top level
 MATH = re.compile(r"^\$\$\n(.*?)\n\$\$$", re.S | re.M)
 LINK = re.compile(r"\]\((\.\./[^)#\s]+)(#[^)\s]*)?\)")
 REPOSITORY = "repository"
@@ -97,7 +99,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 def _mathml(latex: str) -> str:
     from latex2mathml.converter import convert
 
-    return "\n" + convert(" ".join(latex.split()), display="block") + "\n"
+    return '\n<div class="math">' + convert(" ".join(latex.split()), display="block") + "</div>\n"
 
 
 def _gallery(topic: str) -> str:
@@ -114,14 +116,13 @@ def _gallery(topic: str) -> str:
 # -- field tables -------------------------------------------------------------------------------------------------
 
 def _schema_tables(markdown: str) -> str:
-    placed = {(kind, name) for kind, name in MARKER.findall(markdown) if name != "*"}
+    placed = {(kind, name or ROOT_MODEL) for kind, name in MARKER.findall(markdown) if name != "*"}
 
     def replace(match: re.Match[str]) -> str:
-        kind, name = match.groups()
+        kind, name = match.group(1), match.group(2) or ROOT_MODEL
         schema = _schema(kind)
         if name == "*":
-            rest = [n for n in _models(schema) if (kind, n) not in placed]
-            return "\n".join(_model_table(schema, n, heading=True) for n in rest)
+            return "\n".join(_model_table(schema, n) for n in _models(schema) if (kind, n) not in placed)
         if name not in _models(schema):
             raise ValueError(f"<!-- schema: {kind} {name} -->: no model {name!r} in the {kind} schema "
                              f"(models: {', '.join(_models(schema))})")
@@ -131,24 +132,25 @@ def _schema_tables(markdown: str) -> str:
 
 
 def _models(schema: dict[str, Any]) -> list[str]:
-    names = [schema.get("title", "")] if "properties" in schema else []
-    return [*names, *schema.get("$defs", {})]
+    return [*([ROOT_MODEL] if "properties" in schema else []), *schema.get("$defs", {})]
 
 
 def _model(schema: dict[str, Any], name: str) -> dict[str, Any]:
-    return schema if name == schema.get("title") and "properties" in schema else schema["$defs"][name]
+    return schema if name == ROOT_MODEL else schema["$defs"][name]
 
 
-def _model_table(schema: dict[str, Any], name: str, heading: bool = False) -> str:
+def _model_table(schema: dict[str, Any], name: str) -> str:
     model = _model(schema, name)
     required = set(model.get("required", []))
-    lines = [f"#### {name}", ""] if heading else []
-    lines += [f"*Generated from the model `{name}`* (`allocator schema`): every field, its type and what the model "
-              "itself accepts; checks across fields are in the text.", "",
-              "| field | type | required / default | constraints | description |", "|---|---|---|---|---|"]
+    title = f"`{name}`" if name else schema.get("title", "the top level")
+    lines = [f'??? abstract "{title}: every field, generated from the model"', "",
+             "    Generated at build time from the JSON Schema of the model (`allocator schema`), so it lists every "
+             "field the code accepts. Ranges checked by validators and checks across fields are in the text.", "",
+             "    | field | type | required / default | constraints | description |", "    |---|---|---|---|---|"]
     for field, spec in model.get("properties", {}).items():
-        default = "required" if field in required else _literal(spec.get("default"), "absent")
-        lines.append(f"| `{field}` | {_type(spec)} | {default} | {_constraints(spec)} | "
+        default = "required" if field in required else \
+            _literal(spec["default"], "absent") if "default" in spec else "optional"
+        lines.append(f"    | `{field}` | {_type(spec)} | {default} | {_constraints(spec)} | "
                      f"{_cell(spec.get('description', ''))} |")
     return "\n".join(lines) + "\n"
 
