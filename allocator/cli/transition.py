@@ -4,6 +4,7 @@ or 6)."""
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -28,7 +29,7 @@ def command(problem: Path, output: Output, solver: str | None, integer: bool, he
     """Plan the multi-period transition of PROBLEM (needs [schedule]; docs/transition.md).
 
     Without -o or --json the result is written next to PROBLEM (PROBLEM with .transition.json). On a terminal
-    the MILP's progress (incumbent, bound, gap) is shown on standard error."""
+    the MILP's progress (incumbent, bound, gap) is shown on standard error (not with --quiet)."""
     if integer and heuristic:
         raise click.UsageError("--integer and --heuristic are two ways to meet the move limits; give one")
     from allocator.cli.progress import logged_status
@@ -41,7 +42,7 @@ def command(problem: Path, output: Output, solver: str | None, integer: bool, he
 
     try:
         loaded = load_problem(problem)
-        with logged_status("transition", LOGGER):
+        with nullcontext() if quiet else logged_status("transition", LOGGER):
             result = plan_transition(loaded, solver=solver, integer=integer, heuristic=heuristic,
                                      time_limit=time_limit)
     except InputError as error:
