@@ -186,7 +186,7 @@ def _constraints(spec: dict[str, Any]) -> str:
             if option.get("type") != "null" and "$ref" not in option:
                 spec = {**option, **{k: v for k, v in spec.items() if k not in (key,)}}
     words = {"minimum": ">= {}", "exclusiveMinimum": "> {}", "maximum": "<= {}", "exclusiveMaximum": "< {}",
-             "minLength": "at least {} characters", "maxLength": "at most {} characters",
+             "minLength": "length >= {}", "maxLength": "length <= {}",
              "minItems": "at least {} items", "maxItems": "at most {} items", "pattern": "matches `{}`",
              "format": "format {}"}
     found = [template.format(spec[key]) for key, template in words.items() if key in spec]
