@@ -171,3 +171,21 @@ def test_example_as_json_is_a_valid_problem(tmp_path):
         a: Path(p).resolve() for a, p in shipped.history.items()}
     listing = json.loads(invoke("example", "--json").stdout)
     assert [row["name"] for row in listing] == list(allocator.example_names())
+
+
+def test_the_names_the_old_cli_module_offered_still_resolve(tmp_path):
+    """Command modules written against the single-module cli.py (``from allocator.cli import _fail_input, _write,
+    summary``) fold into the package unchanged for one release (allocator/cli/compat.py)."""
+    from allocator.cli import _fail_input, _fail_solver, _write, _write_table, summary  # noqa: F401
+
+    result = allocator.optimize(allocator.load_problem(DESK))
+    _write(tmp_path / "r.json", result)
+    assert allocator.Result.from_json((tmp_path / "r.json").read_text(encoding="utf-8")).plan == result.plan
+    _write_table(tmp_path / "a.csv", result.accounts_frame.reset_index())
+    assert list(pd.read_csv(tmp_path / "a.csv")["id"]) == [a.id for a in result.accounts]
+    text = summary(result)
+    assert text.startswith("status: optimal") and "cex-perps" in text and "0.0202%" in text
+    with pytest.raises(AttributeError):
+        import allocator.cli as cli
+
+        cli.no_such_name  # noqa: B018

@@ -13,6 +13,8 @@ level: ``allocator --help`` and ``allocator validate`` stay well under a second.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import click
 
 from allocator.cli.exits import EXIT_FEASIBLE, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NEEDS_FUNDING, EXIT_OK, EXIT_SOLVER
@@ -41,6 +43,19 @@ def main(ctx: click.Context) -> None:
     Exit codes (every command): 0 done, 2 bad input or usage, 3 infeasible, 4 optimal but the plan needs
     temporary funding, 5 solver failure, 6 feasible but not proven optimal. See docs/cli.md."""
     ctx.with_resource(user_warnings())
+
+
+#: Names the single-module cli.py offered (compat.py), resolved on first use for one release.
+_COMPAT = {"_fail_input": "allocator.cli.exits:fail_input", "_fail_solver": "allocator.cli.exits:fail_solver",
+           "_write": "allocator.cli.compat:write_result", "_write_table": "allocator.cli.compat:write_table",
+           "summary": "allocator.cli.compat:summary"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _COMPAT:
+        raise AttributeError(f"module 'allocator.cli' has no attribute {name!r}")
+    module, _, attribute = _COMPAT[name].partition(":")
+    return getattr(import_module(module), attribute)
 
 
 __all__ = ["COMMANDS", "EXIT_FEASIBLE", "EXIT_INFEASIBLE", "EXIT_INPUT", "EXIT_NEEDS_FUNDING", "EXIT_OK",
