@@ -62,6 +62,13 @@ def _bad_rulebooks(tmp: Path) -> dict[str, str]:
     return {"ALLOCATOR_RULEBOOKS": str(folder)}
 
 
+def _result(tmp: Path) -> str:
+    path = tmp / "desk.result.json"
+    run = CliRunner().invoke(main, ["optimize", DESK, "-o", str(path), "--quiet"])
+    assert run.exit_code == 0, run.output
+    return str(path)
+
+
 def _batch_dir(tmp: Path) -> str:
     folder = tmp / "problems"
     folder.mkdir()
@@ -97,6 +104,10 @@ CASES: dict[tuple[str, int], Case] = {
     ("rulebooks", 2): lambda t: (["rulebooks"], _bad_rulebooks(t)),
     ("example", 0): lambda t: (["example", "desk", "-o", str(t / "desk.toml")], {}),
     ("example", 2): lambda t: (["example", "nope"], {}),
+    ("report", 0): lambda t: (["report", _result(t), "-o", str(t / "report.html")], {}),
+    ("report", 2): lambda t: (["report", str(t / "no-such-result.json")], {}),
+    ("stress", 0): lambda t: (["stress", DESK, "--episode", "2022-11-ftx", "--quiet"], {}),
+    ("stress", 2): lambda t: (["stress", DESK, "--current", "--result", _result(t)], {}),
 }
 
 

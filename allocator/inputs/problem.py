@@ -21,6 +21,7 @@ from allocator.inputs.fields import StrictModel as _Model
 from allocator.inputs.issues import issues_from_pydantic
 from allocator.inputs.liquidity import Adv, AnnualVolatility, Hours, Impact, Schedule, Venue
 from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
+from allocator.inputs.stress import StressSettings
 from allocator.io.documents import parse
 from allocator.venues.haircut_models import HaircutModel
 from allocator.venues.terms import AccountTerms, venue_terms
@@ -105,6 +106,7 @@ class Problem(_Model):
     portfolio: PortfolioLimit | None = None
     venues: list[Venue] = Field(default_factory=list)  # transition only (allocator/inputs/liquidity.py)
     schedule: Schedule | None = None
+    stress: StressSettings | None = None  # [stress]: proxies and penalties of allocator.stress (docs/stress.md)
     _terms: dict[str, AccountTerms] = PrivateAttr(default_factory=dict)
 
     @property
