@@ -67,13 +67,15 @@ def stress_command(problem: Path, result_path: Path | None, current: bool, episo
     if current and result_path is not None:
         raise click.UsageError("--current and --result name two allocations; give one")
     from allocator.analysis.stress import stress
+    from allocator.cli.progress import progress_status
     from allocator.io.loading import load_problem
 
     try:
         loaded = load_problem(problem)
         holdings: Result | Literal["current"] = _read_result(result_path) if result_path is not None else "current"
-        report = stress(loaded, holdings, list(episodes) if episodes else None, draws, seed, intraday=intraday,
-                        cascade=not no_cascade, proxies=proxies)
+        with progress_status(f"stress: episodes and {draws:,} draws" if draws else "stress: episodes"):
+            report = stress(loaded, holdings, list(episodes) if episodes else None, draws, seed, intraday=intraday,
+                            cascade=not no_cascade, proxies=proxies)
     except InputError as error:
         _fail(error)
     for note in report.notes:
