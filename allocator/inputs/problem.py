@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import warnings
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.errors import InputError, InputIssue
@@ -26,6 +25,9 @@ from allocator.inputs.stress import StressSettings
 from allocator.io.documents import parse
 from allocator.venues.haircut_models import HaircutModel
 from allocator.venues.terms import AccountTerms, venue_terms
+
+if TYPE_CHECKING:  # annotations only: pandas is loaded when a frame is asked for (docs/cli.md, start-up)
+    import pandas as pd
 
 
 class Asset(_Model):

@@ -86,7 +86,9 @@ class MarginalValue(_Row):
 
 class Binding(_Row):
     label: str
-    shadow_price: float = Field(description="objective increase per currency of tightening the row")
+    shadow_price: float = Field(description="objective increase per currency of extra requirement of the row's "
+                                            "account (a limit: per currency of tightening it); an account's rows "
+                                            "add up to its shadow_price")
 
 
 class Funding(_Row):

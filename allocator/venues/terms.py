@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from scipy.stats import norm
-
 from allocator.errors import InputError, InputIssue
 from allocator.venues.collateral.curve import Curve
 from allocator.venues.collateral.volatility import stressed_floor, volatility_haircut
@@ -44,13 +42,16 @@ def _rulebook(name: str) -> Rulebook:
 def rulebook_issues(data: dict[str, object]) -> list[InputIssue]:
     """Unknown rulebook names, located at the account."""
     from allocator.inputs.raw import rows, text
-    from allocator.venues.rulebooks import available_rulebooks
 
-    known = set(available_rulebooks())
+    known: set[str] | None = None  # the rulebooks are listed (and their package loaded) only when one is named
     out = []
     for index, row in rows(data, "accounts"):
         name = text(row.get("rulebook"))
-        if name is not None and name not in known:
+        if name is not None and known is None:
+            from allocator.venues.rulebooks import available_rulebooks
+
+            known = set(available_rulebooks())
+        if name is not None and known is not None and name not in known:
             out.append(InputIssue(f"accounts[{index}].rulebook", f"unknown rulebook {name!r} (available: "
                                   f"{', '.join(sorted(known))})", "unknown_rulebook"))
         if row.get("requirement") is None and name is None:
@@ -136,6 +137,8 @@ def volatility_model_haircut(problem: Problem, asset: str, model: VolatilityHair
     if market is None or asset not in market.assets:
         raise ValueError(f"a volatility haircut needs {asset} in [market]")
     sigma = float(market.moments[0][market.assets.index(asset)])
+    from scipy.stats import norm  # deferred: only a volatility haircut model needs it
+
     z = float(norm.ppf(model.confidence))
     floor = model.floor
     if model.stressed_period is not None:
