@@ -31,8 +31,8 @@ COMMANDS: dict[str, str] = {
     "schema": "allocator.cli.schema:command",
     "rulebooks": "allocator.cli.rulebooks:command",
     "example": "allocator.cli.example:command",
-    "report": "allocator.cli_report:report_command",
-    "stress": "allocator.cli_stress:stress_command",
+    "report": "allocator.cli.report:report_command",
+    "stress": "allocator.cli.stress:stress_command",
 }
 
 
