@@ -278,5 +278,10 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_string(float_format=lambda x: f"{x:,.6g}" if abs(x) < 1 else f"{x:,.2f}")
 
 
+from allocator.cli_modes import hedges, modes  # noqa: E402  (margin modes and hedging: docs/margin-modes.md)
+
+main.add_command(modes)
+main.add_command(hedges)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

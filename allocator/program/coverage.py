@@ -4,6 +4,7 @@
 Both rows, and the concentration rows, are divided by the account's own scale (scaling.py). A pair with a
 concave collateral curve (credit.py) is credited through its own ``credit`` variable, bounded by chords.
 With ``elastic`` set, a non-negative shortfall variable may make up the difference (infeasibility diagnosis).
+With hedges, the requirement grows by their buffered margin (hedges.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.program.hedges import margin
 from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
@@ -61,4 +63,7 @@ class Coverage:
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         labels = tuple(f"coverage[{k}]" for k in layout.accounts)
         covered = v.collateral if self.shortfall is None else v.collateral + self.shortfall
-        return [Labelled("coverage", covered >= p.required, labels)]
+        required = p.required
+        if p.hedges is not None:  # the hedges' buffered margin (hedges.py)
+            required = required + margin(layout, v, p.hedges.coverage_long, p.hedges.coverage_short)
+        return [Labelled("coverage", covered >= required, labels)]

@@ -19,12 +19,19 @@ class Variables:
     move: cp.Variable  # (move slots,) value moved along each (asset, edge)
     collateral: cp.Variable  # (K,) haircut-adjusted collateral of each account, in units of its account scale
     credit: cp.Variable  # (max(Pc, 1),) credit of each curved pair (credit.py), in units of its account scale
+    # hedges (program/hedges.py): the long and the short part of each hedge's notional, in money-scale units;
+    # None without [[hedges]]
+    hedge_long: cp.Variable | None = None
+    hedge_short: cp.Variable | None = None
 
     @classmethod
     def create(cls, layout: Layout) -> Variables:
+        hedges = layout.n_hedges
         return cls(
             holding=cp.Variable(layout.n_cells, name="holding"),
             move=cp.Variable(layout.n_move_slots, name="move"),
             collateral=cp.Variable(len(layout.accounts), name="collateral"),
             credit=cp.Variable(max(len(layout.curve_pairs), 1), name="credit"),
+            hedge_long=cp.Variable(hedges, name="hedge_long", nonneg=True) if hedges else None,
+            hedge_short=cp.Variable(hedges, name="hedge_short", nonneg=True) if hedges else None,
         )

@@ -5,7 +5,8 @@
 * marginal value of one more unit of each asset at each location: objective decrease per unit,
   ``μ_c * r * p[a]`` from the balance row's dual ``μ_c`` (its right-hand side is ``p q0 / S``);
 * binding constraints: coverage, concentration, risk, stress and CVaR rows whose dual is positive, by label
-  (a stress row by the scenario in its slot);
+  (a stress row by the scenario in its slot), and hedges at their size or delta bands at their bound
+  (``hedge[acct,instrument]``, ``delta[acct,BTC]:long``; per currency of notional or delta);
 * ``lagrangian``: the Lagrangian at the current primal and dual values, for first-order estimates of any
   change of parameter values (``incremental_cost``); the parametric risk cones are left out of it (their
   first-order change is not counted: the exact re-solve is).
@@ -73,6 +74,10 @@ class Sensitivity:
                                                                          / scale.accounts[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
                     if labelled.dual()[0] > DUAL_FLOOR]
+        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))  # rows in money-scale units
+                    for family in ("hedge", "delta") for label, dual in zip(program.labels(family),
+                                                                             program.dual(family), strict=True)
+                    if dual > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
         return cls(shadow_price=coverage * scale.rate / scale.accounts,
                    marginal_value=marginal, binding=binding)

@@ -1,0 +1,116 @@
+"""Hedges as decisions (docs/hedging.md): the terms every family adds for them, and their own rows.
+
+Each hedge ``j`` (at account ``k_j``, on underlying ``u_j``) has a notional ``n_j = (l_j - s_j) S`` with long and
+short parts ``l, s >= 0`` (money-scale units). In the program:
+
+* cost: ``(funding_j + fee_j) l_j + (fee_j - funding_j) s_j`` (rate units): funding over the horizon paid by a long
+  and received by a short, and the fee on the notional traded;
+* requirement: account ``k`` requires ``R_k + sum_j (rate_long_j l_j + rate_short_j s_j) S`` (the hedge's margin);
+  coverage asks for it with the buffer, every risk row without;
+* exposure: the account's equity moves by ``n_j r_{u_j}`` for a return ``r``: the parametric cone sees ``n_j`` in
+  the underlying's row, each stress row and CVaR draw its P&L, the portfolio limit all hedges together;
+* ``HedgeLimit``: ``l_j + s_j <= max_notional_j / S``, labelled ``hedge[acct,instrument]``;
+* ``DeltaBand``: ``|delta| <= max_net_delta`` for each band, labelled ``delta[acct,BTC]`` (an account's: value of
+  the underlying posted at it and its isolated sub-accounts, their positions' delta and hedges) or ``delta[BTC]``
+  (the treasury's: the whole inventory of the underlying, every position and every hedge).
+
+When both parts are positive the program counts fees and margin on ``l + s``, at least ``|n|`` (never less than
+the numpy check, which counts ``|n|``); an optimum has at most one of them positive whenever a fee or margin rate is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from allocator.program.hedge_parameters import HedgeParameters
+from allocator.program.labelled import Labelled
+from allocator.program.layout import Layout
+from allocator.program.variables import Variables
+
+
+def net(v: Variables, hedges: np.ndarray | None = None) -> cp.Expression:
+    """Signed notional (money-scale units) of all hedges, or of those at positions ``hedges``."""
+    assert v.hedge_long is not None and v.hedge_short is not None
+    if hedges is None:
+        return v.hedge_long - v.hedge_short
+    return v.hedge_long[hedges] - v.hedge_short[hedges]
+
+
+def margin(layout: Layout, v: Variables, long: cp.Parameter, short: cp.Parameter,
+           accounts: np.ndarray | None = None) -> cp.Expression:
+    """(K,) the hedges' margin per account, weighted by ``long`` and ``short`` (H,) (or only of ``accounts``)."""
+    assert v.hedge_long is not None and v.hedge_short is not None
+    weighted = cp.multiply(long, v.hedge_long) + cp.multiply(short, v.hedge_short)
+    summed = layout.hedge_sum if accounts is None else layout.hedge_sum[accounts]
+    return summed @ weighted
+
+
+def account_margin(v: Variables, long: cp.Parameter, short: cp.Parameter, hedges: np.ndarray) -> cp.Expression:
+    """The margin (a scalar) of the hedges at positions ``hedges``, weighted by ``long`` and ``short``."""
+    assert v.hedge_long is not None and v.hedge_short is not None
+    return long[hedges] @ v.hedge_long[hedges] + short[hedges] @ v.hedge_short[hedges]
+
+
+def hedge_cost(v: Variables, p: HedgeParameters) -> cp.Expression:
+    assert v.hedge_long is not None and v.hedge_short is not None
+    return p.cost_long @ v.hedge_long + p.cost_short @ v.hedge_short
+
+
+def market_map(layout: Layout, accounts: np.ndarray) -> sp.csr_matrix:
+    """(n * len(accounts), H): the hedges' notional into the market-asset rows of each of ``accounts``, stacked
+    account by account (column-major, like ``reshape(..., order="F")``); a hedge elsewhere, or on an underlying
+    without volatility, is not mapped."""
+    n = len(layout.market_assets)
+    row_of = {int(a): i for i, a in enumerate(layout.market_assets)}
+    column = {int(k): c for c, k in enumerate(accounts)}
+    rows, cols = [], []
+    for j, (k, a) in enumerate(zip(layout.hedge_account, layout.hedge_asset, strict=True)):
+        if int(k) in column and int(a) in row_of:
+            rows.append(column[int(k)] * n + row_of[int(a)])
+            cols.append(j)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * len(accounts), layout.n_hedges))
+
+
+@dataclass(frozen=True)
+class HedgeLimit:
+    def emit(self, layout: Layout, v: Variables, p: HedgeParameters) -> list[Labelled]:
+        assert v.hedge_long is not None and v.hedge_short is not None
+        return [Labelled("hedge", v.hedge_long + v.hedge_short <= p.size,
+                         tuple(layout.hedge_label(j) for j in range(layout.n_hedges)))]
+
+
+def delta_maps(layout: Layout) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(D, cells) the holdings of each band's underlying at its member accounts (none for the treasury: moves do
+    not change what the desk holds), and (D, H) the hedges on it at its members (every hedge on it, treasury)."""
+    members = layout.delta_members
+    cells = sp.lil_matrix((len(layout.delta_owner), layout.n_cells))
+    hedges = sp.lil_matrix((len(layout.delta_owner), layout.n_hedges))
+    for d, (owner, asset) in enumerate(zip(layout.delta_owner, layout.delta_asset, strict=True)):
+        accounts = members[d].indices
+        if owner >= 0:
+            for k in accounts:
+                cells[d, layout.cell(int(asset), int(layout.account_location[k]))] = 1.0
+        for j in np.flatnonzero((layout.hedge_asset == asset) & np.isin(layout.hedge_account, accounts)):
+            hedges[d, j] = 1.0
+    return cells.tocsr(), hedges.tocsr()
+
+
+@dataclass(frozen=True)
+class DeltaBand:
+    """``-bound <= delta <= bound`` per band; the elastic program relaxes each side by ``shortfall`` (money)."""
+
+    shortfall: cp.Variable | None = None
+
+    def emit(self, layout: Layout, v: Variables, p: HedgeParameters) -> list[Labelled]:
+        if not len(layout.delta_owner):
+            return []
+        cells, hedges = delta_maps(layout)
+        delta = cells @ v.holding + hedges @ net(v) + p.delta_base
+        bound = p.delta_bound if self.shortfall is None else p.delta_bound + self.shortfall
+        labels = tuple(layout.delta_label(d) for d in range(len(layout.delta_owner)))
+        return [Labelled("delta", delta <= bound, tuple(f"{label}:long" for label in labels)),
+                Labelled("delta", -delta <= bound, tuple(f"{label}:short" for label in labels))]
