@@ -128,7 +128,7 @@ class Allocation:
         value = numbers.value(layout, self.quantity)
         out = np.zeros(len(layout.delta_owner))
         for d, (owner, asset) in enumerate(zip(layout.delta_owner, layout.delta_asset, strict=True)):
-            out[d] = float(layout.delta_members[d] @ numbers.exposure[:, asset])
+            out[d] = float((layout.delta_members[d] @ numbers.exposure[:, asset])[0])
             cells = np.arange(asset * layout.n_locations, (asset + 1) * layout.n_locations)
             if owner >= 0:
                 cells = layout.cell(asset, layout.account_location[layout.delta_members[d].indices])

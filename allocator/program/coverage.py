@@ -4,7 +4,8 @@
 Both rows, and the concentration rows, are divided by the account's own scale (scaling.py). A pair with a
 concave collateral curve (credit.py) is credited through its own ``credit`` variable, bounded by chords.
 With ``elastic`` set, a non-negative shortfall variable may make up the difference (infeasibility diagnosis).
-With hedges, the requirement grows by their buffered margin (hedges.py).
+With hedges, ``collateral`` is net of their buffered margin (hedges.py), so that the coverage row stays a single
+variable against a number.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ def select(rows: np.ndarray, n_columns: int) -> sp.csr_matrix:
 class CollateralValue:
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         labels = tuple(f"collateral[{k}]" for k in layout.accounts)
-        if len(layout.pair_asset) == 0:
-            return [Labelled("collateral", v.collateral == 0, labels)]
-        posted = cp.multiply(p.weight, select(layout.pair_cell, layout.n_cells) @ v.holding)
-        value = layout.pair_sum @ posted
-        if len(layout.curve_pairs):  # curved pairs: weight 0 above, their credit variable here
-            value = value + layout.pair_sum[:, layout.curve_pairs] @ v.credit
+        value: cp.Expression | float = 0.0
+        if len(layout.pair_asset):
+            posted = cp.multiply(p.weight, select(layout.pair_cell, layout.n_cells) @ v.holding)
+            value = layout.pair_sum @ posted
+            if len(layout.curve_pairs):  # curved pairs: weight 0 above, their credit variable here
+                value = value + layout.pair_sum[:, layout.curve_pairs] @ v.credit
+        if p.hedges is not None:  # net of the hedges' buffered margin (hedges.py)
+            value = value - margin(layout, v, p.hedges.coverage_long, p.hedges.coverage_short)
         return [Labelled("collateral", v.collateral == value, labels)]
 
 
@@ -63,7 +66,4 @@ class Coverage:
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         labels = tuple(f"coverage[{k}]" for k in layout.accounts)
         covered = v.collateral if self.shortfall is None else v.collateral + self.shortfall
-        required = p.required
-        if p.hedges is not None:  # the hedges' buffered margin (hedges.py)
-            required = required + margin(layout, v, p.hedges.coverage_long, p.hedges.coverage_short)
-        return [Labelled("coverage", covered >= required, labels)]
+        return [Labelled("coverage", covered >= p.required, labels)]

@@ -1,18 +1,25 @@
 """Hedges as decisions (docs/hedging.md): the terms every family adds for them, and their own rows.
 
-Each hedge ``j`` (at account ``k_j``, on underlying ``u_j``) has a notional ``n_j = (l_j - s_j) S`` with long and
-short parts ``l, s >= 0`` (money-scale units). In the program:
+Each hedge ``j`` (at account ``k_j``, on underlying ``u_j``) has a notional ``n_j = (l_j - s_j) a_j S`` with long
+and short parts ``l, s >= 0`` in units of its account's scale ``a_j S`` (scaling.py), like the account's own rows:
+its coefficients in its account's rows are its margin rate and its returns, of order one. Rows in money-scale units
+take ``money = a (l - s)`` (a variable of its own under a cone's parameter, ``HedgeMoney``). In the program:
 
-* cost: ``(funding_j + fee_j) l_j + (fee_j - funding_j) s_j`` (rate units): funding over the horizon paid by a long
-  and received by a short, and the fee on the notional traded;
-* requirement: account ``k`` requires ``R_k + sum_j (rate_long_j l_j + rate_short_j s_j) S`` (the hedge's margin);
-  coverage asks for it with the buffer, every risk row without;
+* cost: ``((funding_j + fee_j) l_j + (fee_j - funding_j) s_j) a_j`` (rate units): funding over the horizon paid by
+  a long and received by a short, and the fee on the notional traded;
+* margin: account ``k`` requires ``R_k + m_k`` with ``m_k = sum_j (rate_long_j l_j + rate_short_j s_j)`` (account
+  units). Its ``collateral`` variable is written **net of the buffered margin**, ``credit - (1 + b_k) m_k``, so that
+  coverage stays ``collateral >= R_k (1 + b_k)``, a bound HiGHS's presolve removes (with the margin in the coverage
+  row instead, the generated 200 x 20 problem with traded hedges took twice as long per simplex iteration). Rows that
+  read ``collateral`` give back what they must: concentration caps ``c (1 + b) m`` (their share is of the gross
+  collateral), the cone and CVaR heads ``b m`` (they ask for ``R + m`` without buffer), the portfolio ``a b m``;
+  the stress rows read holdings and take ``m`` off directly;
 * exposure: the account's equity moves by ``n_j r_{u_j}`` for a return ``r``: the parametric cone sees ``n_j`` in
   the underlying's row, each stress row and CVaR draw its P&L, the portfolio limit all hedges together;
-* ``HedgeLimit``: ``l_j + s_j <= max_notional_j / S``, labelled ``hedge[acct,instrument]``;
+* ``HedgeLimit``: ``l_j + s_j <= max_notional_j / (a_j S)``, labelled ``hedge[acct,instrument]``;
 * ``DeltaBand``: ``|delta| <= max_net_delta`` for each band, labelled ``delta[acct,BTC]`` (an account's: value of
   the underlying posted at it and its isolated sub-accounts, their positions' delta and hedges) or ``delta[BTC]``
-  (the treasury's: the whole inventory of the underlying, every position and every hedge).
+  (the treasury's: the whole inventory of the underlying, every position and every hedge), ``:long``/``:short``.
 
 When both parts are positive the program counts fees and margin on ``l + s``, at least ``|n|`` (never less than
 the numpy check, which counts ``|n|``); an optimum has at most one of them positive whenever a fee or margin rate is.
@@ -38,6 +45,25 @@ def net(v: Variables, hedges: np.ndarray | None = None) -> cp.Expression:
     if hedges is None:
         return v.hedge_long - v.hedge_short
     return v.hedge_long[hedges] - v.hedge_short[hedges]
+
+
+def money(v: Variables, p: HedgeParameters) -> cp.Expression:
+    """Signed notional of every hedge in money-scale units: ``a * (l - s)``; only where a constant matrix takes
+    it (a parameter times it is a parameter product: cones take ``v.hedge_money``, HedgeMoney)."""
+    return cp.multiply(p.scale, net(v))
+
+
+@dataclass(frozen=True)
+class HedgeMoney:
+    """``hedge_money = a * (l - s)``: the notional in money-scale units as a variable of its own, so that a cone's
+    parameter ``B'`` may multiply it (DPP); only in programs with cones."""
+
+    def emit(self, layout: Layout, v: Variables, p: HedgeParameters) -> list[Labelled]:
+        if not layout.has_cones:
+            return []
+        assert v.hedge_money is not None
+        return [Labelled("hedge_money", v.hedge_money == money(v, p),
+                         tuple(f"money[{layout.hedge_label(j)}]" for j in range(layout.n_hedges)))]
 
 
 def margin(layout: Layout, v: Variables, long: cp.Parameter, short: cp.Parameter,
@@ -109,7 +135,7 @@ class DeltaBand:
         if not len(layout.delta_owner):
             return []
         cells, hedges = delta_maps(layout)
-        delta = cells @ v.holding + hedges @ net(v) + p.delta_base
+        delta = cells @ v.holding + hedges @ money(v, p) + p.delta_base
         bound = p.delta_bound if self.shortfall is None else p.delta_bound + self.shortfall
         labels = tuple(layout.delta_label(d) for d in range(len(layout.delta_owner)))
         return [Labelled("delta", delta <= bound, tuple(f"{label}:long" for label in labels)),

@@ -20,7 +20,7 @@ from allocator.program.concentration import Concentration, concentration_gap
 from allocator.program.costs import capital_cost
 from allocator.program.coverage import Chords, CollateralValue, Coverage
 from allocator.program.face import OptimalFace
-from allocator.program.hedges import DeltaBand, HedgeLimit
+from allocator.program.hedges import DeltaBand, HedgeLimit, HedgeMoney
 from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
@@ -94,7 +94,7 @@ class Program:
         hedges = self.parameters.hedges
         if hedges is None:
             return []
-        families = (HedgeLimit(), DeltaBand(shortfall))
+        families = (HedgeLimit(), HedgeMoney(), DeltaBand(shortfall))
         return [c for family in families for c in family.emit(self.layout, self.variables, hedges)]
 
     def assign(self, numbers: Numbers, profile: Margins, working: list[list[int]] | None = None) -> Scale:

@@ -79,6 +79,11 @@ class Numbers:
         out = net_of_pnl(self.requirement, self.pnl)
         return out if self.hedge_requirement is None else out + self.hedge_requirement
 
+    @property
+    def venue_requirement(self) -> np.ndarray:
+        """(K,) the requirement with the hedges' margin (of a ``hedged`` copy): what the venue requires."""
+        return self.requirement if self.hedge_requirement is None else self.requirement + self.hedge_requirement
+
     def hedged(self, layout: Layout, notional: np.ndarray) -> Numbers:
         """These numbers with the hedges traded at ``notional`` (H,) (currency, signed): their margin in each
         account's requirement, their delta in its exposure, their P&L in every stress scenario and CVaR draw. The

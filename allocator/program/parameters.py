@@ -154,7 +154,8 @@ class Parameters:
             if len(layout.risk_accounts) and len(layout.market_assets):
                 inverse[layout.risk_accounts] = np.asarray(self.risk_inverse.value)[:len(layout.risk_accounts)]
             self.hedges.assign(layout, numbers, scale, inverse, float(self.portfolio_inverse.value or 0.0)
-                               if layout.portfolio and len(layout.market_assets) else 0.0, working)
+                               if layout.portfolio and len(layout.market_assets) else 0.0,
+                               np.asarray(self.limit.value), working)
 
     @staticmethod
     def _requirement(numbers: Numbers, scale: Scale, accounts: np.ndarray, margin: float) -> np.ndarray:

@@ -55,8 +55,8 @@ class PortfolioConstraint:
         value = summed_market_value(layout) @ v.holding
         head = p.portfolio_inverse * covered - p.portfolio_head
         if p.hedges is not None:  # every hedge's notional, and its margin in the requirement (hedges.py)
-            value = value + _all_hedges(layout) @ net(v)
-            head = head - cp.sum(margin(layout, v, p.hedges.portfolio_long, p.hedges.portfolio_short))
+            value = value + _all_hedges(layout) @ v.hedge_money
+            head = head + cp.sum(margin(layout, v, p.hedges.portfolio_long, p.hedges.portfolio_short))  # b m back
         rows = [p.risk_loadings @ value + p.portfolio_offset]
         if layout.has_specific:
             rows.append(cp.multiply(p.portfolio_specific, value) + p.portfolio_offset_specific)

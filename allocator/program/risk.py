@@ -48,15 +48,15 @@ class ParametricLimit:
         cells = np.concatenate([layout.market_cells(k) for k in risky])
         posted = select(cells, layout.n_cells) @ v.holding
         if p.hedges is not None:  # the hedges' notional in their underlying's row (hedges.py)
-            posted = posted + market_map(layout, risky) @ net(v)
+            posted = posted + market_map(layout, risky) @ v.hedge_money
         posted = cp.reshape(posted, (n, len(risky)), order="F")  # (n, K_r)
         rows = p.risk_loadings @ posted + p.risk_offset[:, cone]
         if layout.has_specific:
             rows = cp.vstack([rows, cp.multiply(p.risk_specific[:, cone], posted) + p.risk_offset_specific[:, cone]])
         collateral = v.collateral[risky] if self.shortfall is None else v.collateral[risky] + self.shortfall[risky]
         heads = cp.multiply(p.risk_inverse[cone], collateral) - p.risk_head[cone]
-        if p.hedges is not None:  # the hedges' margin in the requirement
-            heads = heads - margin(layout, v, p.hedges.cone_long, p.hedges.cone_short, risky)
+        if p.hedges is not None:  # collateral is net of the hedges' margin (1 + b) m, the row asks for m: b m back
+            heads = heads + margin(layout, v, p.hedges.cone_long, p.hedges.cone_short, risky)
         return [Labelled("risk", cp.SOC(heads, rows, axis=0), tuple(f"risk[{layout.accounts[k]}]" for k in risky))]
 
 
@@ -111,8 +111,8 @@ class CvarLimit:
                 loss = loss - p.hedges.cvar[hedge_position] @ net(v, hedged)
                 hedge_position += 1
             head = v.collateral[k] - threshold - p.cvar_tail[j] * cp.sum(excess)
-            if p.hedges is not None and len(hedged):
-                head = head - account_margin(v, p.hedges.risk_long, p.hedges.risk_short, hedged)
+            if p.hedges is not None and len(hedged):  # as the cone: b m back
+                head = head + account_margin(v, p.hedges.buffer_long, p.hedges.buffer_short, hedged)
             if self.shortfall is not None:
                 head = head + self.shortfall[k]
             out += [Labelled("cvar_excess", excess >= loss - threshold, tuple(f"cvar[{name}][{d}]" for d in

@@ -23,6 +23,7 @@ class Variables:
     # None without [[hedges]]
     hedge_long: cp.Variable | None = None
     hedge_short: cp.Variable | None = None
+    hedge_money: cp.Variable | None = None  # (H,) the signed notional in money-scale units (cones only: hedges.py)
 
     @classmethod
     def create(cls, layout: Layout) -> Variables:
@@ -34,4 +35,5 @@ class Variables:
             credit=cp.Variable(max(len(layout.curve_pairs), 1), name="credit"),
             hedge_long=cp.Variable(hedges, name="hedge_long", nonneg=True) if hedges else None,
             hedge_short=cp.Variable(hedges, name="hedge_short", nonneg=True) if hedges else None,
+            hedge_money=cp.Variable(hedges, name="hedge_money") if hedges else None,
         )

@@ -193,7 +193,7 @@ class Allocator:
         if long is None or short is None:
             raise SolverError(f"solver {self.solver} said optimal but returned missing or non-finite hedges",
                               solver=self.solver, status="missing_values")
-        return (long - short) * scale.money
+        return (long - short) * scale.money * scale.accounts[self.layout.hedge_account]  # program/hedges.py units
 
     def _fewer_moves(self, record: SolveRecord, layout: Layout, numbers: Numbers, scale: Scale,
                      cost: tuple[float, float]) -> tuple[Allocation | None, str]:
@@ -287,11 +287,11 @@ class Allocator:
         held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
                 for c in np.flatnonzero(quantity > 0)}
         problem = optimum.problem
-        margin = numbers.hedge_requirement if numbers.hedge_requirement is not None else np.zeros(len(after))
+        margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
         hedges = hedge_positions(problem, allocation)
         distance = liquidation_moves(problem, held, hedges, dict(zip(layout.accounts, margin, strict=True))) \
             if problem.positions or hedges else {}
-        accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i] + margin[i]),
+        accounts = [AccountCoverage(id=k, requirement=float(numbers.venue_requirement[i]),
                                     pnl=float(numbers.pnl[i]),
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
@@ -385,7 +385,7 @@ def _portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
     sigma, stressed = allocation.portfolio(layout, numbers)
     requirement, total = float(numbers.net_requirement.sum()), float(collateral.sum())
     worst = int(np.argmin(stressed)) if layout.portfolio_stress else None
-    return PortfolioCoverage(requirement=float(numbers.requirement.sum()), pnl=float(numbers.pnl.sum()),
+    return PortfolioCoverage(requirement=float(numbers.venue_requirement.sum()), pnl=float(numbers.pnl.sum()),
                              collateral=total, sigma=sigma,
                              risk_excess=total - numbers.portfolio_z * sigma - requirement,
                              worst_scenario=layout.stress[worst] if worst is not None else None,
