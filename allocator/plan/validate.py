@@ -31,21 +31,21 @@ class PlanViolation:
         return f"step {self.step}: {self.message}" if self.step else f"end: {self.message}"
 
 
-def validate_plan(problem: Problem, plan: Result | Sequence[Step],
-                  targets: Iterable[Target] | None = None) -> list[PlanViolation]:
+def validate_plan(problem: Problem, plan: Result | Sequence[Step], targets: Iterable[Target] | None = None, *,
+                  arrays: tuple[Layout, Numbers] | None = None) -> list[PlanViolation]:
     """Replay ``plan`` (a Result, or its steps) on ``problem``; given a Result, also check its targets.
 
     Checks each step's route (and the route's asset list), that the quantity is positive and finite, that
     the source holds it, that no account falls below ``min(collateral today, requirement)``, and that no risk
     limit's margin (its left side minus the requirement, plan/risk.py) falls below ``min(margin today, 0)`` or,
     already below, any further; at the end, that the holdings equal ``targets``. A Result's hedges are open from
-    the start (docs/hedging.md): their margin and exposure count at every step. Tolerance: ``TOLERANCE`` of the
+    the start (docs/hedging.md): their margin and exposure count at every step. ``arrays``: the problem's layout and
+    numbers, hedged with the result's hedges, when the caller has them (the engine). Tolerance: ``TOLERANCE`` of the
     account's size (of the book's for the portfolio limit) plus float rounding (docs/transition-plan.md).
     """
-    arrays = None
     if isinstance(plan, Result):
         targets = plan.targets if targets is None else targets
-        arrays = hedged_arrays(problem, plan)
+        arrays = hedged_arrays(problem, plan) if arrays is None else arrays
         plan = plan.plan
     ledger = Ledger(problem, arrays)
     violations: list[PlanViolation] = []

@@ -25,10 +25,9 @@ def concentration_gap(layout: Layout, v: Variables, p: Parameters) -> cp.Express
     share = cp.multiply(p.share_weight, select(layout.pair_cell[pairs], layout.n_cells) @ v.holding)
     cap = cp.multiply(p.limit, select(layout.pair_account[pairs], len(layout.accounts)) @ v.collateral)
     if p.hedges is not None and len(p.hedges.limit_pairs):  # collateral is net of the hedges' margin: add it back
-        limits, hedges = p.hedges.limit_pairs.T
-        assert v.hedge_long is not None and v.hedge_short is not None
-        back = cp.multiply(p.hedges.limit_long, v.hedge_long[hedges]) \
-            + cp.multiply(p.hedges.limit_short, v.hedge_short[hedges])
+        assert v.hedge is not None
+        limits, columns = p.hedges.limit_pairs.T
+        back = cp.multiply(p.hedges.limit, select(columns, v.hedge.shape[0]) @ v.hedge)
         cap = cap + select(limits, len(pairs)).T @ back
     return share - cap
 

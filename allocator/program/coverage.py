@@ -39,7 +39,7 @@ class CollateralValue:
             if len(layout.curve_pairs):  # curved pairs: weight 0 above, their credit variable here
                 value = value + layout.pair_sum[:, layout.curve_pairs] @ v.credit
         if p.hedges is not None:  # net of the hedges' buffered margin (hedges.py)
-            value = value - margin(layout, v, p.hedges.coverage_long, p.hedges.coverage_short)
+            value = value - margin(layout, v, p.hedges.coverage)
         return [Labelled("collateral", v.collateral == value, labels)]
 
 

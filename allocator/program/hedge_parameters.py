@@ -1,9 +1,9 @@
 """The hedges' numbers as cvxpy Parameters, scaled like the rest of the program (docs/hedging.md).
 
-The variables are the long and short parts ``l, s >= 0`` of each hedge's notional, in units of its account's
-scale (``n = (l - s) a S``, hedges.py). Every coefficient that multiplies them is formed here in numpy (a rate times
-an account's buffer and scale, a cone's constant times a rate), so the program stays DPP: parameters times variables
-only.
+The variable is ``x = [l; s]``, the long and short parts ``l, s >= 0`` of each hedge's notional, stacked, in units
+of its account's scale (``n = (l - s) a S``, hedges.py); one variable and one parameter per use for both parts keep
+cvxpy's compile short. Every coefficient that multiplies it is formed here in numpy (a rate times an account's buffer
+and scale, a cone's constant times a rate), so the program stays DPP: parameters times variables only.
 """
 
 from __future__ import annotations
@@ -28,25 +28,19 @@ def at(layout: Layout, account: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class HedgeParameters:
+    """Coefficients of the stacked variable ``x = [l; s]`` (2H) are stacked the same way: ``[long; short]``."""
+
     scale: cp.Parameter  # (H,) the account scale a of each hedge's account: notional in money-scale units per unit
-    cost_long: cp.Parameter  # (H,) (funding + fee) * a / rate scale: cost of a unit of long notional
-    cost_short: cp.Parameter  # (H,) (fee - funding) * a / rate scale
     size: cp.Parameter  # (H,) max_notional / (a S)
-    coverage_long: cp.Parameter  # (H,) margin rate * (1 + buffer): taken off the account's collateral
-    coverage_short: cp.Parameter
-    risk_long: cp.Parameter  # (H,) margin rate, for the stress rows (no buffer; they read holdings)
-    risk_short: cp.Parameter
-    buffer_long: cp.Parameter  # (H,) margin rate * buffer: given back to the collateral in the CVaR row
-    buffer_short: cp.Parameter
-    cone_long: cp.Parameter  # (H,) the cone head's account constant times margin rate * buffer
-    cone_short: cp.Parameter
-    portfolio_long: cp.Parameter  # (H,) the portfolio cone head's constant times margin rate * buffer * a
-    portfolio_short: cp.Parameter
-    limit_pairs: np.ndarray  # (C_h, 2) (concentration limit, hedge) at the same account
-    limit_long: cp.Parameter  # (C_h,) the limit's share times margin rate * (1 + buffer): given back to its cap
-    limit_short: cp.Parameter
-    floor_long: cp.Parameter  # (H,) the margin rate times a, for the portfolio's stress rows (money units)
-    floor_short: cp.Parameter
+    cost: cp.Parameter  # (2H,) (funding + fee) a / rate scale for a long unit, (fee - funding) a / rate for a short
+    coverage: cp.Parameter  # (2H,) margin rate * (1 + buffer): taken off the account's collateral
+    risk: cp.Parameter  # (2H,) margin rate, for the stress rows (no buffer; they read holdings)
+    buffer: cp.Parameter  # (2H,) margin rate * buffer: given back to the collateral in the CVaR row
+    cone: cp.Parameter  # (2H,) the cone head's account constant times margin rate * buffer
+    portfolio: cp.Parameter  # (2H,) the portfolio cone head's constant times margin rate * buffer * a
+    floor: cp.Parameter  # (2H,) the margin rate times a, for the portfolio's stress rows (money units)
+    limit_pairs: np.ndarray  # (C_h, 2) (concentration limit, column of x) at the same account, long and short
+    limit: cp.Parameter  # (C_h,) the limit's share times margin rate * (1 + buffer): given back to its cap
     stress: list[cp.Parameter]  # per risk account with hedges: (slots, H_k) return of each hedge's underlying
     cvar: list[cp.Parameter]  # per CVaR account with hedges: (N, H_k) draw return of each hedge's underlying
     portfolio_stress: cp.Parameter  # (S, H) each scenario's return of each hedge's underlying, times a
@@ -56,23 +50,17 @@ class HedgeParameters:
     @classmethod
     def create(cls, layout: Layout, slots: int) -> HedgeParameters:
         h = layout.n_hedges
-        pairs = np.array([(i, j) for i, pair in enumerate(layout.limit_pair) for j in range(h)
-                          if layout.hedge_account[j] == layout.pair_account[pair]], dtype=int).reshape(-1, 2)
+        pairs = np.argwhere(layout.pair_account[layout.limit_pair][:, None]
+                            == np.concatenate([layout.hedge_account, layout.hedge_account])[None, :])
 
-        def vector(name: str, size: int = h, **kind: bool) -> cp.Parameter:
+        def vector(name: str, size: int = 2 * h, **kind: bool) -> cp.Parameter:
             return cp.Parameter(max(size, 1), name=f"hedge_{name}", **kind)
 
         return cls(
-            scale=vector("scale", nonneg=True), size=vector("size", nonneg=True),
-            cost_long=vector("cost_long"), cost_short=vector("cost_short"),
-            coverage_long=vector("coverage_long"), coverage_short=vector("coverage_short"),
-            risk_long=vector("risk_long"), risk_short=vector("risk_short"),
-            buffer_long=vector("buffer_long"), buffer_short=vector("buffer_short"),
-            limit_pairs=pairs, limit_long=vector("limit_long", len(pairs)),
-            limit_short=vector("limit_short", len(pairs)),
-            cone_long=vector("cone_long"), cone_short=vector("cone_short"),
-            portfolio_long=vector("portfolio_long"), portfolio_short=vector("portfolio_short"),
-            floor_long=vector("floor_long"), floor_short=vector("floor_short"),
+            scale=vector("scale", h, nonneg=True), size=vector("size", h, nonneg=True), cost=vector("cost"),
+            coverage=vector("coverage"), risk=vector("risk"), buffer=vector("buffer"), cone=vector("cone"),
+            portfolio=vector("portfolio"), floor=vector("floor"),
+            limit_pairs=pairs, limit=vector("limit", len(pairs)),
             stress=[cp.Parameter((slots, len(at(layout, k))), name=f"hedge_stress_{j}")
                     for j, k in enumerate(layout.risk_accounts) if slots and len(at(layout, k))],
             cvar=[cp.Parameter((draws, len(at(layout, k))), name=f"hedge_cvar_{j}")
@@ -89,24 +77,24 @@ class HedgeParameters:
         others); ``portfolio_inverse``: the portfolio cone's; ``limit`` (C,): the concentration shares as the
         program uses them (Parameters.limit); ``working``: each risk account's stress slots."""
         size = scale.accounts[layout.hedge_account]
-        buffered = 1.0 + numbers.buffer[layout.hedge_account]
-        self.scale.value = size
-        self.cost_long.value = (numbers.hedge_funding + numbers.hedge_fee) * size / scale.rate
-        self.cost_short.value = (numbers.hedge_fee - numbers.hedge_funding) * size / scale.rate
-        self.size.value = numbers.hedge_max / (scale.money * size)
         buffer = numbers.buffer[layout.hedge_account]
-        for long, short, factor in ((self.coverage_long, self.coverage_short, buffered),
-                                    (self.risk_long, self.risk_short, np.ones(size.shape)),
-                                    (self.buffer_long, self.buffer_short, buffer),
-                                    (self.cone_long, self.cone_short, inverse[layout.hedge_account] * buffer),
-                                    (self.portfolio_long, self.portfolio_short, portfolio_inverse * size * buffer),
-                                    (self.floor_long, self.floor_short, size)):
-            long.value = numbers.hedge_rate_long * factor
-            short.value = numbers.hedge_rate_short * factor
-        limits, hedges = self.limit_pairs.T
-        share = limit[limits] * buffered[hedges] if len(self.limit_pairs) else np.zeros(0)
-        self.limit_long.value = _fill(share * numbers.hedge_rate_long[hedges], self.limit_long)
-        self.limit_short.value = _fill(share * numbers.hedge_rate_short[hedges], self.limit_short)
+        rates = np.concatenate([numbers.hedge_rate_long, numbers.hedge_rate_short])
+
+        def stacked(factor: np.ndarray) -> np.ndarray:
+            return rates * np.concatenate([factor, factor])
+
+        self.scale.value = size
+        self.size.value = numbers.hedge_max / (scale.money * size)
+        self.cost.value = np.concatenate([numbers.hedge_funding + numbers.hedge_fee,
+                                          numbers.hedge_fee - numbers.hedge_funding]) * np.tile(size, 2) / scale.rate
+        self.coverage.value = stacked(1.0 + buffer)
+        self.risk.value = stacked(np.ones(size.shape))
+        self.buffer.value = stacked(buffer)
+        self.cone.value = stacked(inverse[layout.hedge_account] * buffer)
+        self.portfolio.value = stacked(portfolio_inverse * size * buffer)
+        self.floor.value = stacked(size)
+        limits, columns = self.limit_pairs.T
+        self.limit.value = _fill(limit[limits] * stacked(1.0 + buffer)[columns], self.limit)
         self.assign_stress(layout, numbers, scale, working)
         position = 0
         for j, k in enumerate(layout.cvar_accounts):

@@ -16,7 +16,8 @@ take ``money = a (l - s)`` (a variable of its own under a cone's parameter, ``He
   the stress rows read holdings and take ``m`` off directly;
 * exposure: the account's equity moves by ``n_j r_{u_j}`` for a return ``r``: the parametric cone sees ``n_j`` in
   the underlying's row, each stress row and CVaR draw its P&L, the portfolio limit all hedges together;
-* ``HedgeLimit``: ``l_j + s_j <= max_notional_j / (a_j S)``, labelled ``hedge[acct,instrument]``;
+* ``HedgeLimit``: ``l_j + s_j <= max_notional_j / (a_j S)``, labelled ``hedge[acct,instrument]``, and
+  ``l, s >= 0``;
 * ``DeltaBand``: ``|delta| <= max_net_delta`` for each band, labelled ``delta[acct,BTC]`` (an account's: value of
   the underlying posted at it and its isolated sub-accounts, their positions' delta and hedges) or ``delta[BTC]``
   (the treasury's: the whole inventory of the underlying, every position and every hedge), ``:long``/``:short``.
@@ -39,12 +40,24 @@ from allocator.program.layout import Layout
 from allocator.program.variables import Variables
 
 
+def _x(v: Variables) -> cp.Variable:
+    assert v.hedge is not None
+    return v.hedge
+
+
+def stack(hedges: np.ndarray, n_hedges: int) -> np.ndarray:
+    """Positions in ``x = [l; s]`` of the long and then the short parts of the hedges at positions ``hedges``."""
+    return np.concatenate([hedges, hedges + n_hedges])
+
+
 def net(v: Variables, hedges: np.ndarray | None = None) -> cp.Expression:
-    """Signed notional (money-scale units) of all hedges, or of those at positions ``hedges``."""
-    assert v.hedge_long is not None and v.hedge_short is not None
-    if hedges is None:
-        return v.hedge_long - v.hedge_short
-    return v.hedge_long[hedges] - v.hedge_short[hedges]
+    """``l - s`` (account-scale units) of all hedges, or of those at positions ``hedges``: ``[I, -I] x``."""
+    x = _x(v)
+    h = x.shape[0] // 2
+    chosen = np.arange(h) if hedges is None else np.asarray(hedges)
+    signs = sp.csr_matrix((np.concatenate([np.ones(len(chosen)), -np.ones(len(chosen))]),
+                           (np.tile(np.arange(len(chosen)), 2), stack(chosen, h))), shape=(len(chosen), 2 * h))
+    return signs @ x
 
 
 def money(v: Variables, p: HedgeParameters) -> cp.Expression:
@@ -66,24 +79,22 @@ class HedgeMoney:
                          tuple(f"money[{layout.hedge_label(j)}]" for j in range(layout.n_hedges)))]
 
 
-def margin(layout: Layout, v: Variables, long: cp.Parameter, short: cp.Parameter,
-           accounts: np.ndarray | None = None) -> cp.Expression:
-    """(K,) the hedges' margin per account, weighted by ``long`` and ``short`` (H,) (or only of ``accounts``)."""
-    assert v.hedge_long is not None and v.hedge_short is not None
-    weighted = cp.multiply(long, v.hedge_long) + cp.multiply(short, v.hedge_short)
-    summed = layout.hedge_sum if accounts is None else layout.hedge_sum[accounts]
-    return summed @ weighted
+def margin(layout: Layout, v: Variables, rates: cp.Parameter, accounts: np.ndarray | None = None) -> cp.Expression:
+    """(K,) the hedges' margin per account, weighted by the stacked ``rates`` (2H,) (or only of ``accounts``)."""
+    summed = sp.hstack([layout.hedge_sum, layout.hedge_sum]).tocsr()
+    return (summed if accounts is None else summed[accounts]) @ cp.multiply(rates, _x(v))
 
 
-def account_margin(v: Variables, long: cp.Parameter, short: cp.Parameter, hedges: np.ndarray) -> cp.Expression:
-    """The margin (a scalar) of the hedges at positions ``hedges``, weighted by ``long`` and ``short``."""
-    assert v.hedge_long is not None and v.hedge_short is not None
-    return long[hedges] @ v.hedge_long[hedges] + short[hedges] @ v.hedge_short[hedges]
+def account_margin(v: Variables, rates: cp.Parameter, hedges: np.ndarray) -> cp.Expression:
+    """The margin (a scalar) of the hedges at positions ``hedges``, weighted by the stacked ``rates``."""
+    x = _x(v)
+    columns = stack(hedges, x.shape[0] // 2)
+    pick = sp.csr_matrix((np.ones(len(columns)), (np.zeros(len(columns), dtype=int), columns)), shape=(1, x.shape[0]))
+    return cp.sum(pick @ cp.multiply(rates, x))  # constant matrices, not indexing atoms: cvxpy compiles them faster
 
 
 def hedge_cost(v: Variables, p: HedgeParameters) -> cp.Expression:
-    assert v.hedge_long is not None and v.hedge_short is not None
-    return p.cost_long @ v.hedge_long + p.cost_short @ v.hedge_short
+    return p.cost @ _x(v)
 
 
 def market_map(layout: Layout, accounts: np.ndarray) -> sp.csr_matrix:
@@ -104,9 +115,11 @@ def market_map(layout: Layout, accounts: np.ndarray) -> sp.csr_matrix:
 @dataclass(frozen=True)
 class HedgeLimit:
     def emit(self, layout: Layout, v: Variables, p: HedgeParameters) -> list[Labelled]:
-        assert v.hedge_long is not None and v.hedge_short is not None
-        return [Labelled("hedge", v.hedge_long + v.hedge_short <= p.size,
-                         tuple(layout.hedge_label(j) for j in range(layout.n_hedges)))]
+        both = sp.hstack([sp.identity(layout.n_hedges), sp.identity(layout.n_hedges)]).tocsr()  # l + s
+        labels = tuple(layout.hedge_label(j) for j in range(layout.n_hedges))
+        parts = tuple(f"{label}:{side}" for side in ("long", "short") for label in labels)
+        # non-negativity as a row, not a variable attribute: cvxpy copies the whole program to apply an attribute
+        return [Labelled("hedge", both @ _x(v) <= p.size, labels), Labelled("hedge_nonneg", _x(v) >= 0, parts)]
 
 
 def delta_maps(layout: Layout) -> tuple[sp.csr_matrix, sp.csr_matrix]:

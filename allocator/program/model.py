@@ -165,8 +165,8 @@ class Program:
         if self.layout.has_cones:
             self.cost_bound.value = float(np.asarray(self.cost.value)) + COST_SLACK
         limits = -np.asarray(concentration_gap(self.layout, v, p).value) if len(self.layout.limit_pair) else None
-        if v.hedge_long is not None and v.hedge_short is not None:
-            self.face.hedges(np.asarray(v.hedge_long.value), np.asarray(v.hedge_short.value))
+        if v.hedge is not None:
+            self.face.hedges(np.asarray(v.hedge.value))
         self.face.restrict(
             values={"holding": np.asarray(v.holding.value), "move": np.asarray(v.move.value),
                     "coverage": np.asarray(v.collateral.value) - np.asarray(p.required.value),

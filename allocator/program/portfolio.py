@@ -56,7 +56,7 @@ class PortfolioConstraint:
         head = p.portfolio_inverse * covered - p.portfolio_head
         if p.hedges is not None:  # every hedge's notional, and its margin in the requirement (hedges.py)
             value = value + _all_hedges(layout) @ v.hedge_money
-            head = head + cp.sum(margin(layout, v, p.hedges.portfolio_long, p.hedges.portfolio_short))  # b m back
+            head = head + cp.sum(margin(layout, v, p.hedges.portfolio))  # b m back
         rows = [p.risk_loadings @ value + p.portfolio_offset]
         if layout.has_specific:
             rows.append(cp.multiply(p.portfolio_specific, value) + p.portfolio_offset_specific)
@@ -69,7 +69,7 @@ class PortfolioConstraint:
                 stressed = stressed + p.portfolio_stress_credit @ v.credit
             if p.hedges is not None:
                 stressed = stressed + p.hedges.portfolio_stress @ net(v) \
-                    - cp.sum(margin(layout, v, p.hedges.floor_long, p.hedges.floor_short))
+                    - cp.sum(margin(layout, v, p.hedges.floor))
             if self.shortfall is not None:
                 stressed = stressed + self.shortfall
             out.append(Labelled("portfolio_stress", stressed >= p.portfolio_stress_floor,

@@ -56,7 +56,7 @@ class ParametricLimit:
         collateral = v.collateral[risky] if self.shortfall is None else v.collateral[risky] + self.shortfall[risky]
         heads = cp.multiply(p.risk_inverse[cone], collateral) - p.risk_head[cone]
         if p.hedges is not None:  # collateral is net of the hedges' margin (1 + b) m, the row asks for m: b m back
-            heads = heads + margin(layout, v, p.hedges.cone_long, p.hedges.cone_short, risky)
+            heads = heads + margin(layout, v, p.hedges.cone, risky)
         return [Labelled("risk", cp.SOC(heads, rows, axis=0), tuple(f"risk[{layout.accounts[k]}]" for k in risky))]
 
 
@@ -82,7 +82,7 @@ class StressLimit:
             hedged = at(layout, k)
             if p.hedges is not None and len(hedged):  # the hedges' P&L, and their margin in the requirement
                 value = value + p.hedges.stress[hedge_position] @ net(v, hedged) \
-                    - account_margin(v, p.hedges.risk_long, p.hedges.risk_short, hedged)
+                    - account_margin(v, p.hedges.risk, hedged)
                 hedge_position += 1
             out.append(Labelled("stress", value >= p.stress_floor[j],
                                 tuple(f"stress[{layout.accounts[k]},#{i}]" for i in range(p.slots))))
@@ -112,7 +112,7 @@ class CvarLimit:
                 hedge_position += 1
             head = v.collateral[k] - threshold - p.cvar_tail[j] * cp.sum(excess)
             if p.hedges is not None and len(hedged):  # as the cone: b m back
-                head = head + account_margin(v, p.hedges.buffer_long, p.hedges.buffer_short, hedged)
+                head = head + account_margin(v, p.hedges.buffer, hedged)
             if self.shortfall is not None:
                 head = head + self.shortfall[k]
             out += [Labelled("cvar_excess", excess >= loss - threshold, tuple(f"cvar[{name}][{d}]" for d in

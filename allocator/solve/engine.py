@@ -107,7 +107,9 @@ class Allocator:
             result = result.model_copy(update={"diagnostics": result.diagnostics.model_copy(
                 update={"fallback_from": self.primary})})
         if plan:
-            replay = [x for x in validate_plan(problem, result) if not (x.kind in FUNDABLE and
+            hedged = (self.layout, optimum.numbers.hedged(self.layout, optimum.allocation.hedge)) \
+                if self.layout.n_hedges else None  # the same hedged numbers validate_plan would rebuild
+            replay = [x for x in validate_plan(problem, result, arrays=hedged) if not (x.kind in FUNDABLE and
                       result.plan[x.step - 1].needs_funding)]
             if replay:
                 raise VerificationError([str(x) for x in replay], solver=self.solver)
@@ -187,13 +189,14 @@ class Allocator:
     def _hedge(self, scale: Scale) -> np.ndarray:
         """(H,) the hedges' signed notional (currency) of the last solve; empty without hedges."""
         v = self.program.variables
-        if v.hedge_long is None or v.hedge_short is None:
+        if v.hedge is None:
             return np.zeros(0)
-        long, short = values(v.hedge_long), values(v.hedge_short)
-        if long is None or short is None:
+        x = values(v.hedge)
+        if x is None:
             raise SolverError(f"solver {self.solver} said optimal but returned missing or non-finite hedges",
                               solver=self.solver, status="missing_values")
-        return (long - short) * scale.money * scale.accounts[self.layout.hedge_account]  # program/hedges.py units
+        h = self.layout.n_hedges
+        return (x[:h] - x[h:]) * scale.money * scale.accounts[self.layout.hedge_account]  # program/hedges.py units
 
     def _fewer_moves(self, record: SolveRecord, layout: Layout, numbers: Numbers, scale: Scale,
                      cost: tuple[float, float]) -> tuple[Allocation | None, str]:

@@ -52,19 +52,18 @@ def delta_rows(problem: Problem, layout: Layout, numbers: Numbers, allocation: A
     limits = {(int(o), int(a)): float(limit) for o, a, limit in zip(layout.delta_owner, layout.delta_asset,
                                                                      numbers.delta_limit, strict=True)}
     floor = DUST * max(float(before_value.sum()), 1.0)  # a posting below this is solver dust, not a delta
+    accounts = np.arange(len(layout.accounts))
+    owner = np.where(layout.parent >= 0, layout.parent, accounts)  # an isolated sub-account counts at its account
     rows = []
     for asset in dict.fromkeys(int(a) for a in layout.hedge_asset):
+        at = layout.cell(asset, layout.account_location)
+        before = np.bincount(owner, before_value[at] + numbers.exposure[:, asset], minlength=len(accounts))
+        after = np.bincount(owner, after_value[at] + hedged.exposure[:, asset], minlength=len(accounts))
+        for k in np.flatnonzero(layout.parent < 0):
+            if abs(before[k]) > floor or abs(after[k]) > floor or (k, asset) in limits:
+                rows.append(DeltaRow(owner=layout.accounts[k], underlying=layout.assets[asset], before=float(before[k]),
+                                     after=float(after[k]), limit=limits.get((int(k), asset))))
         cells = np.arange(asset * layout.n_locations, (asset + 1) * layout.n_locations)
-        for k, name in enumerate(layout.accounts):
-            if layout.parent[k] >= 0:
-                continue
-            members = np.flatnonzero((np.arange(len(layout.accounts)) == k) | (layout.parent == k))
-            at = layout.cell(asset, layout.account_location[members])
-            before = float(before_value[at].sum() + numbers.exposure[members, asset].sum())
-            after = float(after_value[at].sum() + hedged.exposure[members, asset].sum())
-            if abs(before) > floor or abs(after) > floor or (k, asset) in limits:
-                rows.append(DeltaRow(owner=name, underlying=layout.assets[asset], before=before, after=after,
-                                     limit=limits.get((k, asset))))
         rows.append(DeltaRow(owner=TREASURY, underlying=layout.assets[asset],
                              before=float(before_value[cells].sum() + numbers.exposure[:, asset].sum()),
                              after=float(after_value[cells].sum() + hedged.exposure[:, asset].sum()),
