@@ -94,7 +94,9 @@ class Location(_Model):
 
 
 class Problem(_Model):
-    """A whole collateral allocation problem. Construction validates everything (see module docstring)."""
+    """A whole collateral allocation problem. Construction validates everything (see module docstring); an account
+    with ``margin_mode = "isolated"`` is then expanded into its wallet and one sub-account per instrument
+    (isolated.py), so every consumer of a validated problem sees the sub-accounts."""
 
     currency: Currency = "USD"
     as_of: Day | None = None  # valuation date (options): a TOML date or "YYYY-MM-DD"

@@ -164,6 +164,8 @@ def hedge_rates(problem: Problem, index: int, mode: str) -> tuple[dict[str, tupl
     """(long, short) margin rate per unit of notional of each hedge at account ``index`` (module docstring), and the
     located issues of hedges that have none."""
     account = problem.accounts[index]
+    if account.rulebook is not None and mode not in _rulebook(account.rulebook).modes:
+        return {}, []  # the mode's own issue says why (accounts[i].margin_mode)
     prices = {asset.id: asset.price for asset in problem.assets}
     mine = [p for p in problem.positions if p.account == account.id]
     rates: dict[str, tuple[float, float]] = {}
