@@ -219,3 +219,21 @@ def test_cli_modes_prints_the_modes_side_by_side(tmp_path, book):
     assert out.read_text().splitlines()[0].startswith("mode,")
     bad = CliRunner().invoke(main, ["modes", str(problem), "-o", str(tmp_path / "x.txt")])
     assert bad.exit_code == 2
+
+
+def test_hedges_of_an_isolated_account_join_their_instruments_sub_account(book):
+    """A hedge in a position's instrument joins that sub-account (one position at the venue); another instrument
+    gets a sub-account of its own, where it offsets nothing. The plan replays with them open."""
+    data = book.model_dump(by_alias=True)
+    data["hedges"] = [{"account": "hl", "instrument": "ETH-PERP", "underlying": "ETH", "fee_bps": 4.5,
+                       "max_notional": 1e6},
+                      {"account": "hl", "instrument": "ETH-HEDGE", "underlying": "ETH", "fee_bps": 4.5,
+                       "max_notional": 1e6, "margin_rate": 0.05}]
+    data["accounts"][0]["margin_mode"] = "isolated"
+    problem = allocator.Problem.model_validate(data)
+    assert [h.account for h in problem.hedges] == ["hl/ETH-PERP", "hl/ETH-HEDGE"]
+    assert problem.terms["hl/ETH-HEDGE"].requirement == 0
+    result = allocator.optimize(problem)
+    assert allocator.validate_plan(problem, result) == []
+    table = compare_modes(problem, modes=("isolated", "cross"))
+    assert list(table["accounts"]) == [7, 2]  # hl's wallet and three sub-accounts, deribit's wallet and two
