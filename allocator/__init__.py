@@ -19,6 +19,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time __getattr__ imports them
+    from allocator.analysis.hedging import HedgeSavings, hedge_savings
+    from allocator.analysis.modes import compare_modes
+    from allocator.analysis.stress import StressReport, stress
     from allocator.errors import (
         AllocatorError,
         InfeasibleError,
@@ -27,6 +30,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time _
         SolverError,
         VerificationError,
     )
+    from allocator.inputs.hedges import Hedge
     from allocator.inputs.liquidity import Schedule, Venue
     from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
     from allocator.inputs.problem import Account, Asset, Holding, Location, Problem, Route
@@ -68,6 +72,10 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(["TransitionDiagnosis", "TransitionInfeasibleError", "TransitionResult", "TransitionStep",
                      "TransitionViolation", "plan_transition", "validate_transition"], "allocator.transition"),
     **dict.fromkeys(["Rulebook", "available_rulebooks", "load_rulebook"], "allocator.venues.rulebooks"),
+    **dict.fromkeys(["StressReport", "stress"], "allocator.analysis.stress"),
+    "compare_modes": "allocator.analysis.modes",
+    **dict.fromkeys(["HedgeSavings", "hedge_savings"], "allocator.analysis.hedging"),
+    "Hedge": "allocator.inputs.hedges",
 }
 
 
@@ -90,6 +98,8 @@ __all__ = [
     "Allocator",
     "AllocatorError",
     "Asset",
+    "Hedge",
+    "HedgeSavings",
     "Holding",
     "Location",
     "InfeasibleError",
@@ -109,6 +119,7 @@ __all__ = [
     "Rulebook",
     "Scenario",
     "Schedule",
+    "StressReport",
     "StressScenario",
     "TransitionDiagnosis",
     "TransitionInfeasibleError",
@@ -117,13 +128,16 @@ __all__ = [
     "TransitionViolation",
     "Venue",
     "available_rulebooks",
+    "compare_modes",
     "example_names",
     "example_problem",
+    "hedge_savings",
     "load_example",
     "load_problem",
     "load_rulebook",
     "optimize",
     "plan_transition",
+    "stress",
     "validate_plan",
     "validate_transition",
 ]

@@ -108,6 +108,13 @@ CASES: dict[tuple[str, int], Case] = {
     ("report", 2): lambda t: (["report", str(t / "no-such-result.json")], {}),
     ("stress", 0): lambda t: (["stress", DESK, "--episode", "2022-11-ftx", "--quiet"], {}),
     ("stress", 2): lambda t: (["stress", DESK, "--current", "--result", _result(t)], {}),
+    ("modes", 0): lambda t: (["modes", DESK, "-o", str(t / "m.csv")], {}),
+    ("modes", 2): lambda t: (["modes", _file(t, "bad.json", {"assets": []})], {}),
+    ("modes", 5): lambda t: (["modes", str(PROBLEMS / "perps-risk.toml"), "--solver", "HIGHS"], {}),
+    ("hedges", 0): lambda t: (["hedges", str(PROBLEMS / "hedge.toml"), "-o", str(t / "h.json")], {}),
+    ("hedges", 2): lambda t: (["hedges", _file(t, "bad.json", {"assets": []})], {}),
+    ("hedges", 3): lambda t: (["hedges", str(PROBLEMS / "infeasible.toml")], {}),
+    ("hedges", 5): lambda t: (["hedges", str(PROBLEMS / "perps-risk.toml"), "--solver", "HIGHS"], {}),
 }
 
 

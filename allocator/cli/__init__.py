@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "example": "allocator.cli.example:command",
     "report": "allocator.cli.report:report_command",
     "stress": "allocator.cli.stress:stress_command",
+    "modes": "allocator.cli.modes:modes",
+    "hedges": "allocator.cli.modes:hedges",
 }
 
 

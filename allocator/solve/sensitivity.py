@@ -9,8 +9,9 @@
   accounts': objective increase per currency of extra requirement of the row's account (a coverage row asks for
   ``requirement * (1 + b_k)``, so its price carries the ``1 + b_k``; risk, stress and CVaR rows ask for the
   requirement itself), so that an account's rows add up to its shadow price; a concentration row per currency of
-  tightening its limit, a portfolio row per currency of the treasury-wide requirement. Positive: more costs more;
-  one convention everywhere (docs/cli.md, "Shadow prices");
+  tightening its limit, a portfolio row per currency of the treasury-wide requirement; hedges at their size or
+  delta bands at their bound (``hedge[acct,instrument]``, ``delta[acct,BTC]:long``; per currency of notional or
+  delta). Positive: more costs more; one convention everywhere (docs/cli.md, "Shadow prices");
 * ``lagrangian``: the Lagrangian at the current primal and dual values, for first-order estimates of any
   change of parameter values (``incremental_cost``); the parametric risk cones are left out of it (their
   first-order change is not counted: the exact re-solve is).
@@ -78,6 +79,10 @@ class Sensitivity:
                                                                          / scale.accounts[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
                     if labelled.dual()[0] > DUAL_FLOOR]
+        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))  # rows in money-scale units
+                    for family in ("hedge", "delta") for label, dual in zip(program.labels(family),
+                                                                             program.dual(family), strict=True)
+                    if dual > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
         return cls(shadow_price=coverage * scale.rate / scale.accounts,
                    marginal_value=marginal, binding=binding)
