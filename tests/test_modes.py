@@ -237,3 +237,16 @@ def test_hedges_of_an_isolated_account_join_their_instruments_sub_account(book):
     assert allocator.validate_plan(problem, result) == []
     table = compare_modes(problem, modes=("isolated", "cross"))
     assert list(table["accounts"]) == [7, 2]  # hl's wallet and three sub-accounts, deribit's wallet and two
+
+
+def test_compare_modes_reports_each_mode_s_outcome_in_the_historical_episodes():
+    """The issue's "stress outcome of each" mode: by default every row carries allocator.stress's episodes with
+    cascades on that mode's optimal allocation, the same figures as a direct call."""
+    problem = allocator.load_problem(PROBLEMS / "stress-desk.toml")
+    table = allocator.compare_modes(problem, modes=("cross",))
+    direct = allocator.stress(problem, allocator.optimize(problem)).summary
+    row = table.loc["cross"]
+    assert row["liquidations"] == int(direct["liquidated"].sum()) > 0
+    assert row["episodes_liquidated"] == int((direct["liquidated"] > 0).sum())
+    assert row["worst_loss"] == pytest.approx(float(direct["total_loss"].max()), rel=1e-12)
+    assert "liquidations" not in allocator.compare_modes(problem, modes=("cross",), stress=None).columns

@@ -7,8 +7,9 @@ account that cannot take a mode keeps the mode it has (the ``kept`` column says 
 file, no rulebook, or a venue that does not offer the mode (Hyperliquid offers no portfolio margin).
 
 ``stress``: a function of a mode's problem and its optimal result returning named figures (liquidations, losses)
-that become columns of that mode's row; the stress module (``allocator.stress``) provides one. Without it each
-row reports the worst excess after the problem's own stress scenarios, where its accounts have them.
+that become columns of that mode's row; by default :func:`episode_outcome` runs ``allocator.stress`` over the
+historical episodes with cascades. Every row also reports the worst excess after the problem's own stress
+scenarios, where its accounts have them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ MODES = ("isolated", "cross", "portfolio")
 StressHook = Callable[[Problem, Result], Mapping[str, Any]]
 
 
+def episode_outcome(problem: Problem, result: Result) -> dict[str, Any]:
+    """The default stress hook: the mode's optimal allocation through the historical episodes of
+    models/stress-episodes.toml with cascades (allocator.stress, docs/stress.md): in how many episodes some account
+    is liquidated, how many liquidations in all, and the worst episode with its total loss (currency)."""
+    from allocator.analysis.stress import stress
+
+    summary = stress(problem, result).summary
+    if summary.empty:
+        return {"episodes_liquidated": 0, "liquidations": 0, "worst_episode": None, "worst_loss": 0.0}
+    worst = summary.loc[summary["total_loss"].idxmax()]
+    return {"episodes_liquidated": int((summary["liquidated"] > 0).sum()),
+            "liquidations": int(summary["liquidated"].sum()), "worst_episode": str(worst["scenario"]),
+            "worst_loss": float(worst["total_loss"])}
+
+
 def in_mode(problem: Problem, mode: str) -> tuple[Problem, list[str], dict[str, str]]:
     """The problem with every account that can take ``mode`` in it; (problem, accounts put in the mode,
     {account kept as it was: why})."""
@@ -50,15 +66,17 @@ def in_mode(problem: Problem, mode: str) -> tuple[Problem, list[str], dict[str, 
     return Problem.model_validate(data), moved, kept
 
 
-def compare_modes(problem: Problem, *, modes: Sequence[str] = MODES, stress: StressHook | None = None,
+def compare_modes(problem: Problem, *, modes: Sequence[str] = MODES, stress: StressHook | None = episode_outcome,
                   by_account: bool = False, solver: str | None = None, **options: Any) -> pd.DataFrame:
     """One row per mode (index ``mode``): ``status`` (optimal | infeasible), ``cost`` (capital cost over the
     horizon), ``carry``, ``transfer``, ``hedging``, ``requirement`` (sum of the accounts' requirements, hedges'
     margin included), ``required`` (with buffers, net of P&L), ``collateral`` (haircut-adjusted, posted at
     accounts), ``shortfall`` (infeasible: the least total any allocation leaves), ``accounts`` (how many,
     isolated sub-accounts included), ``in_mode`` and ``kept`` (module docstring), ``worst_scenario_excess``, and
-    the ``stress`` hook's columns. ``by_account=True``: one row per mode and account instead (index ``mode``,
-    ``account``) with its mode, parent, requirement, required and collateral. ``options`` go to ``optimize``."""
+    the ``stress`` hook's columns (by default :func:`episode_outcome`: liquidations and losses in the
+    historical episodes; ``stress=None`` leaves them out). ``by_account=True``: one row per mode and account
+    instead (index ``mode``, ``account``) with its mode, parent, requirement, required and collateral.
+    ``options`` go to ``optimize``."""
     rows, accounts = [], []
     for mode in modes:
         variant, moved, kept = in_mode(problem, mode)
