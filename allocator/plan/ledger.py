@@ -1,10 +1,11 @@
 """Holdings and account collateral while a plan is replayed, step by step.
 
 Shared by the scheduler (which builds safe plans) and :func:`~allocator.plan.validate.validate_plan` (which
-replays any plan), so both judge a step by the same arithmetic. An account's *floor* is
-``min(collateral today, requirement)``: no step may take it below that (see docs/formulation.md). A problem with
-risk limits also carries their margins and floors (``risk``, plan/risk.py); without any, ``risk`` is None and
-nothing else changes.
+replays any plan), and by the transition's independent replay (transition/validate.py), so every plan is judged
+by the same arithmetic. An account's *floor* is :func:`account_floor`, ``min(collateral today, requirement net of
+its positions' P&L)``: no step may take it below that (see docs/formulation.md); the transition's program,
+repair, verification and outcome read the same definition. A problem with risk limits also carries their margins
+and floors (``risk``, plan/risk.py); without any, ``risk`` is None and nothing else changes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TypeVar
+
+import numpy as np
 
 from allocator.inputs.market import marked_pnl, net_of_pnl
 from allocator.inputs.problem import Problem
@@ -21,6 +25,17 @@ from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
 
 NO_CHANGES: tuple[MarginChange, ...] = ()
+
+Amount = TypeVar("Amount", float, np.ndarray)
+
+
+def account_floor(today: Amount, requirement: Amount, pnl: Amount | float = 0.0) -> Amount:
+    """The collateral no step of a plan may take an account below (currency; numbers or arrays alike): what it
+    holds today, or its requirement net of its positions' P&L (``net_of_pnl``) when that is less. An account
+    covered today keeps its requirement; one short today gets no worse than today."""
+    if isinstance(today, np.ndarray) or isinstance(requirement, np.ndarray):
+        return np.minimum(today, net_of_pnl(np.asarray(requirement), np.asarray(pnl)))  # type: ignore[return-value]
+    return min(float(today), net_of_pnl(float(requirement), float(pnl)))  # type: ignore[return-value]
 
 
 class Ledger:
@@ -40,8 +55,8 @@ class Ledger:
         marked = marked_pnl(problem.positions, self.price, problem.as_of)  # the positions' P&L counts as equity
         hedged = {} if arrays is None or arrays[1].hedge_requirement is None else \
             dict(zip(arrays[0].accounts, arrays[1].hedge_requirement, strict=True))  # hedges open first (hedging.md)
-        self.floor = {k: min(self.collateral[k], net_of_pnl(t.requirement, marked.get(k, 0.0)) + hedged.get(k, 0.0))
-                      for k, t in terms.items()}
+        self.floor = {k: account_floor(self.collateral[k], net_of_pnl(t.requirement, marked.get(k, 0.0))
+                                       + hedged.get(k, 0.0)) for k, t in terms.items()}
         inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
         self.money_scale = max(inventory, sum(t.required for t in terms.values()), 1.0)
         # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from
@@ -75,17 +90,28 @@ class Ledger:
 
     def apply(self, asset: str, source: str, destination: str, quantity: float) -> Sequence[MarginChange]:
         """Move ``quantity``; return the risk margins it changed (none without risk limits)."""
-        self.quantity[(asset, source)] -= quantity
-        self.quantity[(asset, destination)] += quantity
-        for location, sign in ((source, -1.0), (destination, 1.0)):
-            weight = self.weights.get(location, {}).get(asset, 0.0)
-            if weight and asset in self.curves[location]:
-                self.collateral[location] = self._collateral_of(location)
-            elif weight:
-                self.collateral[location] += sign * weight * self.price[asset] * quantity
+        self.withdraw(asset, source, quantity)
+        self.deposit(asset, destination, quantity)
         if self.risk is None:
             return NO_CHANGES
         return self.risk.apply(asset, source, destination, quantity)
+
+    def withdraw(self, asset: str, location: str, quantity: float) -> None:
+        """Take ``quantity`` out of ``location`` (a departure, or a sale at a venue there); risk margins are not
+        followed (apply does that for a whole transfer)."""
+        self._change(asset, location, -quantity)
+
+    def deposit(self, asset: str, location: str, quantity: float) -> None:
+        """Put ``quantity`` at ``location`` (an arrival, or a purchase at a venue there)."""
+        self._change(asset, location, quantity)
+
+    def _change(self, asset: str, location: str, quantity: float) -> None:
+        self.quantity[(asset, location)] += quantity
+        weight = self.weights.get(location, {}).get(asset, 0.0)
+        if weight and asset in self.curves[location]:
+            self.collateral[location] = self._collateral_of(location)
+        elif weight:
+            self.collateral[location] += weight * self.price[asset] * quantity
 
     def deficit(self, account: str) -> float:
         """Currency by which an account is below its floor (0 when it is not)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.inputs.problem import Problem
+from allocator.plan.ledger import account_floor
 from allocator.program.numbers import DAYS_PER_YEAR, Numbers
 from allocator.program.scaling import Scale
 from allocator.transition.periods import Periods
@@ -29,7 +30,8 @@ class TransitionData:
     x0: np.ndarray  # (cells,) value held today, scaled
     weight: np.ndarray  # (P,) (1 - haircut) / account scale, per eligible pair
     required: np.ndarray  # (K,) buffered requirement, in units of each account's scale
-    floor: np.ndarray  # (K,) min(collateral today, requirement), same units
+    floor: np.ndarray  # (K,) each account's floor (plan.ledger.account_floor, the one definition), in units of
+    # each account's scale
     room: np.ndarray  # (K,) collateral today above the floor, same units (0 where today's collateral is the floor)
     limit: np.ndarray  # (C,) concentration shares
     income: np.ndarray  # (cells,) annual rate a cell's value earns: the asset's carry at a location that is not an
@@ -88,12 +90,12 @@ class TransitionData:
         rates = np.concatenate([np.abs(income) * weight.sum(), numbers.move_rate,
                                 fee + spread, [1e-6]])
         routes = problem.routes or []
+        floor = account_floor(today, numbers.requirement, numbers.pnl)
         return cls(
             numbers=numbers, scale=scale, rate=float(rates.max()), x0=value / S,
             weight=(1.0 - numbers.haircut) / scale.accounts[base.pair_account],
             required=numbers.required / account_money,
-            floor=np.minimum(today, numbers.requirement) / account_money,
-            room=np.maximum(today - numbers.requirement, 0.0) / account_money,
+            floor=floor / account_money, room=(today - floor) / account_money,
             limit=numbers.limit, income=income, time_weight=weight, move_rate=numbers.move_rate,
             fee_rate=fee, spread_rate=spread, impact=coef[periods.leg_asset],
             participation=share * adv[periods.traded_assets],

@@ -1,4 +1,5 @@
-"""Exact floors: no account below ``min(collateral today, requirement)`` at any checkpoint of the returned plan.
+"""Exact floors: no account below its floor (``min(collateral today, requirement net of P&L)``, plan.ledger) at any
+checkpoint of the returned plan.
 
 An account at or below its requirement today has today's collateral as its floor, and the program cannot give
 that floor a margin (doing nothing must stay feasible, and in period 1 it may be the only choice). An
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.plan.ledger import account_floor
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
 
@@ -41,14 +43,14 @@ class Floors:
         K = len(base.accounts)
         weight = sp.csr_matrix((1.0 - data.numbers.haircut, (base.pair_account, base.pair_cell)),
                                shape=(K, base.n_cells))
-        today = weight @ (data.x0 * data.money)
         owner = np.full(base.n_cells, -1)
         owner[base.pair_cell] = base.pair_account
         moves = np.flatnonzero(leaves)
         moves = moves[owner[source[moves]] >= 0]
         mover = sp.csr_matrix((np.ones(len(moves)), (owner[source[moves]], moves)),
                               shape=(K, max(len(leaves), 1)))
-        floor = np.minimum(today, data.numbers.requirement)
+        today = weight @ (data.x0 * data.money)  # the replay's own arithmetic, so an idle account sits exactly on it
+        floor = account_floor(today, data.numbers.requirement, data.numbers.pnl)
         if cap is not None:
             floor = np.where(cap < floor * (1.0 - 1e-9), cap, floor)
         return cls(weight=weight, floor=floor, mover=mover)

@@ -35,7 +35,7 @@ def outcome(problem: Problem, replay: Replay, record: SolveRecord, *, mode: Lite
     base = periods.base
     costs = cost_of(replay)
     steps = plan_steps(replay)
-    floor = np.minimum(replay.collateral(replay.prev[:, :1])[:, 0], data.numbers.requirement)
+    floor = replay.floor()
     end = replay.collateral(replay.hold)
     coverage = [PeriodCoverage(account=account, period=t + 1, lowest=float(replay.lowest[k, t]),
                                end=float(end[k, t]), floor=float(floor[k]), required=float(data.numbers.required[k]))

@@ -12,6 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
+from allocator.plan.ledger import account_floor
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
 
@@ -70,6 +71,12 @@ class Replay:
         out = np.zeros((len(base.accounts), holdings.shape[1]))
         np.add.at(out, base.pair_account, weighted)
         return out
+
+    def floor(self) -> np.ndarray:
+        """(K,) each account's floor in currency (plan.ledger.account_floor, the one definition), from today's
+        collateral as this replay computes it, so that an account that never moves is exactly at its floor."""
+        numbers = self.data.numbers
+        return account_floor(self.collateral(self.prev[:, :1])[:, 0], numbers.requirement, numbers.pnl)
 
     @cached_property
     def lowest(self) -> np.ndarray:

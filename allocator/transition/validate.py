@@ -31,6 +31,7 @@ import numpy as np
 
 from allocator.inputs.market import marked_pnl, net_of_pnl
 from allocator.inputs.problem import Problem
+from allocator.plan.ledger import Ledger
 from allocator.program.allocation import ROUNDING
 from allocator.transition.result import TransitionResult, TransitionStep
 from allocator.transition.verify import AMOUNT, LIMIT
@@ -66,16 +67,14 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
     price = {a: asset.price for a, asset in assets.items()}
     sigma = _sigma(problem)
     terms = problem.terms
-    weights = {k: {a: 1.0 - h for a, h in t.eligible.items()} for k, t in terms.items()}
-    held: defaultdict[tuple[str, str], float] = defaultdict(float)
-    for holding in problem.holdings:
-        held[(holding.asset, holding.location)] += holding.quantity * price[holding.asset]  # currency
+    ledger = Ledger(problem)  # the single-period plan's replay: holdings, collateral (curves too) and floors
+    weights = ledger.weights
 
     def collateral(account: str) -> float:
-        return sum(w * held[(a, account)] for a, w in weights[account].items())
+        return ledger.collateral[account]
 
-    floor = {k: min(collateral(k), t.requirement) for k, t in terms.items()}
-    money = max(sum(held.values()), sum(t.required for t in terms.values()), 1.0)
+    floor = ledger.floor  # plan.ledger.account_floor: min(collateral today, requirement net of P&L)
+    money = max(ledger.money_scale, 1.0)
     amount = AMOUNT * money
     size = {k: min(max(t.required, collateral(k)), money) for k, t in terms.items()}
     tolerance = {k: ROUNDING * money for k in floor}  # floors are exact (transition/floors.py)
@@ -105,11 +104,12 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
         bought: list[tuple[str, str, float]] = []
 
         def take(step: TransitionStep, asset: str, location: str, value: float, t: int = t) -> None:
-            if value > held[(asset, location)] + amount:
+            there = ledger.available(asset, location) * price[asset]
+            if value > there + amount:
                 out.append(TransitionViolation(step.step, t, "overdraw", f"takes {value:,.2f} of {asset} from "
-                                               f"{location!r}, which holds {held[(asset, location)]:,.2f} at the "
-                                               "start of the period"))
-            held[(asset, location)] -= value
+                                               f"{location!r}, which holds {there:,.2f} at the start of the "
+                                               "period"))
+            ledger.withdraw(asset, location, value / price[asset])
 
         period_steps = by_period.get(t, [])
         for step in (s for s in period_steps if s.kind == "transfer"):
@@ -185,10 +185,12 @@ def validate_transition(problem: Problem, plan: TransitionResult | Sequence[Tran
                 out.append(TransitionViolation(0, t, "conservation", f"venue {location!r} buys "
                                                f"{-surplus:,.2f} more than its sales pay for after costs"))
         for asset, location, value in bought:
-            held[(asset, location)] += value
+            ledger.deposit(asset, location, value / price[asset])
         _floors(out, t, "after the trades", weights, collateral, floor, tolerance)
         for asset, location, value in arrivals.pop(t, []):
-            held[(asset, location)] += value
+            ledger.deposit(asset, location, value / price[asset])
+
+    held = defaultdict(float, {(a, loc): q * price[a] for (a, loc), q in ledger.quantity.items()})  # currency
 
     marked = marked_pnl(problem.positions, price, problem.as_of)  # positions' P&L since their last mark
     for account in problem.accounts:

@@ -59,7 +59,7 @@ def check(replay: Replay) -> list[str]:
         report(surplus < -amount, "venue", list(periods.venues), surplus)
         report(surplus > amount, "venue:unspent", list(periods.venues), surplus)
     accounts = list(base.accounts)
-    floor = np.minimum(replay.collateral(replay.prev[:, :1])[:, 0], data.numbers.requirement)
+    floor = replay.floor()
     slack = replay.lowest - floor[:, None]
     report(slack < -ROUNDING * S, "floor", accounts, slack)
     short = data.numbers.required - replay.end
