@@ -1,6 +1,8 @@
 """What the report tests render: the result of every fixture problem (optimal, needing funding, or the diagnosis
-of an infeasible one), the derisk transition, and a page with the desk's what-if table and a frontier. Solved once
-per test process."""
+of an infeasible one; hedge.toml with its saving against the unhedged optimum, as ``allocator hedges`` writes it),
+the derisk transition, a page with the desk's what-if table and a frontier, the stress report of stress-desk.toml
+(its episodes and a few hundred Monte Carlo draws) and its margin-mode comparison. Solved once per test
+process."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from functools import cache
 from helpers import PROBLEMS, ROOT
 
 import allocator
-from allocator.report import WhatIfTable
+from allocator.report import ModesTable, WhatIfTable
 
 FIXTURES = sorted(path.name for path in PROBLEMS.iterdir() if path.suffix in (".toml", ".json"))
-CASES = [*FIXTURES, "derisk-transition", "desk-whatif"]
+CASES = [*FIXTURES, "derisk-transition", "desk-whatif", "stress-desk-stress", "stress-desk-modes"]
+DRAWS, SEED = 300, 1  # the stress case's Monte Carlo draws
 
 
 def solve(name: str) -> allocator.Result:
@@ -27,6 +30,15 @@ def solve(name: str) -> allocator.Result:
 @cache
 def items(case: str) -> tuple[object, ...]:
     """The items the case's page reports."""
+    if case == "hedge.toml":
+        from allocator.analysis.hedging import hedge_savings
+
+        return (hedge_savings(allocator.load_problem(PROBLEMS / case)).hedged,)
+    if case == "stress-desk-stress":
+        return (allocator.stress(allocator.load_problem(PROBLEMS / "stress-desk.toml"), draws=DRAWS, seed=SEED),)
+    if case == "stress-desk-modes":
+        problem = allocator.load_problem(PROBLEMS / "stress-desk.toml")
+        return (ModesTable(allocator.compare_modes(problem), currency=problem.currency),)
     if case == "derisk-transition":
         return (allocator.plan_transition(allocator.load_problem(PROBLEMS / "derisk.toml")),)
     if case == "desk-whatif":

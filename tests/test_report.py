@@ -42,6 +42,17 @@ def test_every_report_is_one_self_contained_file_under_the_limit(case):
     assert escape(SIGN_CONVENTION) in html
 
 
+def test_each_chart_carries_the_small_template_only():
+    """plotly's default template (about 6 kB of trace defaults) must not be merged into each chart's data: the
+    page's size budget is for data."""
+    html = to_html(*items("desk.toml"))
+    charts = html.count("Plotly.newPlot(")
+    assert charts > 5
+    rest = _outside_plotly(html)
+    assert "histogram2dcontour" not in rest and "#E5ECF6" not in rest
+    assert (len(rest.encode("utf-8")) - 20_000) / charts < 4_000  # bytes per chart, beyond the page's text
+
+
 def test_the_same_result_gives_the_same_file():
     assert to_html(*items("desk.toml")) == to_html(*items("desk.toml"))
 

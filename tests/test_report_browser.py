@@ -1,11 +1,13 @@
-"""The report in a real browser: headless Chromium opens the report of every fixture (and the derisk transition,
-and a what-if and frontier page) from a file, offline.
+"""The report in a real browser: headless Chromium opens the report of every fixture (hedge.toml with its saving),
+the derisk transition, a what-if and frontier page, and the stress report and margin-mode comparison of
+stress-desk.toml, from a file, offline.
 
 A page fails on any console error or warning (a script error, plotly's warning about figure data, a request the
 page's Content-Security-Policy refused), on any request beyond the file itself (data: and blob: URLs are built in
 memory), and on any chart that drew nothing (each chart's SVG must hold a trace with a visible bar, line or
 heatmap image). A screenshot of each page is saved in ``$ALLOCATOR_REPORT_ARTIFACTS`` (default: a pytest temporary
-folder), with ``report-desk.png``, the top of the desk's report, as in docs/img/.
+folder), with ``report-desk.png`` and ``report-stress.png``, the tops of the desk's report and of its stress
+report, as in docs/img/ (``CROPS``).
 
 One browser session serves every page, and every page is written to the same file in turn: Chromium then keeps
 plotly.js compiled between pages (about 1 s a page instead of 3 on the project machine).
@@ -22,6 +24,9 @@ from report_cases import CASES, items
 
 from allocator.report import MAX_BYTES, to_html
 from allocator.report.charts import chart_div
+
+#: The tops of pages kept as docs/img/ screenshots: (file, height in pixels).
+CROPS = {"desk.toml": ("report-desk.png", 1900), "stress-desk-stress": ("report-stress.png", 1160)}
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +58,8 @@ def test_report_renders_in_chromium(case: str, browser: Browser, page: Path, art
     page.write_text(html, encoding="utf-8")
     seen = browser.open(page)
     browser.screenshot(artifacts / f"{case}.png")
-    if case == "desk.toml":
-        browser.screenshot(artifacts / "report-desk.png", height=1900)
+    if case in CROPS:
+        browser.screenshot(artifacts / CROPS[case][0], height=CROPS[case][1])
     assert seen.console == []
     assert seen.requests == []
     assert seen.charts["expected"] > 0

@@ -1,7 +1,8 @@
-"""``allocator report``: a result or a transition result read off its fields, what-if tables added, ``-o -`` to
-standard output, the default output path, and bad input as one line per error with exit 2. The commands run in
-this process through click's test runner (a subprocess spends seconds importing); one real run of the installed
-console script checks the command is registered."""
+"""``allocator report``: a result, a transition result (and a hedged result) or a stress report read off its
+fields, a margin-mode or what-if table on its own, what-if tables added, ``-o -`` to standard output, the default
+output path, and bad input as one line per error with exit 2. The commands run in this process through click's
+test runner (a subprocess spends seconds importing); one real run of the installed console script checks the
+command is registered."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from report_cases import items, solve
 
 from allocator.cli import main
+from allocator.cli.output import records_json
 from allocator.report import MAX_BYTES
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "allocator"
@@ -42,7 +44,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     _, table, curve = items("desk-whatif")
     table.frame.to_parquet(tmp / "whatif.parquet")
     curve.frame.to_csv(tmp / "frontier.csv", index=False)
+    (tmp / "stress.json").write_text(items("stress-desk-stress")[0].to_json(), encoding="utf-8")
+    (modes,) = items("stress-desk-modes")
+    (tmp / "modes.json").write_text(records_json(modes.frame.reset_index()), encoding="utf-8")  # as `modes -o`
+    (tmp / "hedged.json").write_text(items("hedge.toml")[0].to_json(), encoding="utf-8")  # as `hedges -o`
     (tmp / "broken.json").write_text('{"status": "optimal", "currency": 7}', encoding="utf-8")
+    (tmp / "binary.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     (tmp / "table.txt").write_text("scenario,status\n", encoding="utf-8")
     module = ["report"]
     commands: dict[str, tuple[list[str], Path | None]] = {
@@ -52,8 +59,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
         "tables": ([*module, "desk.result.json", "--whatif", "whatif.parquet", "--whatif", "frontier.csv",
                     "--title", "Desk, 24 November", "-o", "tables.html"], tmp / "tables.html"),
         "stdout": ([*module, "desk.result.json", "-o", "-"], None),
+        "stress": ([*module, "stress.json"], tmp / "stress.html"),
+        "modes": ([*module, "modes.json", "--currency", "USD", "-o", "modes.html"], tmp / "modes.html"),
+        "hedged": ([*module, "hedged.json", "-o", "hedged.html"], tmp / "hedged.html"),
+        "whatif-alone": ([*module, "whatif.parquet", "-o", "whatif.html"], tmp / "whatif.html"),
         "broken": ([*module, "broken.json", "-o", "broken.html"], tmp / "broken.html"),
-        "not-json": ([*module, "whatif.parquet", "-o", "not-json.html"], tmp / "not-json.html"),
+        "not-json": ([*module, "binary.json", "-o", "not-json.html"], tmp / "not-json.html"),
         "bad-table": ([*module, "desk.result.json", "--whatif", "table.txt", "-o", "bad-table.html"],
                       tmp / "bad-table.html"),
         "no-dir": ([*module, "desk.result.json", "-o", str(tmp / "nowhere" / "r.html")], tmp / "nowhere" / "r.html"),
@@ -107,6 +118,31 @@ def test_what_if_and_frontier_tables_are_added(runs):
     assert "What-if (whatif.parquet): Cost" in html and "Frontier (frontier.csv): Cost" in html
 
 
+def test_a_stress_report_is_recognised(runs):
+    html = _written(runs["stress"])
+    assert "<title>allocator report: stress test</title>" in html
+    assert "<h2>Accounts in each scenario</h2>" in html and "<h2>Monte Carlo draws</h2>" in html
+
+
+def test_a_modes_table_from_allocator_modes_is_reported_on_its_own(runs):
+    html = _written(runs["modes"])
+    assert "<title>allocator report: margin modes (modes.json)</title>" in html
+    assert "<h2>Cost, requirement and collateral</h2>" in html and "<h2>Stress outcome per mode</h2>" in html
+    assert "amounts in USD" in html  # --currency labels a table's amounts
+
+
+def test_a_hedged_result_from_allocator_hedges_shows_its_hedges(runs):
+    html = _written(runs["hedged"])
+    saving = items("hedge.toml")[0].hedge_saving
+    assert saving is not None
+    assert "<h2>Hedges</h2>" in html and f"saving</dt><dd>{saving:,.2f} USD against the unhedged optimum" in html
+
+
+def test_a_what_if_table_is_reported_on_its_own(runs):
+    html = _written(runs["whatif-alone"])
+    assert "<title>allocator report: what-if (whatif.parquet)</title>" in html and "<h2>Scenarios</h2>" in html
+
+
 def test_dash_writes_the_page_to_standard_output(runs):
     run = runs["stdout"]
     assert run.returncode == 0, run
@@ -117,8 +153,8 @@ def test_dash_writes_the_page_to_standard_output(runs):
 
 @pytest.mark.parametrize(("name", "message"), [
     ("broken", "broken.json: currency: 7: input should be a valid string (read as a result)"),
-    ("not-json", "whatif.parquet: is not UTF-8 text"),
-    ("bad-table", "table.txt: unknown table type '.txt'; use .parquet or .csv"),
+    ("not-json", "binary.json: is not UTF-8 text"),
+    ("bad-table", "table.txt: unknown table type '.txt'; use .parquet, .csv or .json"),
     ("no-dir", "cannot write the report to"),
 ])
 def test_bad_input_is_one_line_per_error_and_exit_2(runs, name, message):

@@ -1,9 +1,12 @@
 """``allocator report RESULT.json -o report.html``: the self-contained HTML report of a result (docs/report.md).
 
-RESULT is what ``allocator optimize`` or ``allocator transition`` wrote (which one is read off its fields; an
-infeasible result's diagnosis is reported too). ``--whatif TABLE`` adds a what-if or frontier table (.parquet or
-.csv, from ``allocator whatif`` or ``frontier(...)``), repeatable. Exit codes: 0 written; 2 bad input or usage (an
-unreadable or malformed file, an output that cannot be written), one line per error and no traceback.
+RESULT is what ``allocator optimize``, ``allocator transition``, ``allocator hedges`` or ``allocator stress`` wrote
+as JSON (which one is read off its fields; an infeasible result's diagnosis is reported too), or a table on its own:
+a margin-mode comparison (``allocator modes -o modes.json``, also .csv or .parquet) or a what-if or frontier table.
+``--whatif TABLE`` adds a what-if or frontier table (.parquet, .csv or .json, from ``allocator whatif`` or
+``frontier(...)``), repeatable. ``--currency`` labels a table's amounts (a table file does not carry its currency;
+tables added to a result take the result's). Exit codes: 0 written; 2 bad input or usage (an unreadable or
+malformed file, an output that cannot be written), one line per error and no traceback.
 """
 
 from __future__ import annotations
@@ -21,16 +24,20 @@ EXIT_INPUT = 2  # as in allocator/cli/exits.py
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
               help="Write the report here (default: RESULT with .html; - for standard output).")
 @click.option("--whatif", "tables", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Add a what-if or frontier table (.parquet or .csv); may be given more than once.")
+              help="Add a what-if or frontier table (.parquet, .csv or .json); may be given more than once.")
 @click.option("--title", default=None, help="The page's title (default: what it reports).")
-def report_command(result: Path, output: Path | None, tables: tuple[Path, ...], title: str | None) -> None:
-    """Write the HTML report of RESULT (a result JSON): one file that opens offline, charts included."""
+@click.option("--currency", default="", help="The currency of a table's amounts when RESULT is a table (modes, "
+                                             "what-if); a result JSON carries its own.")
+def report_command(result: Path, output: Path | None, tables: tuple[Path, ...], title: str | None,
+                   currency: str) -> None:
+    """Write the HTML report of RESULT: a result, transition result or stress report JSON, or a margin-mode or
+    what-if table (.json, .csv, .parquet). One file that opens offline, charts included."""
     from allocator.errors import InputError
     from allocator.report import read_result, read_table, to_html
 
     try:
-        loaded = read_result(result)
-        extra = [read_table(path, currency=loaded.currency) for path in tables]
+        loaded = read_result(result, currency)
+        extra = [read_table(path, currency=loaded.currency or currency) for path in tables]
     except InputError as error:
         for issue in error.issues:
             click.echo(f"error: {issue}", err=True)

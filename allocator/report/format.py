@@ -1,7 +1,8 @@
 """Numbers and tables as a person reads them: one format per kind of figure, HTML-escaped text.
 
 Money: thousands separators and 2 decimals (``1,234,567.89``); ratios as percentages (``104.3%``); quantities
-and prices to 6 significant figures; shadow prices (currency per currency) to 4 significant figures. A table
+and prices to 6 significant figures; shadow prices (currency per currency) to 4 significant figures; counts as
+whole numbers; health ratios (health factor, uniMMR) to 3 decimals. A table
 never mixes formats within a column: each column is given its kind.
 """
 
@@ -42,6 +43,18 @@ def rate(value: Any) -> str:
     """A shadow price or marginal value (currency per currency or per unit): 4 significant figures."""
     number = _number(value)
     return "" if number is None else f"{number:.4g}"
+
+
+def count(value: Any) -> str:
+    """A whole number of things (accounts liquidated, rounds, draws)."""
+    number = _number(value)
+    return "" if number is None else f"{number:,.0f}"
+
+
+def factor(value: Any) -> str:
+    """A health ratio (health factor, uniMMR, equity / maintenance): 3 decimals."""
+    number = _number(value)
+    return "" if number is None else f"{number:,.3f}"
 
 
 def hours(value: Any) -> str:

@@ -83,8 +83,8 @@ def _kind(item: object) -> str:
     name = getattr(item, "name", None)
     if isinstance(name, str) and name:
         return name
-    return {"Result": "Single-period allocation", "TransitionResult": "Transition"}.get(type(item).__name__,
-                                                                                       type(item).__name__)
+    names = {"Result": "Single-period allocation", "TransitionResult": "Transition", "StressReport": "Stress test"}
+    return names.get(type(item).__name__, type(item).__name__)
 
 
 #: The page's size limit in bytes (plotly.js alone is about 4.8 MB), and the budgets tried in turn to meet it:

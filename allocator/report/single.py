@@ -48,11 +48,15 @@ def accounts(result: Result, ctx: Context) -> Block | None:
     coverage.update_yaxes(autorange="reversed")
     rows = [{**a.model_dump(), "coverage": a.collateral / a.required if a.required > 0 else None}
             for a in result.accounts]
-    body = ctx.chart(bars, height) + ctx.chart(coverage, height) + table(rows, {
-        "id": ("account", text), "requirement": ("requirement", money), "pnl": ("positions' P&L", money),
-        "required": ("required", money), "initial_collateral": ("collateral today", money),
-        "collateral": ("collateral at the target", money), "excess": ("excess", money),
-        "coverage": ("coverage", percent)})
+    columns = {"id": ("account", text), "requirement": ("requirement", money), "pnl": ("positions' P&L", money),
+               "required": ("required", money), "initial_collateral": ("collateral today", money),
+               "collateral": ("collateral at the target", money), "excess": ("excess", money),
+               "coverage": ("coverage", percent)}
+    if any(a.hedge_margin for a in result.accounts):
+        columns["hedge_margin"] = ("of which hedges' margin", money)
+    if any(a.margin_mode != "cross" or a.parent for a in result.accounts):
+        columns |= {"margin_mode": ("margin mode", text), "parent": ("sub-account of", text)}
+    body = ctx.chart(bars, height) + ctx.chart(coverage, height) + table(rows, columns)
     return Block("Accounts", body, f"Amounts in {ctx.currency}. Collateral is haircut-adjusted; required = "
                                    "requirement x (1 + buffer), net of the positions' P&L. Coverage = collateral / "
                                    "required (an account without a requirement has none).")
@@ -81,11 +85,15 @@ def costs(result: Result, ctx: Context) -> Block | None:
     if result.objective is None:
         return None
     o = result.objective
-    figure = waterfall_chart([("carry", o.carry), ("transfers", o.transfer)], o.total,
-                             title="Capital cost over the horizon", currency=ctx.currency)
+    parts = [("carry", o.carry), ("transfers", o.transfer)]
     rows = [{"part": "carry", "amount": o.carry, "what": "income forgone on the holdings (negative: earned)"},
-            {"part": "transfers", "amount": o.transfer, "what": "route costs of the moves"},
-            {"part": "total", "amount": o.total, "what": "what the allocation costs the desk"}]
+            {"part": "transfers", "amount": o.transfer, "what": "route costs of the moves"}]
+    if o.hedging or result.hedges:  # total = carry + transfers + hedging (docs/hedging.md)
+        parts.append(("hedging", o.hedging))
+        rows.append({"part": "hedging", "amount": o.hedging, "what": "the hedges' funding and fees (negative: "
+                                                                     "funding received)"})
+    rows.append({"part": "total", "amount": o.total, "what": "what the allocation costs the desk"})
+    figure = waterfall_chart(parts, o.total, title="Capital cost over the horizon", currency=ctx.currency)
     return Block("Cost", ctx.chart(figure, 340) + table(rows, {"part": ("part", text), "amount": (
         f"amount ({ctx.currency})", money), "what": ("meaning", text)}))
 

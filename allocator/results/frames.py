@@ -23,7 +23,7 @@ UNITS: dict[str, str] = {
     **dict.fromkeys(("quantity", "initial_quantity", "quantity_to"), "asset units"),
     **dict.fromkeys(("value", "value_to", "requirement", "pnl", "required", "collateral", "initial_collateral",
                      "excess", "sigma", "risk_excess", "cvar", "worst_scenario_excess", "cost", "amount", "lowest",
-                     "end", "floor"), MONEY),
+                     "end", "floor", "hedge_margin"), MONEY),
     "shadow_price": SHADOW,
     "marginal_value": "currency per asset unit held there today (positive: one more unit lowers the cost)",
     **dict.fromkeys(("liquidation_move", "market_liquidation_move"), "fraction of the price (0.25 = a 25% move)"),

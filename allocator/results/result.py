@@ -272,7 +272,7 @@ class Result(_Row):
                     f"({sum(f.amount for f in self.funding):,.2f} {money})")
         return [("status", "optimal" if self.plan_safe else "optimal, but the plan needs temporary funding"),
                 ("cost", f"{o.total:,.2f} {money} over the horizon (carry {o.carry:,.2f}, transfers "
-                         f"{o.transfer:,.2f})"),
+                         f"{o.transfer:,.2f}" + (f", hedging {o.hedging:,.2f})" if o.hedging else ")")),
                 ("accounts covered", f"{covered} of {len(self.accounts)}"),
                 ("plan", plan),
                 ("solver", solver)]

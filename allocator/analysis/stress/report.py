@@ -6,6 +6,8 @@ collateral before and after, P&L, requirement, equity against the liquidation li
 round, the loss; the distance to liquidation beside them), ``summary`` (per scenario: who fell, rounds, the
 treasury's losses), ``draws``, ``draw_accounts`` and ``monte_carlo`` (per Monte Carlo draw, per account over the
 draws, and the fit with the loss distribution) and ``liquidity`` (the impact model's inputs per asset).
+It shows itself like a Result: ``summary_text()`` (a few lines; ``summary`` is the per-scenario DataFrame),
+``to_html()`` (the self-contained report, docs/report.md) and ``_repr_html_()`` (compact, for notebooks).
 An account row's ``mode`` is its margin mode (today every account is cross-margined: one pool per account).
 """
 
@@ -184,6 +186,53 @@ class StressReport(_Row):
     @classmethod
     def from_json(cls, text: str | bytes) -> StressReport:
         return cls.model_validate_json(text)
+
+    def headline(self) -> list[tuple[str, str]]:
+        """The figures a reader needs first, as (label, text) pairs: what was stressed, who was liquidated, the worst
+        scenario's loss, the Monte Carlo tail. ``summary_text()`` prints them; the report's first section shows
+        them. (``summary`` is the per-scenario DataFrame, docs/stress.md.)"""
+        money = self.currency
+        holdings = {"current": "today's holdings", "result": "an optimize result's targets",
+                    "given": "a given allocation"}.get(self.holdings, self.holdings)
+        pairs = [("allocation", holdings)]
+        rows = self.summary_rows
+        if rows:
+            kinds = sorted({row.variant for row in rows})
+            pairs.append(("scenarios", f"{len(rows)} ({', '.join(kinds)}), "
+                                       f"{'with' if self.cascade else 'without'} liquidation cascades"))
+            pairs.append(("treasury today", f"{rows[0].treasury_before:,.2f} {money}"))
+            fell = [row for row in rows if row.liquidated]
+            later = sorted({f"{account} in {row.scenario}" for row in rows for account in row.cascade_accounts})
+            pairs.append(("liquidations", f"{sum(row.liquidated for row in rows)} in {len(fell)} of {len(rows)} "
+                                          "scenarios" + (f"; in a cascade round: {', '.join(later)}" if later
+                                                         else "")))
+            worst = max(rows, key=lambda row: row.total_loss)
+            pairs.append(("worst scenario", f"{worst.scenario}: loss {worst.total_loss:,.2f} {money} (market "
+                                            f"{worst.market_loss:,.2f}, liquidations {worst.liquidation_loss:,.2f}; "
+                                            f"the cascade added {worst.cascade_loss:,.2f})"))
+        mc = self.monte_carlo
+        if mc is not None:
+            pairs.append(("monte carlo", f"{mc.draws:,} draws (seed {mc.seed}): P(any liquidation) "
+                                         f"{mc.probability_any_liquidation:.2%}, P(cascade) "
+                                         f"{mc.probability_cascade:.2%}; loss VaR 95% {mc.var_95:,.2f}, VaR 99% "
+                                         f"{mc.var_99:,.2f}, ES 99% {mc.expected_shortfall_99:,.2f} {money}"))
+        return pairs
+
+    def summary_text(self) -> str:
+        """A few lines of text (``headline()``); ``allocator stress`` prints the long form with tables."""
+        return "\n".join(f"{label}: {text}" for label, text in self.headline())
+
+    def to_html(self, *, title: str | None = None) -> str:
+        """The self-contained HTML report (charts included, no network needed to open it; docs/report.md)."""
+        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
+
+        return to_html(self, title=title)
+
+    def _repr_html_(self) -> str:
+        """A compact report for notebooks: the headline and the tables, no charts (``to_html()`` has them)."""
+        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
+
+        return compact_html(self)
 
 
 def _frame(rows: Sequence[_Row], model: type[_Row]) -> pd.DataFrame:
