@@ -14,16 +14,13 @@ from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from allocator.results.frames import flat_frame, unknown_frame
+from allocator.results.reportable import Reportable, Row, rows_frame
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
-
-
-class Objective(_Row):
+class Objective(Row):
     total: float
     carry: float
     transfer: float
@@ -31,7 +28,7 @@ class Objective(_Row):
                                                     "docs/hedging.md)")
 
 
-class Target(_Row):
+class Target(Row):
     asset: str
     location: str
     quantity: float
@@ -39,7 +36,7 @@ class Target(_Row):
     initial_quantity: float
 
 
-class AccountCoverage(_Row):
+class AccountCoverage(Row):
     """One account's coverage. ``requirement`` is the venue's (given or derived by the rulebook); ``pnl`` the
     change of its positions' value since they were last marked (a what-if that moves prices; 0 otherwise), which
     counts in its equity: ``required = max(requirement * (1 + buffer) - pnl, 0)`` and the risk rows ask for
@@ -71,7 +68,7 @@ class AccountCoverage(_Row):
     hedge_margin: float = Field(default=0.0, description="margin of the account's hedges, in requirement (currency)")
 
 
-class HedgeTrade(_Row):
+class HedgeTrade(Row):
     """A recommended hedge trade (docs/hedging.md): open ``notional`` (signed: long > 0) of ``instrument``."""
 
     account: str
@@ -84,7 +81,7 @@ class HedgeTrade(_Row):
     margin: float = Field(description="requirement the hedge adds to its account (currency)")
 
 
-class DeltaRow(_Row):
+class DeltaRow(Row):
     """Delta (currency per unit return of ``underlying``) before and after, per account and for the treasury."""
 
     owner: str = Field(description="an account id, or 'treasury'")
@@ -94,7 +91,7 @@ class DeltaRow(_Row):
     limit: float | None = Field(default=None, description="max_net_delta, if the owner has a band on it")
 
 
-class Step(_Row):
+class Step(Row):
     step: int
     kind: Literal["transfer"] = "transfer"
     asset: str
@@ -106,26 +103,26 @@ class Step(_Row):
     needs_funding: bool = False
 
 
-class MarginalValue(_Row):
+class MarginalValue(Row):
     asset: str
     location: str
     value: float = Field(description="objective decrease per extra unit held there today (currency/unit)")
 
 
-class Binding(_Row):
+class Binding(Row):
     label: str
     shadow_price: float = Field(description="objective increase per currency of extra requirement of the row's "
                                             "account (a limit: per currency of tightening it); an account's rows "
                                             "add up to its shadow_price")
 
 
-class Funding(_Row):
+class Funding(Row):
     step: int
     account: str
     amount: float
 
 
-class PortfolioCoverage(_Row):
+class PortfolioCoverage(Row):
     """The treasury-wide limit ([portfolio]): every account's collateral together against every requirement."""
 
     requirement: float = Field(description="sum of the accounts' requirements (no buffers)")
@@ -137,13 +134,13 @@ class PortfolioCoverage(_Row):
     worst_scenario_excess: float | None = None
 
 
-class Shortfall(_Row):
+class Shortfall(Row):
     account: str
     amount: float
     constraint: str = "coverage"
 
 
-class Diagnostics(_Row):
+class Diagnostics(Row):
     solver: str
     status: str
     phases: list[str]
@@ -160,7 +157,7 @@ class Diagnostics(_Row):
 TIMING_FIELDS = {"compile_seconds", "setup_seconds", "solve_seconds", "total_seconds"}
 
 
-class Result(_Row):
+class Result(Reportable):
     status: Literal["optimal", "infeasible"]
     currency: str
     objective: Objective | None = None
@@ -182,31 +179,31 @@ class Result(_Row):
 
     @property
     def targets_frame(self) -> pd.DataFrame:
-        return _frame(self.targets, Target)
+        return rows_frame(self.targets, Target)
 
     @property
     def accounts_frame(self) -> pd.DataFrame:
-        return _frame(self.accounts, AccountCoverage).set_index("id")
+        return rows_frame(self.accounts, AccountCoverage).set_index("id")
 
     @property
     def plan_frame(self) -> pd.DataFrame:
-        return _frame(self.plan, Step).set_index("step")
+        return rows_frame(self.plan, Step).set_index("step")
 
     @property
     def marginal_values_frame(self) -> pd.DataFrame:
-        return _frame(self.marginal_values, MarginalValue)
+        return rows_frame(self.marginal_values, MarginalValue)
 
     @property
     def shortfalls_frame(self) -> pd.DataFrame:
-        return _frame(self.shortfalls, Shortfall)
+        return rows_frame(self.shortfalls, Shortfall)
 
     @property
     def hedges_frame(self) -> pd.DataFrame:
-        return _frame(self.hedges, HedgeTrade)
+        return rows_frame(self.hedges, HedgeTrade)
 
     @property
     def deltas_frame(self) -> pd.DataFrame:
-        return _frame(self.deltas, DeltaRow)
+        return rows_frame(self.deltas, DeltaRow)
 
     def to_json(self, *, timings: bool = True, indent: int | None = 2) -> str:
         """JSON text; ``timings=False`` leaves out the seconds so equal inputs give byte-identical text."""
@@ -228,7 +225,7 @@ class Result(_Row):
         """One flat frame of the result (``FRAMES``): one row per item, a RangeIndex, the account column named
         ``account`` and a marginal value ``marginal_value`` as in every frame, units in ``frame.attrs["units"]``
         (results/frames.py). The ``*_frame`` properties are the same rows, some indexed by their key."""
-        rows: dict[str, tuple[Sequence[_Row], type[_Row], dict[str, str]]] = {
+        rows: dict[str, tuple[Sequence[Row], type[Row], dict[str, str]]] = {
             "targets": (self.targets, Target, {}),
             "accounts": (self.accounts, AccountCoverage, {"id": "account"}),
             "plan": (self.plan, Step, {}),
@@ -279,21 +276,7 @@ class Result(_Row):
 
     def summary(self) -> str:
         """A few lines of text: status, cost, accounts covered, plan steps and solver (``headline()``)."""
-        return "\n".join(f"{label}: {text}" for label, text in self.headline())
-
-    def to_html(self, *, title: str | None = None) -> str:
-        """The self-contained HTML report (charts included, no network needed to open it; docs/report.md)."""
-        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
-
-        return to_html(self, title=title)
-
-    def _repr_html_(self) -> str:
-        """A compact report for notebooks: the headline and the tables, no charts (``to_html()`` has them)."""
-        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
-
-        return compact_html(self)
+        return self.headline_text()
 
 
-def _frame(rows: Sequence[_Row], model: type[_Row]) -> pd.DataFrame:
-    columns = [field.alias or name for name, field in model.model_fields.items()]
-    return pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=columns)
+

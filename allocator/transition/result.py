@@ -9,16 +9,13 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from allocator.results.frames import flat_frame, unknown_frame
+from allocator.results.reportable import Reportable, Row
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
-
-
-class TransitionStep(_Row):
+class TransitionStep(Row):
     """One step. A transfer moves ``quantity`` of ``asset`` from ``from`` to ``to``; a trade at ``venue`` sells
     ``quantity`` of ``asset`` and buys ``quantity_to`` of ``asset_to``. Times are hours from the start."""
 
@@ -39,7 +36,7 @@ class TransitionStep(_Row):
     cost: float  # transfer: route cost; trade: value sold minus value bought (fees, spreads and impact)
 
 
-class TransitionCosts(_Row):
+class TransitionCosts(Row):
     total: float
     carry: float
     transfer: float
@@ -48,7 +45,7 @@ class TransitionCosts(_Row):
     impact: float
 
 
-class PeriodCoverage(_Row):
+class PeriodCoverage(Row):
     account: str
     period: int
     lowest: float  # lowest haircut-adjusted collateral within the period
@@ -57,7 +54,7 @@ class PeriodCoverage(_Row):
     required: float  # buffered requirement (the end state's target)
 
 
-class TransitionTarget(_Row):
+class TransitionTarget(Row):
     asset: str
     location: str
     quantity: float
@@ -65,7 +62,7 @@ class TransitionTarget(_Row):
     initial_quantity: float
 
 
-class TransitionExposure(_Row):
+class TransitionExposure(Row):
     """Value of the desk's holdings of volatile assets (transition/exposure.py) today and at the end."""
 
     volatile: list[str]
@@ -73,7 +70,7 @@ class TransitionExposure(_Row):
     after: float
 
 
-class TransitionDiagnostics(_Row):
+class TransitionDiagnostics(Row):
     """``status``: "optimal" (an exact optimum: the convex program, or a MILP solved to its gap tolerance whose
     support the convex program then schedules), or "feasible (<why>)": a MILP stopped at a limit ("feasible
     (time limit)", with ``milp_gap``), the heuristic ("feasible (heuristic)"), or the heuristic's schedule
@@ -93,7 +90,7 @@ class TransitionDiagnostics(_Row):
     notes: list[str] = Field(default_factory=list)
 
 
-class TransitionResult(_Row):
+class TransitionResult(Reportable):
     status: Literal["optimal", "feasible"] = "optimal"  # feasible: meets every constraint, optimality not proven
     currency: str
     periods: int
@@ -185,16 +182,6 @@ class TransitionResult(_Row):
 
     def summary(self) -> str:
         """A few lines of text (``headline()``); ``transition/report.py`` prints the long form with tables."""
-        return "\n".join(f"{label}: {text}" for label, text in self.headline())
+        return self.headline_text()
 
-    def to_html(self, *, title: str | None = None) -> str:
-        """The self-contained HTML report (docs/report.md)."""
-        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
 
-        return to_html(self, title=title)
-
-    def _repr_html_(self) -> str:
-        """A compact report for notebooks: the headline and the tables, no charts."""
-        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
-
-        return compact_html(self)

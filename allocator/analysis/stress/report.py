@@ -14,17 +14,14 @@ An account row's ``mode`` is its margin mode (today every account is cross-margi
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from allocator.results.reportable import Reportable, Row, rows_frame
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
-
-
-class EpisodeRow(_Row):
+class EpisodeRow(Row):
     name: str
     start: str
     end: str
@@ -32,7 +29,7 @@ class EpisodeRow(_Row):
     source: str
 
 
-class MoveRow(_Row):
+class MoveRow(Row):
     scenario: str
     asset: str
     move: float = Field(description="relative price move applied")
@@ -47,7 +44,7 @@ class MoveRow(_Row):
     after_cascade: float = Field(description="the price's move from today once liquidation sales have moved it")
 
 
-class AccountRow(_Row):
+class AccountRow(Row):
     scenario: str
     account: str
     mode: str = Field(default="cross", description="margin mode the account was stressed under")
@@ -74,7 +71,7 @@ class AccountRow(_Row):
     market_liquidation_move: float | None = None
 
 
-class SummaryRow(_Row):
+class SummaryRow(Row):
     scenario: str
     variant: str = Field(description="close, intraday, or given (the caller's moves)")
     liquidated: int
@@ -91,7 +88,7 @@ class SummaryRow(_Row):
     total_loss: float
 
 
-class DrawRow(_Row):
+class DrawRow(Row):
     draw: int
     liquidated: int
     accounts_liquidated: list[str]
@@ -103,7 +100,7 @@ class DrawRow(_Row):
     total_loss: float
 
 
-class DrawAccountRow(_Row):
+class DrawAccountRow(Row):
     account: str
     probability_liquidated: float
     probability_in_cascade: float = Field(description="share of draws where it fell in round 2 or later")
@@ -111,7 +108,7 @@ class DrawAccountRow(_Row):
     expected_seized: float
 
 
-class MonteCarloInfo(_Row):
+class MonteCarloInfo(Row):
     draws: int
     seed: int
     degrees_of_freedom: float
@@ -127,7 +124,7 @@ class MonteCarloInfo(_Row):
     expected_shortfall_99: float
 
 
-class LiquidityRow(_Row):
+class LiquidityRow(Row):
     asset: str
     adv: float | None
     adv_source: str
@@ -137,7 +134,7 @@ class LiquidityRow(_Row):
     impact_source: str
 
 
-class StressReport(_Row):
+class StressReport(Reportable):
     currency: str
     holdings: str = Field(description="current, result or given")
     intraday: bool
@@ -155,30 +152,30 @@ class StressReport(_Row):
     @property
     def accounts(self) -> pd.DataFrame:
         """One row per scenario and account."""
-        return _frame(self.account_rows, AccountRow)
+        return rows_frame(self.account_rows, AccountRow)
 
     @property
     def summary(self) -> pd.DataFrame:
         """One row per scenario."""
-        return _frame(self.summary_rows, SummaryRow)
+        return rows_frame(self.summary_rows, SummaryRow)
 
     @property
     def moves(self) -> pd.DataFrame:
-        return _frame(self.move_rows, MoveRow)
+        return rows_frame(self.move_rows, MoveRow)
 
     @property
     def draws(self) -> pd.DataFrame:
         """One row per Monte Carlo draw."""
-        return _frame(self.draw_rows, DrawRow)
+        return rows_frame(self.draw_rows, DrawRow)
 
     @property
     def draw_accounts(self) -> pd.DataFrame:
         """One row per account over the Monte Carlo draws."""
-        return _frame(self.draw_account_rows, DrawAccountRow)
+        return rows_frame(self.draw_account_rows, DrawAccountRow)
 
     @property
     def liquidity(self) -> pd.DataFrame:
-        return _frame(self.liquidity_rows, LiquidityRow)
+        return rows_frame(self.liquidity_rows, LiquidityRow)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.model_dump(mode="json", by_alias=True), indent=indent)
@@ -220,21 +217,7 @@ class StressReport(_Row):
 
     def summary_text(self) -> str:
         """A few lines of text (``headline()``); ``allocator stress`` prints the long form with tables."""
-        return "\n".join(f"{label}: {text}" for label, text in self.headline())
-
-    def to_html(self, *, title: str | None = None) -> str:
-        """The self-contained HTML report (charts included, no network needed to open it; docs/report.md)."""
-        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
-
-        return to_html(self, title=title)
-
-    def _repr_html_(self) -> str:
-        """A compact report for notebooks: the headline and the tables, no charts (``to_html()`` has them)."""
-        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
-
-        return compact_html(self)
+        return self.headline_text()
 
 
-def _frame(rows: Sequence[_Row], model: type[_Row]) -> pd.DataFrame:
-    columns = [field.alias or name for name, field in model.model_fields.items()]
-    return pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=columns)
+
