@@ -22,14 +22,22 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def money(value: Any) -> str:
-    number = _number(value)
-    return "" if number is None else f"{number:,.2f}"
+def _fixed(spec: str, *, scale: float = 1.0, suffix: str = "") -> Formatter:
+    """A formatter writing a number with ``spec`` (after multiplying by ``scale``), blank for no number."""
+
+    def format_number(value: Any) -> str:
+        number = _number(value)
+        return "" if number is None else f"{scale * number:{spec}}{suffix}"
+
+    return format_number
 
 
-def percent(value: Any) -> str:
-    number = _number(value)
-    return "" if number is None else f"{100 * number:,.1f}%"
+money = _fixed(",.2f")  # currency: thousands separated, cents
+percent = _fixed(",.1f", scale=100.0, suffix="%")  # a share: 0.123 -> 12.3%
+rate = _fixed(".4g")  # a shadow price or marginal value (currency per currency or per unit): 4 significant figures
+count = _fixed(",.0f")  # a whole number of things (accounts liquidated, rounds, draws)
+factor = _fixed(",.3f")  # a health ratio (health factor, uniMMR, equity / maintenance): 3 decimals
+hours = _fixed("g", suffix=" h")
 
 
 def quantity(value: Any) -> str:
@@ -37,29 +45,6 @@ def quantity(value: Any) -> str:
     if number is None:
         return ""
     return f"{number:,.2f}" if abs(number) >= 1000 else f"{number:.6g}"
-
-
-def rate(value: Any) -> str:
-    """A shadow price or marginal value (currency per currency or per unit): 4 significant figures."""
-    number = _number(value)
-    return "" if number is None else f"{number:.4g}"
-
-
-def count(value: Any) -> str:
-    """A whole number of things (accounts liquidated, rounds, draws)."""
-    number = _number(value)
-    return "" if number is None else f"{number:,.0f}"
-
-
-def factor(value: Any) -> str:
-    """A health ratio (health factor, uniMMR, equity / maintenance): 3 decimals."""
-    number = _number(value)
-    return "" if number is None else f"{number:,.3f}"
-
-
-def hours(value: Any) -> str:
-    number = _number(value)
-    return "" if number is None else f"{number:g} h"
 
 
 def text(value: Any) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from allocator.report.charts import REQUIRED, TARGET, WARN, heatmaps
-from allocator.report.format import SIGN_CONVENTION, facts, money, paragraph, table, text
+from allocator.report.format import SIGN_CONVENTION, Formatter, facts, money, paragraph, table, text
 from allocator.report.registry import Block, Context, section
 
 MAX_HEATMAP = 60  # scenarios; above this, shadow prices are shown as a distribution per account
@@ -162,7 +162,7 @@ def shortfalls(item: WhatIfTable, ctx: Context) -> Block | None:
 @section(WhatIfTable, order=40)
 def rows(item: WhatIfTable, ctx: Context) -> Block:
     money_ = item.currency or ctx.currency
-    columns = {"scenario": ("scenario", text)}
+    columns: dict[str, tuple[str, Formatter]] = {"scenario": ("scenario", text)}
     if item.is_frontier:
         columns["value"] = ("value", text)
     columns |= {"status": ("status", text), "objective": (f"cost ({money_})", money), "carry": ("carry", money),
