@@ -286,5 +286,10 @@ from allocator.cli_stress import stress_command  # noqa: E402  (the command live
 
 main.add_command(stress_command)
 
+from allocator.cli_backtest import backtest_command, rebalance_command  # noqa: E402  (commands in their own module)
+
+main.add_command(backtest_command)
+main.add_command(rebalance_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
