@@ -54,11 +54,11 @@ class MarketDay:
 
 def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np.ndarray, low: np.ndarray,
                high: np.ndarray, close: np.ndarray, haircuts: dict[int, dict[str, float]],
-               settlement: np.ndarray, restore_bps: float) -> MarketDay:
+               settlement: np.ndarray, restore_bps: float, sizes: np.ndarray | None = None) -> MarketDay:
     """Run the market's part of the day on ``holdings`` (changed in place) and ``reference`` ((m, n), each
     account's prices at its last settlement, set to the close at the end); see the module docstring."""
     rows = np.vstack([low, high, close])
-    book = venues.book(holdings.posted, holdings.elsewhere, reference, haircuts)
+    book = venues.book(holdings.posted, holdings.elsewhere, reference, haircuts, sizes)
     valuation = venues.value(book, rows)
     accounts = len(venues.rules)
     ratio, fallen = np.zeros((3, accounts)), np.zeros((3, accounts), dtype=bool)
@@ -80,7 +80,7 @@ def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np
         for k in map(int, np.flatnonzero(out.liquidated & (worst == r))):
             _liquidate(holdings, venues, book, valuation, ratio, reference, rows, r, k, int(settlement[k]),
                        restore_bps, out)
-    pnl = venues.pnl(reference, close)
+    pnl = venues.pnl(reference, close, sizes)
     for k in map(int, np.flatnonzero(pnl)):
         _settle(holdings, int(venues.account_location[k]), float(pnl[k]), close, int(settlement[k]))
         out.pnl[k] += pnl[k]

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +44,16 @@ class BacktestResult:
         return f"<BacktestResult {self.meta.get('start')}..{self.meta.get('end')}: {policies}>"
 
     def to_json(self) -> str:
-        """Everything, as one JSON document (``BacktestResult.from_json`` reads it back)."""
-        return json.dumps({"meta": self.meta, "notes": self.notes,
-                           **{name: json.loads(getattr(self, name).to_json(orient="split", index=False))
-                              for name in FRAMES}})
+        """Everything, as one JSON document (``BacktestResult.from_json`` reads it back exactly). Each frame is
+        its columns, their dtypes and its rows; a coverage without a requirement is ``NaN`` and a ratio without a
+        line ``Infinity``, written as Python's json module writes them."""
+        return json.dumps({"meta": self.meta, "notes": self.notes, **{name: _frame_data(getattr(self, name))
+                                                                       for name in FRAMES}})
 
     @classmethod
     def from_json(cls, text: str) -> BacktestResult:
         data = json.loads(text)
-        frames = {name: pd.read_json(StringIO(json.dumps(data[name])), orient="split", convert_dates=False,
-                                     dtype=False) for name in FRAMES}
+        frames = {name: _frame(data[name]) for name in FRAMES}
         return cls(frames["daily"], frames["treasury"], frames["summary"], data.get("notes"), data.get("meta"),
                    frames["holdings"])
 
@@ -78,6 +77,19 @@ class BacktestResult:
         holdings = pd.read_parquet(folder / "holdings.parquet") if (folder / "holdings.parquet").exists() else None
         return cls(pd.read_parquet(folder / "daily.parquet"), pd.read_parquet(folder / "treasury.parquet"),
                    pd.read_csv(folder / "summary.csv"), info.get("notes"), info.get("meta"), holdings)
+
+
+def _frame_data(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"columns": list(map(str, frame.columns)), "dtypes": [str(t) for t in frame.dtypes],
+            "data": frame.astype(object).where(frame.notna(), None).to_numpy().tolist() if len(frame) else []}
+
+
+def _frame(data: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame(data["data"], columns=data["columns"])
+    for column, dtype in zip(data["columns"], data["dtypes"], strict=True):
+        if dtype.startswith(("float", "int", "bool")):
+            frame[column] = frame[column].astype("float64" if dtype.startswith("float") else dtype)
+    return frame
 
 
 def _atomic(path: Path, write: Any) -> None:

@@ -13,10 +13,16 @@
 * ``penalties``: per account, the liquidation penalty (over the problem's ``[stress] liquidation_penalty``, the
   rulebook's and the stress package's 5% default);
 * ``proxies``: asset -> ticker (or "constant") for assets without price data (over the problem's
-  ``[stress] proxies``).
+  ``[stress] proxies``);
+* ``positions`` ("notional"): positions are held at **constant notional**: at every close each position is resized
+  to ``quantity x price(start) / price(today)`` of its underlying (a desk sizes its book in money; over five years
+  of 10-20x moves constant units would turn a hedge into the whole book), free of cost; "units" keeps the file's
+  quantities. Options are resized the same way (their strike and time to expiry stay as written: no roll).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -37,6 +43,7 @@ class BacktestSettings(StrictModel):
     stablecoins: list[Id] | None = None
     penalties: dict[Id, Penalty] = Field(default_factory=dict)
     proxies: dict[Id, Id] = Field(default_factory=dict)
+    positions: Literal["notional", "units"] = "notional"
 
     def check(self, problem: Problem) -> None:
         """InputError naming every asset or account the problem does not have."""

@@ -49,6 +49,7 @@ class Context:
     cash: str
     settlement: list[str]
     carry: np.ndarray  # (n, m) income forgone per unit of value posted, per year: carry - yield
+    sizes: np.ndarray  # (T, P) every position's quantity from each close on (settings.positions)
     day_haircuts: dict[int, dict[int, dict[str, float]]] = field(default_factory=dict)
 
     @classmethod
@@ -56,9 +57,14 @@ class Context:
         settlement = settings.settlement_assets(problem)
         carry = np.array([[asset.carry - account.yields.get(asset.id, 0.0) for account in problem.accounts]
                           for asset in problem.assets])
+        quantity = np.array([p.quantity for p in problem.positions])
+        sizes = np.tile(quantity, (len(history.dates), 1))
+        if settings.positions == "notional" and len(quantity):
+            underlying = [problem.asset_ids.index(p.underlying) for p in problem.positions]
+            sizes = quantity * history.close[history.start, underlying] / history.close[:, underlying]
         return cls(problem, history, settings, Venues.of(problem, settings.penalties), Router(problem),
                    Forecasts(history), tuple(settings.stable(problem)), settings.cash_asset(problem), settlement,
-                   carry)
+                   carry, sizes)
 
     def haircuts(self, t: int) -> dict[int, dict[str, float]]:
         """The venues' volatility-model haircuts of day ``t`` (shared by every policy)."""
@@ -98,7 +104,8 @@ def simulate(context: Context, policy: Policy, progress: Callable[[int], None] |
                 p0 = history.close[t - 1]
                 carry = (context.carry * (p0[:, None] * holdings.posted)).sum(axis=0) / DAYS_PER_YEAR
                 quiet = market_day(holdings, venues, reference, p0, history.low[t], history.high[t], close,
-                                   context.haircuts(t), settle_in, context.settings.restore_cost_bps)
+                                   context.haircuts(t), settle_in, context.settings.restore_cost_bps,
+                                   context.sizes[t - 1])
             state, judged = day_state(context, holdings, t, last_action)
             moves = policy.decide(state)
             costs = holdings.apply(moves.steps, close, context.router, context.settings.trade_fee_bps, policy.name)
@@ -122,7 +129,8 @@ def day_state(context: Context, holdings: Holdings, t: int, last_action: int | N
     venues, history, problem = context.venues, context.history, context.problem
     close = history.close[t]
     m = len(problem.accounts)
-    book = venues.book(holdings.posted, holdings.elsewhere, np.tile(close, (m, 1)), context.haircuts(t))
+    book = venues.book(holdings.posted, holdings.elsewhere, np.tile(close, (m, 1)), context.haircuts(t),
+                       context.sizes[t])
     valuation = venues.value(book, close[None, :])
     own = book.terms_at(close)[0]
     views, ratios, fallen = [], np.zeros(m), np.zeros(m, dtype=bool)
@@ -136,16 +144,18 @@ def day_state(context: Context, holdings: Holdings, t: int, last_action: int | N
                                  float(valuation.equity[0, k]), float(ratio[0]), own[k], context.settlement[k]))
     quantity = holdings.quantity.copy()
     quantity.setflags(write=False)
+    positions = tuple(p.model_copy(update={"quantity": float(q)}) for p, q in zip(problem.positions,
+                                                                                    context.sizes[t], strict=True))
     state = DayState(history.day(t), t, t == history.start, None if last_action is None else t - last_action,
                      problem, close, quantity, tuple(views), history.until(t), context.router, context.settings,
-                     context.stable, context.forecasts)
+                     context.stable, context.forecasts, positions)
     return state, (valuation.collateral[0], valuation.requirement[0], ratios, fallen)
 
 
 def collateral_at(context: Context, holdings: Holdings, t: int) -> np.ndarray:
     close = context.history.close[t]
-    book = context.venues.book(holdings.posted, holdings.elsewhere, np.tile(close, (len(holdings.account_location),
-                                                                                    1)), context.haircuts(t))
+    reference = np.tile(close, (len(holdings.account_location), 1))
+    book = context.venues.book(holdings.posted, holdings.elsewhere, reference, context.haircuts(t), context.sizes[t])
     return context.venues.value(book, close[None, :]).collateral[0]
 
 

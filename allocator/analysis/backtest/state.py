@@ -20,6 +20,7 @@ from allocator.analysis.backtest.history import MarketHistory
 from allocator.analysis.backtest.moves import Draft, Router
 from allocator.analysis.backtest.settings import BacktestSettings
 from allocator.analysis.stress.revalue import credited
+from allocator.inputs.market import Position
 from allocator.inputs.problem import Problem
 from allocator.venues.forecast import Method
 from allocator.venues.rulebooks import load_rulebook
@@ -68,6 +69,7 @@ class DayState:
     settings: BacktestSettings
     stablecoins: tuple[str, ...]
     forecasts: Forecasts
+    positions: tuple[Position, ...] = ()  # the positions as held today (resized: settings.positions)
 
     @property
     def assets(self) -> list[str]:
@@ -112,7 +114,7 @@ class DayState:
         """Account ``k``'s initial line: the sum of its positions' initial margins, each on its own (no netting:
         a pool per position), by its rulebook at the close; its requirement without a rulebook or positions."""
         account = self.problem.accounts[k]
-        mine = [p for p in self.problem.positions if p.account == account.id]
+        mine = [p for p in self.positions if p.account == account.id]
         if account.rulebook is None or not mine or account.requirement is not None:
             return self.accounts[k].requirement
         book = load_rulebook(account.rulebook)

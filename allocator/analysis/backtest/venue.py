@@ -48,10 +48,11 @@ class DayBook(Book):
     """A stress ``Book`` whose terms at other prices come from a cache shared by every policy of a backtest."""
 
     venues: Venues | None = None
+    sizes: np.ndarray | None = None  # (P,) the positions' quantities today
 
     def terms_at(self, price: np.ndarray) -> Terms:
         assert self.venues is not None
-        own, maintenance = self.venues.terms_at(price)
+        own, maintenance = self.venues.terms_at(price, self.sizes)
         if not self.static.any():
             return own, maintenance
         # accounts whose terms do not depend on prices carry the day's own terms (volatility models)
@@ -74,6 +75,19 @@ class Venues:
     volatility: dict[int, dict[str, tuple[VolatilityHaircut, float]]]  # account -> asset -> (model, floor)
     cache: dict[bytes, Terms] = field(default_factory=dict)
 
+    @property
+    def sizes0(self) -> np.ndarray:
+        """(P,) every position's quantity in the file, in ``problem.positions`` order."""
+        return np.array([p.quantity for p in self.problem.positions])
+
+    def _index(self) -> list[list[int]]:
+        """Per account, the indices of its positions in ``problem.positions`` (the order of ``base.positions``)."""
+        ids = self.problem.account_ids
+        out: list[list[int]] = [[] for _ in ids]
+        for i, position in enumerate(self.problem.positions):
+            out[ids.index(position.account)].append(i)
+        return out
+
     @classmethod
     def of(cls, problem: Problem, penalties: dict[str, float] | None = None) -> Venues:
         settings = dict(problem.stress.liquidation_penalty) if problem.stress else {}
@@ -91,42 +105,56 @@ class Venues:
                    given & has_positions & (notional0 > 0), notional0, warning, base,
                    {k: v for k, v in volatility.items() if v})
 
-    def terms_at(self, price: np.ndarray) -> Terms:
-        """Every account's terms (own basis, maintenance basis) at ``price`` (n,), computed once per price row."""
-        key = np.asarray(price, dtype=float).tobytes()
+    def terms_at(self, price: np.ndarray, sizes: np.ndarray | None = None) -> Terms:
+        """Every account's terms (own basis, maintenance basis) at ``price`` (n,) with the positions' quantities
+        ``sizes`` (P,; default the file's), computed once per price row and sizes (both the same for every
+        policy)."""
+        price = np.asarray(price, dtype=float)
+        sizes = self.sizes0 if sizes is None else np.asarray(sizes, dtype=float)
+        key = price.tobytes() + sizes.tobytes()
         if key not in self.cache:
-            if len(self.cache) > 16:  # a day has at most four rows (yesterday's close, low, high, close)
+            if len(self.cache) > 16:  # a day has at most five rows (yesterday's close, low, high, close, resized)
                 self.cache.clear()
-            self.cache[key] = Book.terms_at(self.base, np.asarray(price, dtype=float))
+            base = self.base
+            if len(sizes) and not np.array_equal(sizes, self.sizes0):
+                resized = [p.model_copy(update={"quantity": float(q)}) for p, q in zip(self.problem.positions, sizes,
+                                                                                        strict=True)]
+                base = replace(base, problem=self.problem.model_copy(update={"positions": resized}))
+            self.cache[key] = Book.terms_at(base, price)
         return self.cache[key]
 
     def book(self, posted: np.ndarray, elsewhere: np.ndarray, reference: np.ndarray,
-             haircuts: dict[int, dict[str, float]] | None = None) -> DayBook:
-        """The allocation (units posted (n, m) and held elsewhere (n,)) with account ``k``'s positions marked at
-        the prices ``reference[k]`` ((m, n): where their P&L was last settled), and the day's haircuts of the
-        volatility-model accounts."""
+             haircuts: dict[int, dict[str, float]] | None = None, sizes: np.ndarray | None = None) -> DayBook:
+        """The allocation (units posted (n, m) and held elsewhere (n,)) with account ``k``'s positions, of
+        quantities ``sizes`` (P,; default the file's), marked at the prices ``reference[k]`` ((m, n): where their
+        P&L was last settled), and the day's haircuts of the volatility-model accounts."""
         base = self.base
         assets = base.assets
+        sizes = self.sizes0 if sizes is None else sizes
+        index = self._index()
         positions = tuple(tuple(p.model_copy(update={"reference_price": float(reference[k, assets.index(
-            p.underlying)])}) for p in mine) for k, mine in enumerate(base.positions))
+            p.underlying)]), "quantity": float(sizes[index[k][j]])}) for j, p in enumerate(mine))
+            for k, mine in enumerate(base.positions))
         terms, maintenance = list(base.terms), list(base.maintenance)
         for k, table in (haircuts or {}).items():
             eligible = {**terms[k].eligible, **table}
             terms[k] = replace(terms[k], eligible=eligible)
             maintenance[k] = replace(maintenance[k], eligible=eligible)
         return DayBook(self.problem, {}, np.asarray(reference[0] if len(reference) else self.base.price, dtype=float),
-                       posted, elsewhere, positions,
-                       self.static, tuple(terms), tuple(maintenance), self)
+                       posted, elsewhere, positions, self.static, tuple(terms), tuple(maintenance), self,
+                       np.asarray(sizes, dtype=float))
 
-    def pnl(self, reference: np.ndarray, price: np.ndarray) -> np.ndarray:
+    def pnl(self, reference: np.ndarray, price: np.ndarray, sizes: np.ndarray | None = None) -> np.ndarray:
         """(m,) every account's positions' P&L from the prices ``reference[k]`` to ``price`` (``Position.change``,
-        the one definition of a position's P&L)."""
+        the one definition of a position's P&L), at quantities ``sizes`` (P,; default the file's)."""
         assets, as_of = self.base.assets, self.problem.as_of
-        out = np.zeros(len(self.base.positions))
-        for k, mine in enumerate(self.base.positions):
-            for position in mine:
-                i = assets.index(position.underlying)
-                out[k] += position.change(float(reference[k, i]), float(price[i]), as_of)
+        sizes = self.sizes0 if sizes is None else sizes
+        ids = self.problem.account_ids
+        out = np.zeros(len(ids))
+        for position, quantity in zip(self.problem.positions, sizes, strict=True):
+            k, i = ids.index(position.account), assets.index(position.underlying)
+            sized = position.model_copy(update={"quantity": float(quantity)})
+            out[k] += sized.change(float(reference[k, i]), float(price[i]), as_of)
         return out
 
     def value(self, book: DayBook, price: np.ndarray) -> Valuation:

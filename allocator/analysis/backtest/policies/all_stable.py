@@ -11,7 +11,7 @@ they sit, paying the trading cost. An account where no stablecoin is eligible is
 from __future__ import annotations
 
 from allocator.analysis.backtest.moves import NONE, Moves
-from allocator.analysis.backtest.policies.band import Band
+from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.fill import (
     buy,
     credit_now,
@@ -30,8 +30,9 @@ class AllStable:
 
     name = "all_stable"
 
-    def __init__(self, band: Band | str | None = None, label: str | None = None) -> None:
-        self.band = Band.parse(band)
+    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
+                 label: str | None = None) -> None:
+        self.band = Bands(band, bands)
         self.name = label or type(self).name
 
     def decide(self, state: DayState) -> Moves:
@@ -40,9 +41,10 @@ class AllStable:
         usable = [a.index for a in state.accounts if any(unit_credit(state, a.index, s) > 0 for s in stable)]
         for k in usable:
             release_all(state, draft, k, keep=lambda asset: asset in stable)
-        band, acted = self.band, []
+        acted = []
         for k in usable:
             account = state.accounts[k]
+            band = self.band[account.id]
             if account.requirement <= 0:
                 continue
             credit = credit_now(state, draft, k)

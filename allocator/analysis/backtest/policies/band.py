@@ -55,3 +55,19 @@ class Band:
             raise InputError([InputIssue("band", f"{text!r} is not LOW:HIGH or LOW:HIGH:TARGET (e.g. 1.1:1.5)",
                                          "bad_band")])
         return cls(numbers[0], numbers[1], numbers[2] if len(numbers) == 3 else None)
+
+
+class Bands:
+    """One band for every account, with per-account overrides (``bands={"hyperliquid": "5:10"}``): an account
+    whose requirement is a perps venue's initial margin wants a wider band than a loan's health factor."""
+
+    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None) -> None:
+        self.default = Band.parse(band)
+        self.overrides = {account: Band.parse(value) for account, value in (bands or {}).items()}
+
+    def __getitem__(self, account: str) -> Band:
+        return self.overrides.get(account, self.default)
+
+    def __str__(self) -> str:
+        extra = "".join(f", {account}={band}" for account, band in self.overrides.items())
+        return f"{self.default}{extra}"

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from allocator.analysis.backtest.moves import NONE, Moves
-from allocator.analysis.backtest.policies.band import Band
+from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.waterfall import Waterfall
 from allocator.analysis.backtest.state import DayState
 from allocator.errors import InfeasibleError, InputError, InputIssue, SolverError
@@ -55,10 +55,10 @@ class Optimized:
     default_view = "venue"
 
     def __init__(self, band: Band | str | None = None, every_days: int | None = None, haircuts: str | None = None,
-                 solver: str | None = None, label: str | None = None, confidence: float = 0.99,
-                 horizon_days: float = 2.0, floor_share: float = 0.25, cap: float = 0.95, window_days: int = 90,
-                 half_life_days: float = 30.0, refit_days: int = 21) -> None:
-        self.band = Band.parse(band)
+                 solver: str | None = None, label: str | None = None, bands: dict[str, Band | str] | None = None,
+                 confidence: float = 0.99, horizon_days: float = 2.0, floor_share: float = 0.25, cap: float = 0.95,
+                 window_days: int = 90, half_life_days: float = 30.0, refit_days: int = 21) -> None:
+        self.band = Bands(band, bands)
         self.view = haircuts or self.default_view
         if self.view not in VIEWS:
             raise InputError([InputIssue("haircuts", f"{self.view!r} is not one of {', '.join(VIEWS)}",
@@ -105,7 +105,8 @@ class Optimized:
             coverage = state.coverage(account.index, view.get(account.index))
             if account.requirement <= 0:
                 continue
-            if coverage < self.band.low or (coverage > self.band.high and costly(state, account.index)):
+            band = self.band[account.id]
+            if coverage < band.low or (coverage > band.high and costly(state, account.index)):
                 out.append(f"{account.id} at {coverage:.3f}")
         return out
 
@@ -116,15 +117,18 @@ class Optimized:
         why = self.triggered(state, view)
         if not why:
             return NONE
-        for aim in dict.fromkeys((self.band.aim, self.band.low, 1.0)):
+        bands = [self.band[a.id] for a in state.accounts]
+        tries = {"target": [b.aim for b in bands], "band's low edge": [b.low for b in bands],
+                 "no buffer": [1.0] * len(bands)}
+        for what, aims in tries.items():
             try:
-                result = self.solve(day_problem(state, aim, view))
+                result = self.solve(day_problem(state, aims, view))
             except InfeasibleError:
                 continue
             except SolverError as error:
                 return self._fallback(state, why, f"solver failed ({error})")
             steps = tuple(Transfer(s.asset, s.from_, s.to, s.quantity) for s in result.plan)
-            note = "" if aim == self.band.aim else f"; target {self.band.aim:g} infeasible, solved at {aim:g}"
+            note = "" if what == "target" else f"; the target is infeasible, solved at the {what}"
             return Moves(steps, f"{'; '.join(why)}{note}")
         return self._fallback(state, why, "infeasible even without a buffer")
 
@@ -139,7 +143,7 @@ class Optimized:
 
     def _fallback(self, state: DayState, why: list[str], reason: str) -> Moves:
         self.fallbacks += 1
-        moves = Waterfall(self.band).decide(state)
+        moves = Waterfall(self.band.default, dict(self.band.overrides)).decide(state)
         return Moves(moves.steps, f"{'; '.join(why)}; {reason}: acted as the waterfall")
 
 
@@ -160,10 +164,10 @@ def costly(state: DayState, k: int) -> bool:
                for i, asset in enumerate(state.problem.assets))
 
 
-def day_problem(state: DayState, aim: float, view: dict[int, dict[str, float]]) -> Problem:
+def day_problem(state: DayState, aims: list[float], view: dict[int, dict[str, float]]) -> Problem:
     """The problem of the day, of the same structure as the first day's: the day's prices and holdings (every
-    location in the problem's order), requirements given in the file as the venues see them today, every account's
-    buffer ``aim - 1``, volatility-model haircuts as today's flat haircuts, and ``view``'s haircuts over the venues'
+    location in the problem's order), requirements given in the file as the venues see them today, account ``k``'s
+    buffer ``aims[k] - 1``, volatility-model haircuts as today's flat haircuts, and ``view``'s haircuts over the venues'
     where given."""
     base = state.problem
     data: dict[str, Any] = base.model_dump(by_alias=True, exclude_none=True)
@@ -184,11 +188,12 @@ def day_problem(state: DayState, aim: float, view: dict[int, dict[str, float]]) 
                     **{a: terms.eligible[a] for a, m in base.accounts[k].haircut_models.items()
                        if isinstance(m, VolatilityHaircut)},
                     **view.get(k, {})}
-        changed = {**account, "buffer": max(aim - 1.0, 0.0), "haircut_models": models, "haircuts": haircuts}
+        changed = {**account, "buffer": max(aims[k] - 1.0, 0.0), "haircut_models": models, "haircuts": haircuts}
         if account.get("requirement") is not None:
             changed["requirement"] = float(state.accounts[k].requirement)
         accounts.append(changed)
     data["accounts"] = accounts
-    data["positions"] = [{key: value for key, value in p.items() if key != "reference_price"}
-                         for p in data.get("positions", [])]
+    data["positions"] = [{**{key: value for key, value in p.items() if key != "reference_price"},
+                          "quantity": held.quantity} for p, held in zip(data.get("positions", []), state.positions,
+                                                                         strict=True)]
     return Problem.model_validate(data)

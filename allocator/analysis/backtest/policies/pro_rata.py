@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.analysis.backtest.moves import NONE, Moves
-from allocator.analysis.backtest.policies.band import Band
+from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.fill import Lot, credit_now, free_lots, release, top_up, unit_credit
 from allocator.analysis.backtest.policies.waterfall import ranked
 from allocator.analysis.backtest.state import DayState
@@ -24,13 +24,14 @@ class ProRata:
 
     name = "pro_rata"
 
-    def __init__(self, band: Band | str | None = None, label: str | None = None) -> None:
-        self.band = Band.parse(band)
+    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
+                 label: str | None = None) -> None:
+        self.band = Bands(band, bands)
         self.name = label or type(self).name
 
     def decide(self, state: DayState) -> Moves:
-        band = self.band
-        out = [a.index for a in state.accounts if a.requirement > 0 and band.outside(a.coverage)]
+        bands = self.band
+        out = [a.index for a in state.accounts if a.requirement > 0 and bands[a.id].outside(a.coverage)]
         if not out:
             return NONE
         draft = state.draft()
@@ -44,7 +45,7 @@ class ProRata:
                     release(state, draft, k, extra * max(unit_credit(state, k, asset), 1e-300), [asset])
         for k, units in slices.items():
             where = state.accounts[k].location
-            target = band.aim * state.accounts[k].requirement
+            target = bands[state.accounts[k].id].aim * state.accounts[k].requirement
             for i, asset in enumerate(state.assets):
                 missing = units[i] - draft.held(asset, where)
                 for lot in (lot for lot in free_lots(state, draft, [asset]) if missing > 0):
@@ -62,7 +63,7 @@ class ProRata:
         credit = float(per @ inventory)
         if credit <= 0:
             return np.zeros_like(inventory)
-        share = self.band.aim * state.accounts[k].requirement / credit
+        share = self.band[state.accounts[k].id].aim * state.accounts[k].requirement / credit
         return np.where(per > 0, share * inventory, 0.0)
 
 

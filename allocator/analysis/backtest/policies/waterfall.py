@@ -13,7 +13,7 @@ trades. Accounts inside the band are left alone.
 from __future__ import annotations
 
 from allocator.analysis.backtest.moves import NONE, Draft, Moves
-from allocator.analysis.backtest.policies.band import Band
+from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.fill import (
     Lot,
     carry_rate,
@@ -31,27 +31,29 @@ class Waterfall:
 
     name = "waterfall"
 
-    def __init__(self, band: Band | str | None = None, label: str | None = None) -> None:
-        self.band = Band.parse(band)
+    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
+                 label: str | None = None) -> None:
+        self.band = Bands(band, bands)
         self.name = label or type(self).name
 
     def decide(self, state: DayState) -> Moves:
-        band = self.band
-        out = [a.index for a in state.accounts if a.requirement > 0 and band.outside(a.coverage)]
+        bands = self.band
+        out = [a.index for a in state.accounts if a.requirement > 0 and bands[a.id].outside(a.coverage)]
         if not out:
             return NONE
         draft = state.draft()
-        for k in (k for k in out if state.accounts[k].coverage > band.high):
-            excess = credit_now(state, draft, k) - band.aim * state.accounts[k].requirement
+        for k in (k for k in out if state.accounts[k].coverage > bands[state.accounts[k].id].high):
+            excess = credit_now(state, draft, k) - bands[state.accounts[k].id].aim * state.accounts[k].requirement
             release(state, draft, k, excess, dearest(state, k))
-        short = sorted((k for k in out if state.accounts[k].coverage < band.low),
-                       key=lambda k: credit_now(state, draft, k) - band.aim * state.accounts[k].requirement)
+        short = sorted((k for k in out if state.accounts[k].coverage < bands[state.accounts[k].id].low),
+                       key=lambda k: credit_now(state, draft, k) - bands[state.accounts[k].id].aim
+                       * state.accounts[k].requirement)
         for k in short:
-            target = band.aim * state.accounts[k].requirement
+            target = bands[state.accounts[k].id].aim * state.accounts[k].requirement
             need = target - credit_now(state, draft, k)
             need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft)), target)
             if need > 0:
-                borrow(state, draft, k, need, band, target)
+                borrow(state, draft, k, need, bands, target)
         return draft.moves(f"accounts out of band: {', '.join(state.accounts[k].id for k in out)}")
 
 
@@ -77,7 +79,7 @@ def ranked(state: DayState, k: int, lots: list[Lot]) -> list[Lot]:
     return sorted((lot for lot in lots if cost(lot) < float("inf")), key=lambda lot: (cost(lot), lot.location))
 
 
-def borrow(state: DayState, draft: Draft, k: int, need: float, band: Band, target: float) -> float:
+def borrow(state: DayState, draft: Draft, k: int, need: float, bands: Bands, target: float) -> float:
     """Top account ``k`` up by ``need`` from other accounts' collateral above their own target (the best covered
     first), each account kept at its target; the credit added."""
     done = 0.0
@@ -86,7 +88,7 @@ def borrow(state: DayState, draft: Draft, k: int, need: float, band: Band, targe
     for other in others:
         lots = ranked(state, k, [Lot(a, other.location) for a in state.assets if draft.held(a, other.location) > 0])
         for lot in lots:
-            spare = credit_now(state, draft, other.index) - band.aim * other.requirement
+            spare = credit_now(state, draft, other.index) - bands[other.id].aim * other.requirement
             if spare <= 0 or need - done <= 0:
                 break
             per = unit_credit(state, other.index, lot.asset)
