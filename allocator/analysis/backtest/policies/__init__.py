@@ -9,6 +9,7 @@ sweeps). The six shipped: ``isolated``, ``all_stable``, ``waterfall``, ``pro_rat
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -54,6 +55,14 @@ def make_policy(name: str, **params: Any) -> Policy:
                                      "bad_parameter")]) from None
 
 
+def policy_parameters(name: str) -> set[str]:
+    """The keyword parameters the policy ``name``'s factory takes; InputError for an unknown name."""
+    _load()
+    if name not in _REGISTRY:
+        make_policy(name)  # raises the unknown-policy error
+    return set(inspect.signature(_REGISTRY[name]).parameters)
+
+
 DEFAULT_POLICIES = ("isolated", "all_stable", "waterfall", "pro_rata", "optimized", "optimized_predictive")
 
 
@@ -71,4 +80,5 @@ def _load() -> None:
         _REGISTRY.setdefault(cls.name, cls)
 
 
-__all__ = ["DEFAULT_POLICIES", "Band", "Policy", "make_policy", "policy_names", "register_policy"]
+__all__ = ["DEFAULT_POLICIES", "Band", "Policy", "make_policy", "policy_names", "policy_parameters",
+           "register_policy"]
