@@ -7,11 +7,13 @@ returns up to ``t``. To have it on the last day too, each series is extended by 
 return that no forecast up to ``t + 1`` reads). A series is computed once over the whole history and served one
 day at a time; since every value depends on the past only (tests/test_backtest_lookahead.py perturbs the future
 and compares decisions), this is the same as computing it each day from the prices up to that day, only faster.
-Assets that follow the same series (stETH and ETH) share one computation.
+Assets that follow the same series (stETH and ETH) share one computation, and a process keeps the last ``KEPT``
+series it computed (a batch worker sweeping policies over one window fits GARCH once).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,9 @@ from allocator.venues.forecast import DAYS_PER_YEAR, Method, forecast, log_retur
 
 #: The trailing window of the venues' own volatility-model haircuts (venue.py).
 TRAILING_DAYS = 90
+#: Haircut series kept per process (a batch worker running many policies on one history fits GARCH once).
+KEPT = 64
+_KEPT: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
 
 
 class Forecasts:
@@ -30,7 +35,6 @@ class Forecasts:
     def __init__(self, history: MarketHistory) -> None:
         self.history = history
         self.cache: dict[tuple[Any, ...], np.ndarray] = {}
-        self.series: dict[tuple[Any, ...], np.ndarray] = {}
 
     def _extended(self, asset: str) -> pd.Series:
         closes = self.history.closes(asset)
@@ -50,10 +54,13 @@ class Forecasts:
         if not np.any(returns):  # a constant price: nothing to forecast (and nothing for GARCH to fit)
             return np.zeros(len(returns))
         name = (method, tuple(sorted(params.items())), returns.round(12).tobytes())
-        if name not in self.series:
+        if name not in _KEPT:
             # the value for day d + 1 sits at position d of the returns' index (returns start on day 1)
-            self.series[name] = predictive_haircuts(closes, method, **params).to_numpy()
-        return self.series[name]
+            _KEPT[name] = predictive_haircuts(closes, method, **params).to_numpy()
+            while len(_KEPT) > KEPT:
+                _KEPT.popitem(last=False)
+        _KEPT.move_to_end(name)
+        return _KEPT[name]
 
     def volatility(self, t: int, window_days: int = TRAILING_DAYS) -> dict[str, float]:
         """Per asset, the annualised trailing volatility of the ``window_days`` returns before day ``t``."""

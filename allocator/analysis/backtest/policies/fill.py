@@ -138,3 +138,39 @@ def buy(state: DayState, draft: Draft, asset: str, value: float, sell_order: Ite
             units = min(held, (value - got) / (price[state.assets.index(sell)] * (1.0 - rate)))
             got += draft.trade(location, sell, asset, units) * price[state.assets.index(asset)]
     return got
+
+
+def funding_asset(state: DayState, k: int) -> str | None:
+    """What to buy for account ``k``: its settlement asset if eligible there, else the eligible stablecoin it
+    credits best, else the eligible asset it credits best (None: nothing is eligible)."""
+    settlement = state.accounts[k].settlement
+    if unit_credit(state, k, settlement) > 0:
+        return settlement
+    for pool in (list(state.stablecoins), state.assets):
+        credited = [(unit_credit(state, k, a) / float(state.price[state.assets.index(a)]), a) for a in pool
+                    if unit_credit(state, k, a) > 0]
+        if credited:
+            return max(credited)[1]
+    return None
+
+
+def buy_for(state: DayState, draft: Draft, k: int, need: float) -> str | None:
+    """Buy ``need`` of credit at account ``k`` in its funding asset (``funding_asset``), selling free holdings of
+    other assets, the lowest carry first (the least income given up); the asset bought (None: nothing bought)."""
+    asset = funding_asset(state, k)
+    if asset is None or need <= 0:
+        return None
+    per = unit_credit(state, k, asset)
+    carry = {a.id: a.carry for a in state.problem.assets}
+    order = sorted((a for a in state.assets if a != asset), key=lambda a: (carry[a], state.assets.index(a)))
+    return asset if buy(state, draft, asset, need / per * float(state.price[state.assets.index(asset)]), order) > 0 \
+        else None
+
+
+def fund(state: DayState, draft: Draft, k: int, need: float, target: float) -> float:
+    """Buy what account ``k`` lacks (``need`` of credit) when the free holdings cannot bring it (``buy_for``), then
+    top it up with it; the credit added."""
+    asset = buy_for(state, draft, k, need)
+    if asset is None:
+        return 0.0
+    return top_up(state, draft, k, need, free_lots(state, draft, [asset]), target)

@@ -17,12 +17,17 @@ costs, and the optimum itself keeps it). Coverage is read in the policy's own vi
   forecast of tomorrow's volatility from the prices up to today (``venues.forecast``), with a stressed floor.
 
 The volatility haircut is ``clip(z sigma sqrt(horizon / 365), floor, cap)`` (the volatility model's formula) with
-``confidence`` 0.99, ``horizon_days`` 2, ``floor_share`` 0.25 of the haircut at the worst past year's volatility
-(EMIR's 25% weight on stressed observations) and ``cap`` 0.95. The view's haircuts also go into the solve, so the
-policy posts more where it expects more volatility. Assets on a collateral curve keep the venue's curve.
+``confidence`` 0.99, ``horizon_days`` 10 (BCBS-IOSCO's margin period of risk for uncleared margin; the venues'
+2 days proved too short for March 2020, docs/backtest.md), ``floor_share`` 0.25 of the haircut at the worst past
+year's volatility (EMIR's 25% weight on stressed observations) and ``cap`` 0.95. The view's haircuts also go into
+the solve, so the policy posts more where it expects more volatility. Assets on a collateral curve keep the venue's
+curve.
 
-When the target cannot be met (infeasible), the policy solves again with the band's low edge, then with no buffer,
-and failing those (or on a solver failure) acts as the waterfall would; ``fallbacks`` counts such days.
+When the target cannot be met (infeasible: the inventory lacks what some account accepts, a USDC-only venue after
+the treasury's USDC is spent), the policy buys what the elastic diagnosis says each account is short (its
+settlement asset, selling free holdings with the lowest carry first, as the waterfall does; 1% more) and solves
+again on the same compiled program; failing that (or on a solver failure) it acts as the waterfall would, and
+``fallbacks`` counts such days.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 
 from allocator.analysis.backtest.moves import NONE, Moves
 from allocator.analysis.backtest.policies.band import Band, Bands
+from allocator.analysis.backtest.policies.fill import buy_for
 from allocator.analysis.backtest.policies.waterfall import Waterfall
 from allocator.analysis.backtest.state import DayState
 from allocator.errors import InfeasibleError, InputError, InputIssue, SolverError
@@ -43,6 +49,8 @@ from allocator.solve.engine import Allocator
 from allocator.venues.haircut_models import VolatilityHaircut
 
 VIEWS = ("venue", "trailing", "ewma", "garch")
+#: What the policy buys beyond a diagnosed shortfall (haircuts and trading costs are estimated at the margin).
+BUY_MARGIN = 0.01
 #: Holdings worth less than this share of the inventory are floating-point residue of earlier moves (a problem file
 #: refuses amounts below 1e-12 of its money scale): the day's problem leaves them out.
 RESIDUE = 1e-10
@@ -56,7 +64,7 @@ class Optimized:
 
     def __init__(self, band: Band | str | None = None, every_days: int | None = None, haircuts: str | None = None,
                  solver: str | None = None, label: str | None = None, bands: dict[str, Band | str] | None = None,
-                 confidence: float = 0.99, horizon_days: float = 2.0, floor_share: float = 0.25, cap: float = 0.95,
+                 confidence: float = 0.99, horizon_days: float = 10.0, floor_share: float = 0.25, cap: float = 0.95,
                  window_days: int = 90, half_life_days: float = 30.0, refit_days: int = 21) -> None:
         self.band = Bands(band, bands)
         self.view = haircuts or self.default_view
@@ -118,19 +126,23 @@ class Optimized:
         if not why:
             return NONE
         bands = [self.band[a.id] for a in state.accounts]
-        tries = {"target": [b.aim for b in bands], "band's low edge": [b.low for b in bands],
-                 "no buffer": [1.0] * len(bands)}
-        for what, aims in tries.items():
+        aims = [b.aim for b in bands]
+        draft = state.draft()
+        try:
             try:
                 result = self.solve(day_problem(state, aims, view))
-            except InfeasibleError:
-                continue
-            except SolverError as error:
-                return self._fallback(state, why, f"solver failed ({error})")
-            steps = tuple(Transfer(s.asset, s.from_, s.to, s.quantity) for s in result.plan)
-            note = "" if what == "target" else f"; the target is infeasible, solved at the {what}"
-            return Moves(steps, f"{'; '.join(why)}{note}")
-        return self._fallback(state, why, "infeasible even without a buffer")
+            except InfeasibleError as error:  # buy what the diagnosis says is missing, and solve again
+                for account, short in error.diagnosis.by_account().items():
+                    k = state.problem.account_ids.index(account)
+                    buy_for(state, draft, k, short * (1.0 + BUY_MARGIN))
+                result = self.solve(day_problem(state, aims, view, draft.quantity))
+                why.append(f"bought {', '.join(sorted(error.diagnosis.by_account()))}'s shortfall")
+        except InfeasibleError:
+            return self._fallback(state, why, "infeasible even after buying the shortfall")
+        except SolverError as error:
+            return self._fallback(state, why, f"solver failed ({error})")
+        steps = tuple(Transfer(s.asset, s.from_, s.to, s.quantity) for s in result.plan)
+        return Moves((*draft.steps, *steps), "; ".join(why))
 
     def solve(self, problem: Problem) -> Result:
         """Solve ``problem`` on the compiled program (compiled at the first call)."""
@@ -164,18 +176,20 @@ def costly(state: DayState, k: int) -> bool:
                for i, asset in enumerate(state.problem.assets))
 
 
-def day_problem(state: DayState, aims: list[float], view: dict[int, dict[str, float]]) -> Problem:
+def day_problem(state: DayState, aims: list[float], view: dict[int, dict[str, float]],
+                quantity: np.ndarray | None = None) -> Problem:
     """The problem of the day, of the same structure as the first day's: the day's prices and holdings (every
-    location in the problem's order), requirements given in the file as the venues see them today, account ``k``'s
-    buffer ``aims[k] - 1``, volatility-model haircuts as today's flat haircuts, and ``view``'s haircuts over the venues'
-    where given."""
+    location in the problem's order; ``quantity`` instead of the state's, e.g. after buying), requirements given in
+    the file as the venues see them today, account ``k``'s buffer ``aims[k] - 1``, volatility-model haircuts as
+    today's flat haircuts, and ``view``'s haircuts over the venues' where given."""
     base = state.problem
     data: dict[str, Any] = base.model_dump(by_alias=True, exclude_none=True)
     data["assets"] = [{**asset, "price": float(p)} for asset, p in zip(data["assets"], state.price, strict=True)]
     holdings = []
-    dust = RESIDUE * float(state.price @ state.quantity.sum(axis=1))
+    units = state.quantity if quantity is None else quantity
+    dust = RESIDUE * float(state.price @ units.sum(axis=1))
     for j, location in enumerate(state.locations):
-        cells = [(a, float(q)) for a, p, q in zip(state.assets, state.price, state.quantity[:, j], strict=True)
+        cells = [(a, float(q)) for a, p, q in zip(state.assets, state.price, units[:, j], strict=True)
                  if q * p > dust]
         holdings += [{"asset": a, "location": location, "quantity": q} for a, q in cells] or [
             {"asset": state.assets[0], "location": location, "quantity": 0.0}]  # keeps the locations' order

@@ -4,8 +4,9 @@ When an account leaves the band, its collateral is set to a slice of the whole i
 every eligible asset ``a`` (``I_a`` the treasury's units of ``a`` wherever they sit), with ``s`` chosen so that the
 slice's credit is the band's target. Units above the slice go back to the treasury, units below it come from the
 treasury's free holdings of the same asset; what a missing asset leaves short is topped up from the cheapest free
-lots (as the waterfall ranks them). Concentration limits are not applied to the slice (the inventory's mix is the
-policy); the top-up respects them. It never trades.
+lots (as the waterfall ranks them), and what is still missing is bought as the waterfall buys it (``buy=False``:
+never trades). Concentration limits are not applied to the slice (the inventory's mix is the policy); the top-up
+respects them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from allocator.analysis.backtest.moves import NONE, Moves
 from allocator.analysis.backtest.policies.band import Band, Bands
-from allocator.analysis.backtest.policies.fill import Lot, credit_now, free_lots, release, top_up, unit_credit
+from allocator.analysis.backtest.policies.fill import Lot, credit_now, free_lots, fund, release, top_up, unit_credit
 from allocator.analysis.backtest.policies.waterfall import ranked
 from allocator.analysis.backtest.state import DayState
 
@@ -25,9 +26,10 @@ class ProRata:
     name = "pro_rata"
 
     def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
-                 label: str | None = None) -> None:
+                 label: str | None = None, buy: bool = True) -> None:
         self.band = Bands(band, bands)
         self.name = label or type(self).name
+        self.buy = buy
 
     def decide(self, state: DayState) -> Moves:
         bands = self.band
@@ -54,7 +56,9 @@ class ProRata:
                         missing -= sent
             need = target - credit_now(state, draft, k)
             if need > 0:
-                top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft)), target)
+                need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft)), target)
+            if need > 0 and self.buy:
+                fund(state, draft, k, need, target)
         return draft.moves(f"accounts out of band: {', '.join(state.accounts[k].id for k in out)}")
 
     def _slice(self, state: DayState, k: int, inventory: np.ndarray) -> np.ndarray:

@@ -6,8 +6,10 @@ account below it (the largest shortfall first) takes lots in order of cost per u
 
     (income forgone over the problem's horizon + the cheapest route's cost) / (1 - h),
 
-first from the treasury's free holdings, then from other accounts' collateral above their own target. It never
-trades. Accounts inside the band are left alone.
+first from the treasury's free holdings, then from other accounts' collateral above their own target; what is still
+missing it **buys**: the account's settlement asset (fill.fund), selling free holdings of other assets, the lowest
+carry first, as a desk funds a margin call on a venue that takes only USDC (``buy=False``: never trades). Accounts
+inside the band are left alone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from allocator.analysis.backtest.policies.fill import (
     carry_rate,
     credit_now,
     free_lots,
+    fund,
     release,
     top_up,
     unit_credit,
@@ -32,9 +35,10 @@ class Waterfall:
     name = "waterfall"
 
     def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
-                 label: str | None = None) -> None:
+                 label: str | None = None, buy: bool = True) -> None:
         self.band = Bands(band, bands)
         self.name = label or type(self).name
+        self.buy = buy
 
     def decide(self, state: DayState) -> Moves:
         bands = self.band
@@ -53,7 +57,9 @@ class Waterfall:
             need = target - credit_now(state, draft, k)
             need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft)), target)
             if need > 0:
-                borrow(state, draft, k, need, bands, target)
+                need -= borrow(state, draft, k, need, bands, target)
+            if need > 0 and self.buy:
+                fund(state, draft, k, need, target)
         return draft.moves(f"accounts out of band: {', '.join(state.accounts[k].id for k in out)}")
 
 
