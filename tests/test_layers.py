@@ -29,7 +29,7 @@ TIERS: list[tuple[str, ...]] = [
     ("allocator.analysis",),
     ("allocator.batch",),
     ("allocator.report",),
-    ("allocator.cli", "allocator.cli_options", "allocator.cli_report", "allocator"),
+    ("allocator.cli", "allocator.cli_options", "allocator"),
 ]
 
 #: Upward imports allowed by name, each a deferred import inside a function (never at load time): the results'

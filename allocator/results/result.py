@@ -27,6 +27,8 @@ class Objective(_Row):
     total: float
     carry: float
     transfer: float
+    hedging: float = Field(default=0.0, description="the hedges' funding and fees over the horizon (currency; "
+                                                    "docs/hedging.md)")
 
 
 class Target(_Row):
@@ -64,6 +66,32 @@ class AccountCoverage(_Row):
                                                   "volatile market asset together")
     worst_scenario_excess: float | None = Field(default=None, description="collateral after the worst stress "
                                                 "scenario, plus its P&L, minus max(requirement - pnl, 0)")
+    margin_mode: str = Field(default="cross", description="isolated | cross | portfolio (docs/margin-modes.md)")
+    parent: str | None = Field(default=None, description="the isolated account this sub-account belongs to")
+    hedge_margin: float = Field(default=0.0, description="margin of the account's hedges, in requirement (currency)")
+
+
+class HedgeTrade(_Row):
+    """A recommended hedge trade (docs/hedging.md): open ``notional`` (signed: long > 0) of ``instrument``."""
+
+    account: str
+    instrument: str
+    underlying: str
+    quantity: float = Field(description="units of the underlying, signed")
+    notional: float = Field(description="quantity x price (currency), signed")
+    funding: float = Field(description="funding over the horizon (currency; negative: received)")
+    fee: float = Field(description="fee on the notional traded (currency)")
+    margin: float = Field(description="requirement the hedge adds to its account (currency)")
+
+
+class DeltaRow(_Row):
+    """Delta (currency per unit return of ``underlying``) before and after, per account and for the treasury."""
+
+    owner: str = Field(description="an account id, or 'treasury'")
+    underlying: str
+    before: float = Field(description="today's holdings and positions, no hedge")
+    after: float = Field(description="the targets, positions and recommended hedges")
+    limit: float | None = Field(default=None, description="max_net_delta, if the owner has a band on it")
 
 
 class Step(_Row):
@@ -86,7 +114,9 @@ class MarginalValue(_Row):
 
 class Binding(_Row):
     label: str
-    shadow_price: float = Field(description="objective increase per currency of tightening the row")
+    shadow_price: float = Field(description="objective increase per currency of extra requirement of the row's "
+                                            "account (a limit: per currency of tightening it); an account's rows "
+                                            "add up to its shadow_price")
 
 
 class Funding(_Row):
@@ -144,6 +174,10 @@ class Result(_Row):
     planned: bool = True
     marginal_values: list[MarginalValue] = Field(default_factory=list)
     binding: list[Binding] = Field(default_factory=list)
+    hedges: list[HedgeTrade] = Field(default_factory=list)
+    deltas: list[DeltaRow] = Field(default_factory=list)
+    hedge_saving: float | None = Field(default=None, description="the unhedged optimum's cost minus this one's "
+                                       "(currency); set by allocator.analysis.hedging.hedge_savings")
     diagnostics: Diagnostics
 
     @property
@@ -165,6 +199,14 @@ class Result(_Row):
     @property
     def shortfalls_frame(self) -> pd.DataFrame:
         return _frame(self.shortfalls, Shortfall)
+
+    @property
+    def hedges_frame(self) -> pd.DataFrame:
+        return _frame(self.hedges, HedgeTrade)
+
+    @property
+    def deltas_frame(self) -> pd.DataFrame:
+        return _frame(self.deltas, DeltaRow)
 
     def to_json(self, *, timings: bool = True, indent: int | None = 2) -> str:
         """JSON text; ``timings=False`` leaves out the seconds so equal inputs give byte-identical text."""

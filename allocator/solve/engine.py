@@ -38,6 +38,7 @@ from allocator.results.result import (
     Target,
 )
 from allocator.solve.diagnose import Diagnosis
+from allocator.solve.hedge_report import delta_rows, hedge_positions, hedge_trades
 from allocator.solve.ladder import climb
 from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
@@ -106,7 +107,9 @@ class Allocator:
             result = result.model_copy(update={"diagnostics": result.diagnostics.model_copy(
                 update={"fallback_from": self.primary})})
         if plan:
-            replay = [x for x in validate_plan(problem, result) if not (x.kind in FUNDABLE and
+            hedged = (self.layout, optimum.numbers.hedged(self.layout, optimum.allocation.hedge)) \
+                if self.layout.n_hedges else None  # the same hedged numbers validate_plan would rebuild
+            replay = [x for x in validate_plan(problem, result, arrays=hedged) if not (x.kind in FUNDABLE and
                       result.plan[x.step - 1].needs_funding)]
             if replay:
                 raise VerificationError([str(x) for x in replay], solver=self.solver)
@@ -143,7 +146,9 @@ class Allocator:
         if moves and np.any(allocation.moved > 0):
             program.restrict_to_optimum()
             record = self._run_scenarios("moves", numbers, scale)
-            better, why = self._fewer_moves(record, layout, numbers, scale, _cost(allocation, layout, numbers))
+            cost = _cost(allocation, layout, numbers)
+            better, why = self._fewer_moves(record, layout, numbers, scale,
+                                            (cost[0] + allocation.hedge_cost(numbers), cost[1]))
             if better is None:
                 notes.append(f"moves phase not used ({why}); the cost optimum is returned as found")
             else:
@@ -161,10 +166,11 @@ class Allocator:
             if is_static(self.layout, self.program.stress_slots) or record.status is not Status.OPTIMAL:
                 return record
             holding, _ = self._values(record)
-            floor = program.stress_floor(numbers, scale)
+            hedged = numbers.hedged(self.layout, self._hedge(scale))  # their margin and P&L (docs/hedging.md)
+            floor = program.stress_floor(hedged, scale)
             if phase == "elastic":
                 floor = floor - np.asarray(program.elastic.shortfall.value) * scale.money * scale.accounts
-            stressed = stressed_collateral(self.layout, numbers, holding * scale.money)
+            stressed = stressed_collateral(self.layout, hedged, holding * scale.money)
             additions = most_violated(stressed, floor, program.working, self.layout.risk_accounts)
             if not additions:
                 return record
@@ -180,6 +186,18 @@ class Allocator:
                               solver=record.solver, status="missing_values")
         return holding, move
 
+    def _hedge(self, scale: Scale) -> np.ndarray:
+        """(H,) the hedges' signed notional (currency) of the last solve; empty without hedges."""
+        v = self.program.variables
+        if v.hedge is None:
+            return np.zeros(0)
+        x = values(v.hedge)
+        if x is None:
+            raise SolverError(f"solver {self.solver} said optimal but returned missing or non-finite hedges",
+                              solver=self.solver, status="missing_values")
+        h = self.layout.n_hedges
+        return (x[:h] - x[h:]) * scale.money * scale.accounts[self.layout.hedge_account]  # program/hedges.py units
+
     def _fewer_moves(self, record: SolveRecord, layout: Layout, numbers: Numbers, scale: Scale,
                      cost: tuple[float, float]) -> tuple[Allocation | None, str]:
         """The least-moving optimum, or None and why not. A linear program's face is exact, so a failed check
@@ -188,12 +206,14 @@ class Allocator:
         if record.status is not Status.OPTIMAL:
             return None, record.raw_status
         holding, move = self._values(record)
-        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance)
+        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance,
+                                       hedge=self._hedge(scale))
         if violations and not layout.has_cones:
             raise VerificationError(violations, solver=self.solver)
         if violations:
             return None, f"its answer failed verification: {violations[0]}"
-        if sum(_cost(allocation, layout, numbers)) > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
+        if sum(_cost(allocation, layout, numbers)) + allocation.hedge_cost(numbers) \
+                > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
             return None, "it raised the cost"
         return allocation, ""
 
@@ -204,12 +224,18 @@ class Allocator:
         record = self._run_scenarios("elastic", numbers, scale)
         holding, move = self._values(record)
         allocation, violations = check(layout, numbers, scale, holding, move, elastic=True,
-                                       tolerance=profile(self.solver).tolerance)
+                                       tolerance=profile(self.solver).tolerance, hedge=self._hedge(scale))
         if violations:
             raise VerificationError(violations, solver=self.solver)
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
+        hedged = numbers.hedged(layout, allocation.hedge)
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
-                zip(layout.accounts, _shortfall(layout, numbers, allocation), strict=True) if short > floor]
+                zip(layout.accounts, _shortfall(layout, hedged, allocation), strict=True) if short > floor]
+        if len(layout.delta_owner):  # delta bands no hedge within its size can meet (docs/hedging.md)
+            beyond = np.abs(allocation.deltas(layout, hedged)) - hedged.delta_limit
+            rows += [Shortfall(account=layout.accounts[owner] if owner >= 0 else "treasury", amount=float(beyond[d]),
+                               constraint=layout.delta_label(d))
+                     for d in map(int, np.flatnonzero(beyond > floor)) for owner in [int(layout.delta_owner[d])]]
         portfolio = float(self.program.elastic.portfolio_shortfall.value or 0.0) * scale.money
         if portfolio > floor:
             rows.append(Shortfall(account="portfolio", amount=portfolio, constraint="portfolio"))
@@ -233,7 +259,8 @@ class Allocator:
             money_scale=scale.money, rate_scale=scale.rate)
 
     def _result(self, optimum: Optimum, plan: bool, started: float) -> Result:
-        layout, numbers, allocation = self.layout, optimum.numbers, optimum.allocation
+        layout, unhedged, allocation = self.layout, optimum.numbers, optimum.allocation
+        numbers = unhedged.hedged(layout, allocation.hedge)  # every figure below sees the hedges (hedging.md)
         notes = optimum.notes
         if plan:
             try:
@@ -248,6 +275,7 @@ class Allocator:
             ordered = OrderedPlan()
             notes.append("plan not computed (plan=False)")
         carry, transfer = _cost(allocation, layout, numbers)
+        hedging = allocation.hedge_cost(numbers)
         cell_price = numbers.cell_price(layout)
         quantity = allocation.quantity
         targets = [Target(asset=layout.assets[c // layout.n_locations],
@@ -261,16 +289,26 @@ class Allocator:
         cvar = allocation.cvar(layout, numbers)
         held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
                 for c in np.flatnonzero(quantity > 0)}
-        distance = liquidation_moves(optimum.problem, held) if optimum.problem.positions else {}
-        accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]), pnl=float(numbers.pnl[i]),
+        problem = optimum.problem
+        margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
+        hedges = hedge_positions(problem, allocation)
+        distance = liquidation_moves(problem, held, hedges, dict(zip(layout.accounts, margin, strict=True))) \
+            if problem.positions or hedges else {}
+        accounts = [AccountCoverage(id=k, requirement=float(numbers.venue_requirement[i]),
+                                    pnl=float(numbers.pnl[i]),
                                     required=float(numbers.required[i]), collateral=float(after[i]),
                                     initial_collateral=float(before[i]),
                                     excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
+                                    margin_mode=problem.terms[k].mode, parent=problem.accounts[i].parent,
+                                    hedge_margin=float(margin[i]),
                                     **_risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
                                     **distance.get(k, {}))
                     for i, k in enumerate(layout.accounts)]
-        return Result(status="optimal", currency=optimum.problem.currency,
-                      objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
+        return Result(status="optimal", currency=problem.currency,
+                      objective=Objective(total=carry + transfer + hedging, carry=carry, transfer=transfer,
+                                          hedging=hedging),
+                      hedges=hedge_trades(problem, layout, numbers, allocation),
+                      deltas=delta_rows(problem, layout, unhedged, allocation),
                       targets=targets, accounts=accounts, portfolio=_portfolio(layout, numbers, allocation, after),
                       plan=ordered.steps, plan_safe=ordered.safe,
                       funding=ordered.funding, planned=plan,
@@ -302,7 +340,7 @@ class _CostRungs:
     def verify(self, record: SolveRecord, margins: SolverProfile) -> Allocation:
         holding, move = self.engine._values(record)
         allocation, violations = check(self.engine.layout, self.numbers, self.scale, holding, move,
-                                       tolerance=profile(self.solver).tolerance)
+                                       tolerance=profile(self.solver).tolerance, hedge=self.engine._hedge(self.scale))
         if violations:
             raise VerificationError(violations, solver=self.solver)
         return allocation
@@ -350,7 +388,7 @@ def _portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
     sigma, stressed = allocation.portfolio(layout, numbers)
     requirement, total = float(numbers.net_requirement.sum()), float(collateral.sum())
     worst = int(np.argmin(stressed)) if layout.portfolio_stress else None
-    return PortfolioCoverage(requirement=float(numbers.requirement.sum()), pnl=float(numbers.pnl.sum()),
+    return PortfolioCoverage(requirement=float(numbers.venue_requirement.sum()), pnl=float(numbers.pnl.sum()),
                              collateral=total, sigma=sigma,
                              risk_excess=total - numbers.portfolio_z * sigma - requirement,
                              worst_scenario=layout.stress[worst] if worst is not None else None,

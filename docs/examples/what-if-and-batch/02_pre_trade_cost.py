@@ -1,4 +1,5 @@
-"""Pre-trade: what does $500k more margin at the perps venue cost? Exact re-solve beside the shadow-price estimate."""
+"""Pre-trade: what does more margin at the perps venue cost? The exact re-solve beside the first-order estimate
+from the shadow price (exact while the optimal basis holds; a large change moves past it)."""
 
 from allocator import load_problem
 from allocator.analysis.incremental import incremental_cost

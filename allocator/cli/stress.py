@@ -1,24 +1,26 @@
 """``allocator stress``: revalue an allocation on historical crashes and Monte Carlo draws (docs/stress.md).
 
-Registered on the main command group by allocator/cli.py. Exit codes as the other commands: 0 done (whether or
-not an account is liquidated: the report says so), 2 bad input or usage (one ``error:`` line per issue, no
-traceback).
+Registered by one line in ``COMMANDS`` (allocator/cli/__init__.py). Exit codes as the other commands: 0 done
+(whether or not an account is liquidated: the report says so), 2 bad input or usage (one ``error:`` line per
+issue, no traceback).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import click
-import pandas as pd
 from pydantic import ValidationError
 
-from allocator.analysis.stress import StressReport, stress
 from allocator.errors import InputError, InputIssue
-from allocator.io.loading import load_problem
-from allocator.results.result import Result
+
+if TYPE_CHECKING:  # the library is imported when the command runs: `allocator --help` loads no solver (docs/cli.md)
+    import pandas as pd
+
+    from allocator.analysis.stress import StressReport
+    from allocator.results.result import Result
 
 EXIT_INPUT = 2
 FORMATS = (".json", ".csv", ".parquet")
@@ -64,11 +66,16 @@ def stress_command(problem: Path, result_path: Path | None, current: bool, episo
     who is liquidated, by which rule, at what cost, and what the liquidation cascade adds."""
     if current and result_path is not None:
         raise click.UsageError("--current and --result name two allocations; give one")
+    from allocator.analysis.stress import stress
+    from allocator.cli.progress import progress_status
+    from allocator.io.loading import load_problem
+
     try:
         loaded = load_problem(problem)
         holdings: Result | Literal["current"] = _read_result(result_path) if result_path is not None else "current"
-        report = stress(loaded, holdings, list(episodes) if episodes else None, draws, seed, intraday=intraday,
-                        cascade=not no_cascade, proxies=proxies)
+        with progress_status(f"stress: episodes and {draws:,} draws" if draws else "stress: episodes"):
+            report = stress(loaded, holdings, list(episodes) if episodes else None, draws, seed, intraday=intraday,
+                            cascade=not no_cascade, proxies=proxies)
     except InputError as error:
         _fail(error)
     for note in report.notes:
@@ -86,6 +93,8 @@ def stress_command(problem: Path, result_path: Path | None, current: bool, episo
 
 
 def _read_result(path: Path) -> Result:
+    from allocator.results.result import Result
+
     try:
         return Result.from_json(path.read_bytes())
     except OSError as error:

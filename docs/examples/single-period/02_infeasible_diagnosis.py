@@ -7,4 +7,5 @@ try:
     allocator.optimize(problem)
 except allocator.InfeasibleError as error:
     print(error)
-    print(error.result.shortfalls_frame)
+    print(error.diagnosis.by_account())
+    print(error.result.shortfalls_frame.to_string(index=False))

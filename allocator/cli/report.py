@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-EXIT_INPUT = 2  # as in cli.py
+EXIT_INPUT = 2  # as in allocator/cli/exits.py
 
 
 @click.command("report")
