@@ -44,8 +44,17 @@ def five_years_every_policy(name: str, reactive: bool) -> Figures:
                                                                                                    "compilations"]},
             "solves": {p: int(summary.loc[p, "solves"]) for p in summary.index
                        if "solves" in summary and summary.loc[p, "solves"] == summary.loc[p, "solves"]},
-            "total_cost": {p: round(float(summary.loc[p, "total_cost"])) for p in summary.index},
-            "liquidations": {p: int(summary.loc[p, "liquidations"]) for p in summary.index}}
+            "summary": {p: {c: _figure(summary.loc[p, c]) for c in COLUMNS} for p in summary.index}}
+
+
+#: The summary columns docs/backtest.md reports (section 7).
+COLUMNS = ["total_cost", "carry_forgone", "transfer_cost", "trading_cost", "liquidation_loss", "liquidations",
+           "min_coverage", "p1_coverage", "warning_days", "moves", "turnover"]
+
+
+def _figure(value: object) -> float | int:
+    number = float(value)  # type: ignore[arg-type]
+    return int(number) if number.is_integer() and abs(number) < 1e15 else round(number, 4 if abs(number) < 10 else 0)
 
 
 @case(params={"desk": "desk", "defi-desk": "defi-desk"})

@@ -141,7 +141,7 @@ class MarketHistory:
     def from_market(cls, problem: Problem, start: str | date, end: str | date,
                     proxies: Mapping[str, str] | None = None, warmup_days: int = WARMUP_DAYS) -> MarketHistory:
         """The problem's assets over ``start``..``end`` from the shipped market files (module docstring)."""
-        begin, finish = pd.Timestamp(start), pd.Timestamp(end)
+        begin, finish = _dates(start, end)
         merged = {**(problem.stress.proxies if problem.stress else {}), **(proxies or {})}
         _check(problem, merged, begin, finish)
         dates = pd.date_range(begin - pd.Timedelta(days=warmup_days), finish, freq="D")
@@ -203,6 +203,19 @@ class _Series:
         assert frame is not None
         close, low, high = frame
         return float(close[t] / close[t - 1]), float(low[t] / close[t]), float(high[t] / close[t])
+
+
+def _dates(start: str | date, end: str | date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``start`` and ``end`` as days; a value that is not a date is an InputError naming it (both at once)."""
+    out, issues = [], []
+    for name, value in (("start", start), ("end", end)):
+        try:
+            out.append(pd.Timestamp(value).normalize())
+        except (TypeError, ValueError) as error:
+            issues.append(InputIssue(name, f"{value!r} is not a date (YYYY-MM-DD): {error}", "bad_date"))
+    if issues:
+        raise InputError(issues)
+    return out[0], out[1]
 
 
 def _check(problem: Problem, proxies: Mapping[str, str], start: pd.Timestamp, end: pd.Timestamp) -> None:

@@ -46,7 +46,8 @@ class BacktestSettings(StrictModel):
     positions: Literal["notional", "units"] = "notional"
 
     def check(self, problem: Problem) -> None:
-        """InputError naming every asset or account the problem does not have."""
+        """InputError naming every asset or account the problem does not have, and every field of the problem the
+        backtest does not model (``unsupported``)."""
         assets, accounts = set(problem.asset_ids), set(problem.account_ids)
         issues = []
         named = [("cash", self.cash)] if self.cash is not None else []
@@ -56,6 +57,7 @@ class BacktestSettings(StrictModel):
                    for where, asset in named if asset not in assets]
         issues += [InputIssue(f"settings.{table}.{k}", f"unknown account {k!r}", "unknown_account")
                    for table in ("settlement", "penalties") for k in getattr(self, table) if k not in accounts]
+        issues += unsupported(problem)
         if issues:
             raise InputError(issues)
 
@@ -83,3 +85,28 @@ class BacktestSettings(StrictModel):
             mine = [a for a in stable if a in eligible]
             out.append(self.settlement.get(account.id, mine[0] if mine else cash))
         return out
+
+
+def unsupported(problem: Problem) -> list[InputIssue]:
+    """The problem's fields the backtest refuses rather than ignore (docs/backtest.md, section 10): an account's
+    ``margin_mode`` (every account runs in its rulebook's own mode: a liquidation, its restoration and the variation
+    margin per isolated sub-account are not modelled), ``[[hedges]]`` (no policy trades hedges, so a plan that
+    counts on them would never be carried out) and ``max_net_delta`` (it bounds the hedges' delta)."""
+    issues = []
+    written = [a for a in problem.accounts if a.parent is None]  # the file's accounts (sub-accounts are expanded)
+    for k, account in enumerate(written):
+        if account.margin_mode is not None:
+            issues.append(InputIssue(f"accounts[{k}].margin_mode", f"{account.margin_mode!r}: the backtest runs "
+                                     "every account in its rulebook's own mode; leave margin_mode out (compare "
+                                     "modes with `allocator modes`)", "unsupported_in_backtest"))
+        if account.max_net_delta:
+            issues.append(InputIssue(f"accounts[{k}].max_net_delta", "the backtest trades no hedges, so it cannot "
+                                     "hold a delta limit; leave max_net_delta out", "unsupported_in_backtest"))
+    if problem.hedges:
+        issues.append(InputIssue("hedges", f"{len(problem.hedges)} [[hedges]] given: no backtest policy trades "
+                                 "hedges; leave them out (what they save: `allocator hedges`)",
+                                 "unsupported_in_backtest"))
+    if problem.max_net_delta:
+        issues.append(InputIssue("max_net_delta", "the backtest trades no hedges, so it cannot hold a delta limit; "
+                                 "leave max_net_delta out", "unsupported_in_backtest"))
+    return issues
