@@ -89,8 +89,8 @@ def test_the_optimized_policy_re_solves_without_recompiling(desk: allocator.Prob
 
 
 def test_the_day_problem_keeps_the_compiled_structure(desk: allocator.Problem) -> None:
+    from allocator.analysis.backtest.books import Holdings
     from allocator.analysis.backtest.history import MarketHistory
-    from allocator.analysis.backtest.ledger import Holdings
     from allocator.analysis.backtest.settings import BacktestSettings
     from allocator.analysis.backtest.simulation import Context, day_state
     from allocator.program.layout import Layout

@@ -1,7 +1,7 @@
 """Backtests of rebalancing policies on real price history, and the live rebalance (docs/backtest.md).
 
 Modules, in the order of the data flow: ``history`` (prices from the market files, rescaled to the problem),
-``venue`` (terms, requirements and liquidation rules of the stress package, shared by every policy), ``ledger``
+``venue`` (terms, requirements and liquidation rules of the stress package, shared by every policy), ``books``
 (the treasury's units and every way they change), ``moves`` (transfers and trades, routes), ``forecasts``
 (predictive haircuts served one day at a time), ``state`` (what a policy sees), ``policies/`` (the policies and
 their registry), ``day`` (the market's part of a day: liquidations, restoration, variation margin), ``simulation``

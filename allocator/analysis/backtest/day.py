@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.analysis.backtest.ledger import Holdings
+from allocator.analysis.backtest.books import Holdings
 from allocator.analysis.backtest.venue import Venues
 from allocator.analysis.stress.liquidation import judge, seize
 

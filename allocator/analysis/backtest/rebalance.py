@@ -22,8 +22,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from allocator.analysis.backtest.api import policies_of, settings_of
+from allocator.analysis.backtest.books import Holdings
 from allocator.analysis.backtest.history import MarketHistory
-from allocator.analysis.backtest.ledger import Holdings
 from allocator.analysis.backtest.moves import Trade, trade_rate
 from allocator.analysis.backtest.settings import BacktestSettings
 from allocator.analysis.backtest.simulation import Context, collateral_at, day_state

@@ -4,7 +4,7 @@ The first day is the problem as it stands (prices of the problem, holdings of th
 policy acts. Every later day: the income forgone of the allocation held overnight is counted (``carry_forgone``,
 the single-period objective's carry term for one day); the market moves it, liquidates who falls and settles the
 variation margin (day.py); the policy sees the close (state.py) and its moves run at the close, paying their costs
-(ledger.py). One row per account and day, and one per day for the whole treasury, record it all.
+(books.py). One row per account and day, and one per day for the whole treasury, record it all.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from allocator.analysis.backtest.books import Bankrupt, Costs, Holdings
 from allocator.analysis.backtest.day import MarketDay, market_day
 from allocator.analysis.backtest.forecasts import Forecasts
 from allocator.analysis.backtest.history import MarketHistory
-from allocator.analysis.backtest.ledger import Bankrupt, Costs, Holdings
 from allocator.analysis.backtest.moves import Router
 from allocator.analysis.backtest.policies import Policy
 from allocator.analysis.backtest.settings import BacktestSettings

@@ -10,6 +10,12 @@ tests/test_backtest_conservation.py checks it to rounding). Money the treasury p
 restore cost, a position loss beyond an account's collateral) comes from the cash asset at the treasury's locations,
 then from every free holding pro rata by value, then from every account's; when nothing is left the desk is bankrupt
 (:class:`Bankrupt`, the run of that policy stops).
+
+Not the plan's ``Ledger`` (plan/ledger.py, issue 12's one ledger), and deliberately a different concept: that one
+replays one plan's transfers within a day and judges each step against the account floors; these are the books of
+a simulation over many days, where units also change by the market, liquidations, variation margin and trades, and
+no step is refused. Where a backtest does judge a step against floors (``rebalance``'s plan) it uses the plan's
+``Ledger`` itself.
 """
 
 from __future__ import annotations
