@@ -19,9 +19,9 @@ SWEEP = f"""
 name = "desk-bands"
 problem = "{PROBLEMS / 'desk.toml'}"
 policies = ["waterfall", "optimized"]
-windows = [["2024-01-01", "2024-01-10"], ["2024-02-01", "2024-02-05"]]
+windows = [["2024-01-01", "2024-01-04"], ["2024-02-01", "2024-02-03"]]
+params = {{ band = "1.2:1.6" }}
 [backtests.grid]
-band = ["1.1:1.5", "1.2:1.6"]
 every_days = [0, 7]
 """
 
@@ -39,18 +39,19 @@ def _rows(outdir: Path) -> pd.DataFrame:
 
 def test_one_row_per_policy_parameters_and_window(tmp_path: Path) -> None:
     spec = load_spec(_spec(tmp_path, SWEEP))
-    # the waterfall takes a band but no schedule: 2 bands; the optimized policy 2 bands x 2 schedules; 2 windows
-    assert len(spec.units) == (2 + 4) * 2
+    # the waterfall takes no schedule: 1 unit; the optimized policy 2 schedules; 2 windows each
+    assert len(spec.units) == (1 + 2) * 2
     summary = run_batch(spec, tmp_path / "out", workers=1)
-    assert (summary.total, summary.solved, summary.failed) == (12, 12, 0)
+    assert (summary.total, summary.solved, summary.failed) == (6, 6, 0)
     rows = _rows(tmp_path / "out")
-    assert sorted(rows["scenario"])[:2] == ["optimized[band=1.1:1.5,every_days=0]@2024-01-01..2024-01-10",
-                                            "optimized[band=1.1:1.5,every_days=0]@2024-02-01..2024-02-05"]
+    assert sorted(rows["scenario"])[:2] == ["optimized[every_days=0]@2024-01-01..2024-01-04",
+                                            "optimized[every_days=0]@2024-02-01..2024-02-03"]
+    assert rows["param.every_days"].isna().sum() == 2  # the waterfall's two windows: it takes no schedule
     assert set(rows["status"]) == {"done"} and rows["key"].is_unique
-    assert {"total_cost", "carry_forgone", "liquidations", "min_coverage", "param.band", "start", "end"} <= set(rows)
+    assert {"total_cost", "carry_forgone", "liquidations", "min_coverage", "param.every_days", "start", "end"} <= set(rows)
     again = run_batch(load_spec(_spec(tmp_path, SWEEP)), tmp_path / "out", workers=1)
-    assert (again.skipped, again.solved) == (12, 12)  # resumed: nothing computed twice
-    assert len(_rows(tmp_path / "out")) == 12
+    assert (again.skipped, again.solved) == (6, 6)  # resumed: nothing computed twice
+    assert len(_rows(tmp_path / "out")) == 6
 
 
 @pytest.mark.slow
