@@ -48,7 +48,8 @@ def test_one_row_per_policy_parameters_and_window(tmp_path: Path) -> None:
                                             "optimized[every_days=0]@2024-02-01..2024-02-03"]
     assert rows["param.every_days"].isna().sum() == 2  # the waterfall's two windows: it takes no schedule
     assert set(rows["status"]) == {"done"} and rows["key"].is_unique
-    assert {"total_cost", "carry_forgone", "liquidations", "min_coverage", "param.every_days", "start", "end"} <= set(rows)
+    assert {"total_cost", "carry_forgone", "liquidations", "min_coverage", "param.every_days", "start",
+            "end"} <= set(rows)
     again = run_batch(load_spec(_spec(tmp_path, SWEEP)), tmp_path / "out", workers=1)
     assert (again.skipped, again.solved) == (6, 6)  # resumed: nothing computed twice
     assert len(_rows(tmp_path / "out")) == 6
