@@ -19,6 +19,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time __getattr__ imports them
+    from allocator.analysis.backtest import BacktestResult, backtest
+    from allocator.analysis.backtest.rebalance import RebalancePlan, rebalance
     from allocator.analysis.hedging import HedgeSavings, hedge_savings
     from allocator.analysis.modes import compare_modes
     from allocator.analysis.stress import StressReport, stress
@@ -76,6 +78,8 @@ _HOMES: dict[str, str] = {
     "compare_modes": "allocator.analysis.modes",
     **dict.fromkeys(["HedgeSavings", "hedge_savings"], "allocator.analysis.hedging"),
     "Hedge": "allocator.inputs.hedges",
+    **dict.fromkeys(["BacktestResult", "backtest"], "allocator.analysis.backtest"),
+    **dict.fromkeys(["RebalancePlan", "rebalance"], "allocator.analysis.backtest.rebalance"),
 }
 
 
@@ -98,6 +102,7 @@ __all__ = [
     "Allocator",
     "AllocatorError",
     "Asset",
+    "BacktestResult",
     "Hedge",
     "HedgeSavings",
     "Holding",
@@ -107,6 +112,7 @@ __all__ = [
     "InputIssue",
     "PlanViolation",
     "Problem",
+    "RebalancePlan",
     "Result",
     "Route",
     "SolverError",
@@ -128,6 +134,7 @@ __all__ = [
     "TransitionViolation",
     "Venue",
     "available_rulebooks",
+    "backtest",
     "compare_modes",
     "example_names",
     "example_problem",
@@ -137,6 +144,7 @@ __all__ = [
     "load_rulebook",
     "optimize",
     "plan_transition",
+    "rebalance",
     "stress",
     "validate_plan",
     "validate_transition",

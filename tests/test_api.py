@@ -18,6 +18,8 @@ PUBLIC = {
     "example_names", "example_problem", "load_example",
     # stress, margin modes and hedges
     "stress", "StressReport", "compare_modes", "hedge_savings", "HedgeSavings", "Hedge",
+    # backtests of rebalancing policies and the live rebalance
+    "backtest", "BacktestResult", "rebalance", "RebalancePlan",
     # risk and rulebooks
     "Market", "PortfolioLimit", "Position", "RiskSettings", "StressScenario", "Rulebook", "available_rulebooks",
     "load_rulebook", "Scenario",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from backtest_cases import problem as backtest_problem
 from click.testing import CliRunner
 from helpers import PROBLEMS, ROOT
 from transition_helpers import TINY
@@ -28,7 +29,7 @@ def _documented() -> set[tuple[str, int]]:
     table = text.split("## Exit codes", 1)[1]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     header = next(line for line in table.splitlines() if line.startswith("| command"))
-    codes = [int(c) for c in re.findall(r"\|\s*(\d)\s*(?=\|)", header)]
+    codes = [int(c) for c in re.findall(r"\|\s*(\d+)\s*(?=\|)", header)]
     cells = set()
     for row in rows:
         parts = [p.strip() for p in row.strip().strip("|").split("|")]
@@ -76,6 +77,14 @@ def _batch_dir(tmp: Path) -> str:
     return str(folder)
 
 
+def _no_safe_order(tmp: Path) -> str:
+    """isolated pools the venue's collateral in USDC, but the only BTC to sell for it is at the venue: the account
+    dips below today's collateral before the USDC arrives (tests/test_rebalance.py)."""
+    case = backtest_problem(holdings=[{"asset": "USDC", "location": "wallet", "quantity": 0.0},
+                                      {"asset": "BTC", "location": "venue", "quantity": 9.0}])
+    return _file(tmp, "case.json", case.model_dump_json(by_alias=True))
+
+
 CASES: dict[tuple[str, int], Case] = {
     ("optimize", 0): lambda t: (["optimize", DESK, "-o", str(t / "r.json")], {}),
     ("optimize", 2): lambda t: (["optimize", _file(t, "bad.json", {"assets": []}), "-o", str(t / "r.json")], {}),
@@ -115,6 +124,14 @@ CASES: dict[tuple[str, int], Case] = {
     ("hedges", 2): lambda t: (["hedges", _file(t, "bad.json", {"assets": []})], {}),
     ("hedges", 3): lambda t: (["hedges", str(PROBLEMS / "infeasible.toml")], {}),
     ("hedges", 5): lambda t: (["hedges", str(PROBLEMS / "perps-risk.toml"), "--solver", "HIGHS"], {}),
+    ("backtest", 0): lambda t: (["backtest", DESK, "--start", "2024-01-01", "--end", "2024-01-05", "--policy",
+                                 "waterfall", "-o", str(t / "bt"), "--quiet"], {}),
+    ("backtest", 2): lambda t: (["backtest", DESK, "--start", "2024-01-01", "--end", "2030-01-01"], {}),
+    ("rebalance", 0): lambda t: (["rebalance", DESK, "--band", "0.9:1.6", "--quiet"], {}),
+    ("rebalance", 2): lambda t: (["rebalance", DESK, "--policy", "nope"], {}),
+    ("rebalance", 4): lambda t: (["rebalance", _no_safe_order(t), "--policy", "isolated", "-o", str(t / "p.json")],
+                                 {}),
+    ("rebalance", 10): lambda t: (["rebalance", DESK, "-o", str(t / "p.json"), "--quiet"], {}),
 }
 
 

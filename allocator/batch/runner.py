@@ -38,8 +38,9 @@ def chunks_of(spec: Spec, units: list[Unit]) -> list[Chunk]:
     chunks = []
     for index, job in enumerate(spec.jobs):
         mine = [u for u in units if u.job == index]
-        for start in range(0, len(mine), spec.chunk_size):
-            part = mine[start:start + spec.chunk_size]
+        size = job.chunk_size or spec.chunk_size
+        for start in range(0, len(mine), size):
+            part = mine[start:start + size]
             chunks.append(Chunk(id=digest(*(u.key for u in part)), job=job.name, problem_hash=job.problem_hash,
                                 problem=job.problem, units=[(u.key, u.scenario_id, u.scenario) for u in part]))
     return chunks
@@ -71,7 +72,7 @@ def run_batch(spec: Spec, outdir: str | Path, *, workers: int | None = None, das
             backend.close()
         keys = {u.key for u in units}
         status = store.manifest.loc[store.manifest["key"].isin(keys), "status"].value_counts()
-        return Summary(total=len(units), solved=int(status.get("optimal", 0)),
+        return Summary(total=len(units), solved=int(status.get("optimal", 0) + status.get("done", 0)),
                        infeasible=int(status.get("infeasible", 0)), failed=int(status.get("failed", 0)),
                        skipped=len(units) - len(todo), seconds=time.perf_counter() - started,
                        notes=tuple(store.notes))

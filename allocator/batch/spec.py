@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from allocator.batch.backtests import BacktestEntry, units_of
 from allocator.batch.scenario_files import read_scenarios
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.fields import Id, StrictModel
@@ -60,10 +61,26 @@ class JobEntry(StrictModel):
 
 
 class SpecFile(StrictModel):
-    """A spec file: ``chunk_size`` and at least one job."""
+    """A spec file: ``chunk_size`` and at least one job or backtest sweep (backtests.py)."""
 
     chunk_size: int = Field(default=100, ge=1)
-    jobs: list[JobEntry] = Field(min_length=1)
+    backtests: list[BacktestEntry] = Field(default_factory=list)
+    jobs: list[JobEntry]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backtests_only(cls, data: Any) -> Any:
+        """A spec of backtest sweeps alone needs no ``[[jobs]]``."""
+        if isinstance(data, dict) and data.get("backtests") and "jobs" not in data:
+            return {**data, "jobs": []}
+        return data
+
+    @field_validator("jobs")
+    @classmethod
+    def _some(cls, jobs: list[JobEntry], info: ValidationInfo) -> list[JobEntry]:
+        if not jobs and not info.data.get("backtests"):
+            raise ValueError("a spec needs at least one [[jobs]] or [[backtests]] table")
+        return jobs
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,7 @@ class Job:
     problem: Problem
     problem_hash: str
     units: tuple[Unit, ...]
+    chunk_size: int | None = None  # units per chunk when not the spec's (a backtest: one)
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,8 @@ def load_spec(path: str | Path) -> Spec:
     except ValidationError as error:
         raise InputError(issues_from_pydantic(error)) from None
     jobs = [_job_from_entry(index, entry, path.parent, files) for index, entry in enumerate(spec.jobs)]
+    jobs += [_backtest_job(len(spec.jobs) + index, index, entry, path.parent, files)
+             for index, entry in enumerate(spec.backtests)]
     files.raise_issues()
     built = [job for job in jobs if job is not None]
     issues = _duplicate_keys(built)
@@ -179,6 +199,20 @@ def _job_from_entry(index: int, entry: JobEntry, root: Path, files: _Files) -> J
     if problem is None:
         return None
     return _job(index, entry.name or entry.problem, problem, scenarios)
+
+
+def _backtest_job(job: int, index: int, entry: BacktestEntry, root: Path, files: _Files) -> Job | None:
+    """A ``[[backtests]]`` table as a job of one-unit chunks (backtests.py)."""
+    problem = files.problem(root / entry.problem)
+    try:
+        units = units_of(index, entry)
+    except InputError as error:
+        files.issues += error.issues
+        return None
+    if problem is None:
+        return None
+    built = _job(job, entry.name or entry.problem, problem, units)
+    return Job(built.name, built.problem, built.problem_hash, built.units, chunk_size=1)
 
 
 def _check_grid(index: int, grid: dict[str, list[float]], files: _Files) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.analysis.rows import outcome_row
+from allocator.batch.backtests import backtest_row
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
 from allocator.solve.engine import Allocator
@@ -34,12 +35,14 @@ def solve_chunk(problem_hash: str, problem: Problem, job: str, solver: str | Non
                 units: list[tuple[str, str, dict[str, Any]]]) -> pd.DataFrame:
     """Rows for (key, scenario id, scenario fields) units; a failing scenario is a row, never an exception
     (an unexpected one too: it is recorded with its type, and the rest of the chunk is still solved)."""
-    engine = engine_for(problem_hash, problem, solver)
     rows = []
     for key, ident, fields in units:
         try:
-            changed = Scenario.parse(fields, where=ident).apply(problem, where=ident) if fields else problem
-            row = outcome_row(engine, ident, changed)
+            if "backtest" in fields:  # a backtest sweep's unit (backtests.py): its summary row
+                row = backtest_row(problem, ident, fields["backtest"])
+            else:
+                changed = Scenario.parse(fields, where=ident).apply(problem, where=ident) if fields else problem
+                row = outcome_row(engine_for(problem_hash, problem, solver), ident, changed)
         except Exception as error:  # noqa: BLE001 - a typed error or a fault of ours: a failed row either way
             row = {"scenario": ident, "status": "failed", "error_type": type(error).__name__, "error": str(error)}
         rows.append({"key": key, "job": job, **row})

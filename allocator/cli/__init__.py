@@ -35,6 +35,8 @@ COMMANDS: dict[str, str] = {
     "stress": "allocator.cli.stress:stress_command",
     "modes": "allocator.cli.modes:modes",
     "hedges": "allocator.cli.modes:hedges",
+    "backtest": "allocator.cli.backtest:command",
+    "rebalance": "allocator.cli.rebalance:command",
 }
 
 

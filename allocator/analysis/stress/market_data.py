@@ -1,7 +1,8 @@
 """The daily market files shipped with allocator (``fixtures/market/``), read by ticker for the stress test.
 
 A ticker's file is ``<TICKER>-USD_1d.csv`` (crypto) or ``<TICKER>_1d.csv`` (equities, FX) in the market folder
-(allocator.io.data_files.market_folder). Columns are read by name (``Date``, ``Close``, ``Low``, ``Volume``); a date
+(allocator.io.data_files.market_folder). Columns are read by name (``Date``, ``Close``, ``Low``, ``High``, ``Volume``;
+``High`` for the backtest's intraday highs); a date
 keeps its calendar day and drops any time and zone (``2025-02-11 00:00:00-05:00`` is 2025-02-11), as
 allocator.venues.estimate.read_closes does. Rows with a missing or non-positive close are left out; a repeated date
 keeps its last row. Each file is read once per process.
@@ -34,15 +35,15 @@ def market_file(ticker: str, folder: Path | None = None) -> Path | None:
 
 @cache
 def daily(ticker: str) -> pd.DataFrame | None:
-    """Daily ``Close``, ``Low`` and ``Volume`` of ``ticker`` indexed by calendar day (ascending), or None without a
-    file. The frame is shared: do not modify it."""
+    """Daily ``Close``, ``Low``, ``High`` and ``Volume`` of ``ticker`` indexed by calendar day (ascending), or None
+    without a file. The frame is shared: do not modify it."""
     path = market_file(ticker)
     if path is None:
         return None
-    frame = pd.read_csv(path, usecols=["Date", "Close", "Low", "Volume"])
+    frame = pd.read_csv(path, usecols=["Date", "Close", "Low", "High", "Volume"])
     index = pd.to_datetime(frame["Date"].astype(str).str.slice(0, 10), errors="coerce")
     out = pd.DataFrame({column: pd.to_numeric(frame[column], errors="coerce").to_numpy()
-                        for column in ("Close", "Low", "Volume")}, index=index)
+                        for column in ("Close", "Low", "High", "Volume")}, index=index)
     out = out[out.index.notna() & (out["Close"] > 0)]
     out = out[~out.index.duplicated(keep="last")].sort_index()
     return out

@@ -1,0 +1,82 @@
+"""``all_stable``: everything posted in stablecoins.
+
+Every day, any collateral that is not a stablecoin (``BacktestSettings.stablecoins``: USDC and the dollar
+stablecoins of models/stress-episodes.toml) goes back to the treasury; an account that is then outside the band is
+brought back to its target with stablecoins: above it, the dearest stablecoins go back first; below it, free
+stablecoins come in, cheapest per unit of credit first, and when the treasury has too few it **buys** them: it
+sells free holdings of other assets, the lowest carry first (the least income lost), for the cash stablecoin where
+they sit, paying the trading cost. An account where no stablecoin is eligible is left as it is.
+"""
+
+from __future__ import annotations
+
+from allocator.analysis.backtest.moves import NONE, Moves
+from allocator.analysis.backtest.policies.band import Band, Bands
+from allocator.analysis.backtest.policies.fill import (
+    buy,
+    credit_now,
+    free_lots,
+    release,
+    release_all,
+    top_up,
+    unit_credit,
+)
+from allocator.analysis.backtest.policies.waterfall import dearest, ranked
+from allocator.analysis.backtest.state import DayState
+
+
+class AllStable:
+    """Stablecoins only (module docstring)."""
+
+    name = "all_stable"
+
+    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
+                 label: str | None = None) -> None:
+        self.band = Bands(band, bands)
+        self.name = label or type(self).name
+
+    def decide(self, state: DayState) -> Moves:
+        stable = set(state.stablecoins)
+        draft = state.draft()
+        usable = [a.index for a in state.accounts if any(unit_credit(state, a.index, s) > 0 for s in stable)]
+        for k in usable:
+            release_all(state, draft, k, keep=lambda asset: asset in stable)
+        acted = []
+        for k in usable:
+            account = state.accounts[k]
+            band = self.band[account.id]
+            if account.requirement <= 0:
+                continue
+            credit = credit_now(state, draft, k)
+            target = band.aim * account.requirement
+            if credit > band.high * account.requirement:
+                release(state, draft, k, credit - target, [a for a in dearest(state, k) if a in stable])
+                acted.append(account.id)
+            elif credit < band.low * account.requirement:
+                need = target - credit
+                need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, stable)), target)
+                if need > 0:
+                    cash = self._cash(state, k)
+                    per = unit_credit(state, k, cash)
+                    bought = buy(state, draft, cash, need / per * state.price[state.assets.index(cash)],
+                                 by_carry(state, exclude=stable))
+                    if bought > 0:
+                        top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [cash])), target)
+                acted.append(account.id)
+        if not draft.steps:
+            return NONE
+        return draft.moves(f"stablecoins only; rebalanced: {', '.join(acted) or 'none'}")
+
+    @staticmethod
+    def _cash(state: DayState, k: int) -> str:
+        """The stablecoin bought for account ``k``: the cash asset if eligible there, else its best credited one."""
+        cash = state.settings.cash_asset(state.problem)
+        if unit_credit(state, k, cash) > 0:
+            return cash
+        return max(state.stablecoins, key=lambda s: unit_credit(state, k, s))
+
+
+def by_carry(state: DayState, exclude: set[str]) -> list[str]:
+    """Assets to sell, the lowest carry first (the least income given up), leaving out ``exclude``."""
+    carry = {a.id: a.carry for a in state.problem.assets}
+    return sorted((a for a in state.assets if a not in exclude), key=lambda a: (carry[a], state.assets.index(a)))
