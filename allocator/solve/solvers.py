@@ -98,10 +98,17 @@ DEFAULT_CONIC_SOLVER = "CLARABEL"
 LP_ONLY = frozenset({"HIGHS", "GLPK", "GLPK_MI", "CBC", "GLOP", "PDLP", "CPLEX_LP"})
 
 
+@functools.cache
+def installed_solvers() -> tuple[str, ...]:
+    """cvxpy's installed solvers, asked once per process (cvxpy probes every solver's import on each call: several
+    milliseconds, a tenth of the desk's whole solve)."""
+    return tuple(cp.installed_solvers())
+
+
 def normalise(solver: str | None, cones: bool = False) -> str:
     name = (solver or (DEFAULT_CONIC_SOLVER if cones else DEFAULT_SOLVER)).upper()
-    if name not in cp.installed_solvers():
-        raise SolverError(f"solver {name!r} is not installed; installed: {', '.join(cp.installed_solvers())}",
+    if name not in installed_solvers():
+        raise SolverError(f"solver {name!r} is not installed; installed: {', '.join(installed_solvers())}",
                           solver=name, status="unavailable")
     if cones and name in LP_ONLY:
         raise SolverError(f"solver {name} solves linear programs only, and this problem has parametric risk limits "
