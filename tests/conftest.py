@@ -14,7 +14,7 @@ import allocator
 sys.path.insert(0, str(Path(__file__).parent))
 from helpers import PROBLEMS  # noqa: E402
 
-settings.register_profile("ci", derandomize=True, deadline=None, max_examples=int(os.environ.get("EXAMPLES", 500)),
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=int(os.environ.get("EXAMPLES", 200)),
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("slow", derandomize=False, deadline=None, max_examples=int(os.environ.get("EXAMPLES", 2000)),
                           suppress_health_check=[HealthCheck.too_slow])

@@ -22,7 +22,7 @@ from allocator.io.generate import generate_problem
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 
 #: Cases per run: a few hundred in CI, set FUZZ_EXAMPLES=10000 for the slow run.
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 300))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 200))
 
 def _with_features() -> dict:
     """perps-risk.toml plus a rulebook account, haircut models (tiered, volatility) and a portfolio limit."""

@@ -13,7 +13,7 @@ from test_transition import _replayed_limits
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 from allocator.transition.generate import generate_transition
 
-#: The profile's count (500 in CI, EXAMPLES in a slow run; each case is a conic solve of up to 8 periods, about
+#: The profile's count (200 in CI, EXAMPLES in a slow run; each case is a conic solve of up to 8 periods, about
 #: 0.1 s); TRANSITION_EXAMPLES overrides it.
 EXAMPLES = os.environ.get("TRANSITION_EXAMPLES")
 
