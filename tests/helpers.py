@@ -131,3 +131,23 @@ def random_problems(max_assets: int = 12, max_wallets: int = 3, max_accounts: in
         tightness=st.floats(0.1, max_tightness), eligible_share=st.floats(0.2, 0.9), limits=st.booleans(),
         posted_share=st.floats(0.0, 1.0), risk=st.just(risk), **extra,
     )
+
+#: A problem with two located errors (a typo'd field and a haircut outside [0, 1)), for the CLI's exit 2.
+BAD_PROBLEM = """\
+currency = "USD"
+
+[[assets]]
+id = "USDC"
+price = 1.0
+
+[[holdings]]
+asset = "USDC"
+location = "vault"
+quantity = 1_000_000.0
+
+[[accounts]]
+id = "acct"
+requirement = 500_000.0
+bufer = 0.1                     # typo for buffer
+haircuts = { USDC = 1.2 }       # not in [0, 1)
+"""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import BAD_PROBLEM
 
 import allocator
 
@@ -24,24 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "allocator"
 
-BAD_PROBLEM = """\
-currency = "USD"
-
-[[assets]]
-id = "USDC"
-price = 1.0
-
-[[holdings]]
-asset = "USDC"
-location = "vault"
-quantity = 1_000_000.0
-
-[[accounts]]
-id = "acct"
-requirement = 500_000.0
-bufer = 0.1                     # typo for buffer
-haircuts = { USDC = 1.2 }       # not in [0, 1)
-"""
 BAD_PROBLEM_LOCATIONS = ["accounts[0].bufer", "accounts[0].haircuts.USDC"]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from helpers import PROBLEMS, ROOT
+from helpers import BAD_PROBLEM, PROBLEMS, ROOT
 
 import allocator
 from allocator.cli import main
@@ -21,24 +21,6 @@ from allocator.venues.rulebooks.loader import NOT_RULEBOOKS
 #: The venue rulebooks among the reviewed data files of models/ (the stress episodes are not one).
 RULEBOOK_FILES = sorted(p for p in (ROOT / "models").glob("*.toml") if p.stem not in NOT_RULEBOOKS)
 
-BAD = """\
-currency = "USD"
-
-[[assets]]
-id = "USDC"
-price = 1.0
-
-[[holdings]]
-asset = "USDC"
-location = "vault"
-quantity = 1_000_000.0
-
-[[accounts]]
-id = "acct"
-requirement = 500_000.0
-bufer = 0.1                     # typo for buffer
-haircuts = { USDC = 1.2 }       # not in [0, 1)
-"""
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -57,7 +39,7 @@ def test_validate_a_valid_problem():
 
 def test_validate_reports_every_located_error_and_exits_2(tmp_path):
     path = tmp_path / "bad.toml"
-    path.write_text(BAD, encoding="utf-8")
+    path.write_text(BAD_PROBLEM, encoding="utf-8")
     run = invoke("validate", str(path))
     assert run.exit_code == 2 and run.stdout == ""
     errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
@@ -101,7 +83,7 @@ def test_every_shipped_file_satisfies_its_schema(kind):
 
 def test_the_problem_schema_refuses_what_the_models_refuse():
     validator = jsonschema.Draft202012Validator(schema("problem"))
-    data = _plain(tomllib.loads(BAD))
+    data = _plain(tomllib.loads(BAD_PROBLEM))
     messages = " ".join(e.message for e in validator.iter_errors(data))
     assert "bufer" in messages  # unknown fields are refused (extra="forbid")
     assert set(schema("problem")["properties"]) == {

@@ -10,7 +10,7 @@ they sit, paying the trading cost. An account where no stablecoin is eligible is
 
 from __future__ import annotations
 
-from allocator.analysis.backtest.moves import NONE, Moves
+from allocator.analysis.backtest.moves import NONE, Draft, Moves
 from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.fill import (
     buy,
@@ -56,12 +56,7 @@ class AllStable:
                 need = target - credit
                 need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, stable)), target)
                 if need > 0:
-                    cash = self._cash(state, k)
-                    per = unit_credit(state, k, cash)
-                    bought = buy(state, draft, cash, need / per * state.price[state.assets.index(cash)],
-                                 by_carry(state, exclude=stable))
-                    if bought > 0:
-                        top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [cash])), target)
+                    buy_and_post(state, draft, k, need, self._cash(state, k), target, exclude=stable)
                 acted.append(account.id)
         if not draft.steps:
             return NONE
@@ -80,3 +75,12 @@ def by_carry(state: DayState, exclude: set[str]) -> list[str]:
     """Assets to sell, the lowest carry first (the least income given up), leaving out ``exclude``."""
     carry = {a.id: a.carry for a in state.problem.assets}
     return sorted((a for a in state.assets if a not in exclude), key=lambda a: (carry[a], state.assets.index(a)))
+
+
+def buy_and_post(state: DayState, draft: Draft, k: int, need: float, asset: str, target: float,
+                 exclude: set[str]) -> None:
+    """Buy ``need`` of credit in ``asset`` for account ``k`` by selling free holdings (the lowest carry first, never
+    ``exclude``) and post what was bought, up to ``target`` credit."""
+    value = need / unit_credit(state, k, asset) * state.price[state.assets.index(asset)]
+    if buy(state, draft, asset, value, by_carry(state, exclude=exclude)) > 0:
+        top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [asset])), target)

@@ -8,9 +8,14 @@ haircuts where it has one). The band replaces the problem's buffers for the band
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from allocator.errors import InputError, InputIssue
+
+if TYPE_CHECKING:
+    from allocator.analysis.backtest.state import AccountView
 
 
 @dataclass(frozen=True)
@@ -71,3 +76,20 @@ class Bands:
     def __str__(self) -> str:
         extra = "".join(f", {account}={band}" for account, band in self.overrides.items())
         return f"{self.default}{extra}"
+
+
+class BandPolicy:
+    """A policy acting on the accounts whose coverage left their band (waterfall, pro rata): the band, the
+    per-account overrides, the label it reports under, and whether it may buy what the inventory lacks."""
+
+    name = "band"
+
+    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
+                 label: str | None = None, buy: bool = True) -> None:
+        self.band = Bands(band, bands)
+        self.name = label or type(self).name
+        self.buy = buy
+
+    def out_of_band(self, accounts: Iterable[AccountView]) -> list[int]:
+        """The indices of the accounts with a requirement whose coverage is outside their band."""
+        return [a.index for a in accounts if a.requirement > 0 and self.band[a.id].outside(a.coverage)]

@@ -13,8 +13,8 @@ account by its rule (docs/backtest.md): this policy is about where collateral si
 from __future__ import annotations
 
 from allocator.analysis.backtest.moves import NONE, Moves
-from allocator.analysis.backtest.policies.all_stable import by_carry
-from allocator.analysis.backtest.policies.fill import buy, credit_now, free_lots, release_all, top_up, unit_credit
+from allocator.analysis.backtest.policies.all_stable import buy_and_post
+from allocator.analysis.backtest.policies.fill import credit_now, free_lots, release_all, top_up, unit_credit
 from allocator.analysis.backtest.policies.waterfall import ranked
 from allocator.analysis.backtest.state import DayState
 
@@ -43,9 +43,7 @@ class Isolated:
             need = line - credit
             need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [pool])), line)
             if need > 0:
-                value = need / unit_credit(state, k, pool) * state.price[state.assets.index(pool)]
-                if buy(state, draft, pool, value, by_carry(state, exclude={pool})) > 0:
-                    top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [pool])), line)
+                buy_and_post(state, draft, k, need, pool, line, exclude={pool})
             short.append(account.id)
         if not draft.steps:
             return NONE

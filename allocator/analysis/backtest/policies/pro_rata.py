@@ -14,26 +14,20 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.analysis.backtest.moves import NONE, Moves
-from allocator.analysis.backtest.policies.band import Band, Bands
+from allocator.analysis.backtest.policies.band import BandPolicy
 from allocator.analysis.backtest.policies.fill import Lot, credit_now, free_lots, fund, release, top_up, unit_credit
 from allocator.analysis.backtest.policies.waterfall import ranked
 from allocator.analysis.backtest.state import DayState
 
 
-class ProRata:
+class ProRata(BandPolicy):
     """The inventory's mix at every account it rebalances (module docstring)."""
 
     name = "pro_rata"
 
-    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
-                 label: str | None = None, buy: bool = True) -> None:
-        self.band = Bands(band, bands)
-        self.name = label or type(self).name
-        self.buy = buy
-
     def decide(self, state: DayState) -> Moves:
         bands = self.band
-        out = [a.index for a in state.accounts if a.requirement > 0 and bands[a.id].outside(a.coverage)]
+        out = self.out_of_band(state.accounts)
         if not out:
             return NONE
         draft = state.draft()

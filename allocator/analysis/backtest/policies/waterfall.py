@@ -15,7 +15,7 @@ inside the band are left alone.
 from __future__ import annotations
 
 from allocator.analysis.backtest.moves import NONE, Draft, Moves
-from allocator.analysis.backtest.policies.band import Band, Bands
+from allocator.analysis.backtest.policies.band import BandPolicy, Bands
 from allocator.analysis.backtest.policies.fill import (
     Lot,
     carry_rate,
@@ -29,20 +29,14 @@ from allocator.analysis.backtest.policies.fill import (
 from allocator.analysis.backtest.state import DayState
 
 
-class Waterfall:
+class Waterfall(BandPolicy):
     """Greedy cheapest-to-deliver (module docstring)."""
 
     name = "waterfall"
 
-    def __init__(self, band: Band | str | None = None, bands: dict[str, Band | str] | None = None,
-                 label: str | None = None, buy: bool = True) -> None:
-        self.band = Bands(band, bands)
-        self.name = label or type(self).name
-        self.buy = buy
-
     def decide(self, state: DayState) -> Moves:
         bands = self.band
-        out = [a.index for a in state.accounts if a.requirement > 0 and bands[a.id].outside(a.coverage)]
+        out = self.out_of_band(state.accounts)
         if not out:
             return NONE
         draft = state.draft()
