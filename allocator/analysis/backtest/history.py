@@ -30,11 +30,10 @@ import numpy as np
 import pandas as pd
 
 from allocator.analysis.stress.episodes import load_episodes
-from allocator.analysis.stress.market_data import daily, market_file
-from allocator.analysis.stress.returns import MAX_GAP_DAYS, resolve
+from allocator.analysis.stress.market_data import daily
+from allocator.analysis.stress.returns import MAX_GAP_DAYS, proxy_issues, resolve
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.problem import Problem
-from allocator.inputs.stress import CONSTANT
 
 #: Calendar days of history loaded before the start: the forecasts' windows (90 days) and the stressed floor's
 #: (365 days) need them.
@@ -220,14 +219,7 @@ def _dates(start: str | date, end: str | date) -> tuple[pd.Timestamp, pd.Timesta
 
 def _check(problem: Problem, proxies: Mapping[str, str], start: pd.Timestamp, end: pd.Timestamp) -> None:
     """InputError listing every bad proxy and a window outside the market files."""
-    issues = []
-    for asset, target in proxies.items():
-        where = f"proxies.{asset}"
-        if asset not in problem.asset_ids:
-            issues.append(InputIssue(where, f"unknown asset {asset!r}", "unknown_asset"))
-        if target != CONSTANT and market_file(target) is None:
-            issues.append(InputIssue(where, f"{target!r} has no market file (give a ticker of fixtures/market/ or "
-                                     f"{CONSTANT!r})", "unknown_ticker"))
+    issues = proxy_issues(problem, proxies, "proxies")
     if end < start:
         issues.append(InputIssue("end", f"{end.date()} is before start {start.date()}", "bad_window"))
     last = max((f.index[-1] for f in (daily(t) for t in ("BTC", "ETH", "USDC")) if f is not None and len(f)),

@@ -23,13 +23,12 @@ from allocator.analysis.stress.report import (
     StressReport,
     SummaryRow,
 )
-from allocator.analysis.stress.returns import Move, episode_moves, resolve
+from allocator.analysis.stress.returns import Move, episode_moves, proxy_issues, resolve
 from allocator.analysis.stress.revalue import revalue
 from allocator.analysis.stress.simulate import monte_carlo
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.market import net_of_pnl
 from allocator.inputs.problem import Problem
-from allocator.inputs.stress import CONSTANT
 from allocator.io.data_files import market_folder
 from allocator.results.result import Result
 from allocator.solve.liquidation import liquidation_moves
@@ -142,14 +141,7 @@ def _settings(problem: Problem, proxies: Mapping[str, str] | None) -> tuple[dict
     settings = problem.stress
     merged = {**(settings.proxies if settings else {}), **(proxies or {})}
     penalties = dict(settings.liquidation_penalty) if settings else {}
-    issues = []
-    for asset, target in merged.items():
-        where = f"stress.proxies.{asset}"
-        if asset not in problem.asset_ids:
-            issues.append(InputIssue(where, f"unknown asset {asset!r}", "unknown_asset"))
-        if target != CONSTANT and market_file(target) is None:
-            issues.append(InputIssue(where, f"{target!r} has no market file (give a ticker of fixtures/market/ or "
-                                     f"{CONSTANT!r})", "unknown_ticker"))
+    issues = proxy_issues(problem, merged, "stress.proxies")
     issues += [InputIssue(f"stress.liquidation_penalty.{account}", f"unknown account {account!r}", "unknown_account")
                for account in penalties if account not in problem.account_ids]
     if issues:

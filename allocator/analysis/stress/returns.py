@@ -21,7 +21,9 @@ from typing import Literal
 import pandas as pd
 
 from allocator.analysis.stress.episodes import Episode, EpisodeFile
-from allocator.analysis.stress.market_data import daily
+from allocator.analysis.stress.market_data import daily, market_file
+from allocator.errors import InputIssue
+from allocator.inputs.problem import Problem
 from allocator.inputs.stress import CONSTANT
 
 #: The close before an episode may be at most this many days before ``start`` (weekends and holidays of equity
@@ -40,6 +42,20 @@ class Resolved:
     ticker: str | None
     source: Source
     note: str = ""
+
+
+def proxy_issues(problem: Problem, proxies: Mapping[str, str], prefix: str) -> list[InputIssue]:
+    """Every proxy naming an asset the problem does not hold or a ticker without a market file, located at
+    ``{prefix}.{asset}`` (``stress.proxies`` for the problem's own, ``proxies`` for an argument)."""
+    issues = []
+    for asset, target in proxies.items():
+        where = f"{prefix}.{asset}"
+        if asset not in problem.asset_ids:
+            issues.append(InputIssue(where, f"unknown asset {asset!r}", "unknown_asset"))
+        if target != CONSTANT and market_file(target) is None:
+            issues.append(InputIssue(where, f"{target!r} has no market file (give a ticker of fixtures/market/ or "
+                                     f"{CONSTANT!r})", "unknown_ticker"))
+    return issues
 
 
 def resolve(asset: str, has_data: Callable[[str], bool], proxies: Mapping[str, str], rules: EpisodeFile) -> Resolved:
