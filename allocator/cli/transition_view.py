@@ -45,20 +45,10 @@ def status_line(result: TransitionResult) -> str:
 
 
 def transition_tables(result: TransitionResult, wide: bool) -> list[Any]:
-    c, d, money = result.costs, result.diagnostics, result.currency
-    parts: list[Any] = [
-        status_line(result),
-        f"cost: {c.total:,.2f} {money} (income forgone {c.carry:,.2f}, transfers {c.transfer:,.2f}, fees "
-        f"{c.fees:,.2f}, spread {c.spread:,.2f}, impact {c.impact:,.2f})",
-        f"{len(result.steps)} steps over {result.periods} x {result.period_hours:g} h; complete after "
-        f"{result.completion_hours:g} h"]
-    if result.exposure is not None:
-        e = result.exposure
-        parts.append(f"volatile holdings ({', '.join(e.volatile) or 'none'}): {e.before:,.2f} today, "
-                     f"{e.after:,.2f} at the end")
-    if d.relaxation_cost is not None and d.gap is not None:
-        parts.append(f"convex relaxation {d.relaxation_cost:,.2f} {money}: the move limits cost {d.gap:.2%} more")
-    parts += [f"note: {n}" for n in d.notes]
+    from allocator.transition.report import outcome_lines
+
+    money = result.currency
+    parts: list[Any] = [status_line(result), *outcome_lines(result)]
     parts += ["", table(f"lowest collateral during the transition ({money})", LOWEST,
                         result.lowest_frame.to_dict(orient="records"))]
     if result.steps:
