@@ -18,7 +18,6 @@ from allocator.analysis.stress.montecarlo import WINDOW_DAYS
 from allocator.analysis.stress.report import (
     AccountRow,
     EpisodeRow,
-    LiquidityRow,
     MoveRow,
     StressReport,
     SummaryRow,
@@ -78,7 +77,7 @@ def stress(problem: Problem, holdings: Holdings | None = "current", episodes: Se
     label = "result" if isinstance(holdings, Result) else ("current" if holdings in (None, "current") else "given")
     report: dict[str, object] = {"currency": problem.currency, "holdings": label, "intraday": intraday,
                                  "cascade": cascade, "episodes": [EpisodeRow(**e.model_dump()) for e in chosen],
-                                 "liquidity": [LiquidityRow(**vars(row)) for row in market.assets]}
+                                 "liquidity": list(market.assets)}
     scenarios = [(e.name, "intraday" if intraday else "close", episode_moves(assets, e, intraday, merged, rules_file))
                  for e in chosen] + given
     if scenarios:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.analysis.stress.market_data import daily_volatility, median_volume
+from allocator.analysis.stress.report import LiquidityRow
 from allocator.inputs.market import DAYS_PER_YEAR
 from allocator.inputs.problem import Problem
 
@@ -34,15 +35,8 @@ DEFAULT_IMPACT = 1.0
 MAX_IMPACT = 0.99
 
 
-@dataclass(frozen=True)
-class AssetLiquidity:
-    asset: str
-    adv: float | None
-    adv_source: str
-    sigma_daily: float | None
-    sigma_source: str
-    impact: float
-    impact_source: str
+#: One asset's liquidity figures and where each came from (a row of the stress report).
+AssetLiquidity = LiquidityRow
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +78,7 @@ def liquidity(problem: Problem, series: Mapping[str, str | None], end: pd.Timest
             sigma = daily_volatility(ticker, end) if ticker is not None else None
             sigma_source = f"market data ({ticker}, 90 days)" if sigma is not None else "none: no impact"
         impact, impact_source = (asset.impact, "problem") if asset.impact > 0 else (DEFAULT_IMPACT, "default")
-        rows.append(AssetLiquidity(asset.id, adv, adv_source, None if sigma is None else float(sigma), sigma_source,
-                                   float(impact), impact_source))
+        rows.append(AssetLiquidity(asset=asset.id, adv=adv, adv_source=adv_source,
+                                   sigma_daily=None if sigma is None else float(sigma), sigma_source=sigma_source,
+                                   impact=float(impact), impact_source=impact_source))
     return Liquidity(tuple(rows), np.array([asset.price for asset in problem.assets]))
