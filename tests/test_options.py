@@ -21,6 +21,17 @@ def test_black76_textbook_value_and_parity():
         assert c.delta - p.delta == pytest.approx(1.0, abs=1e-12)
 
 
+def test_the_normal_distribution_matches_scipy_in_the_body_and_both_tails():
+    """black76's own distribution function (math.erfc) against scipy.stats.norm, which it replaced for speed."""
+    import numpy as np
+    from scipy.stats import norm
+
+    from allocator.venues.options import _phi
+
+    for x in np.linspace(-37.0, 37.0, 2_001):
+        assert _phi(float(x)) == pytest.approx(float(norm.cdf(x)), rel=1e-9, abs=1e-300)
+
+
 @pytest.mark.parametrize("kind", ["call", "put"])
 def test_greeks_match_finite_differences(kind):
     forward, strike, years, vol, step = 95_000.0, 100_000.0, 30 / 365, 0.55, 1.0

@@ -15,6 +15,15 @@ from typing import Literal
 OptionType = Literal["call", "put"]
 
 
+SQRT_TWO_PI = math.sqrt(2.0 * math.pi)
+
+
+def _phi(x: float) -> float:
+    """The standard normal distribution function, from the C library's erfc (accurate in both tails; about 50
+    times faster per call than scipy.stats.norm.cdf, which a rulebook's scenario grid calls thousands of times)."""
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
 @dataclass(frozen=True)
 class Greeks:
     value: float
@@ -29,17 +38,15 @@ def black76(forward: float, strike: float, years: float, volatility: float, kind
         intrinsic = max(forward - strike, 0.0) if kind == "call" else max(strike - forward, 0.0)
         delta = (1.0 if forward > strike else 0.0) if kind == "call" else (-1.0 if forward < strike else 0.0)
         return Greeks(intrinsic, delta, 0.0, 0.0)
-    from scipy.stats import norm  # deferred: loading a problem without options never needs scipy.stats
-
     root = volatility * math.sqrt(years)
     d1 = (math.log(forward / strike) + 0.5 * root * root) / root
     d2 = d1 - root
-    density = norm.pdf(d1)
+    density = math.exp(-0.5 * d1 * d1) / SQRT_TWO_PI
     if kind == "call":
-        value = forward * norm.cdf(d1) - strike * norm.cdf(d2)
-        delta = norm.cdf(d1)
+        value = forward * _phi(d1) - strike * _phi(d2)
+        delta = _phi(d1)
     else:
-        value = strike * norm.cdf(-d2) - forward * norm.cdf(-d1)
-        delta = norm.cdf(d1) - 1.0
+        value = strike * _phi(-d2) - forward * _phi(-d1)
+        delta = _phi(d1) - 1.0
     return Greeks(float(value), float(delta), float(density / (forward * root)), float(forward * density
                                                                                         * math.sqrt(years)))
