@@ -68,7 +68,8 @@ class Allocator:
         self.solver_options = dict(solver_options or {})
         self.backend = choose_backend(backend, self.layout, self.solver)
         self._program: Program | None = None  # the cvxpy program, built on first need
-        self.fast = FastProgram(self.layout, {**profile("HIGHS").options, **self.solver_options}) \
+        self.fast = FastProgram(self.layout, {**profile("HIGHS").options, **self.solver_options},
+                                warm_starts=self.solver_options.get("warm_start", True)) \
             if self.backend == "highs" else None
         self.compilations = 0
         self.records: list[SolveRecord] = []
@@ -120,7 +121,8 @@ class Allocator:
                 self.solver = self.primary
 
     def _solve(self, problem: Problem, plan: bool, started: float, fallback_note: str | None) -> Result:
-        if self._fast is not None and problem is not self.problem and not self._fast.home_tried:
+        if (self._fast is not None and self._fast.warm_starts and problem is not self.problem
+                and not self._fast.home_tried):
             self._home_basis()
         optimum = self._optimum(problem, moves=plan and self.minimise_moves)
         optimum.notes.extend(dict.fromkeys(self.retried))  # each distinct re-solve note once
@@ -377,7 +379,7 @@ class _FastRungs(_Rungs):
         engine, fast = self.engine, self.engine.fast
         assert fast is not None
         self.scale = fast.assign(self.numbers, margins)
-        record = engine._record(fast.run_cost(engine.time_limit, warm=fast.home_basis is not None))
+        record = engine._record(fast.run_cost(engine.time_limit, warm=fast.warm_starts and fast.home_basis is not None))
         if (self.problem is engine.problem and margins == profile(self.solver) and fast.home_basis is None
                 and record.status is Status.OPTIMAL):
             fast.keep_home_basis()

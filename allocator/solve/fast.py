@@ -33,6 +33,12 @@ from allocator.solve.sensitivity import DUAL_FLOOR, Sensitivity
 from allocator.solve.solvers import SolveRecord
 
 
+#: From this many columns a cold cost solve uses HiGHS's interior-point method IPX with crossover to a vertex
+#: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
+#: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.
+IPM_MIN_COLUMNS = 250_000
+
+
 def face_cap(value: np.ndarray, dual: np.ndarray) -> np.ndarray:
     """Zero where the cost optimum is at zero (or tight) with a positive reduced cost (or dual), else free
     (program/face.py's rule)."""
@@ -49,18 +55,22 @@ class _Elastic:
 class FastProgram:
     """The compile-free LP of one layout on one HiGHS instance (and a second one for the elastic diagnosis)."""
 
-    def __init__(self, layout: Layout, options: dict[str, Any]) -> None:
+    def __init__(self, layout: Layout, options: dict[str, Any], warm_starts: bool = True) -> None:
         started = time.perf_counter()
         self.layout = layout
-        self.options = options
+        self.options = {name: value for name, value in options.items() if name != "solver"}
         self.structure = Structure(layout)
-        self.lp = HighsLP(options)
+        self.method = str(options.get("solver", "ipx" if self.structure.blocks.columns >= IPM_MIN_COLUMNS
+                                      else "simplex"))
+        self.lp = HighsLP(self.options)
         self.build_seconds = time.perf_counter() - started  # reported with the first solve, as a compile
         self.scale: Scale | None = None
         self.values: LinearValues | None = None
         self.matrices: Matrices | None = None
         self.solution: Solution | None = None  # of the last phase run on ``lp``
         self.cost_solution: Solution | None = None  # of the last cost phase
+        #: re-solves start from the home basis unless ``solver_options`` say ``warm_start=False``
+        self.warm_starts = bool(warm_starts)
         self.home_basis: highspy.HighsBasis | None = None
         self.home_tried = False
         self._elastic: _Elastic | None = None
@@ -82,7 +92,8 @@ class FastProgram:
         assert self.matrices is not None  # assign() comes first
         setup = self.lp.load(self.matrices, self.home_basis if warm else None)
         compile_seconds, compiled = self._first()
-        record = self.lp.solve(time_limit, setup, compile_seconds, compiled)
+        record = self.lp.solve(time_limit, setup, compile_seconds, compiled,
+                               method="simplex" if warm and self.home_basis is not None else self.method)
         self.solution = self.cost_solution = self.lp.solution() if record.status.value == "optimal" else None
         return record
 
@@ -124,7 +135,7 @@ class FastProgram:
         elastic = self._elastic
         build = time.perf_counter() - started
         setup = elastic.lp.load(elastic.structure.assemble(self.values))
-        record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled)
+        record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=self.method)
         elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
         return record
 
