@@ -32,7 +32,6 @@ from allocator.solve.highs import HighsLP, Solution
 from allocator.solve.sensitivity import DUAL_FLOOR, Sensitivity
 from allocator.solve.solvers import SolveRecord
 
-
 #: From this many columns a cold cost solve uses HiGHS's interior-point method IPX with crossover to a vertex
 #: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
 #: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.

@@ -61,19 +61,46 @@ class HighsLP:
 
     def load(self, matrices: Matrices, basis: highspy.HighsBasis | None = None) -> float:
         """Pass the LP (replacing any previous one) and, for a re-solve, a starting basis; seconds taken."""
+        return self.load_arrays(matrices.cost, matrices.col_lower, matrices.col_upper, matrices.row_lower,
+                                matrices.row_upper, matrices.start, matrices.index, matrices.value, basis)
+
+    def load_arrays(self, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, row_lower: np.ndarray,
+                    row_upper: np.ndarray, start: np.ndarray, index: np.ndarray, value: np.ndarray,
+                    basis: highspy.HighsBasis | None = None) -> float:
+        """``load`` from plain arrays: the constraint matrix column-wise (``start`` has columns + 1 entries)."""
         started = time.perf_counter()
-        columns, rows = len(matrices.cost), len(matrices.row_lower)
+        columns, rows = len(cost), len(row_lower)
         # the arrays overload (num_col column starts, a full integrality vector of zeros: an LP) copies the numpy
         # arrays once; building a HighsLp object first took 50-80 ms at 500 x 40 against under 10 ms
-        status = self.highs.passModel(columns, rows, len(matrices.value), COLUMNWISE, MINIMISE, 0.0, matrices.cost,
-                                      matrices.col_lower, matrices.col_upper, matrices.row_lower, matrices.row_upper,
-                                      matrices.start[:-1], matrices.index, matrices.value,
-                                      np.zeros(columns, dtype=np.int32))
+        infinite = np.inf
+        status = self.highs.passModel(
+            columns, rows, len(value), COLUMNWISE, MINIMISE, 0.0, np.asarray(cost, dtype=float),
+            np.nan_to_num(col_lower, neginf=-infinite), np.nan_to_num(col_upper, posinf=infinite),
+            np.nan_to_num(row_lower, neginf=-infinite), np.nan_to_num(row_upper, posinf=infinite),
+            np.asarray(start[:-1], dtype=np.int32), np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float),
+            np.zeros(columns, dtype=np.int32))
         if status == highspy.HighsStatus.kError:  # pragma: no cover - a programming error, not a user error
             raise RuntimeError("HiGHS refused the linear program's matrices")
         if basis is not None:
             self.highs.setBasis(basis)
         return time.perf_counter() - started
+
+    def add_rows(self, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, index: np.ndarray,
+                 value: np.ndarray) -> None:
+        """Append rows (row-wise: ``start`` has one entry per row) to the loaded LP; HiGHS keeps its basis, so the
+        next solve starts from the last optimum (the dual simplex's warm start after cuts)."""
+        self.highs.addRows(len(lower), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), len(value),
+                           np.asarray(start, dtype=np.int32), np.asarray(index, dtype=np.int32),
+                           np.asarray(value, dtype=float))
+
+    def set_row_bounds(self, lower: np.ndarray, upper: np.ndarray) -> None:
+        """New bounds for the first ``len(lower)`` rows, in place (the basis is kept)."""
+        rows = np.arange(len(lower), dtype=np.int32)
+        self.highs.changeRowsBounds(len(rows), rows, np.nan_to_num(lower, neginf=-np.inf),  # type: ignore[attr-defined]
+                                    np.nan_to_num(upper, posinf=np.inf))
+
+    def objective(self) -> float:
+        return float(self.highs.getInfo().objective_function_value)
 
     def restrict(self, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, row_lower: np.ndarray,
                  row_upper: np.ndarray) -> None:
