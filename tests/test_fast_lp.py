@@ -309,3 +309,16 @@ def test_a_fallback_solver_goes_through_cvxpy(desk):
     result = engine.solve()
     assert result.diagnostics.solver == "HIGHS"
     assert_verified(desk, result)
+
+
+def test_incremental_cost_reads_the_cvxpy_program_whatever_the_default(monkeypatch, desk):
+    """incremental_cost's estimate is the cvxpy program's Lagrangian: with the linear path as the default (a large
+    book) it still builds the cvxpy program instead of reading one that was never solved."""
+    import allocator.solve.solvers as solvers
+    from allocator.analysis.incremental import incremental_cost
+
+    monkeypatch.setattr(solvers, "FAST_MIN_VARIABLES", 0)
+    assert allocator.Allocator(desk).backend == "highs"
+    account = desk.accounts[0].id
+    cost = incremental_cost(desk, {"requirement_scale": {account: 1.001}})
+    assert cost.exact == pytest.approx(cost.estimate, rel=1e-3, abs=1e-6)

@@ -107,9 +107,7 @@ def test_an_infeasible_transition_is_diagnosed_on_the_linear_path():
 
 
 def test_move_limits_on_the_linear_path_schedule_with_the_convex_program():
-    problem = allocator.load_problem(PROBLEMS / "derisk.toml")
-    schedule = problem.schedule.model_copy(update={"max_moves": 120, "min_move_value": 200_000.0})
-    limited = problem.with_changes(schedule=schedule.model_dump())
+    limited = tiny(schedule={"max_moves": 8, "min_move_value": 500_000.0})  # as test_transition_limits.py
     result = plan_transition(limited, impact="linear", heuristic=True)
     assert validate_transition(limited, result) == []
     assert result.diagnostics.schedule_solver == "CLARABEL" and result.diagnostics.bound_gap is None
