@@ -32,15 +32,13 @@ from allocator.program.model import COST_TOLERANCE, Program, SlotsFull
 from allocator.program.numbers import Numbers
 from allocator.program.scaling import Scale
 from allocator.program.scenarios import is_static, most_violated, stressed_collateral
-from allocator.results.result import AccountCoverage, Diagnostics, Objective, Result, Shortfall, Target
+from allocator.results.result import Diagnostics, Result, Shortfall
 from allocator.solve.diagnose import Diagnosis
 from allocator.solve.fast import FastProgram
 from allocator.solve.figures import cost as _cost
-from allocator.solve.figures import portfolio as _portfolio
-from allocator.solve.figures import risk_fields as _risk_fields
+from allocator.solve.figures import result_of
 from allocator.solve.figures import shortfall as _shortfall
 from allocator.solve.ladder import climb
-from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import Backend, SolveRecord, SolverProfile, choose_backend, normalise, profile, run, values
 from allocator.solve.status import Status
@@ -297,36 +295,8 @@ class Allocator:
         else:
             ordered = OrderedPlan()
             notes.append("plan not computed (plan=False)")
-        carry, transfer = _cost(allocation, layout, numbers)
-        cell_price = numbers.cell_price(layout)
-        quantity = allocation.quantity
-        targets = [Target(asset=layout.assets[c // layout.n_locations],
-                          location=layout.locations[c % layout.n_locations], quantity=float(quantity[c]),
-                          value=float(quantity[c] * cell_price[c]), initial_quantity=float(numbers.quantity[c]))
-                   for c in np.flatnonzero((quantity > 0) | (numbers.quantity > 0))]
-        before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
-        after = allocation.collateral(layout, numbers)
-        shadow = optimum.sensitivity.shadow_price
-        sigma, stressed = allocation.risk(layout, numbers)
-        cvar = allocation.cvar(layout, numbers)
-        held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
-                for c in np.flatnonzero(quantity > 0)}
-        distance = liquidation_moves(optimum.problem, held) if optimum.problem.positions else {}
-        accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]), pnl=float(numbers.pnl[i]),
-                                    required=float(numbers.required[i]), collateral=float(after[i]),
-                                    initial_collateral=float(before[i]),
-                                    excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
-                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
-                                    **distance.get(k, {}))
-                    for i, k in enumerate(layout.accounts)]
-        return Result(status="optimal", currency=optimum.problem.currency,
-                      objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
-                      targets=targets, accounts=accounts, portfolio=_portfolio(layout, numbers, allocation, after),
-                      plan=ordered.steps, plan_safe=ordered.safe,
-                      funding=ordered.funding, planned=plan,
-                      marginal_values=optimum.sensitivity.marginal_rows(layout),
-                      binding=optimum.sensitivity.binding,
-                      diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
+        return result_of(layout, optimum.problem, numbers, allocation, optimum.sensitivity, ordered, plan,
+                         self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Per-account and portfolio figures of a verified allocation, in currency, for the result and the diagnosis."""
+"""A verified allocation's result: targets, per-account and portfolio figures in currency (also for the diagnosis)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from allocator.inputs.problem import Problem
+from allocator.plan.ordered import OrderedPlan
 from allocator.program.allocation import Allocation
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
-from allocator.results.result import PortfolioCoverage
+from allocator.results.result import AccountCoverage, Diagnostics, Objective, PortfolioCoverage, Result, Target
+from allocator.solve.liquidation import liquidation_moves
+from allocator.solve.sensitivity import Sensitivity
 
 
 def shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.ndarray:
@@ -63,3 +67,36 @@ def risk_fields(layout: Layout, numbers: Numbers, account: int, collateral: floa
 
 def cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[float, float]:
     return allocation.carry_cost(layout, numbers), allocation.transfer_cost(layout, numbers)
+
+
+def result_of(layout: Layout, problem: Problem, numbers: Numbers, allocation: Allocation, sensitivity: Sensitivity,
+              ordered: OrderedPlan, planned: bool, diagnostics: Diagnostics) -> Result:
+    """The Result of a verified optimum and its ordered plan."""
+    carry, transfer = cost(allocation, layout, numbers)
+    cell_price = numbers.cell_price(layout)
+    quantity = allocation.quantity
+    assets, locations, n_locations = layout.assets, layout.locations, layout.n_locations
+    targets = [Target(asset=assets[c // n_locations], location=locations[c % n_locations], quantity=float(quantity[c]),
+                      value=float(quantity[c] * cell_price[c]), initial_quantity=float(numbers.quantity[c]))
+               for c in np.flatnonzero((quantity > 0) | (numbers.quantity > 0)).tolist()]
+    before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
+    after = allocation.collateral(layout, numbers)
+    shadow = sensitivity.shadow_price
+    sigma, stressed = allocation.risk(layout, numbers)
+    cvar = allocation.cvar(layout, numbers)
+    held = {(assets[c // n_locations], locations[c % n_locations]): float(quantity[c])
+            for c in np.flatnonzero(quantity > 0).tolist()}
+    distance = liquidation_moves(problem, held) if problem.positions else {}
+    accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]), pnl=float(numbers.pnl[i]),
+                                required=float(numbers.required[i]), collateral=float(after[i]),
+                                initial_collateral=float(before[i]),
+                                excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
+                                **risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
+                                **distance.get(k, {}))
+                for i, k in enumerate(layout.accounts)]
+    return Result(status="optimal", currency=problem.currency,
+                  objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
+                  targets=targets, accounts=accounts, portfolio=portfolio(layout, numbers, allocation, after),
+                  plan=ordered.steps, plan_safe=ordered.safe, funding=ordered.funding, planned=planned,
+                  marginal_values=sensitivity.marginal_rows(layout), binding=sensitivity.binding,
+                  diagnostics=diagnostics)
