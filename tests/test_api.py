@@ -16,6 +16,8 @@ PUBLIC = {
     "load_problem", "optimize", "validate_plan", "Location",
     # example problems shipped with the package
     "example_names", "example_problem", "load_example",
+    # stress, margin modes and hedges
+    "stress", "StressReport", "compare_modes", "hedge_savings", "HedgeSavings", "Hedge",
     # risk and rulebooks
     "Market", "PortfolioLimit", "Position", "RiskSettings", "StressScenario", "Rulebook", "available_rulebooks",
     "load_rulebook", "Scenario",

@@ -1,8 +1,9 @@
 """The real command line, run as subprocesses: exit codes, summaries, JSON results and one-line errors.
 
-Exit codes (allocator/cli.py): 0 optimal and safe, 4 optimal but needs temporary funding, 3 infeasible, 2 bad input
-or usage (an unknown solver too), 5 solver failure. Each process spends about two seconds importing cvxpy, so the
-module fixture starts every invocation at once and the tests read the finished runs.
+Exit codes (docs/cli.md, allocator/cli/exits.py): 0 optimal and safe, 4 optimal but needs temporary funding, 3
+infeasible, 2 bad input or usage (an unknown solver too), 5 solver failure. Each process spends about two seconds
+importing cvxpy, so the module fixture starts every invocation at once and the tests read the finished runs. The
+other commands and the output convention are tested in process (test_cli_*.py).
 """
 
 from __future__ import annotations
@@ -127,8 +128,10 @@ def test_optimize_desk_prints_a_summary_and_writes_the_result(runs):
         assert account in run.stdout, (account, run)
     assert "plan" in run.stdout
     assert "status: optimal" in run.stdout
-    assert run.stdout.strip().splitlines()[-1] == f"result written to {run.output}"
     result = run.result()
+    assert run.stdout.strip().splitlines()[-1] == (  # the outcome line closes the summary
+        f"optimal: capital cost {result.objective.total:,.2f} USD, {len(result.plan)} transfers in a safe order; "
+        f"result written to {run.output}")
     assert result.status == "optimal"
     assert result.plan_safe and result.plan
     assert [row.id for row in result.accounts] == desk.account_ids
@@ -222,7 +225,10 @@ def test_console_script_runs_with_the_default_output(runs):
     assert CONSOLE_SCRIPT.is_file() and os.access(CONSOLE_SCRIPT, os.X_OK), CONSOLE_SCRIPT
     run = runs["console"]
     assert run.returncode == 0, run
-    assert _one_line(run.stdout) == f"result written to {run.output.name}"  # --quiet: the outcome only
-    assert run.result().status == "optimal"
+    outcome = _one_line(run.stdout)  # --quiet: the outcome line only, and it says what happened
+    result = run.result()
+    assert outcome == (f"optimal: capital cost {result.objective.total:,.2f} USD, {len(result.plan)} transfers in a "
+                       f"safe order; result written to {run.output.name}")
+    assert result.status == "optimal"
     assert json.loads(run.output.read_text(encoding="utf-8"))["objective"]["total"] == pytest.approx(
         runs["desk"].result().objective.total, rel=1e-9)

@@ -289,16 +289,16 @@ def test_an_unknown_layout_feature_goes_to_the_cvxpy_program(desk):
 
     @dataclasses.dataclass(frozen=True, eq=False)
     class Extended(Layout):
-        hedges: tuple[str, ...] = ()
+        collars: tuple[str, ...] = ()
 
     layout = Layout.from_problem(desk)
     plain = Extended(**{f.name: getattr(layout, f.name) for f in dataclasses.fields(layout)})
     assert unsupported(plain) == []
-    hedged = dataclasses.replace(plain, hedges=("BTC-PERP",))
-    assert unsupported(hedged) == ["layout feature 'hedges', unknown to the linear path"]
-    assert choose_backend("auto", hedged, "HIGHS") == "cvxpy"
-    with pytest.raises(allocator.SolverError, match="hedges"):
-        choose_backend("highs", hedged, "HIGHS")
+    extended = dataclasses.replace(plain, collars=("BTC-COLLAR",))
+    assert unsupported(extended) == ["layout feature 'collars', unknown to the linear path"]
+    assert choose_backend("auto", extended, "HIGHS") == "cvxpy"
+    with pytest.raises(allocator.SolverError, match="collars"):
+        choose_backend("highs", extended, "HIGHS")
 
 
 def test_a_fallback_solver_goes_through_cvxpy(desk):

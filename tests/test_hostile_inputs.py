@@ -334,7 +334,7 @@ COMMANDS: dict[str, tuple[Callable[[dict[str, Path]], list[str]], str]] = {  # n
     "whatif-workers-zero": (lambda f: ["whatif", DESK, str(STRESS), "-o", str(f["out"] / "w.parquet"),
                                        "--workers", "0"], "--workers"),
     "whatif-table-suffix": (lambda f: ["whatif", DESK, str(STRESS), "-o", str(f["out"] / "w.xlsx")],
-                            "does not end in .parquet or .csv"),
+                            "does not end in .parquet, .csv or .json"),
     "batch-workers-negative": (lambda f: ["batch", str(f["spec-base"]), "-o", str(f["out"] / "b"), "--workers",
                                           "-2"], "--workers"),
     "optimize-binary": (lambda f: ["optimize", str(f["binary"])], "is not UTF-8 text"),

@@ -24,7 +24,7 @@ from allocator.venues.rulebooks import MODELS, available_rulebooks, load_ruleboo
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = ROOT / "fixtures" / "problems"
-SHIPPED_RULEBOOKS = sorted(path.stem for path in (ROOT / "models").glob("*.toml"))
+SHIPPED_RULEBOOKS = sorted(path.stem for path in (ROOT / "models").glob("*.toml") if path.stem != "stress-episodes")
 #: What a clean clone holds that the build reads (pyproject.toml maps models/ and fixtures/ into the package).
 SOURCE = ["pyproject.toml", "README.md", "allocator", "models", "fixtures"]
 CONSOLE_SCRIPT = Path(sys.executable).parent / "allocator"

@@ -149,7 +149,7 @@ def test_risk_rows_count_the_loss_too():
                      "risk": {"parametric": False}}], 50_000.0,
                    market={"assets": ["BTC", "USDC"], "volatility": {"BTC": 0.6, "USDC": 0.01},
                            "correlation": [[1.0, 0.0], [0.0, 1.0]]},
-                   scenarios=[{"name": "crash", "returns": {"BTC": -0.5}}])
+                   stress_scenarios=[{"name": "crash", "returns": {"BTC": -0.5}}])
     engine = allocator.Allocator(problem)
     base = engine.solve(plan=False)
     moved = engine.solve({"shock": {"BTC": -0.5}}, plan=False)

@@ -24,7 +24,7 @@ def test_json_round_trip(result):
     assert again == result
     data = json.loads(text)
     assert data["status"] == "optimal"
-    assert set(data["objective"]) == {"total", "carry", "transfer"}
+    assert set(data["objective"]) == {"total", "carry", "transfer", "hedging"}
     assert {"step", "kind", "asset", "from", "to", "quantity", "value", "cost"} <= set(data["plan"][0])
     assert {"id", "requirement", "pnl", "required", "collateral", "excess", "shadow_price"} <= set(data["accounts"][0])
     assert {"asset", "location", "quantity", "value"} <= set(data["targets"][0])

@@ -11,6 +11,7 @@ from typing import Any
 
 from allocator.errors import InputIssue
 from allocator.inputs.fields import MAX_MONEY
+from allocator.inputs.hedge_checks import hedge_issues
 from allocator.inputs.liquidity_checks import liquidity_issues
 from allocator.inputs.raw import number as _number
 from allocator.inputs.raw import rows as _rows
@@ -96,6 +97,7 @@ def cross_field_issues(data: Any) -> list[InputIssue]:
     issues.extend(_route_endpoints(data, routes, {_text(row.get("id")) for _, row in accounts}))
     issues.extend(_overlapping_routes(routes, sorted(known)))
     issues.extend(risk_issues(data, known))
+    issues.extend(hedge_issues(data, known))
     issues.extend(rulebook_issues(data))
     issues.extend(liquidity_issues(data, known))
     issues.extend(_money_range(data, accounts, prices, sum(inventory.values())))

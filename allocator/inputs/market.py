@@ -35,7 +35,6 @@ from typing import Annotated, Literal, overload
 
 import numpy as np
 from pydantic import AfterValidator, Field
-from scipy.stats import norm
 
 from allocator.inputs.fields import Confidence, Day, Days, Id, Price, Return, StrictModel, Volatility, interval
 from allocator.venues.estimate import daily_returns, estimate, read_closes
@@ -142,6 +141,8 @@ class RiskSettings(StrictModel):
 
     @property
     def z(self) -> float:
+        from scipy.stats import norm  # deferred: loading a problem must not load scipy.stats (docs/cli.md)
+
         return float(norm.ppf(self.confidence))
 
 
@@ -233,4 +234,6 @@ class PortfolioLimit(StrictModel):
 
     @property
     def z(self) -> float:
+        from scipy.stats import norm  # deferred: loading a problem must not load scipy.stats (docs/cli.md)
+
         return float(norm.ppf(self.confidence))

@@ -9,22 +9,28 @@ located issue at once; nothing is dropped, clipped or coerced.
 from __future__ import annotations
 
 import warnings
+from contextvars import ContextVar
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.checks import cross_field_issues
 from allocator.inputs.fields import Bps, Buffer, Currency, Day, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
 from allocator.inputs.fields import StrictModel as _Model
+from allocator.inputs.hedges import Hedge
+from allocator.inputs.isolated import expand, needs_expansion
 from allocator.inputs.issues import issues_from_pydantic
 from allocator.inputs.liquidity import Adv, AnnualVolatility, Hours, Impact, Schedule, Venue
 from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
+from allocator.inputs.stress import StressSettings
 from allocator.io.documents import parse
 from allocator.venues.haircut_models import HaircutModel
 from allocator.venues.terms import AccountTerms, venue_terms
+
+if TYPE_CHECKING:  # annotations only: pandas is loaded when a frame is asked for (docs/cli.md, start-up)
+    import pandas as pd
 
 
 class Asset(_Model):
@@ -63,6 +69,10 @@ class Account(_Model):
     haircut_models: dict[Id, HaircutModel] = Field(default_factory=dict)
     rulebook: Id | None = None
     margin_basis: Literal["maintenance", "initial"] = "maintenance"
+    # margin modes and hedging (docs/margin-modes.md, docs/hedging.md)
+    margin_mode: Literal["isolated", "cross", "portfolio"] | None = None  # None: the rulebook's own (today's)
+    parent: Id | None = None  # set on the sub-accounts of an isolated account when it is expanded (isolated.py)
+    max_net_delta: dict[Id, Money] = Field(default_factory=dict)  # |delta| per underlying, currency (hedging.md)
 
 
 class Route(_Model):
@@ -87,7 +97,9 @@ class Location(_Model):
 
 
 class Problem(_Model):
-    """A whole collateral allocation problem. Construction validates everything (see module docstring)."""
+    """A whole collateral allocation problem. Construction validates everything (see module docstring); an account
+    with ``margin_mode = "isolated"`` is then expanded into its wallet and one sub-account per instrument
+    (isolated.py), so every consumer of a validated problem sees the sub-accounts."""
 
     currency: Currency = "USD"
     as_of: Day | None = None  # valuation date (options): a TOML date or "YYYY-MM-DD"
@@ -103,6 +115,9 @@ class Problem(_Model):
     portfolio: PortfolioLimit | None = None
     venues: list[Venue] = Field(default_factory=list)  # transition only (allocator/inputs/liquidity.py)
     schedule: Schedule | None = None
+    stress: StressSettings | None = None  # [stress]: proxies and penalties of allocator.stress (docs/stress.md)
+    hedges: list[Hedge] = Field(default_factory=list)  # [[hedges]]: instruments the program may trade (hedging.md)
+    max_net_delta: dict[Id, Money] = Field(default_factory=dict)  # the treasury's |delta| per underlying (hedging.md)
     _terms: dict[str, AccountTerms] = PrivateAttr(default_factory=dict)
 
     @property
@@ -114,6 +129,8 @@ class Problem(_Model):
 
     def __init__(self, **data: Any) -> None:
         data = _upgrade(data)
+        if not _AS_WRITTEN.get() and needs_expansion(data):
+            data = _expanded(data)
         try:
             super().__init__(**data)
         except ValidationError as error:
@@ -144,7 +161,7 @@ class Problem(_Model):
         self._terms = {account.id: terms for account, terms in zip(self.accounts, venue_terms(self), strict=True)}
         if self.portfolio is not None and self.market is not None:
             needed = {a for terms in self._terms.values() for a in terms.eligible}
-            needed |= {p.underlying for p in self.positions}
+            needed |= {p.underlying for p in self.positions} | {h.underlying for h in self.hedges}
             missing = sorted(needed - set(self.market.assets))
             if missing:
                 raise InputError([InputIssue("portfolio", f"{', '.join(missing)} (eligible somewhere or a position's "
@@ -202,6 +219,21 @@ class Problem(_Model):
         data = self.model_dump(by_alias=True)
         data.update(_upgrade(changes))
         return Problem.model_validate(data)
+
+
+#: Set while a problem with isolated accounts is validated as written, before it is expanded (isolated.py).
+_AS_WRITTEN: ContextVar[bool] = ContextVar("allocator_problem_as_written", default=False)
+
+
+def _expanded(data: dict[str, Any]) -> dict[str, Any]:
+    """The data with its isolated accounts expanded into sub-accounts (isolated.py), after validating it as
+    written, so that every issue is located as the user wrote it."""
+    token = _AS_WRITTEN.set(True)
+    try:
+        written = Problem(**data)
+    finally:
+        _AS_WRITTEN.reset(token)
+    return expand(written.model_dump(by_alias=True))
 
 
 #: The problem file's old name for ``stress_scenarios`` (a what-if file's ``[[scenarios]]`` are something else).

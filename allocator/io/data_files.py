@@ -27,3 +27,9 @@ def data_folder(package: str) -> Path:
     if not isinstance(folder, Path) or not folder.is_dir():
         raise ImportError(f"{package} is not a folder on disk ({folder}); install allocator unpacked with pip")
     return folder
+
+
+def market_folder() -> Path:
+    """``fixtures/market/``: the daily price histories (``<TICKER>-USD_1d.csv``, ``<TICKER>_1d.csv``) that example
+    problems name and that the stress test reads (episode moves, Monte Carlo fits, ADVs; docs/stress.md)."""
+    return data_folder(FIXTURES_PACKAGE) / "market"

@@ -25,7 +25,9 @@ NO_CHANGES: tuple[MarginChange, ...] = ()
 
 class Ledger:
     def __init__(self, problem: Problem, arrays: tuple[Layout, Numbers] | None = None) -> None:
-        """``arrays``: the problem's layout and numbers if already built (only risk limits need them)."""
+        """``arrays``: the problem's layout and numbers if already built (risk limits need them); numbers ``hedged``
+        with the result's hedges (docs/hedging.md: they are opened before any transfer) add their margin to the
+        floors and their exposure to the risk margins."""
         self.price = {asset.id: asset.price for asset in problem.assets}
         terms = problem.terms
         self.weights = {k: {a: 1.0 - h for a, h in t.eligible.items()} for k, t in terms.items()}
@@ -36,7 +38,9 @@ class Ledger:
         self.collateral = {k: self._collateral_of(k) for k in self.weights}
         self.initial_collateral = dict(self.collateral)
         marked = marked_pnl(problem.positions, self.price, problem.as_of)  # the positions' P&L counts as equity
-        self.floor = {k: min(self.collateral[k], net_of_pnl(t.requirement, marked.get(k, 0.0)))
+        hedged = {} if arrays is None or arrays[1].hedge_requirement is None else \
+            dict(zip(arrays[0].accounts, arrays[1].hedge_requirement, strict=True))  # hedges open first (hedging.md)
+        self.floor = {k: min(self.collateral[k], net_of_pnl(t.requirement, marked.get(k, 0.0)) + hedged.get(k, 0.0))
                       for k, t in terms.items()}
         inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
         self.money_scale = max(inventory, sum(t.required for t in terms.values()), 1.0)

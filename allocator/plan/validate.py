@@ -6,9 +6,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from allocator.inputs.problem import Problem
 from allocator.plan.ledger import Ledger
 from allocator.plan.risk import PORTFOLIO, MarginChange
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
 from allocator.results.result import Result, Step, Target
 
 #: Violations a step flagged ``needs_funding`` may have: it takes an account (or the book) below a floor, by the
@@ -27,26 +31,39 @@ class PlanViolation:
         return f"step {self.step}: {self.message}" if self.step else f"end: {self.message}"
 
 
-def validate_plan(problem: Problem, plan: Result | Sequence[Step],
-                  targets: Iterable[Target] | None = None) -> list[PlanViolation]:
+def validate_plan(problem: Problem, plan: Result | Sequence[Step], targets: Iterable[Target] | None = None, *,
+                  arrays: tuple[Layout, Numbers] | None = None) -> list[PlanViolation]:
     """Replay ``plan`` (a Result, or its steps) on ``problem``; given a Result, also check its targets.
 
     Checks each step's route (and the route's asset list), that the quantity is positive and finite, that
     the source holds it, that no account falls below ``min(collateral today, requirement)``, and that no risk
     limit's margin (its left side minus the requirement, plan/risk.py) falls below ``min(margin today, 0)`` or,
-    already below, any further; at the end, that the holdings equal ``targets``. Tolerance: ``TOLERANCE`` of the
+    already below, any further; at the end, that the holdings equal ``targets``. A Result's hedges are open from
+    the start (docs/hedging.md): their margin and exposure count at every step. ``arrays``: the problem's layout and
+    numbers, hedged with the result's hedges, when the caller has them (the engine). Tolerance: ``TOLERANCE`` of the
     account's size (of the book's for the portfolio limit) plus float rounding (docs/transition-plan.md).
     """
     if isinstance(plan, Result):
         targets = plan.targets if targets is None else targets
+        arrays = hedged_arrays(problem, plan) if arrays is None else arrays
         plan = plan.plan
-    ledger = Ledger(problem)
+    ledger = Ledger(problem, arrays)
     violations: list[PlanViolation] = []
     for step in plan:
         violations.extend(_check_step(ledger, step))
     if targets is not None:
         violations.extend(_check_end(ledger, targets))
     return violations
+
+
+def hedged_arrays(problem: Problem, result: Result) -> tuple[Layout, Numbers] | None:
+    """The problem's layout and numbers with the result's hedges traded, or None when it has no hedges."""
+    if not problem.hedges:
+        return None
+    layout = Layout.from_problem(problem)
+    traded = {(h.account, h.instrument): h.notional for h in result.hedges}
+    notional = np.array([traded.get((h.account, h.instrument), 0.0) for h in problem.hedges])
+    return layout, Numbers.from_problem(problem, layout).hedged(layout, notional)
 
 
 def _check_step(ledger: Ledger, step: Step) -> list[PlanViolation]:

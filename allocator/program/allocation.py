@@ -8,7 +8,7 @@ it, so each definition is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,10 +25,14 @@ ROUNDING = 1e-12
 
 @dataclass(frozen=True, eq=False)
 class Allocation:
-    """Holdings after the moves and the moves themselves, in units, re-derived and checked."""
+    """Holdings after the moves and the moves themselves, in units, re-derived and checked; the hedges traded.
+
+    With hedges, read it through ``numbers.hedged(layout, allocation.hedge)``: their margin, exposure and P&L are
+    in those numbers, so every method below sees the hedged account."""
 
     quantity: np.ndarray  # (cells,)
     moved: np.ndarray  # (M,)
+    hedge: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (H,) signed notional of each hedge, currency
 
     def collateral(self, layout: Layout, numbers: Numbers) -> np.ndarray:
         """(K,) collateral in currency, exact (curved pairs by their curve, credit.py)."""
@@ -106,6 +110,30 @@ class Allocation:
 
     def transfer_cost(self, layout: Layout, numbers: Numbers) -> float:
         return float(numbers.move_rate @ self.move_value(layout, numbers))
+
+    def hedge_funding(self, numbers: Numbers) -> np.ndarray:
+        """(H,) funding each hedge pays over the horizon (currency; negative: received)."""
+        return numbers.hedge_funding * self.hedge if self.hedge.size else np.zeros(0)
+
+    def hedge_fees(self, numbers: Numbers) -> np.ndarray:
+        """(H,) fee on each hedge's traded notional (currency)."""
+        return numbers.hedge_fee * np.abs(self.hedge) if self.hedge.size else np.zeros(0)
+
+    def hedge_cost(self, numbers: Numbers) -> float:
+        """Funding plus fees of every hedge: money the desk pays over the horizon (program/hedges.py)."""
+        return float(self.hedge_funding(numbers).sum() + self.hedge_fees(numbers).sum())
+
+    def deltas(self, layout: Layout, numbers: Numbers) -> np.ndarray:
+        """(D,) each delta band's delta (currency): read through hedged numbers, the hedges are in the exposure."""
+        value = numbers.value(layout, self.quantity)
+        out = np.zeros(len(layout.delta_owner))
+        for d, (owner, asset) in enumerate(zip(layout.delta_owner, layout.delta_asset, strict=True)):
+            out[d] = float((layout.delta_members[d] @ numbers.exposure[:, asset])[0])
+            cells = np.arange(asset * layout.n_locations, (asset + 1) * layout.n_locations)
+            if owner >= 0:
+                cells = layout.cell(asset, layout.account_location[layout.delta_members[d].indices])
+            out[d] += float(value[cells].sum())
+        return out
 
 
 

@@ -24,6 +24,11 @@ def concentration_gap(layout: Layout, v: Variables, p: Parameters) -> cp.Express
     # a curved pair's share at its slope at zero, an upper bound of its concave curve: never understated
     share = cp.multiply(p.share_weight, select(layout.pair_cell[pairs], layout.n_cells) @ v.holding)
     cap = cp.multiply(p.limit, select(layout.pair_account[pairs], len(layout.accounts)) @ v.collateral)
+    if p.hedges is not None and len(p.hedges.limit_pairs):  # collateral is net of the hedges' margin: add it back
+        assert v.hedge is not None
+        limits, columns = p.hedges.limit_pairs.T
+        back = cp.multiply(p.hedges.limit, select(columns, v.hedge.shape[0]) @ v.hedge)
+        cap = cap + select(limits, len(pairs)).T @ back
     return share - cap
 
 

@@ -4,6 +4,8 @@
 Both rows, and the concentration rows, are divided by the account's own scale (scaling.py). A pair with a
 concave collateral curve (credit.py) is credited through its own ``credit`` variable, bounded by chords.
 With ``elastic`` set, a non-negative shortfall variable may make up the difference (infeasibility diagnosis).
+With hedges, ``collateral`` is net of their buffered margin (hedges.py), so that the coverage row stays a single
+variable against a number.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.program.hedges import margin
 from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
@@ -29,12 +32,14 @@ def select(rows: np.ndarray, n_columns: int) -> sp.csr_matrix:
 class CollateralValue:
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         labels = tuple(f"collateral[{k}]" for k in layout.accounts)
-        if len(layout.pair_asset) == 0:
-            return [Labelled("collateral", v.collateral == 0, labels)]
-        posted = cp.multiply(p.weight, select(layout.pair_cell, layout.n_cells) @ v.holding)
-        value = layout.pair_sum @ posted
-        if len(layout.curve_pairs):  # curved pairs: weight 0 above, their credit variable here
-            value = value + layout.pair_sum[:, layout.curve_pairs] @ v.credit
+        value: cp.Expression | float = 0.0
+        if len(layout.pair_asset):
+            posted = cp.multiply(p.weight, select(layout.pair_cell, layout.n_cells) @ v.holding)
+            value = layout.pair_sum @ posted
+            if len(layout.curve_pairs):  # curved pairs: weight 0 above, their credit variable here
+                value = value + layout.pair_sum[:, layout.curve_pairs] @ v.credit
+        if p.hedges is not None:  # net of the hedges' buffered margin (hedges.py)
+            value = value - margin(layout, v, p.hedges.coverage)
         return [Labelled("collateral", v.collateral == value, labels)]
 
 

@@ -36,6 +36,7 @@ class OptimalFace:
     move_cap: cp.Parameter
     coverage_slack: cp.Parameter
     limit_slack: cp.Parameter
+    hedge: cp.Parameter  # (2H,) the cost optimum's hedges, kept in the moves phase (docs/hedging.md)
 
     @classmethod
     def create(cls, layout: Layout) -> OptimalFace:
@@ -44,7 +45,17 @@ class OptimalFace:
             move_cap=cp.Parameter(layout.n_move_slots, name="move_cap", nonneg=True),
             coverage_slack=cp.Parameter(len(layout.accounts), name="coverage_slack", nonneg=True),
             limit_slack=cp.Parameter(max(len(layout.limit_pair), 1), name="limit_slack", nonneg=True),
+            hedge=cp.Parameter(max(2 * layout.n_hedges, 1), name="face_hedge", nonneg=True),
         )
+
+    def fix_hedges(self, v: Variables) -> list[cp.Constraint]:
+        """The hedges at the cost optimum's values: the moves phase only moves collateral."""
+        assert v.hedge is not None
+        return [v.hedge == self.hedge]
+
+    def hedges(self, x: np.ndarray) -> None:
+        """Keep the cost optimum's hedges (negative solver dust read as zero)."""
+        self.hedge.value = np.maximum(x, 0.0)
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         out = [

@@ -11,7 +11,7 @@ the same reachable set and cost with ``2 L`` edges instead of ``L (L - 1)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -49,6 +49,43 @@ class Layout:
     cvar_draws: tuple[int, ...]  # Monte Carlo scenarios of each
     portfolio: bool = False  # a treasury-wide limit (program/portfolio.py)
     portfolio_stress: bool = False  # ... that also holds after each stress scenario
+    # hedges and delta bands (program/hedges.py, docs/hedging.md); empty without [[hedges]]
+    hedge_account: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (H,) account of each hedge
+    hedge_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (H,) its underlying
+    hedge_names: tuple[str, ...] = ()  # (H,) its instrument
+    delta_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (D,) account, -1: treasury
+    delta_asset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (D,) the banded underlying
+    parent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # (K,) isolated parent, -1: none
+
+    @property
+    def n_hedges(self) -> int:
+        return len(self.hedge_account)
+
+    def hedge_label(self, j: int) -> str:
+        return f"hedge[{self.accounts[self.hedge_account[j]]},{self.hedge_names[j]}]"
+
+    def delta_label(self, d: int) -> str:
+        """``delta[acct,BTC]`` for an account's band, ``delta[BTC]`` for the treasury's."""
+        owner, asset = int(self.delta_owner[d]), self.assets[self.delta_asset[d]]
+        return f"delta[{asset}]" if owner < 0 else f"delta[{self.accounts[owner]},{asset}]"
+
+    @cached_property
+    def hedge_sum(self) -> sp.csr_matrix:
+        """(K, H): sums hedges into their account."""
+        return sp.csr_matrix((np.ones(self.n_hedges), (self.hedge_account, np.arange(self.n_hedges))),
+                             shape=(len(self.accounts), self.n_hedges))
+
+    @cached_property
+    def delta_members(self) -> sp.csr_matrix:
+        """(D, K): the accounts each band sums: its owner and the owner's isolated sub-accounts; every account for
+        the treasury."""
+        rows, cols = [], []
+        for d, owner in enumerate(self.delta_owner):
+            members = np.arange(len(self.accounts)) if owner < 0 else \
+                np.flatnonzero((np.arange(len(self.accounts)) == owner) | (self.parent == owner))
+            rows += [d] * len(members)
+            cols += list(members)
+        return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(self.delta_owner), len(self.accounts)))
 
     @property
     def n_assets(self) -> int:
@@ -208,6 +245,7 @@ class Layout:
             cvar_draws=tuple(a.risk.cvar_scenarios for a in problem.accounts
                              if a.risk is not None and a.risk.cvar_confidence is not None
                              and problem.market is not None),
+            **_hedging(problem, asset_index),
         )
 
     def signature(self) -> tuple[object, ...]:
@@ -218,4 +256,20 @@ class Layout:
                 self.pair_account.tobytes(), self.limit_pair.tobytes(), self.curve_pairs.tobytes(),
                 self.risk_accounts.tobytes(), self.cone.tobytes(),
                 self.market_assets.tobytes(), self.n_factors, self.has_specific, self.stress,
-                self.cvar_accounts.tobytes(), self.cvar_draws, self.portfolio, self.portfolio_stress)
+                self.cvar_accounts.tobytes(), self.cvar_draws, self.portfolio, self.portfolio_stress,
+                self.hedge_account.tobytes(), self.hedge_asset.tobytes(), self.delta_owner.tobytes(),
+                self.delta_asset.tobytes(), self.parent.tobytes())
+
+
+def _hedging(problem: Problem, asset_index: dict[str, int]) -> dict[str, Any]:
+    """The hedge and delta-band fields of a layout (docs/hedging.md); the accounts' isolated parents."""
+    account = {a.id: k for k, a in enumerate(problem.accounts)}
+    bands = [(k, asset_index[u]) for k, a in enumerate(problem.accounts) for u in a.max_net_delta]
+    bands += [(-1, asset_index[u]) for u in problem.max_net_delta]
+    return {"hedge_account": np.array([account[h.account] for h in problem.hedges], dtype=int),
+            "hedge_asset": np.array([asset_index[h.underlying] for h in problem.hedges], dtype=int),
+            "hedge_names": tuple(h.instrument for h in problem.hedges),
+            "delta_owner": np.array([k for k, _ in bands], dtype=int),
+            "delta_asset": np.array([a for _, a in bands], dtype=int),
+            "parent": np.array([account[a.parent] if a.parent is not None else -1 for a in problem.accounts],
+                               dtype=int)}

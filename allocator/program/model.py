@@ -20,6 +20,7 @@ from allocator.program.concentration import Concentration, concentration_gap
 from allocator.program.costs import capital_cost
 from allocator.program.coverage import Chords, CollateralValue, Coverage
 from allocator.program.face import OptimalFace
+from allocator.program.hedges import DeltaBand, HedgeLimit, HedgeMoney
 from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
@@ -78,7 +79,7 @@ class Program:
         self.variables = Variables.create(layout)
         self.constraints = self._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(),
                                       Concentration(), ParametricLimit(), StressLimit(), CvarLimit(),
-                                      PortfolioConstraint())
+                                      PortfolioConstraint()) + self._hedge_rows()
         self.cost = capital_cost(layout, self.variables, self.parameters)
         self.problem = _dpp(cp.Problem(cp.Minimize(self.cost), [c.constraint for c in self.constraints]), "cost")
         self.scale: Scale | None = None
@@ -87,6 +88,14 @@ class Program:
 
     def _emit(self, *families: ConstraintFamily) -> list[Labelled]:
         return [c for family in families for c in family.emit(self.layout, self.variables, self.parameters)]
+
+    def _hedge_rows(self, shortfall: cp.Variable | None = None) -> list[Labelled]:
+        """The hedges' own rows (hedges.py): size limits and delta bands (relaxed by ``shortfall``)."""
+        hedges = self.parameters.hedges
+        if hedges is None:
+            return []
+        families = (HedgeLimit(), HedgeMoney(), DeltaBand(shortfall))
+        return [c for family in families for c in family.emit(self.layout, self.variables, hedges)]
 
     def assign(self, numbers: Numbers, profile: Margins, working: list[list[int]] | None = None) -> Scale:
         """Set every parameter from the problem's numbers (rescaled each time); returns the scale used.
@@ -144,6 +153,8 @@ class Program:
         """Least value moved on the optimal face. With cones, complementary slackness of the linear rows alone
         does not pin the cost (the cones' duals would be needed), so a cost bound row is added as well."""
         constraints = [c.constraint for c in self.constraints + self._emit(self.face)]
+        if self.parameters.hedges is not None:  # the hedges stay as the cost optimum traded them
+            constraints += self.face.fix_hedges(self.variables)
         if self.layout.has_cones:
             constraints.append(self.cost <= self.cost_bound)
         return _dpp(cp.Problem(cp.Minimize(cp.sum(self.variables.move)), constraints), "moves")
@@ -154,6 +165,8 @@ class Program:
         if self.layout.has_cones:
             self.cost_bound.value = float(np.asarray(self.cost.value)) + COST_SLACK
         limits = -np.asarray(concentration_gap(self.layout, v, p).value) if len(self.layout.limit_pair) else None
+        if v.hedge is not None:
+            self.face.hedges(np.asarray(v.hedge.value))
         self.face.restrict(
             values={"holding": np.asarray(v.holding.value), "move": np.asarray(v.move.value),
                     "coverage": np.asarray(v.collateral.value) - np.asarray(p.required.value),
@@ -173,11 +186,13 @@ class ElasticProgram:
         self.shortfall = cp.Variable(len(layout.accounts), name="shortfall", nonneg=True)
         self.excess = cp.Variable(max(len(layout.limit_pair), 1), name="excess", nonneg=True)
         self.portfolio_shortfall = cp.Variable(name="portfolio_shortfall", nonneg=True)  # money units
+        self.delta_shortfall = cp.Variable(max(len(layout.delta_owner), 1), name="delta_shortfall", nonneg=True)
         constraints = program._emit(Balance(), NonNegative(), CollateralValue(), Chords(), Coverage(self.shortfall),
                                     Concentration(self.excess if len(layout.limit_pair) else None),
                                     ParametricLimit(self.shortfall), StressLimit(self.shortfall),
                                     CvarLimit(self.shortfall), PortfolioConstraint(self.portfolio_shortfall))
+        constraints += program._hedge_rows(self.delta_shortfall if len(layout.delta_owner) else None)
         p = program.parameters  # shortfalls are in account units: weigh them back to money
         objective = cp.Minimize(p.account_scale @ self.shortfall + p.limit_scale @ self.excess
-                                + self.portfolio_shortfall)
+                                + self.portfolio_shortfall + cp.sum(self.delta_shortfall))
         self.problem = _dpp(cp.Problem(objective, [c.constraint for c in constraints]), "elastic")

@@ -9,7 +9,7 @@ cover: ``required`` (coverage) and ``net_requirement`` (every risk row), both
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -46,6 +46,14 @@ class Numbers:
     portfolio_z: float  # z of the portfolio limit (0 without one)
     portfolio_root_horizon: float  # its sqrt(horizon / 365)
     curves: dict[int, Curve]  # eligible pair -> its concave collateral curve (credit.py); others are (1 - h) v
+    # hedges (program/hedges.py, docs/hedging.md); empty without [[hedges]]
+    hedge_funding: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (H,) funding_rate * horizon / 365
+    hedge_fee: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (H,) fee per unit of notional traded
+    hedge_max: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (H,) largest |notional|, currency
+    hedge_rate_long: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (H,) margin per unit of long notional
+    hedge_rate_short: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (H,) ... of short notional
+    delta_limit: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (D,) largest |delta| of each band
+    hedge_requirement: np.ndarray | None = None  # (K,) the hedges' margin per account (hedged(); None: no hedge)
 
     @property
     def risk_scale(self) -> np.ndarray:
@@ -58,14 +66,41 @@ class Numbers:
 
     @property
     def required(self) -> np.ndarray:
-        """(K,) collateral the coverage row asks for: ``max(requirement * (1 + buffer) - pnl, 0)``."""
-        return net_of_pnl(self.requirement * (1.0 + self.buffer), self.pnl)
+        """(K,) collateral the coverage row asks for: ``max(requirement * (1 + buffer) - pnl, 0)``, plus the
+        buffered margin of the hedges of a ``hedged`` copy."""
+        out = net_of_pnl(self.requirement * (1.0 + self.buffer), self.pnl)
+        return out if self.hedge_requirement is None else out + (1.0 + self.buffer) * self.hedge_requirement
 
     @property
     def net_requirement(self) -> np.ndarray:
         """(K,) what collateral must cover in every risk row (parametric, stress, CVaR, portfolio):
-        ``max(requirement - pnl, 0)`` (the requirement itself when nothing was re-marked)."""
-        return net_of_pnl(self.requirement, self.pnl)
+        ``max(requirement - pnl, 0)`` (the requirement itself when nothing was re-marked), plus the hedges' margin
+        of a ``hedged`` copy."""
+        out = net_of_pnl(self.requirement, self.pnl)
+        return out if self.hedge_requirement is None else out + self.hedge_requirement
+
+    @property
+    def venue_requirement(self) -> np.ndarray:
+        """(K,) the requirement with the hedges' margin (of a ``hedged`` copy): what the venue requires."""
+        return self.requirement if self.hedge_requirement is None else self.requirement + self.hedge_requirement
+
+    def hedged(self, layout: Layout, notional: np.ndarray) -> Numbers:
+        """These numbers with the hedges traded at ``notional`` (H,) (currency, signed): their margin in each
+        account's requirement, their delta in its exposure, their P&L in every stress scenario and CVaR draw. The
+        numpy side of every hedge term of the program (program/hedges.py); without hedges, these numbers."""
+        if not layout.n_hedges:
+            return self
+        exposure = self.exposure.copy()
+        np.add.at(exposure, (layout.hedge_account, layout.hedge_asset), notional)
+        margin = self.hedge_rate_long * np.maximum(notional, 0.0) + self.hedge_rate_short * np.maximum(-notional, 0.0)
+        stress_pnl = self.stress_pnl + self.stress_returns[:, layout.hedge_asset] @ (
+            notional[:, None] * (layout.hedge_account[:, None] == np.arange(len(layout.accounts))[None, :]))
+        cvar_pnl = [pnl + draws[:, layout.hedge_asset[mine]] @ notional[mine]
+                    for k, pnl, draws in zip(layout.cvar_accounts, self.cvar_pnl, self.cvar_returns, strict=True)
+                    for mine in [layout.hedge_account == k]]
+        return replace(self, exposure=exposure, stress_pnl=stress_pnl, cvar_pnl=cvar_pnl,
+                       hedge_requirement=np.bincount(layout.hedge_account, weights=margin,
+                                                     minlength=len(layout.accounts)))
 
     def cell_price(self, layout: Layout) -> np.ndarray:
         return np.repeat(self.price, layout.n_locations)
@@ -130,6 +165,7 @@ class Numbers:
             stress_returns=stress,
             stress_pnl=stress_pnl,
             **_cvar(problem, layout, price, asset_index),  # type: ignore[arg-type]
+            **_hedges(problem),  # type: ignore[arg-type]
         )
 
 
@@ -146,3 +182,15 @@ def _cvar(problem: Problem, layout: Layout, price: np.ndarray, asset_index: dict
                              for row in draws]))
         level.append(account.risk.cvar_confidence)
     return {"cvar_returns": returns, "cvar_pnl": pnl, "cvar_level": np.array(level)}
+
+
+def _hedges(problem: Problem) -> dict[str, np.ndarray]:
+    """The hedges' numbers (docs/hedging.md): funding and fee rates, sizes, margin rates, the delta bands."""
+    rates = [problem.terms[h.account].hedge_rates[h.instrument] for h in problem.hedges]
+    return {"hedge_funding": np.array([h.funding_rate * problem.horizon_days / DAYS_PER_YEAR for h in problem.hedges]),
+            "hedge_fee": np.array([h.fee_bps / 1e4 for h in problem.hedges]),
+            "hedge_max": np.array([h.max_notional for h in problem.hedges]),
+            "hedge_rate_long": np.array([long for long, _ in rates]),
+            "hedge_rate_short": np.array([short for _, short in rates]),
+            "delta_limit": np.array([limit for a in problem.accounts for limit in a.max_net_delta.values()]
+                                    + list(problem.max_net_delta.values()))}

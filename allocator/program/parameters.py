@@ -12,6 +12,7 @@ import cvxpy as cp
 import numpy as np
 
 from allocator.program.credit import CHORDS, chord_table
+from allocator.program.hedge_parameters import HedgeParameters
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
 from allocator.program.scaling import Scale
@@ -57,6 +58,7 @@ class Parameters:
     cvar_pnl: list[cp.Parameter]  # per CVaR account: (N,) positions' P&L per draw / account scale
     cvar_tail: cp.Parameter  # (K_c,) 1 / ((1 - confidence) N)
     cvar_required: cp.Parameter  # (K_c,) requirement / account scale, plus the coverage margin
+    hedges: HedgeParameters | None = None  # the hedges' parameters (hedge_parameters.py); None without hedges
 
     @classmethod
     def create(cls, layout: Layout, slots: int) -> Parameters:
@@ -111,6 +113,7 @@ class Parameters:
             cvar_pnl=[cp.Parameter(draws, name=f"cvar_pnl_{j}") for j, draws in enumerate(layout.cvar_draws)],
             cvar_tail=vector(len(layout.cvar_accounts), "cvar_tail", nonneg=True),
             cvar_required=vector(len(layout.cvar_accounts), "cvar_required", nonneg=True),
+            hedges=HedgeParameters.create(layout, slots) if layout.n_hedges else None,
         )
 
     def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
@@ -146,6 +149,13 @@ class Parameters:
         self.assign_stress(layout, numbers, scale, coverage_margin, working)
         self._assign_portfolio(layout, numbers, scale, coverage_margin)
         self._assign_cvar(layout, numbers, scale, coverage_margin)
+        if self.hedges is not None:
+            inverse = np.zeros(len(layout.accounts))
+            if len(layout.risk_accounts) and len(layout.market_assets):
+                inverse[layout.risk_accounts] = np.asarray(self.risk_inverse.value)[:len(layout.risk_accounts)]
+            self.hedges.assign(layout, numbers, scale, inverse, float(self.portfolio_inverse.value or 0.0)
+                               if layout.portfolio and len(layout.market_assets) else 0.0,
+                               np.asarray(self.limit.value), working)
 
     @staticmethod
     def _requirement(numbers: Numbers, scale: Scale, accounts: np.ndarray, margin: float) -> np.ndarray:
@@ -238,6 +248,8 @@ class Parameters:
                 floor[slot] = required - numbers.stress_pnl[s, k] / (scale.money * size)
             self.stress_weight[j].value = weight
             self.stress_floor[j].value = floor
+        if self.hedges is not None:
+            self.hedges.assign_stress(layout, numbers, scale, active)
 
 
 def flat(layout: Layout, weight: np.ndarray) -> np.ndarray:

@@ -7,7 +7,8 @@ accounts counts here, unlike in the per-account limits. Written like ParametricL
 head: ``|| [B' (V + E); s * (V + E)] || <= (total - R) / c``; ``total`` is a variable equal to the collateral in
 money units (``sum_k size_k * collateral_k``), which keeps the head DPP. The stress rows are
 ``sum over pairs of (1 - h) (1 + r) value + min(1, 1 + r) credit of curved pairs + P&L >= R``, one per scenario.
-Rows are in money units (divided by S), like the objective.
+Rows are in money units (divided by S), like the objective. Hedges (hedges.py) add their notional to ``E``, their
+P&L to each scenario and their margin to ``R``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.program.coverage import select
+from allocator.program.hedges import margin, net
 from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
 from allocator.program.variables import Variables
+
+
+def _all_hedges(layout: Layout) -> sp.csr_matrix:
+    """(n, H): each hedge's notional into its underlying's market row (none off the market)."""
+    row_of = {int(a): i for i, a in enumerate(layout.market_assets)}
+    pairs = [(row_of[int(a)], j) for j, a in enumerate(layout.hedge_asset) if int(a) in row_of]
+    return sp.csr_matrix((np.ones(len(pairs)), ([r for r, _ in pairs], [j for _, j in pairs])),
+                         shape=(len(layout.market_assets), layout.n_hedges))
 
 
 def summed_market_value(layout: Layout) -> sp.csr_matrix:
@@ -43,17 +53,23 @@ class PortfolioConstraint:
         total = cp.Variable(name="portfolio_collateral")
         covered = total if self.shortfall is None else total + self.shortfall
         value = summed_market_value(layout) @ v.holding
+        head = p.portfolio_inverse * covered - p.portfolio_head
+        if p.hedges is not None:  # every hedge's notional, and its margin in the requirement (hedges.py)
+            value = value + _all_hedges(layout) @ v.hedge_money
+            head = head + cp.sum(margin(layout, v, p.hedges.portfolio))  # b m back
         rows = [p.risk_loadings @ value + p.portfolio_offset]
         if layout.has_specific:
             rows.append(cp.multiply(p.portfolio_specific, value) + p.portfolio_offset_specific)
         out = [Labelled("portfolio_total", total == p.account_scale @ v.collateral, ("portfolio_total",)),
-               Labelled("portfolio", cp.SOC(p.portfolio_inverse * covered - p.portfolio_head, cp.hstack(rows)),
-                        ("portfolio[risk]",))]
+               Labelled("portfolio", cp.SOC(head, cp.hstack(rows)), ("portfolio[risk]",))]
         if layout.portfolio_stress and len(layout.pair_asset):
             posted = select(layout.pair_cell, layout.n_cells) @ v.holding
             stressed = p.portfolio_stress_weight @ posted
             if len(layout.curve_pairs):
                 stressed = stressed + p.portfolio_stress_credit @ v.credit
+            if p.hedges is not None:
+                stressed = stressed + p.hedges.portfolio_stress @ net(v) \
+                    - cp.sum(margin(layout, v, p.hedges.floor))
             if self.shortfall is not None:
                 stressed = stressed + self.shortfall
             out.append(Labelled("portfolio_stress", stressed >= p.portfolio_stress_floor,

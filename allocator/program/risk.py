@@ -15,7 +15,9 @@
   ``L_j = -(sum_a (1 - h) r_ja value_a + P&L_j)``, ``collateral_k - (t + sum_j max(0, L_j - t) / ((1 - a) N))
   >= requirement_k`` for some ``t``; at the optimum ``t`` is the VaR and the bracket the CVaR at level ``a``.
 
-Rows are in the account's own scale, like coverage. The elastic program's shortfall relaxes them too.
+Rows are in the account's own scale, like coverage. The elastic program's shortfall relaxes them too. Hedges
+(hedges.py) add their notional to the exposure, their P&L to each stress row and CVaR draw, and their margin to the
+requirement of every row.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import cvxpy as cp
 import numpy as np
 
 from allocator.program.coverage import select
+from allocator.program.hedge_parameters import at
+from allocator.program.hedges import account_margin, margin, market_map, net
 from allocator.program.labelled import Labelled
 from allocator.program.layout import Layout
 from allocator.program.parameters import Parameters
@@ -42,12 +46,17 @@ class ParametricLimit:
         cone, n = layout.cone, len(layout.market_assets)
         risky = layout.risk_accounts[cone]
         cells = np.concatenate([layout.market_cells(k) for k in risky])
-        posted = cp.reshape(select(cells, layout.n_cells) @ v.holding, (n, len(risky)), order="F")  # (n, K_r)
+        posted = select(cells, layout.n_cells) @ v.holding
+        if p.hedges is not None:  # the hedges' notional in their underlying's row (hedges.py)
+            posted = posted + market_map(layout, risky) @ v.hedge_money
+        posted = cp.reshape(posted, (n, len(risky)), order="F")  # (n, K_r)
         rows = p.risk_loadings @ posted + p.risk_offset[:, cone]
         if layout.has_specific:
             rows = cp.vstack([rows, cp.multiply(p.risk_specific[:, cone], posted) + p.risk_offset_specific[:, cone]])
         collateral = v.collateral[risky] if self.shortfall is None else v.collateral[risky] + self.shortfall[risky]
         heads = cp.multiply(p.risk_inverse[cone], collateral) - p.risk_head[cone]
+        if p.hedges is not None:  # collateral is net of the hedges' margin (1 + b) m, the row asks for m: b m back
+            heads = heads + margin(layout, v, p.hedges.cone, risky)
         return [Labelled("risk", cp.SOC(heads, rows, axis=0), tuple(f"risk[{layout.accounts[k]}]" for k in risky))]
 
 
@@ -59,7 +68,7 @@ class StressLimit:
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         out = []
-        position = 0
+        position = hedge_position = 0
         for j, k in enumerate(layout.risk_accounts[:len(p.stress_weight)]):
             mine = layout.pair_cell[layout.pair_account == k]
             value = p.stress_weight[j] @ (select(mine, layout.n_cells) @ v.holding) if len(mine) else \
@@ -70,6 +79,11 @@ class StressLimit:
                 position += 1
             if self.shortfall is not None:
                 value = value + self.shortfall[k]
+            hedged = at(layout, k)
+            if p.hedges is not None and len(hedged):  # the hedges' P&L, and their margin in the requirement
+                value = value + p.hedges.stress[hedge_position] @ net(v, hedged) \
+                    - account_margin(v, p.hedges.risk, hedged)
+                hedge_position += 1
             out.append(Labelled("stress", value >= p.stress_floor[j],
                                 tuple(f"stress[{layout.accounts[k]},#{i}]" for i in range(p.slots))))
         return out
@@ -81,7 +95,7 @@ class CvarLimit:
 
     def emit(self, layout: Layout, v: Variables, p: Parameters) -> list[Labelled]:
         out = []
-        curved_position = 0
+        curved_position = hedge_position = 0
         for j, (k, draws) in enumerate(zip(layout.cvar_accounts, layout.cvar_draws, strict=True)):
             name = layout.accounts[k]
             threshold = cp.Variable(name=f"var_{name}")
@@ -92,7 +106,13 @@ class CvarLimit:
             if len(curved):  # min(r, 0) times the credit: losses counted in full, gains of curved pairs ignored
                 loss = loss - p.cvar_credit[curved_position] @ v.credit[curved]
                 curved_position += 1
+            hedged = at(layout, k)
+            if p.hedges is not None and len(hedged):  # the hedges' P&L per draw, and their margin
+                loss = loss - p.hedges.cvar[hedge_position] @ net(v, hedged)
+                hedge_position += 1
             head = v.collateral[k] - threshold - p.cvar_tail[j] * cp.sum(excess)
+            if p.hedges is not None and len(hedged):  # as the cone: b m back
+                head = head + account_margin(v, p.hedges.buffer, hedged)
             if self.shortfall is not None:
                 head = head + self.shortfall[k]
             out += [Labelled("cvar_excess", excess >= loss - threshold, tuple(f"cvar[{name}][{d}]" for d in

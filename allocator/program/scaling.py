@@ -34,7 +34,8 @@ class Scale:
     def of(cls, layout: Layout, numbers: Numbers) -> Scale:
         money = max(float(numbers.value(layout).sum()), float(numbers.required.sum()))
         money = money if money > 0 else 1.0
-        rates = np.concatenate([np.abs(numbers.carry_rate), numbers.move_rate, [0.0]])
+        rates = np.concatenate([np.abs(numbers.carry_rate), numbers.move_rate, [0.0],
+                                np.abs(numbers.hedge_funding) + numbers.hedge_fee])  # hedges: funding and fees
         rate = float(rates.max())
         today = np.bincount(layout.pair_account, minlength=len(layout.accounts),
                             weights=(1.0 - numbers.haircut) * numbers.value(layout)[layout.pair_cell])

@@ -1,7 +1,9 @@
 """What an optimisation returns: targets, account coverage, the transition plan and solver diagnostics.
 
-A :class:`Result` is frozen, has DataFrame views (``targets_frame`` …) and round-trips through JSON
-(``Result.from_json(result.to_json())``). An infeasible problem gives a result only through the CLI (or
+A :class:`Result` is frozen, has DataFrame views (``targets_frame`` …, and the flat ``to_frame(name)`` with one
+name and unit per column, results/frames.py), round-trips through JSON (``Result.from_json(result.to_json())``),
+and shows itself: ``summary()`` (a few lines of text), ``to_html()`` (the self-contained report, docs/report.md)
+and ``_repr_html_()`` (a compact table for notebooks). An infeasible problem gives a result only through the CLI (or
 ``InfeasibleError.result``): ``status = "infeasible"`` with ``shortfalls`` and nothing else filled in.
 """
 
@@ -9,10 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
+from allocator.results.frames import flat_frame, unknown_frame
 
 
 class _Row(BaseModel):
@@ -23,6 +27,8 @@ class Objective(_Row):
     total: float
     carry: float
     transfer: float
+    hedging: float = Field(default=0.0, description="the hedges' funding and fees over the horizon (currency; "
+                                                    "docs/hedging.md)")
 
 
 class Target(_Row):
@@ -60,6 +66,32 @@ class AccountCoverage(_Row):
                                                   "volatile market asset together")
     worst_scenario_excess: float | None = Field(default=None, description="collateral after the worst stress "
                                                 "scenario, plus its P&L, minus max(requirement - pnl, 0)")
+    margin_mode: str = Field(default="cross", description="isolated | cross | portfolio (docs/margin-modes.md)")
+    parent: str | None = Field(default=None, description="the isolated account this sub-account belongs to")
+    hedge_margin: float = Field(default=0.0, description="margin of the account's hedges, in requirement (currency)")
+
+
+class HedgeTrade(_Row):
+    """A recommended hedge trade (docs/hedging.md): open ``notional`` (signed: long > 0) of ``instrument``."""
+
+    account: str
+    instrument: str
+    underlying: str
+    quantity: float = Field(description="units of the underlying, signed")
+    notional: float = Field(description="quantity x price (currency), signed")
+    funding: float = Field(description="funding over the horizon (currency; negative: received)")
+    fee: float = Field(description="fee on the notional traded (currency)")
+    margin: float = Field(description="requirement the hedge adds to its account (currency)")
+
+
+class DeltaRow(_Row):
+    """Delta (currency per unit return of ``underlying``) before and after, per account and for the treasury."""
+
+    owner: str = Field(description="an account id, or 'treasury'")
+    underlying: str
+    before: float = Field(description="today's holdings and positions, no hedge")
+    after: float = Field(description="the targets, positions and recommended hedges")
+    limit: float | None = Field(default=None, description="max_net_delta, if the owner has a band on it")
 
 
 class Step(_Row):
@@ -82,7 +114,9 @@ class MarginalValue(_Row):
 
 class Binding(_Row):
     label: str
-    shadow_price: float = Field(description="objective increase per currency of tightening the row")
+    shadow_price: float = Field(description="objective increase per currency of extra requirement of the row's "
+                                            "account (a limit: per currency of tightening it); an account's rows "
+                                            "add up to its shadow_price")
 
 
 class Funding(_Row):
@@ -140,6 +174,10 @@ class Result(_Row):
     planned: bool = True
     marginal_values: list[MarginalValue] = Field(default_factory=list)
     binding: list[Binding] = Field(default_factory=list)
+    hedges: list[HedgeTrade] = Field(default_factory=list)
+    deltas: list[DeltaRow] = Field(default_factory=list)
+    hedge_saving: float | None = Field(default=None, description="the unhedged optimum's cost minus this one's "
+                                       "(currency); set by allocator.analysis.hedging.hedge_savings")
     diagnostics: Diagnostics
 
     @property
@@ -162,6 +200,14 @@ class Result(_Row):
     def shortfalls_frame(self) -> pd.DataFrame:
         return _frame(self.shortfalls, Shortfall)
 
+    @property
+    def hedges_frame(self) -> pd.DataFrame:
+        return _frame(self.hedges, HedgeTrade)
+
+    @property
+    def deltas_frame(self) -> pd.DataFrame:
+        return _frame(self.deltas, DeltaRow)
+
     def to_json(self, *, timings: bool = True, indent: int | None = 2) -> str:
         """JSON text; ``timings=False`` leaves out the seconds so equal inputs give byte-identical text."""
         data = self.model_dump(mode="json", by_alias=True)
@@ -173,6 +219,79 @@ class Result(_Row):
     @classmethod
     def from_json(cls, text: str | bytes) -> Result:
         return cls.model_validate_json(text)
+
+    #: The names ``to_frame`` accepts.
+    FRAMES: ClassVar[tuple[str, ...]] = ("targets", "accounts", "plan", "funding", "shortfalls", "marginal_values",
+                                         "binding")
+
+    def to_frame(self, name: str) -> pd.DataFrame:
+        """One flat frame of the result (``FRAMES``): one row per item, a RangeIndex, the account column named
+        ``account`` and a marginal value ``marginal_value`` as in every frame, units in ``frame.attrs["units"]``
+        (results/frames.py). The ``*_frame`` properties are the same rows, some indexed by their key."""
+        rows: dict[str, tuple[Sequence[_Row], type[_Row], dict[str, str]]] = {
+            "targets": (self.targets, Target, {}),
+            "accounts": (self.accounts, AccountCoverage, {"id": "account"}),
+            "plan": (self.plan, Step, {}),
+            "funding": (self.funding, Funding, {}),
+            "shortfalls": (self.shortfalls, Shortfall, {}),
+            "marginal_values": (self.marginal_values, MarginalValue, {"value": "marginal_value"}),
+            "binding": (self.binding, Binding, {}),
+        }
+        if name not in rows:
+            raise unknown_frame(name, self.FRAMES)
+        items, model, rename = rows[name]
+        return flat_frame(items, model, rename)
+
+    def headline(self) -> list[tuple[str, str]]:
+        """The figures a reader needs first, as (label, text) pairs: status, cost, accounts covered, plan, solver.
+        ``summary()`` prints them; the report's first section shows them."""
+        money, d = self.currency, self.diagnostics
+        solver = d.solver + (f", {d.total_seconds:.3f} s" if d.total_seconds else "") + \
+            (f" (after {d.fallback_from} failed)" if d.fallback_from else "")
+        if self.status == "infeasible":
+            short = [s for s in self.shortfalls if s.constraint == "coverage"]
+            limits = [s for s in self.shortfalls if s.constraint != "coverage"]
+            pairs = [("status", "infeasible: no allocation meets every requirement and limit"),
+                     ("shortfall", f"{sum(s.amount for s in short):,.2f} {money} uncovered by the best allocation ("
+                                   + ", ".join(f"{s.account} {s.amount:,.2f}" for s in short) + ")")]
+            if limits:
+                pairs.append(("limits exceeded", ", ".join(f"{s.constraint} by {s.amount:,.2f}" for s in limits)))
+            return [*pairs, ("solver", solver)]
+        assert self.objective is not None  # an optimal result always has its objective
+        o = self.objective
+        covered = sum(a.collateral >= a.required - 1e-9 * max(abs(a.required), 1.0) for a in self.accounts)
+        if not self.planned:
+            plan = "not computed"
+        elif not self.plan:
+            plan = "nothing to move"
+        elif self.plan_safe:
+            plan = f"{len(self.plan)} transfers, in a safe order"
+        else:
+            flagged = sum(s.needs_funding for s in self.plan)
+            plan = (f"{len(self.plan)} transfers; {flagged} need{'s' if flagged == 1 else ''} temporary funding "
+                    f"({sum(f.amount for f in self.funding):,.2f} {money})")
+        return [("status", "optimal" if self.plan_safe else "optimal, but the plan needs temporary funding"),
+                ("cost", f"{o.total:,.2f} {money} over the horizon (carry {o.carry:,.2f}, transfers "
+                         f"{o.transfer:,.2f})"),
+                ("accounts covered", f"{covered} of {len(self.accounts)}"),
+                ("plan", plan),
+                ("solver", solver)]
+
+    def summary(self) -> str:
+        """A few lines of text: status, cost, accounts covered, plan steps and solver (``headline()``)."""
+        return "\n".join(f"{label}: {text}" for label, text in self.headline())
+
+    def to_html(self, *, title: str | None = None) -> str:
+        """The self-contained HTML report (charts included, no network needed to open it; docs/report.md)."""
+        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
+
+        return to_html(self, title=title)
+
+    def _repr_html_(self) -> str:
+        """A compact report for notebooks: the headline and the tables, no charts (``to_html()`` has them)."""
+        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
+
+        return compact_html(self)
 
 
 def _frame(rows: Sequence[_Row], model: type[_Row]) -> pd.DataFrame:

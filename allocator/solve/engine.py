@@ -131,7 +131,9 @@ class Allocator:
             result = result.model_copy(update={"diagnostics": result.diagnostics.model_copy(
                 update={"fallback_from": self.primary})})
         if plan:
-            replay = [x for x in validate_plan(problem, result) if not (x.kind in FUNDABLE and
+            hedged = (self.layout, optimum.numbers.hedged(self.layout, optimum.allocation.hedge)) \
+                if self.layout.n_hedges else None  # the same hedged numbers validate_plan would rebuild
+            replay = [x for x in validate_plan(problem, result, arrays=hedged) if not (x.kind in FUNDABLE and
                       result.plan[x.step - 1].needs_funding)]
             if replay:
                 raise VerificationError([str(x) for x in replay], solver=self.solver)
@@ -185,7 +187,9 @@ class Allocator:
             else:
                 fast.restrict_to_optimum()
                 record = self._record(fast.run_moves(self.time_limit))
-            better, why = self._fewer_moves(record, layout, numbers, scale, _cost(allocation, layout, numbers))
+            cost = _cost(allocation, layout, numbers)
+            better, why = self._fewer_moves(record, layout, numbers, scale,
+                                            (cost[0] + allocation.hedge_cost(numbers), cost[1]))
             if better is None:
                 notes.append(f"moves phase not used ({why}); the cost optimum is returned as found")
             else:
@@ -203,10 +207,11 @@ class Allocator:
             if is_static(self.layout, self.program.stress_slots) or record.status is not Status.OPTIMAL:
                 return record
             holding, _ = self._values(record)
-            floor = program.stress_floor(numbers, scale)
+            hedged = numbers.hedged(self.layout, self._hedge(scale))  # their margin and P&L (docs/hedging.md)
+            floor = program.stress_floor(hedged, scale)
             if phase == "elastic":
                 floor = floor - np.asarray(program.elastic.shortfall.value) * scale.money * scale.accounts
-            stressed = stressed_collateral(self.layout, numbers, holding * scale.money)
+            stressed = stressed_collateral(self.layout, hedged, holding * scale.money)
             additions = most_violated(stressed, floor, program.working, self.layout.risk_accounts)
             if not additions:
                 return record
@@ -226,6 +231,19 @@ class Allocator:
                               solver=record.solver, status="missing_values")
         return holding, move
 
+    def _hedge(self, scale: Scale) -> np.ndarray:
+        """(H,) the hedges' signed notional (currency) of the last solve; empty without hedges (never on the linear
+        path, which serves no problem with hedges: program/lp/support.py)."""
+        if not self.layout.n_hedges:
+            return np.zeros(0)
+        v = self.program.variables
+        x = values(v.hedge) if v.hedge is not None else None
+        if x is None:
+            raise SolverError(f"solver {self.solver} said optimal but returned missing or non-finite hedges",
+                              solver=self.solver, status="missing_values")
+        h = self.layout.n_hedges
+        return (x[:h] - x[h:]) * scale.money * scale.accounts[self.layout.hedge_account]  # program/hedges.py units
+
     def _fewer_moves(self, record: SolveRecord, layout: Layout, numbers: Numbers, scale: Scale,
                      cost: tuple[float, float]) -> tuple[Allocation | None, str]:
         """The least-moving optimum, or None and why not. A linear program's face is exact, so a failed check
@@ -234,12 +252,14 @@ class Allocator:
         if record.status is not Status.OPTIMAL:
             return None, record.raw_status
         holding, move = self._values(record, "moves")
-        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance)
+        allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance,
+                                       hedge=self._hedge(scale))
         if violations and not layout.has_cones:
             raise VerificationError(violations, solver=self.solver)
         if violations:
             return None, f"its answer failed verification: {violations[0]}"
-        if sum(_cost(allocation, layout, numbers)) > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
+        if sum(_cost(allocation, layout, numbers)) + allocation.hedge_cost(numbers) \
+                > sum(cost) + 10 * COST_TOLERANCE * scale.cost:
             return None, "it raised the cost"
         return allocation, ""
 
@@ -251,12 +271,18 @@ class Allocator:
             self._record(fast.run_elastic(self.time_limit))
         holding, move = self._values(record, "elastic")
         allocation, violations = check(layout, numbers, scale, holding, move, elastic=True,
-                                       tolerance=profile(self.solver).tolerance)
+                                       tolerance=profile(self.solver).tolerance, hedge=self._hedge(scale))
         if violations:
             raise VerificationError(violations, solver=self.solver)
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
+        hedged = numbers.hedged(layout, allocation.hedge)
         rows = [Shortfall(account=k, amount=float(short)) for k, short in
-                zip(layout.accounts, _shortfall(layout, numbers, allocation), strict=True) if short > floor]
+                zip(layout.accounts, _shortfall(layout, hedged, allocation), strict=True) if short > floor]
+        if len(layout.delta_owner):  # delta bands no hedge within its size can meet (docs/hedging.md)
+            beyond = np.abs(allocation.deltas(layout, hedged)) - hedged.delta_limit
+            rows += [Shortfall(account=layout.accounts[owner] if owner >= 0 else "treasury", amount=float(beyond[d]),
+                               constraint=layout.delta_label(d))
+                     for d in map(int, np.flatnonzero(beyond > floor)) for owner in [int(layout.delta_owner[d])]]
         portfolio = 0.0 if fast is not None else \
             float(self.program.elastic.portfolio_shortfall.value or 0.0) * scale.money
         if portfolio > floor:
@@ -281,7 +307,8 @@ class Allocator:
             money_scale=scale.money, rate_scale=scale.rate)
 
     def _result(self, optimum: Optimum, plan: bool, started: float) -> Result:
-        layout, numbers, allocation = self.layout, optimum.numbers, optimum.allocation
+        layout, unhedged, allocation = self.layout, optimum.numbers, optimum.allocation
+        numbers = unhedged.hedged(layout, allocation.hedge)  # every figure below sees the hedges (hedging.md)
         notes = optimum.notes
         if plan:
             try:
@@ -295,7 +322,7 @@ class Allocator:
         else:
             ordered = OrderedPlan()
             notes.append("plan not computed (plan=False)")
-        return result_of(layout, optimum.problem, numbers, allocation, optimum.sensitivity, ordered, plan,
+        return result_of(layout, optimum.problem, (unhedged, numbers), allocation, optimum.sensitivity, ordered, plan,
                          self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
 
 
@@ -319,7 +346,7 @@ class _Rungs:
     def verify(self, record: SolveRecord, margins: SolverProfile) -> Allocation:
         holding, move = self.engine._values(record)
         allocation, violations = check(self.engine.layout, self.numbers, self.scale, holding, move,
-                                       tolerance=profile(self.solver).tolerance)
+                                       tolerance=profile(self.solver).tolerance, hedge=self.engine._hedge(self.scale))
         if violations:
             raise VerificationError(violations, solver=self.solver)
         return allocation

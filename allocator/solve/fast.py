@@ -161,8 +161,9 @@ class FastProgram:
         limits = -sol.row_dual[b.row_slice("concentration")]
         balance = -sol.row_dual[b.row_slice("balance")]
         sizes = scale.accounts[layout.pair_account[layout.limit_pair]]
-        binding = [Binding(label=f"coverage[{layout.accounts[k]}]", shadow_price=float(coverage[k] * scale.rate
-                                                                                        / scale.accounts[k]))
+        # per currency of requirement, as the accounts' shadow prices (solve/sensitivity.py)
+        binding = [Binding(label=f"coverage[{layout.accounts[k]}]",
+                           shadow_price=float(coverage[k] * (1.0 + numbers.buffer[k]) * scale.rate / scale.accounts[k]))
                    for k in np.flatnonzero(coverage > DUAL_FLOOR)]
         binding += [Binding(label=layout.limit_label(int(i)), shadow_price=float(limits[i] * scale.rate / sizes[i]))
                     for i in np.flatnonzero(limits > DUAL_FLOOR)]

@@ -12,6 +12,7 @@ from allocator.program.allocation import Allocation
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
 from allocator.results.result import AccountCoverage, Diagnostics, Objective, PortfolioCoverage, Result, Target
+from allocator.solve.hedge_report import delta_rows, hedge_positions, hedge_trades
 from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
 
@@ -42,7 +43,7 @@ def portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
     sigma, stressed = allocation.portfolio(layout, numbers)
     requirement, total = float(numbers.net_requirement.sum()), float(collateral.sum())
     worst = int(np.argmin(stressed)) if layout.portfolio_stress else None
-    return PortfolioCoverage(requirement=float(numbers.requirement.sum()), pnl=float(numbers.pnl.sum()),
+    return PortfolioCoverage(requirement=float(numbers.venue_requirement.sum()), pnl=float(numbers.pnl.sum()),
                              collateral=total, sigma=sigma,
                              risk_excess=total - numbers.portfolio_z * sigma - requirement,
                              worst_scenario=layout.stress[worst] if worst is not None else None,
@@ -69,10 +70,14 @@ def cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[floa
     return allocation.carry_cost(layout, numbers), allocation.transfer_cost(layout, numbers)
 
 
-def result_of(layout: Layout, problem: Problem, numbers: Numbers, allocation: Allocation, sensitivity: Sensitivity,
-              ordered: OrderedPlan, planned: bool, diagnostics: Diagnostics) -> Result:
-    """The Result of a verified optimum and its ordered plan."""
+def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], allocation: Allocation,
+              sensitivity: Sensitivity, ordered: OrderedPlan, planned: bool, diagnostics: Diagnostics) -> Result:
+    """The Result of a verified optimum and its ordered plan. ``both``: the problem's numbers as given and
+    ``hedged`` with the allocation's hedges (docs/hedging.md; the same object without hedges): every figure but
+    the delta rows reads the hedged ones."""
+    unhedged, numbers = both
     carry, transfer = cost(allocation, layout, numbers)
+    hedging = allocation.hedge_cost(numbers)
     cell_price = numbers.cell_price(layout)
     quantity = allocation.quantity
     assets, locations, n_locations = layout.assets, layout.locations, layout.n_locations
@@ -86,16 +91,24 @@ def result_of(layout: Layout, problem: Problem, numbers: Numbers, allocation: Al
     cvar = allocation.cvar(layout, numbers)
     held = {(assets[c // n_locations], locations[c % n_locations]): float(quantity[c])
             for c in np.flatnonzero(quantity > 0).tolist()}
-    distance = liquidation_moves(problem, held) if problem.positions else {}
-    accounts = [AccountCoverage(id=k, requirement=float(numbers.requirement[i]), pnl=float(numbers.pnl[i]),
+    margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
+    hedges = hedge_positions(problem, allocation)
+    distance = liquidation_moves(problem, held, hedges, dict(zip(layout.accounts, margin, strict=True))) \
+        if problem.positions or hedges else {}
+    accounts = [AccountCoverage(id=k, requirement=float(numbers.venue_requirement[i]), pnl=float(numbers.pnl[i]),
                                 required=float(numbers.required[i]), collateral=float(after[i]),
                                 initial_collateral=float(before[i]),
                                 excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
+                                margin_mode=problem.terms[k].mode, parent=problem.accounts[i].parent,
+                                hedge_margin=float(margin[i]),
                                 **risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
                                 **distance.get(k, {}))
                 for i, k in enumerate(layout.accounts)]
     return Result(status="optimal", currency=problem.currency,
-                  objective=Objective(total=carry + transfer, carry=carry, transfer=transfer),
+                  objective=Objective(total=carry + transfer + hedging, carry=carry, transfer=transfer,
+                                      hedging=hedging),
+                  hedges=hedge_trades(problem, layout, numbers, allocation),
+                  deltas=delta_rows(problem, layout, unhedged, allocation),
                   targets=targets, accounts=accounts, portfolio=portfolio(layout, numbers, allocation, after),
                   plan=ordered.steps, plan_safe=ordered.safe, funding=ordered.funding, planned=planned,
                   marginal_values=sensitivity.marginal_rows(layout), binding=sensitivity.binding,

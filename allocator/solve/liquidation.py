@@ -9,17 +9,23 @@ Brent's method on ``[-0.999, 0]`` and ``[0, 10]``; none if no move in that range
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 from scipy.optimize import brentq
 
-from allocator.inputs.market import marked_pnl
+from allocator.inputs.market import Position, marked_pnl
 from allocator.inputs.problem import Problem
 
 MOVING = 0.05  # volatility above which an asset moves with "the whole market"
 
 
-def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) -> dict[str, dict[str, float | str]]:
-    """Per account with positions: ``main_underlying``, ``liquidation_move`` and ``market_liquidation_move``."""
+def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float],
+                      hedges: Sequence[Position] = (),
+                      margin: Mapping[str, float] | None = None) -> dict[str, dict[str, float | str]]:
+    """Per account with positions: ``main_underlying``, ``liquidation_move`` and ``market_liquidation_move``.
+    ``hedges``: the hedges traded, as positions (they count like the account's positions); ``margin``: the
+    requirement they add per account (docs/hedging.md)."""
     price = {a.id: a.price for a in problem.assets}
     marked = marked_pnl(problem.positions, price, problem.as_of)  # P&L since the last mark counts too
     market = problem.market
@@ -27,7 +33,7 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) 
                                                   if v >= MOVING}
     out: dict[str, dict[str, float | str]] = {}
     for account in problem.accounts:
-        positions = [p for p in problem.positions if p.account == account.id]
+        positions = [p for p in [*problem.positions, *hedges] if p.account == account.id]
         if not positions:
             continue
         exposure: dict[str, float] = {}
@@ -46,7 +52,8 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float]) 
             collateral = sum(float(terms.curves[a].value(max(v, 0.0))) if a in terms.curves
                              else (1 - terms.eligible[a]) * v for a, v in moved.items())
             pnl = sum(p.pnl(price[p.underlying], returns.get(p.underlying, 0.0), problem.as_of) for p in positions)
-            return collateral + marked.get(account.id, 0.0) + pnl - terms.requirement
+            requirement = terms.requirement + (margin or {}).get(account.id, 0.0)
+            return collateral + marked.get(account.id, 0.0) + pnl - requirement
 
         row: dict[str, float | str] = {"main_underlying": main}
         for name, assets in (("liquidation_move", {main}), ("market_liquidation_move", moving)):

@@ -4,8 +4,14 @@
   ``λ_k * r * (1 + b_k) / a_k`` from the coverage row's dual ``λ_k`` (r: the rate scale, a_k: the account scale);
 * marginal value of one more unit of each asset at each location: objective decrease per unit,
   ``μ_c * r * p[a]`` from the balance row's dual ``μ_c`` (its right-hand side is ``p q0 / S``);
-* binding constraints: coverage, concentration, risk, stress and CVaR rows whose dual is positive, by label
-  (a stress row by the scenario in its slot);
+* binding constraints: coverage, concentration, risk, stress, CVaR and portfolio rows whose dual is positive, by
+  label (a stress row by the scenario in its slot), each with its shadow price in the same convention as the
+  accounts': objective increase per currency of extra requirement of the row's account (a coverage row asks for
+  ``requirement * (1 + b_k)``, so its price carries the ``1 + b_k``; risk, stress and CVaR rows ask for the
+  requirement itself), so that an account's rows add up to its shadow price; a concentration row per currency of
+  tightening its limit, a portfolio row per currency of the treasury-wide requirement; hedges at their size or
+  delta bands at their bound (``hedge[acct,instrument]``, ``delta[acct,BTC]:long``; per currency of notional or
+  delta). Positive: more costs more; one convention everywhere (docs/cli.md, "Shadow prices");
 * ``lagrangian``: the Lagrangian at the current primal and dual values, for first-order estimates of any
   change of parameter values (``incremental_cost``); the parametric risk cones are left out of it (their
   first-order change is not counted: the exact re-solve is).
@@ -39,7 +45,7 @@ class Sensitivity:
     @classmethod
     def read(cls, program: Program, numbers: Numbers, scale: Scale) -> Sensitivity:
         layout = program.layout
-        coverage = program.dual("coverage") * (1.0 + numbers.buffer)
+        coverage = program.dual("coverage") * (1.0 + numbers.buffer)  # per currency of requirement, not of required
         risky = layout.risk_accounts  # the risk rows ask for the requirement without the buffer
         cone = risky[layout.cone]
         risk = program.dual("risk") * np.asarray(program.parameters.risk_inverse.value)[layout.cone] \
@@ -53,7 +59,7 @@ class Sensitivity:
         balance = program.dual("balance")
         binding = [Binding(label=label, shadow_price=float(dual * scale.rate / size))
                    for family, duals, sizes in (
-                       ("coverage", program.dual("coverage"), scale.accounts),
+                       ("coverage", program.dual("coverage"), scale.accounts / (1.0 + numbers.buffer)),
                        ("concentration", program.dual("concentration"),
                         scale.accounts[layout.pair_account[layout.limit_pair]]),
                        ("risk", risk, scale.accounts[cone]))
@@ -73,6 +79,10 @@ class Sensitivity:
                                                                          / scale.accounts[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
                     if labelled.dual()[0] > DUAL_FLOOR]
+        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))  # rows in money-scale units
+                    for family in ("hedge", "delta") for label, dual in zip(program.labels(family),
+                                                                             program.dual(family), strict=True)
+                    if dual > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
         return cls(shadow_price=coverage * scale.rate / scale.accounts,
                    marginal_value=marginal, binding=binding)

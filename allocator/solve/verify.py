@@ -14,7 +14,9 @@ constraint is re-checked on them:
 * coverage: each account's collateral is at least ``requirement * (1 + buffer)`` to within floating-point
   rounding (``ROUNDING``); the program asks for a margin (``SolverProfile.coverage_margin``) so that this holds
   whenever the problem is not covered exactly;
-* concentration: within ``TOLERANCE`` of the account's own scale (scaling.py).
+* concentration: within ``TOLERANCE`` of the account's own scale (scaling.py);
+* hedges (docs/hedging.md): within their size and every delta band, each row above with their margin, exposure
+  and P&L.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from allocator.solve.cycles import cancel_cycles
 
 
 def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
-          *, elastic: bool = False, tolerance: float = TOLERANCE) -> tuple[Allocation, list[str]]:
+          *, elastic: bool = False, tolerance: float = TOLERANCE,
+          hedge: np.ndarray | None = None) -> tuple[Allocation, list[str]]:
     """Turn the solver's scaled values into a checked allocation; return it with every violation found.
 
     ``elastic=True`` skips coverage and concentration (the elastic diagnosis relaxes them on purpose);
@@ -38,19 +41,29 @@ def check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, m
     to ``TOLERANCE`` of the account; coverage is always exact): a move of a few dollars can be what covers an
     account or keeps a share under its limit. Otherwise only moves below ``TOLERANCE`` are dropped, and the
     limits are checked to ``tolerance``; failing that too, the dust is dropped and checked to ``tolerance``.
+
+    ``hedge`` (H,): the hedges' signed notional (currency) the solver chose (docs/hedging.md); hedges within the
+    dust are dropped like moves. Every row is then checked with their margin, exposure and P&L
+    (``Numbers.hedged``), and each hedge within its size and each delta band within its bound.
     """
+    hedge = np.zeros(layout.n_hedges) if hedge is None else hedge
     if tolerance <= TOLERANCE:
-        return _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=tolerance, limits=tolerance)
+        return _check(layout, numbers, scale, holding, move, elastic, tolerance, tolerance, tolerance, hedge)
     for dust, limits in ((tolerance, TOLERANCE), (TOLERANCE, tolerance)):
-        allocation, violations = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust, limits)
+        allocation, violations = _check(layout, numbers, scale, holding, move, elastic, tolerance, dust, limits,
+                                        hedge)
         if not violations:
             return allocation, violations
-    return _check(layout, numbers, scale, holding, move, elastic, tolerance, dust=tolerance, limits=tolerance)
+    return _check(layout, numbers, scale, holding, move, elastic, tolerance, tolerance, tolerance, hedge)
 
 
 def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, move: np.ndarray,
-           elastic: bool, tolerance: float, dust: float, limits: float) -> tuple[Allocation, list[str]]:
+           elastic: bool, tolerance: float, dust: float, limits: float,
+           hedge: np.ndarray) -> tuple[Allocation, list[str]]:
     violations: list[str] = []
+    hedge = np.where(np.abs(hedge) > dust * scale.money, hedge, 0.0)
+    violations += _hedge_violations(layout, numbers, scale, hedge, tolerance)
+    numbers = numbers.hedged(layout, hedge)
     # in scaled value units: the solver's own absolute tolerance. Crumbs within it are repaired, never clipped,
     # so conservation stays exact and coverage (checked exactly below) cannot be flattered by them.
     tol = tolerance
@@ -90,7 +103,7 @@ def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, 
         violations.append(f"balance[{layout.cell_label(worst)}]: solver holds {holding[worst] * scale.money:.6g}, "
                           f"moves give {derived[worst] * cell_price[worst]:.6g}")
 
-    allocation = Allocation(quantity=derived, moved=moved)
+    allocation = Allocation(quantity=derived, moved=moved, hedge=hedge)
     if not elastic:
         collateral = allocation.collateral(layout, numbers)
         for k in np.flatnonzero(collateral < numbers.required - ROUNDING * scale.money):
@@ -102,7 +115,19 @@ def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, 
         limit_tolerance = limits * scale.account_money()[layout.pair_account[layout.limit_pair]]
         for i in np.flatnonzero(excess > limit_tolerance):
             violations.append(f"{layout.limit_label(int(i))}: {excess[i]:.6g} over its limit")
+        deltas = allocation.deltas(layout, numbers)
+        for d in np.flatnonzero(np.abs(deltas) > numbers.delta_limit + limits * scale.money):
+            violations.append(f"{layout.delta_label(int(d))}: delta {deltas[d]:.10g} beyond "
+                              f"+/-{numbers.delta_limit[d]:.10g}")
     return allocation, violations
+
+
+def _hedge_violations(layout: Layout, numbers: Numbers, scale: Scale, hedge: np.ndarray,
+                      tolerance: float) -> list[str]:
+    """Each hedge's |notional| within its max_notional (to the solver's tolerance of the money scale)."""
+    over = np.abs(hedge) - numbers.hedge_max
+    return [f"{layout.hedge_label(int(j))}: |notional| {abs(hedge[j]):.10g} > max {numbers.hedge_max[j]:.10g}"
+            for j in np.flatnonzero(over > 10 * tolerance * scale.money)]
 
 
 def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation: Allocation,

@@ -101,7 +101,9 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
                          f"{asset} is credited on a collateral curve; the transition program takes flat haircuts "
                          "only (give a flat haircut for it, or use `optimize`)", "not_supported")
               for k, account in enumerate(problem.accounts) for asset in problem.terms[account.id].curves]
-    refused = curved + unapplied(problem)
+    hedged = [InputIssue("hedges", "the transition does not trade hedges yet (docs/hedging.md); use `optimize`",
+                         "not_supported")] if problem.hedges else []
+    refused = curved + unapplied(problem) + hedged
     if refused:
         raise InputError(refused)
     periods = Periods.from_problem(problem)

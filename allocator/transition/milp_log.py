@@ -5,7 +5,8 @@ cvxpy gives no callback into HiGHS, but HiGHS writes its branch-and-bound table 
 temporary file and, while the solve runs (HiGHS releases the GIL), a thread reads the newest table row every
 ``every`` seconds and logs it to the ``allocator.transition`` logger at INFO, with the seconds since the solve
 began: ``MILP 12 s: incumbent 31,250.00, bound 29,870.12, gap 4.41%`` (currency: program units times ``S r``; the
-MILP's own objective, with piecewise-linear impact). The CLI shows these lines on stderr unless ``--quiet``.
+MILP's own objective, with piecewise-linear impact). The CLI shows the latest as a status line on stderr, on a
+terminal only (allocator/cli/progress.py).
 After the solve :attr:`MilpWatch.stop_reason` is HiGHS's "Status" line (``Time limit reached``, ...).
 """
 

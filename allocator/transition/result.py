@@ -1,14 +1,17 @@
 """What a transition returns: the schedule of steps, the cost split, coverage per period, diagnostics.
 
-Frozen models with DataFrame views and ``to_json``/``from_json``, like :class:`allocator.results.result.Result`.
+Frozen models with DataFrame views, the flat ``to_frame(name)`` (results/frames.py), ``to_json``/``from_json``,
+``summary()``, ``to_html()`` and ``_repr_html_()``, like :class:`allocator.results.result.Result`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
+from allocator.results.frames import flat_frame, unknown_frame
 
 
 class _Row(BaseModel):
@@ -132,3 +135,68 @@ class TransitionResult(_Row):
     @classmethod
     def from_json(cls, text: str) -> TransitionResult:
         return cls.model_validate_json(text)
+
+    #: The names ``to_frame`` accepts.
+    FRAMES: ClassVar[tuple[str, ...]] = ("steps", "coverage", "lowest", "targets")
+
+    def to_frame(self, name: str) -> pd.DataFrame:
+        """One flat frame (``FRAMES``), with the same column names and units as ``Result.to_frame`` (an account is
+        ``account``, money in the currency, quantities in asset units, times in hours; ``frame.attrs["units"]``).
+        ``steps`` is ``schedule_frame``; ``lowest`` is, per account, the lowest collateral during the transition."""
+        if name == "steps":
+            return flat_frame(self.steps, TransitionStep)
+        if name == "coverage":
+            return flat_frame(self.coverage, PeriodCoverage)
+        if name == "targets":
+            return flat_frame(self.targets, TransitionTarget)
+        if name == "lowest":
+            frame = flat_frame(self.coverage, PeriodCoverage)
+            units = frame.attrs["units"]
+            frame = frame.loc[frame.groupby("account", sort=False)["lowest"].idxmin()] if len(frame) else frame
+            frame = frame[["account", "period", "lowest", "floor", "required"]].reset_index(drop=True)
+            frame.attrs["units"] = {k: v for k, v in units.items() if k in frame.columns}
+            return frame
+        raise unknown_frame(name, self.FRAMES)
+
+    def headline(self) -> list[tuple[str, str]]:
+        """(label, text) pairs: status, cost, accounts covered, plan, exposure, solver (``summary()`` prints them)."""
+        c, d, money = self.costs, self.diagnostics, self.currency
+        if self.status == "optimal":
+            status = "optimal"
+        else:
+            gap = f", MILP gap {d.milp_gap:.2%}" if d.milp_gap is not None else ""
+            status = f"{d.status}{gap}: meets every constraint, optimality not proven"
+        last = {row.account: row for row in self.coverage if row.period == self.periods}
+        covered = sum(row.end >= row.required - 1e-9 * max(abs(row.required), 1.0) for row in last.values())
+        dipped = sorted({row.account for row in self.coverage if row.lowest < row.floor - 1e-9 * max(row.floor, 1.0)})
+        trades = sum(step.kind == "trade" for step in self.steps)
+        pairs = [("status", status),
+                 ("cost", f"{c.total:,.2f} {money} (carry {c.carry:,.2f}, transfers {c.transfer:,.2f}, fees "
+                          f"{c.fees:,.2f}, spread {c.spread:,.2f}, impact {c.impact:,.2f})"),
+                 ("accounts covered", f"{covered} of {len(last)} at the end; "
+                                      + (f"below its floor during the transition: {', '.join(dipped)}" if dipped
+                                         else "none below its floor during the transition")),
+                 ("plan", f"{len(self.steps)} steps ({len(self.steps) - trades} transfers, {trades} trades) over "
+                          f"{self.periods} x {self.period_hours:g} h; complete after {self.completion_hours:g} h")]
+        if self.exposure is not None:
+            e = self.exposure
+            pairs.append(("volatile holdings", f"{e.before:,.2f} {money} today, {e.after:,.2f} at the end ("
+                                               f"{', '.join(e.volatile) or 'none'})"))
+        how = d.solver if d.schedule_solver in (None, d.solver) else f"{d.solver}, schedule by {d.schedule_solver}"
+        return [*pairs, ("solver", f"{how} ({d.mode}), {d.total_seconds:.3f} s")]
+
+    def summary(self) -> str:
+        """A few lines of text (``headline()``); ``transition/report.py`` prints the long form with tables."""
+        return "\n".join(f"{label}: {text}" for label, text in self.headline())
+
+    def to_html(self, *, title: str | None = None) -> str:
+        """The self-contained HTML report (docs/report.md)."""
+        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
+
+        return to_html(self, title=title)
+
+    def _repr_html_(self) -> str:
+        """A compact report for notebooks: the headline and the tables, no charts."""
+        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
+
+        return compact_html(self)

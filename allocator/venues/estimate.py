@@ -17,11 +17,14 @@ correlation matrix.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from allocator.errors import HistoryError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAYS_PER_YEAR = 365.0
 MIN_RETURNS = 30
@@ -29,6 +32,8 @@ MIN_RETURNS = 30
 
 def read_closes(path: str | Path) -> pd.Series:
     """Daily closes indexed by calendar date, from a CSV with ``Date`` and ``Close`` columns (time zones dropped)."""
+    import pandas as pd  # deferred: loading a problem must not load pandas (docs/cli.md, start-up)
+
     try:
         frame = pd.read_csv(path, usecols=["Date", "Close"])
     except FileNotFoundError:
@@ -45,6 +50,8 @@ def read_closes(path: str | Path) -> pd.Series:
 
 def daily_returns(closes: dict[str, pd.Series], end: str | None, window_days: int) -> pd.DataFrame:
     """Aligned daily log returns, the last ``window_days`` up to ``end``; HistoryError if fewer than 30."""
+    import pandas as pd  # deferred: loading a problem must not load pandas (docs/cli.md, start-up)
+
     prices = pd.DataFrame(closes).dropna()
     if end is not None:
         prices = prices[prices.index <= pd.Timestamp(end)]

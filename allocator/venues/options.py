@@ -12,8 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.stats import norm
-
 OptionType = Literal["call", "put"]
 
 
@@ -31,6 +29,8 @@ def black76(forward: float, strike: float, years: float, volatility: float, kind
         intrinsic = max(forward - strike, 0.0) if kind == "call" else max(strike - forward, 0.0)
         delta = (1.0 if forward > strike else 0.0) if kind == "call" else (-1.0 if forward < strike else 0.0)
         return Greeks(intrinsic, delta, 0.0, 0.0)
+    from scipy.stats import norm  # deferred: loading a problem without options never needs scipy.stats
+
     root = volatility * math.sqrt(years)
     d1 = (math.log(forward / strike) + 0.5 * root * root) / root
     d2 = d1 - root

@@ -10,18 +10,22 @@ For an account naming a rulebook (models/, see docs/rulebooks.md):
   (an override). A linear curve gives ``h = 1 - weight`` exactly; a tiered or size-dependent one is kept as a
   curve (chords in the program, the exact formula in the verification).
 * requirement: when ``requirement`` is left out, the venue's margin of the account's positions at today's
-  prices (``maintenance_margin`` or ``initial_margin``, by ``margin_basis``).
+  prices (``maintenance_margin`` or ``initial_margin``, by ``margin_basis``) in the account's margin mode
+  (``Rulebook.mode_margin``; left out, the venue's own mode: today's figure). ``isolated`` and ``portfolio`` need a
+  rulebook that offers them and a derived requirement (docs/margin-modes.md).
+* hedges (docs/hedging.md): each ``[[hedges]]`` entry at the account gets a margin rate per unit of notional for a
+  long and for a short: its ``margin_rate``, or the chords of the venue's margin of the account's positions with the
+  hedge added at ``+max_notional`` and ``-max_notional`` (an upper bound of a margin convex in the hedge; negative
+  where the hedge offsets the positions, floored at 0 when the requirement is given rather than derived).
 
 Both are computed again whenever the problem is validated, so a what-if that moves prices moves them too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
-
-from scipy.stats import norm
 
 from allocator.errors import InputError, InputIssue
 from allocator.venues.collateral.curve import Curve
@@ -30,6 +34,7 @@ from allocator.venues.estimate import read_closes
 from allocator.venues.haircut_models import VolatilityHaircut
 
 if TYPE_CHECKING:
+    from allocator.inputs.market import Position
     from allocator.inputs.problem import Problem
     from allocator.venues.rulebooks import Rulebook
 
@@ -44,13 +49,16 @@ def _rulebook(name: str) -> Rulebook:
 def rulebook_issues(data: dict[str, object]) -> list[InputIssue]:
     """Unknown rulebook names, located at the account."""
     from allocator.inputs.raw import rows, text
-    from allocator.venues.rulebooks import available_rulebooks
 
-    known = set(available_rulebooks())
+    known: set[str] | None = None  # the rulebooks are listed (and their package loaded) only when one is named
     out = []
     for index, row in rows(data, "accounts"):
         name = text(row.get("rulebook"))
-        if name is not None and name not in known:
+        if name is not None and known is None:
+            from allocator.venues.rulebooks import available_rulebooks
+
+            known = set(available_rulebooks())
+        if name is not None and known is not None and name not in known:
             out.append(InputIssue(f"accounts[{index}].rulebook", f"unknown rulebook {name!r} (available: "
                                   f"{', '.join(sorted(known))})", "unknown_rulebook"))
         if row.get("requirement") is None and name is None:
@@ -68,6 +76,8 @@ class AccountTerms:
     curves: dict[str, Curve]  # the non-linear collateral curves (tiered, size-dependent, liquidity-adjusted)
     requirement: float  # currency: given, or derived from the positions by the rulebook
     buffer: float
+    mode: str = "cross"  # the margin mode in force: the account's margin_mode, else its rulebook's own
+    hedge_rates: dict[str, tuple[float, float]] = field(default_factory=dict)  # instrument -> (long, short) rate
 
     @property
     def required(self) -> float:
@@ -98,9 +108,16 @@ def venue_terms(problem: Problem) -> list[AccountTerms]:
                                              "missing_volatility"))
             else:
                 curves[asset] = model.curve(prices[asset])
+        mode = "cross"
+        if account.rulebook is None and account.margin_mode in ("isolated", "portfolio"):
+            issues.append(InputIssue(f"accounts[{index}].margin_mode", f"{account.margin_mode} margin derives each "
+                                     "requirement from a venue rulebook: name one in `rulebook` (and leave "
+                                     "`requirement` out)", "mode_needs_rulebook"))
         if account.rulebook is not None:
             where = f"accounts[{index}].rulebook"
             book = _rulebook(account.rulebook)
+            mode = account.margin_mode or book.native_mode
+            issues += _mode_issues(index, account.margin_mode, account.requirement, book)
             try:
                 venue = {asset: book.collateral_curve(asset, prices[asset], account.margin_basis, problem.as_of)
                          for asset in book.collateral_assets if asset in prices}
@@ -111,10 +128,10 @@ def venue_terms(problem: Problem) -> list[AccountTerms]:
                         haircuts[asset] = 1.0 - min(curve.weight, 1.0)
                     else:
                         curves[asset] = curve
-                if requirement is None:
+                if requirement is None and mode in book.modes:
                     mine = [p for p in problem.positions if p.account == account.id]
-                    margin = book.initial_margin if account.margin_basis == "initial" else book.maintenance_margin
-                    requirement = float(margin(mine, prices, problem.as_of)) if mine else 0.0
+                    requirement = book.mode_margin(mine, prices, problem.as_of, account.margin_basis, mode) \
+                        if mine else 0.0
             except InputError as error:
                 issues += [InputIssue(where, f"{account.rulebook}: {issue.message}", issue.code)
                            for issue in error.issues]
@@ -123,10 +140,63 @@ def venue_terms(problem: Problem) -> list[AccountTerms]:
         issues += [InputIssue(f"accounts[{index}].concentration.{asset}", f"{asset} has a concentration limit but "
                               "is not eligible at this account", "ineligible_limit")
                    for asset in account.concentration if asset not in haircuts and account.rulebook is not None]
-        out.append(AccountTerms(haircuts, curves, float(requirement or 0.0), account.buffer))
+        rates, found = hedge_rates(problem, index, mode)
+        issues += found
+        out.append(AccountTerms(haircuts, curves, float(requirement or 0.0), account.buffer, mode, rates))
     if issues:
         raise InputError(issues)
     return out
+
+
+def _mode_issues(index: int, mode: str | None, requirement: float | None, book: Rulebook) -> list[InputIssue]:
+    where = f"accounts[{index}].margin_mode"
+    if mode is None:
+        return []
+    if mode not in book.modes:
+        return [InputIssue(where, f"{book.name} offers no {mode} margin (offered: {', '.join(sorted(book.modes))})",
+                           "mode_not_offered")]
+    if mode != "cross" and requirement is not None:
+        return [InputIssue(where, f"{mode} margin derives the requirement from the positions by the rulebook; "
+                           f"leave `requirement` out (it is {requirement:g})", "conflicting_fields")]
+    return []
+
+
+def hedge_rates(problem: Problem, index: int, mode: str) -> tuple[dict[str, tuple[float, float]], list[InputIssue]]:
+    """(long, short) margin rate per unit of notional of each hedge at account ``index`` (module docstring), and the
+    located issues of hedges that have none."""
+    account = problem.accounts[index]
+    if account.rulebook is not None and mode not in _rulebook(account.rulebook).modes:
+        return {}, []  # the mode's own issue says why (accounts[i].margin_mode)
+    prices = {asset.id: asset.price for asset in problem.assets}
+    mine = [p for p in problem.positions if p.account == account.id]
+    rates: dict[str, tuple[float, float]] = {}
+    issues: list[InputIssue] = []
+    for j, hedge in enumerate(problem.hedges):
+        if hedge.account != account.id or hedge.underlying not in prices:
+            continue
+        if hedge.margin_rate is not None:
+            rates[hedge.instrument] = (hedge.margin_rate, hedge.margin_rate)
+        elif hedge.max_notional == 0:
+            rates[hedge.instrument] = (0.0, 0.0)
+        elif account.rulebook is None:
+            issues.append(InputIssue(f"hedges[{j}].margin_rate", f"account {account.id!r} has no rulebook to margin "
+                                     "the hedge: give margin_rate (requirement per unit of notional)", "missing_field"))
+        else:
+            book, size, price = _rulebook(account.rulebook), hedge.max_notional, prices[hedge.underlying]
+            try:
+                def margin(extra: list[Position], book: Rulebook = book) -> float:
+                    return book.mode_margin(mine + extra, prices, problem.as_of, account.margin_basis,
+                                            mode)  # type: ignore[arg-type]
+                base = margin([]) if mine else 0.0
+                long, short = ((margin([hedge.position(sign * size, price)]) - base) / size for sign in (1.0, -1.0))
+            except InputError as error:
+                issues += [InputIssue(f"hedges[{j}].margin_rate", f"{account.rulebook}: {issue.message}; give "
+                                      "margin_rate", issue.code) for issue in error.issues]
+                continue
+            if account.requirement is not None:  # a given requirement is never lowered by a hedge
+                long, short = max(long, 0.0), max(short, 0.0)
+            rates[hedge.instrument] = (long, short)
+    return rates, issues
 
 
 def volatility_model_haircut(problem: Problem, asset: str, model: VolatilityHaircut) -> float:
@@ -136,6 +206,8 @@ def volatility_model_haircut(problem: Problem, asset: str, model: VolatilityHair
     if market is None or asset not in market.assets:
         raise ValueError(f"a volatility haircut needs {asset} in [market]")
     sigma = float(market.moments[0][market.assets.index(asset)])
+    from scipy.stats import norm  # deferred: only a volatility haircut model needs it
+
     z = float(norm.ppf(model.confidence))
     floor = model.floor
     if model.stressed_period is not None:

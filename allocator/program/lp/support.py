@@ -2,9 +2,15 @@
 
 Every field of :class:`~allocator.program.layout.Layout` is either structure the LP is built from (``STRUCTURE``),
 data the LP does not read (``IGNORED``: the market's shape matters only to risk rows), or a feature the LP does not
-have (``NEEDS_CVXPY``: collateral curves, risk limits, CVaR, the portfolio limit), which must be empty. A field
-this module does not know (a feature added to the cvxpy program later, such as hedges) sends the problem to the
-cvxpy program whenever it is set: the fast path never silently drops a constraint it was not written for.
+have (``NEEDS_CVXPY``: collateral curves, risk limits, CVaR, the portfolio limit, hedges and net-delta limits),
+which must be empty. A field this module does not know (a feature added to the cvxpy program later) sends the
+problem to the cvxpy program whenever it is set: the fast path never silently drops a constraint it was not
+written for.
+
+Margin modes need nothing of their own: an isolated account is expanded into ordinary accounts when the problem is
+validated (inputs/isolated.py), each with its own requirement and zero-cost routes to its wallet, so the LP sees
+them like any other account. ``parent`` (which sub-account belongs to which account) is read only by net-delta
+limits, which the LP does not have, and by the result's delta rows, which are shared.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ STRUCTURE = frozenset({"assets", "locations", "accounts", "account_location", "h
                        "edge_route", "move_asset", "move_edge", "pair_asset", "pair_account", "limit_pair"})
 #: Fields with no row in the LP unless a NEEDS_CVXPY feature is present (a market or stress scenarios alone are
 #: only read by risk rows).
-IGNORED = frozenset({"market_assets", "n_factors", "has_specific", "stress"})
+IGNORED = frozenset({"market_assets", "n_factors", "has_specific", "stress", "parent"})
 #: Features the LP does not have, each with what a user would call it.
 NEEDS_CVXPY = {
     "curve_pairs": "collateral curves (chords)",
@@ -30,6 +36,11 @@ NEEDS_CVXPY = {
     "cvar_draws": "CVaR limits",
     "portfolio": "a portfolio limit",
     "portfolio_stress": "portfolio stress rows",
+    "hedge_account": "hedges ([[hedges]])",
+    "hedge_asset": "hedges ([[hedges]])",
+    "hedge_names": "hedges ([[hedges]])",
+    "delta_owner": "net-delta limits (max_net_delta)",
+    "delta_asset": "net-delta limits (max_net_delta)",
 }
 
 

@@ -13,9 +13,12 @@ one of its anti-procyclicality options; the default 1 uses the stressed haircut 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAYS_PER_YEAR = 365.0
 
@@ -33,6 +36,8 @@ def stressed_volatility(closes: pd.Series, window_days: int = 365,
                         period: tuple[str, str] | None = None) -> float:
     """Annualised volatility of daily log returns over ``period`` (inclusive dates), or the highest over every
     rolling window of ``window_days`` returns. ``closes`` is a daily price series indexed by date."""
+    import pandas as pd  # deferred: loading a problem must not load pandas (docs/cli.md, start-up)
+
     prices = closes.dropna().sort_index()
     returns = np.log(prices).diff().dropna()
     if period is not None:

@@ -70,6 +70,7 @@ class AaveRulebook(Rulebook):
     kind = "aave-v3"
     spec_model = AaveFile
     spec: AaveFile
+    modes = frozenset({"cross"})  # no positions: nothing to isolate
 
     @classmethod
     def cross_issues(cls, spec: AaveFile) -> list[InputIssue]:

@@ -27,6 +27,10 @@ from allocator.venues.collateral.curve import Curve
 
 #: Which requirement a collateral value is for: ``maintenance`` (liquidation) or ``initial`` (opening, borrowing).
 Basis = Literal["maintenance", "initial"]
+#: How an account's positions are margined (docs/margin-modes.md): each instrument in its own sub-account
+#: (``isolated``), one pool with each instrument's requirement summed (``cross``), or one scenario-based margin of
+#: the whole book that nets offsetting risk (``portfolio``).
+MarginMode = Literal["isolated", "cross", "portfolio"]
 Text = str
 Day = date | str | None
 
@@ -64,6 +68,10 @@ class Rulebook(ABC):
     #: The ``kind`` this class reads, and the file model it validates with.
     kind: ClassVar[str]
     spec_model: ClassVar[type[Header]]
+    #: The margin mode the venue's own formula (``maintenance_margin``, ``initial_margin``) computes, and the modes
+    #: an account at the venue may choose (docs/margin-modes.md).
+    native_mode: ClassVar[MarginMode] = "cross"
+    modes: ClassVar[frozenset[str]] = frozenset({"isolated", "cross"})
 
     def __init__(self, spec: Header, path: str = "") -> None:
         self.spec = spec
@@ -124,6 +132,27 @@ class Rulebook(ABC):
     @abstractmethod
     def initial_margin(self, positions: Sequence[Position], prices: Mapping[str, float], as_of: Day = None) -> float:
         """Initial requirement (currency) of one account's positions."""
+
+    def mode_margin(self, positions: Sequence[Position], prices: Mapping[str, float], as_of: Day = None,
+                    basis: Basis = "maintenance", mode: MarginMode | None = None) -> float:
+        """Requirement (currency) of one account's positions in a margin mode (None: the venue's ``native_mode``).
+
+        ``portfolio`` is the venue's own formula over the whole book (offered by portfolio-margin venues only);
+        ``isolated`` and ``cross`` are the formula applied to each instrument's positions alone and summed (for a
+        venue that margins instrument by instrument, ``cross`` is its own formula; ``isolated`` is the total of the
+        sub-accounts). A mode the venue does not offer is an InputError."""
+        mode = mode or self.native_mode
+        if mode not in self.modes:
+            offered = ", ".join(sorted(self.modes))
+            raise InputError([InputIssue(f"rulebook {self.name}", f"{self.venue} offers no {mode} margin in this "
+                                         f"rulebook (offered: {offered})", "mode_not_offered")])
+        margin = self.initial_margin if basis == "initial" else self.maintenance_margin
+        if mode == self.native_mode and mode != "isolated":
+            return float(margin(positions, prices, as_of))
+        groups: dict[str, list[Position]] = {}
+        for position in positions:
+            groups.setdefault(position.instrument, []).append(position)
+        return float(sum(margin(group, prices, as_of) for group in groups.values()))
 
     # -- helpers ------------------------------------------------------------------------------------------------
 

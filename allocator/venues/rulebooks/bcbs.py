@@ -80,6 +80,7 @@ class BcbsRulebook(Rulebook):
     kind = "bcbs-iosco"
     spec_model = BcbsFile
     spec: BcbsFile
+    modes = frozenset({"cross"})  # one netting set per account: the schedule has no isolated or portfolio mode
 
     @classmethod
     def cross_issues(cls, spec: BcbsFile) -> list[InputIssue]:

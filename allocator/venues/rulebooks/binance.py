@@ -87,6 +87,8 @@ class BinanceRulebook(TableRulebook):
     kind = "binance-portfolio-margin"
     spec_model = BinanceFile
     spec: BinanceFile
+    native_mode = "portfolio"  # PM Pro; its futures MM is per instrument, so cross gives the same figure
+    modes = frozenset({"isolated", "cross", "portfolio"})
 
     @classmethod
     def cross_issues(cls, spec: BinanceFile) -> list[InputIssue]:

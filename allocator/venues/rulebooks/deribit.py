@@ -41,6 +41,8 @@ class DeribitRulebook(TableRulebook):
     kind = "deribit-portfolio-margin"
     spec_model = DeribitFile
     spec: DeribitFile
+    native_mode = "portfolio"  # the scenario grid over the whole book; cross: the grid of each instrument, summed
+    modes = frozenset({"isolated", "cross", "portfolio"})
 
     def collateral_curve(self, asset: str, price: float, basis: Basis = "maintenance", as_of: Day = None) -> Curve:
         entry = self.collateral_entry(asset)

@@ -32,6 +32,9 @@ MODELS = data_folder(MODELS_PACKAGE)
 #: The environment variable naming the user's own rulebook folders, searched before ``MODELS``.
 USER_FOLDERS = "ALLOCATOR_RULEBOOKS"
 
+#: Reviewed data files of ``models/`` that are not venue rulebooks (the stress episodes, docs/stress.md).
+NOT_RULEBOOKS = frozenset({"stress-episodes"})
+
 #: Formula families by the ``kind`` a file declares.
 KINDS: dict[str, type[Rulebook]] = {cls.kind: cls for cls in (
     AaveRulebook, BinanceRulebook, DriftRulebook, DeribitRulebook, HyperliquidRulebook, DydxRulebook, BcbsRulebook)}
@@ -39,7 +42,8 @@ KINDS: dict[str, type[Rulebook]] = {cls.kind: cls for cls in (
 
 def available_rulebooks() -> tuple[str, ...]:
     """Names of the rulebooks: the shipped ones and those in the folders of ``ALLOCATOR_RULEBOOKS``."""
-    return tuple(sorted({path.stem for folder in rulebook_folders() for path in folder.glob("*.toml")}))
+    return tuple(sorted({path.stem for folder in rulebook_folders() for path in folder.glob("*.toml")}
+                        - NOT_RULEBOOKS))
 
 
 def rulebook_folders() -> tuple[Path, ...]:

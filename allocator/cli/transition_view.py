@@ -1,0 +1,78 @@
+"""What ``allocator transition`` shows a person: status, costs, timing, the lowest collateral per account on the
+way, the schedule (first steps), and the one-line outcome (printed even with ``--quiet``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from allocator.cli.tables import Column, table
+
+if TYPE_CHECKING:
+    from allocator.transition.result import TransitionResult
+
+#: Steps shown by default; ``--wide`` shows every one.
+MAX_STEPS = 40
+
+LOWEST = (Column("account", "account"), Column("period", "period", "count"),
+          Column("lowest", "lowest collateral", "money"), Column("floor", "floor", "money"),
+          Column("required", "required at the end", "money"))
+STEPS = (
+    Column("step", "step", "count"),
+    Column("period", "period", "count", wide=True),
+    Column("start_hours", "start", "hours"),
+    Column("arrival_hours", "arrives", "hours", wide=True),
+    Column("kind", "kind"),
+    Column("asset", "asset"),
+    Column("from", "from"),
+    Column("to", "to"),
+    Column("venue", "venue", wide=True),
+    Column("quantity", "quantity", "quantity"),
+    Column("asset_to", "for"),
+    Column("quantity_to", "quantity bought", "quantity", wide=True),
+    Column("value", "value", "money"),
+    Column("cost", "cost", "money"),
+)
+
+
+def status_line(result: TransitionResult) -> str:
+    d = result.diagnostics
+    head = d.status + (f", MILP gap {d.milp_gap:.2%}" if d.milp_gap is not None else "")
+    how = f"solver {d.solver}" if d.schedule_solver in (None, d.solver) else \
+        f"moves by {d.solver}, schedule by {d.schedule_solver}"
+    where = f"{how}, {d.total_seconds:.3f} s"
+    return f"status: feasible ({d.mode}: {where})" if d.status == f"feasible ({d.mode})" else \
+        f"status: {head} ({d.mode}, {where})"
+
+
+def transition_tables(result: TransitionResult, wide: bool) -> list[Any]:
+    c, d, money = result.costs, result.diagnostics, result.currency
+    parts: list[Any] = [
+        status_line(result),
+        f"cost: {c.total:,.2f} {money} (income forgone {c.carry:,.2f}, transfers {c.transfer:,.2f}, fees "
+        f"{c.fees:,.2f}, spread {c.spread:,.2f}, impact {c.impact:,.2f})",
+        f"{len(result.steps)} steps over {result.periods} x {result.period_hours:g} h; complete after "
+        f"{result.completion_hours:g} h"]
+    if result.exposure is not None:
+        e = result.exposure
+        parts.append(f"volatile holdings ({', '.join(e.volatile) or 'none'}): {e.before:,.2f} today, "
+                     f"{e.after:,.2f} at the end")
+    if d.relaxation_cost is not None and d.gap is not None:
+        parts.append(f"convex relaxation {d.relaxation_cost:,.2f} {money}: the move limits cost {d.gap:.2%} more")
+    parts += [f"note: {n}" for n in d.notes]
+    parts += ["", table(f"lowest collateral during the transition ({money})", LOWEST,
+                        result.lowest_frame.to_dict(orient="records"))]
+    if result.steps:
+        steps = [s.model_dump(by_alias=True) for s in result.steps]
+        shown = steps if wide else steps[:MAX_STEPS]
+        parts.append(table(f"plan ({money})", STEPS, shown, wide))
+        if len(shown) < len(steps):
+            parts.append(f"... and {len(steps) - len(shown)} more steps (--wide shows every one; all in the result)")
+    else:
+        parts.append("plan: nothing to move")
+    return parts
+
+
+def outcome(result: TransitionResult, written: str) -> str:
+    proven = "" if result.status == "optimal" else " (not proven optimal)"
+    return (f"{result.status}{proven}: cost {result.costs.total:,.2f} {result.currency}, {len(result.steps)} "
+            f"steps, complete after {result.completion_hours:g} h; {written}")

@@ -1,0 +1,54 @@
+"""Command-line start-up figures (docs/performance.md, command line): ``allocator --help`` and ``allocator validate``
+on the desk, wall seconds of the whole process as a user runs it (the console script), best and median of several
+fresh processes, beside two floors measured the same way: a bare ``python -c pass`` (the interpreter's own start)
+and a process that only imports the third-party libraries the command cannot do without (click for ``--help``;
+click, numpy and pydantic for ``validate``), so that allocator's own share can be read off on any machine.
+
+The target is 0.3 s on a desk machine. Nothing heavy may load: ``import allocator`` and both commands load no
+solver (tests/test_startup.py), ``validate`` no scipy.stats or pandas either. Machines shared with other work show
+20-50% noise, so the best of the runs is the figure to compare; the median says how noisy the run was.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _cases import Figures, case
+
+ROOT = Path(__file__).resolve().parents[2]
+DESK = ROOT / "fixtures" / "problems" / "desk.toml"
+SCRIPT = Path(sys.executable).parent / "allocator"
+RUNS = 15
+
+
+def _timed(command: list[str]) -> list[float]:
+    seconds = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+#: What each command cannot do without: the floor under its start-up.
+FLOORS = {"--help": "import click", "validate": "import click, numpy, pydantic"}
+
+
+def _command(*args: str) -> list[str]:
+    """The console script where it is installed (as a user runs it), else ``python -m allocator.cli``."""
+    return [str(SCRIPT), *args] if SCRIPT.is_file() else [sys.executable, "-m", "allocator.cli", *args]
+
+
+@case(params={"help": ("--help",), "validate": ("validate", str(DESK))})
+def startup(*args: str) -> Figures:
+    """allocator --help / allocator validate desk.toml: wall s of a fresh process, best and median of 15"""
+    python = _timed([sys.executable, "-c", "pass"])
+    floor = _timed([sys.executable, "-c", FLOORS[args[0]]])
+    seconds = _timed(_command(*args))
+    return {"best_s": round(min(seconds), 3), "median_s": round(statistics.median(seconds), 3),
+            "python_pass_best_s": round(min(python), 3), "libraries_best_s": round(min(floor), 3),
+            "libraries": FLOORS[args[0]], "runs": len(seconds)}

@@ -1,0 +1,60 @@
+"""HTML report figures (docs/performance.md, report): the largest fixture's report, the derisk transition (199
+steps, the largest page of the fixtures), written in Python and rendered by headless Chromium."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _cases import Figures, case
+
+ROOT = Path(__file__).resolve().parents[2]
+DERISK = ROOT / "fixtures" / "problems" / "derisk.toml"
+
+
+@case()
+def largest_fixture() -> Figures:
+    """derisk.toml transition report: to_html s (first call incl. importing the report and plotly, then median of 5),
+    page MB; Chromium's load-to-drawn s for the page opened cold in a fresh browser, then median of 3 reopenings"""
+    import allocator
+    from allocator.transition import plan_transition
+
+    result = plan_transition(allocator.load_problem(DERISK))  # solving is not timed
+    start = time.perf_counter()
+    html = result.to_html()
+    first = time.perf_counter() - start
+    again = []
+    for _ in range(5):
+        start = time.perf_counter()
+        result.to_html()
+        again.append(time.perf_counter() - start)
+    figures: Figures = {"first_s": round(first, 3), "median_s": round(statistics.median(again), 3),
+                        "mb": round(len(html.encode("utf-8")) / 1e6, 3), "steps": len(result.steps)}
+    figures.update(_browser(html))
+    return figures
+
+
+def _browser(html: str) -> Figures:
+    """Load-to-drawn seconds in headless Chromium (the page's loadEventEnd, after every chart's newPlot ran)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from report_browser import Browser, ensure_chromium
+
+    reason = ensure_chromium()
+    if reason is not None:
+        return {"browser": f"not measured: {reason}"}
+    with tempfile.TemporaryDirectory() as folder:
+        page = Path(folder) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        browser = Browser()
+        try:
+            cold = browser.open(page)
+            warm = [browser.open(page).charts["load_ms"] / 1000 for _ in range(3)]
+        finally:
+            browser.close()
+    return {"browser_cold_s": round(cold.charts["load_ms"] / 1000, 3),
+            "browser_warm_s": round(statistics.median(warm), 3),
+            "charts": cold.charts["found"], "empty_charts": len(cold.charts["empty"]),
+            "console_errors": len(cold.console)}
