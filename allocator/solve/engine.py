@@ -36,8 +36,7 @@ from allocator.results.result import Diagnostics, Result, Shortfall
 from allocator.solve.diagnose import Diagnosis
 from allocator.solve.fast import FastProgram
 from allocator.solve.figures import cost as _cost
-from allocator.solve.figures import result_of
-from allocator.solve.figures import shortfall as _shortfall
+from allocator.solve.figures import result_of, shortfalls
 from allocator.solve.ladder import climb
 from allocator.solve.sensitivity import Sensitivity
 from allocator.solve.solvers import Backend, SolveRecord, SolverProfile, choose_backend, normalise, profile, run, values
@@ -275,14 +274,7 @@ class Allocator:
         if violations:
             raise VerificationError(violations, solver=self.solver)
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
-        hedged = numbers.hedged(layout, allocation.hedge)
-        rows = [Shortfall(account=k, amount=float(short)) for k, short in
-                zip(layout.accounts, _shortfall(layout, hedged, allocation), strict=True) if short > floor]
-        if len(layout.delta_owner):  # delta bands no hedge within its size can meet (docs/hedging.md)
-            beyond = np.abs(allocation.deltas(layout, hedged)) - hedged.delta_limit
-            rows += [Shortfall(account=layout.accounts[owner] if owner >= 0 else "treasury", amount=float(beyond[d]),
-                               constraint=layout.delta_label(d))
-                     for d in map(int, np.flatnonzero(beyond > floor)) for owner in [int(layout.delta_owner[d])]]
+        rows = shortfalls(layout, numbers.hedged(layout, allocation.hedge), allocation, floor)
         portfolio = 0.0 if fast is not None else \
             float(self.program.elastic.portfolio_shortfall.value or 0.0) * scale.money
         if portfolio > floor:

@@ -11,7 +11,15 @@ from allocator.plan.ordered import OrderedPlan
 from allocator.program.allocation import Allocation
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
-from allocator.results.result import AccountCoverage, Diagnostics, Objective, PortfolioCoverage, Result, Target
+from allocator.results.result import (
+    AccountCoverage,
+    Diagnostics,
+    Objective,
+    PortfolioCoverage,
+    Result,
+    Shortfall,
+    Target,
+)
 from allocator.solve.hedge_report import delta_rows, hedge_positions, hedge_trades
 from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
@@ -34,6 +42,19 @@ def shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.nd
     tail = ~np.isnan(cvar)
     short[tail] = np.maximum(short[tail], requirement[tail] + cvar[tail] - collateral[tail])
     return short
+
+
+def shortfalls(layout: Layout, hedged: Numbers, allocation: Allocation, floor: float) -> list[Shortfall]:
+    """The elastic optimum's shortfall rows above ``floor``: each account's (numbers ``hedged`` with its hedges), then
+    each delta band no hedge within its size can meet (docs/hedging.md)."""
+    rows = [Shortfall(account=k, amount=float(short)) for k, short in
+            zip(layout.accounts, shortfall(layout, hedged, allocation), strict=True) if short > floor]
+    if len(layout.delta_owner):
+        beyond = np.abs(allocation.deltas(layout, hedged)) - hedged.delta_limit
+        rows += [Shortfall(account=layout.accounts[owner] if owner >= 0 else "treasury", amount=float(beyond[d]),
+                           constraint=layout.delta_label(d))
+                 for d in map(int, np.flatnonzero(beyond > floor)) for owner in [int(layout.delta_owner[d])]]
+    return rows
 
 
 def portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
