@@ -18,6 +18,7 @@ from _cases import Figures, case
 
 import allocator
 from allocator.io.generate import generate_problem
+from allocator.solve.engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
 
 #: PDLP (a first-order method) may not reach HiGHS's 1e-9 tolerances at all: it is stopped here.
 PDLP_SECONDS = 600.0
