@@ -36,7 +36,7 @@ class IncrementalCost:
 def incremental_cost(problem: Problem, change: Problem | Scenario | dict[str, Any],
                      solver: str | None = None) -> IncrementalCost:
     """Exact (re-solved) and estimated (shadow prices) increase of the capital cost caused by ``change``."""
-    engine = Allocator(problem, solver)
+    engine = Allocator(problem, solver, backend="cvxpy")  # the estimate reads the cvxpy program's Lagrangian
     base = engine.solve(plan=False)
     changed_problem = engine.changed(change)
     program = engine.program

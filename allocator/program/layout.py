@@ -210,8 +210,9 @@ class Layout:
         move_edge = np.array([e for e, edge_assets in enumerate(allowed) for _ in edge_assets], dtype=int)
         move_asset = np.array([a for edge_assets in allowed for a in edge_assets], dtype=int)
 
+        terms = problem.terms  # once: a property (10 us a call), read per pair below
         pairs = [(asset_index[a], k) for k, account in enumerate(problem.accounts)
-                 for a in problem.terms[account.id].eligible]
+                 for a in terms[account.id].eligible]
         pair_index = {pair: i for i, pair in enumerate(pairs)}
         limits = [pair_index[(asset_index[a], k)] for k, account in enumerate(problem.accounts)
                   for a in account.concentration]
@@ -225,7 +226,7 @@ class Layout:
             pair_account=np.array([k for _, k in pairs], dtype=int),
             limit_pair=np.array(limits, dtype=int),
             curve_pairs=np.array([p for p, (a, k) in enumerate(pairs)
-                                  if assets[a] in problem.terms[problem.accounts[k].id].curves], dtype=int),
+                                  if assets[a] in terms[accounts[k]].curves], dtype=int),
             risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
                                    dtype=int),
             cone=np.array([j for j, a in enumerate(a for a in problem.accounts if a.risk is not None)

@@ -16,8 +16,10 @@ from allocator.program.layout import Layout
 def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:
     """``moved`` (per move slot) with every directed cycle of each asset's moves removed."""
     moved = moved.copy()
-    for asset in np.unique(layout.move_asset[moved[: layout.n_moves] > 0]):
-        moves = np.flatnonzero((layout.move_asset == asset) & (moved[: layout.n_moves] > 0))
+    positive = np.flatnonzero(moved[: layout.n_moves] > 0)
+    by_asset = positive[np.argsort(layout.move_asset[positive], kind="stable")]  # ascending within each asset
+    starts = np.flatnonzero(np.diff(layout.move_asset[by_asset], prepend=-1))
+    for moves in np.split(by_asset, starts[1:]) if len(by_asset) else []:
         while True:
             cycle = _find_cycle(layout, moves[moved[moves] > 0])
             if cycle is None:

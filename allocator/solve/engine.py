@@ -5,6 +5,10 @@ program, minimise the value moved (so an already-covered desk gets an empty plan
 not rise by more than ``10 * COST_TOLERANCE`` of the cost scale; verify the result in numpy and order its
 transfers safely. An infeasible problem is diagnosed with the elastic
 program and raised as :class:`~allocator.errors.InfeasibleError`.
+
+Two backends solve the same program (``backend``): the cvxpy program (program/model.py: every feature, compiled
+once with DPP) and the compile-free linear path (program/lp/, solve/fast.py: the LP's matrices built from index
+arrays and passed to HiGHS directly). Both feed the same verification, ladder, sensitivities and plan.
 """
 
 from __future__ import annotations
@@ -28,32 +32,29 @@ from allocator.program.model import COST_TOLERANCE, Program, SlotsFull
 from allocator.program.numbers import Numbers
 from allocator.program.scaling import Scale
 from allocator.program.scenarios import is_static, most_violated, stressed_collateral
-from allocator.results.result import (
-    AccountCoverage,
-    Diagnostics,
-    Objective,
-    PortfolioCoverage,
-    Result,
-    Shortfall,
-    Target,
-)
+from allocator.results.result import Diagnostics, Result, Shortfall
 from allocator.solve.diagnose import Diagnosis
-from allocator.solve.hedge_report import delta_rows, hedge_positions, hedge_trades
+from allocator.solve.fast import FastProgram
+from allocator.solve.figures import cost as _cost
+from allocator.solve.figures import result_of, shortfalls
 from allocator.solve.ladder import climb
-from allocator.solve.liquidation import liquidation_moves
 from allocator.solve.sensitivity import Sensitivity
-from allocator.solve.solvers import SolveRecord, SolverProfile, normalise, profile, run, values
+from allocator.solve.solvers import Backend, SolveRecord, SolverProfile, choose_backend, normalise, profile, run, values
 from allocator.solve.status import Status
 from allocator.solve.verify import check
 
 
 class Allocator:
     """A problem's compiled program. ``solve()`` solves it; ``solve(other)`` re-solves a problem of the
-    same structure (same assets, locations, accounts, eligibility, limits and routes) by setting parameters."""
+    same structure (same assets, locations, accounts, eligibility, limits and routes) by setting parameters.
+
+    ``backend``: "cvxpy" (the general program), "highs" (the compile-free linear path; an error for a problem
+    with a feature it does not have, or another solver) or "auto" (the linear path for a large linear problem of
+    supported features solved with HiGHS, solvers.choose_backend)."""
 
     def __init__(self, problem: Problem, solver: str | None = None, *, time_limit: float | None = None,
                  minimise_moves: bool = True, solver_options: dict[str, Any] | None = None,
-                 fallback: str | None = None) -> None:
+                 fallback: str | None = None, backend: Backend = "auto") -> None:
         self.problem = problem
         self.layout = Layout.from_problem(problem)
         self.solver = normalise(solver, self.layout.has_cones)
@@ -62,18 +63,37 @@ class Allocator:
         self.time_limit = time_limit
         self.minimise_moves = minimise_moves
         self.solver_options = dict(solver_options or {})
-        self.program = Program(self.layout)
+        self.backend = choose_backend(backend, self.layout, self.solver)
+        self._program: Program | None = None  # the cvxpy program, built on first need
+        self.fast = FastProgram(self.layout, {**profile("HIGHS").options, **self.solver_options},
+                                warm_starts=self.solver_options.get("warm_start", True)) \
+            if self.backend == "highs" else None
         self.compilations = 0
         self.records: list[SolveRecord] = []
         self.retried: list[str] = []  # notes of re-solves after an inaccurate status, for the result
+
+    @property
+    def program(self) -> Program:
+        """The cvxpy program (built on first use: the linear path never needs it)."""
+        if self._program is None:
+            self._program = Program(self.layout)
+        return self._program
+
+    @property
+    def _fast(self) -> FastProgram | None:
+        """The linear path when it serves the current solver (a fallback solver goes through cvxpy)."""
+        return self.fast if self.solver == "HIGHS" else None
+
+    def _record(self, record: SolveRecord) -> SolveRecord:
+        self.compilations += record.compiled
+        self.records.append(record)
+        return record
 
     def _run(self, problem: Any) -> SolveRecord:
         record = run(problem, self.solver, self.time_limit, **self.solver_options)
         if record.note and record.status is Status.OPTIMAL:
             self.retried.append(record.note)
-        self.compilations += record.compiled
-        self.records.append(record)
-        return record
+        return self._record(record)
 
     def solve(self, changes: Problem | Scenario | dict[str, Any] | None = None, *, plan: bool = True) -> Result:
         """Solve the compiled problem, or a changed one: a Problem of the same structure, or a Scenario (or its
@@ -98,6 +118,9 @@ class Allocator:
                 self.solver = self.primary
 
     def _solve(self, problem: Problem, plan: bool, started: float, fallback_note: str | None) -> Result:
+        if (self._fast is not None and self._fast.warm_starts and problem is not self.problem
+                and not self._fast.home_tried):
+            self._home_basis()
         optimum = self._optimum(problem, moves=plan and self.minimise_moves)
         optimum.notes.extend(dict.fromkeys(self.retried))  # each distinct re-solve note once
         if fallback_note:
@@ -133,19 +156,36 @@ class Allocator:
             except SlotsFull as full:  # rebuild with more stress slots per account; keep the working set
                 working = full.working
                 slots = max(2 * self.program.stress_slots, max(len(w) for w in working))
-                self.program = Program(self.layout, stress_slots=min(slots, len(self.layout.stress)))
+                self._program = Program(self.layout, stress_slots=min(slots, len(self.layout.stress)))
+
+    def _home_basis(self) -> None:
+        """Solve the engine's own problem once on the linear path, so that its optimal basis starts every
+        re-solve (a failed solve leaves re-solves starting from scratch)."""
+        fast = self._fast
+        assert fast is not None
+        fast.home_tried = True
+        fast.assign(Numbers.from_problem(self.problem, self.layout), profile(self.solver))
+        record = self._record(fast.run_cost(self.time_limit, warm=False))
+        if record.status is Status.OPTIMAL:
+            fast.keep_home_basis()
 
     def _optimum_with(self, problem: Problem, moves: bool, working: list[list[int]] | None) -> Optimum:
-        layout, program = self.layout, self.program
+        layout, fast = self.layout, self._fast
         numbers = Numbers.from_problem(problem, layout)
-        rungs = _CostRungs(self, problem, numbers, working)
+        rungs: _Rungs = _CostRungs(self, problem, numbers, working) if fast is None else \
+            _FastRungs(self, problem, numbers)
         climbed = climb(rungs, profile(self.solver), widen=layout.has_cones)
         allocation, scale, notes = climbed.answer, rungs.scale, climbed.notes
-        optimum = Optimum(problem, numbers, scale, allocation, Sensitivity.read(program, numbers, scale),
-                          ["cost"], notes)
+        sensitivity = Sensitivity.read(self.program, numbers, scale) if fast is None else \
+            fast.sensitivity(numbers, scale)
+        optimum = Optimum(problem, numbers, scale, allocation, sensitivity, ["cost"], notes)
         if moves and np.any(allocation.moved > 0):
-            program.restrict_to_optimum()
-            record = self._run_scenarios("moves", numbers, scale)
+            if fast is None:
+                self.program.restrict_to_optimum()
+                record = self._run_scenarios("moves", numbers, scale)
+            else:
+                fast.restrict_to_optimum()
+                record = self._record(fast.run_moves(self.time_limit))
             cost = _cost(allocation, layout, numbers)
             better, why = self._fewer_moves(record, layout, numbers, scale,
                                             (cost[0] + allocation.hedge_cost(numbers), cost[1]))
@@ -176,22 +216,27 @@ class Allocator:
                 return record
             program.add_scenarios(additions)  # SlotsFull when they do not fit: _optimum rebuilds
 
-    def _values(self, record: SolveRecord) -> tuple[np.ndarray, np.ndarray]:
+    def _values(self, record: SolveRecord, phase: str = "cost") -> tuple[np.ndarray, np.ndarray]:
         if record.status is not Status.OPTIMAL:
             raise SolverError(f"solver {record.solver} returned {record.raw_status!r}; only 'optimal' is accepted",
                               solver=record.solver, status=record.status.value)
-        holding, move = values(self.program.variables.holding), values(self.program.variables.move)
+        if self._fast is not None:
+            answer = self._fast.answer(phase)
+            holding, move = answer if answer is not None else (None, None)
+        else:
+            holding, move = values(self.program.variables.holding), values(self.program.variables.move)
         if holding is None or move is None:
             raise SolverError(f"solver {record.solver} said optimal but returned missing or non-finite values",
                               solver=record.solver, status="missing_values")
         return holding, move
 
     def _hedge(self, scale: Scale) -> np.ndarray:
-        """(H,) the hedges' signed notional (currency) of the last solve; empty without hedges."""
-        v = self.program.variables
-        if v.hedge is None:
+        """(H,) the hedges' signed notional (currency) of the last solve; empty without hedges (never on the linear
+        path, which serves no problem with hedges: program/lp/support.py)."""
+        if not self.layout.n_hedges:
             return np.zeros(0)
-        x = values(v.hedge)
+        v = self.program.variables
+        x = values(v.hedge) if v.hedge is not None else None
         if x is None:
             raise SolverError(f"solver {self.solver} said optimal but returned missing or non-finite hedges",
                               solver=self.solver, status="missing_values")
@@ -205,7 +250,7 @@ class Allocator:
         that leaves the solver little room, so its failed check only means the cost optimum is kept."""
         if record.status is not Status.OPTIMAL:
             return None, record.raw_status
-        holding, move = self._values(record)
+        holding, move = self._values(record, "moves")
         allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance,
                                        hedge=self._hedge(scale))
         if violations and not layout.has_cones:
@@ -220,23 +265,18 @@ class Allocator:
     def _diagnose(self, problem: Problem, numbers: Numbers, scale: Scale) -> InfeasibleError | None:
         """The error to raise for an infeasible problem, or None if no account is short by more than the
         verification tolerance (the problem is feasible, but only without the coverage margin)."""
-        layout = self.layout
-        record = self._run_scenarios("elastic", numbers, scale)
-        holding, move = self._values(record)
+        layout, fast = self.layout, self._fast
+        record = self._run_scenarios("elastic", numbers, scale) if fast is None else \
+            self._record(fast.run_elastic(self.time_limit))
+        holding, move = self._values(record, "elastic")
         allocation, violations = check(layout, numbers, scale, holding, move, elastic=True,
                                        tolerance=profile(self.solver).tolerance, hedge=self._hedge(scale))
         if violations:
             raise VerificationError(violations, solver=self.solver)
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible
-        hedged = numbers.hedged(layout, allocation.hedge)
-        rows = [Shortfall(account=k, amount=float(short)) for k, short in
-                zip(layout.accounts, _shortfall(layout, hedged, allocation), strict=True) if short > floor]
-        if len(layout.delta_owner):  # delta bands no hedge within its size can meet (docs/hedging.md)
-            beyond = np.abs(allocation.deltas(layout, hedged)) - hedged.delta_limit
-            rows += [Shortfall(account=layout.accounts[owner] if owner >= 0 else "treasury", amount=float(beyond[d]),
-                               constraint=layout.delta_label(d))
-                     for d in map(int, np.flatnonzero(beyond > floor)) for owner in [int(layout.delta_owner[d])]]
-        portfolio = float(self.program.elastic.portfolio_shortfall.value or 0.0) * scale.money
+        rows = shortfalls(layout, numbers.hedged(layout, allocation.hedge), allocation, floor)
+        portfolio = 0.0 if fast is not None else \
+            float(self.program.elastic.portfolio_shortfall.value or 0.0) * scale.money
         if portfolio > floor:
             rows.append(Shortfall(account="portfolio", amount=portfolio, constraint="portfolio"))
         rows += [Shortfall(account=layout.accounts[layout.pair_account[layout.limit_pair[i]]], amount=float(over),
@@ -274,57 +314,18 @@ class Allocator:
         else:
             ordered = OrderedPlan()
             notes.append("plan not computed (plan=False)")
-        carry, transfer = _cost(allocation, layout, numbers)
-        hedging = allocation.hedge_cost(numbers)
-        cell_price = numbers.cell_price(layout)
-        quantity = allocation.quantity
-        targets = [Target(asset=layout.assets[c // layout.n_locations],
-                          location=layout.locations[c % layout.n_locations], quantity=float(quantity[c]),
-                          value=float(quantity[c] * cell_price[c]), initial_quantity=float(numbers.quantity[c]))
-                   for c in np.flatnonzero((quantity > 0) | (numbers.quantity > 0))]
-        before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
-        after = allocation.collateral(layout, numbers)
-        shadow = optimum.sensitivity.shadow_price
-        sigma, stressed = allocation.risk(layout, numbers)
-        cvar = allocation.cvar(layout, numbers)
-        held = {(layout.assets[c // layout.n_locations], layout.locations[c % layout.n_locations]): float(quantity[c])
-                for c in np.flatnonzero(quantity > 0)}
-        problem = optimum.problem
-        margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
-        hedges = hedge_positions(problem, allocation)
-        distance = liquidation_moves(problem, held, hedges, dict(zip(layout.accounts, margin, strict=True))) \
-            if problem.positions or hedges else {}
-        accounts = [AccountCoverage(id=k, requirement=float(numbers.venue_requirement[i]),
-                                    pnl=float(numbers.pnl[i]),
-                                    required=float(numbers.required[i]), collateral=float(after[i]),
-                                    initial_collateral=float(before[i]),
-                                    excess=float(after[i] - numbers.required[i]), shadow_price=float(shadow[i]),
-                                    margin_mode=problem.terms[k].mode, parent=problem.accounts[i].parent,
-                                    hedge_margin=float(margin[i]),
-                                    **_risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
-                                    **distance.get(k, {}))
-                    for i, k in enumerate(layout.accounts)]
-        return Result(status="optimal", currency=problem.currency,
-                      objective=Objective(total=carry + transfer + hedging, carry=carry, transfer=transfer,
-                                          hedging=hedging),
-                      hedges=hedge_trades(problem, layout, numbers, allocation),
-                      deltas=delta_rows(problem, layout, unhedged, allocation),
-                      targets=targets, accounts=accounts, portfolio=_portfolio(layout, numbers, allocation, after),
-                      plan=ordered.steps, plan_safe=ordered.safe,
-                      funding=ordered.funding, planned=plan,
-                      marginal_values=optimum.sensitivity.marginal_rows(layout),
-                      binding=optimum.sensitivity.binding,
-                      diagnostics=self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
+        return result_of(layout, optimum.problem, (unhedged, numbers), allocation, optimum.sensitivity, ordered, plan,
+                         self._diagnostics("optimal", optimum.phases, notes, optimum.scale, started))
 
 
 @dataclass
-class _CostRungs:
-    """The engine's rungs for the solve ladder (solve/ladder.py): the cost phase of the compiled program."""
+class _Rungs:
+    """The engine's rungs for the solve ladder (solve/ladder.py): the cost phase, verified and diagnosed alike on
+    both backends; ``attempt`` is the backend's."""
 
     engine: Allocator
     problem: Problem
     numbers: Numbers
-    working: list[list[int]] | None  # the stress working set kept across a rebuild (first attempt only)
     scale: Scale = field(init=False)
 
     @property
@@ -332,10 +333,7 @@ class _CostRungs:
         return self.engine.solver
 
     def attempt(self, margins: SolverProfile) -> SolveRecord:
-        program = self.engine.program
-        self.scale = program.assign(self.numbers, margins, program.working if self.working is None else self.working)
-        self.working = None
-        return self.engine._run_scenarios("cost", self.numbers, self.scale)
+        raise NotImplementedError
 
     def verify(self, record: SolveRecord, margins: SolverProfile) -> Allocation:
         holding, move = self.engine._values(record)
@@ -350,6 +348,34 @@ class _CostRungs:
 
 
 @dataclass
+class _CostRungs(_Rungs):
+    """The cvxpy program's cost phase, with the stress working set kept across a rebuild (first attempt only)."""
+
+    working: list[list[int]] | None = None
+
+    def attempt(self, margins: SolverProfile) -> SolveRecord:
+        program = self.engine.program
+        self.scale = program.assign(self.numbers, margins, program.working if self.working is None else self.working)
+        self.working = None
+        return self.engine._run_scenarios("cost", self.numbers, self.scale)
+
+
+@dataclass
+class _FastRungs(_Rungs):
+    """The linear path's cost phase (solve/fast.py): from the home basis once there is one."""
+
+    def attempt(self, margins: SolverProfile) -> SolveRecord:
+        engine, fast = self.engine, self.engine.fast
+        assert fast is not None
+        self.scale = fast.assign(self.numbers, margins)
+        record = engine._record(fast.run_cost(engine.time_limit, warm=fast.warm_starts and fast.home_basis is not None))
+        if (self.problem is engine.problem and margins == profile(self.solver) and fast.home_basis is None
+                and record.status is Status.OPTIMAL):
+            fast.keep_home_basis()
+        return record
+
+
+@dataclass
 class Optimum:
     """A verified cost optimum (and, after the moves phase, the least-moving one) with its sensitivities."""
 
@@ -360,59 +386,6 @@ class Optimum:
     sensitivity: Sensitivity
     phases: list[str]
     notes: list[str]
-
-
-def _shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.ndarray:
-    """(K,) collateral each account lacks: for coverage, and for its parametric and stress limits if it has them
-    (every one net of the positions' P&L since their last mark, as the program's rows are)."""
-    collateral = allocation.collateral(layout, numbers)
-    short = numbers.required - collateral
-    sigma, stressed = allocation.risk(layout, numbers)
-    requirement = numbers.net_requirement
-    risky = ~np.isnan(sigma)
-    short[risky] = np.maximum(short[risky], requirement[risky] + numbers.risk_z[risky] * sigma[risky]
-                              - collateral[risky])
-    if len(layout.stress):
-        worst = np.nanmin(np.where(np.isnan(stressed), np.inf, stressed), axis=0)
-        short = np.maximum(short, np.where(np.isfinite(worst), requirement - worst, -np.inf))
-    cvar = allocation.cvar(layout, numbers)
-    tail = ~np.isnan(cvar)
-    short[tail] = np.maximum(short[tail], requirement[tail] + cvar[tail] - collateral[tail])
-    return short
-
-
-def _portfolio(layout: Layout, numbers: Numbers, allocation: Allocation,
-               collateral: np.ndarray) -> PortfolioCoverage | None:
-    if not layout.portfolio:
-        return None
-    sigma, stressed = allocation.portfolio(layout, numbers)
-    requirement, total = float(numbers.net_requirement.sum()), float(collateral.sum())
-    worst = int(np.argmin(stressed)) if layout.portfolio_stress else None
-    return PortfolioCoverage(requirement=float(numbers.venue_requirement.sum()), pnl=float(numbers.pnl.sum()),
-                             collateral=total, sigma=sigma,
-                             risk_excess=total - numbers.portfolio_z * sigma - requirement,
-                             worst_scenario=layout.stress[worst] if worst is not None else None,
-                             worst_scenario_excess=float(stressed[worst] - requirement) if worst is not None else None)
-
-
-def _risk_fields(layout: Layout, numbers: Numbers, account: int, collateral: float, sigma: np.ndarray,
-                 stressed: np.ndarray, cvar: np.ndarray) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    requirement = float(numbers.net_requirement[account])
-    if account in layout.cvar_accounts:
-        fields["cvar"] = float(cvar[account])
-    if not np.isnan(sigma[account]):
-        fields.update(sigma=float(sigma[account]),
-                      risk_excess=float(collateral - numbers.risk_z[account] * sigma[account] - requirement))
-    if len(layout.stress) and not np.isnan(stressed[0, account]):
-        worst = int(np.argmin(stressed[:, account]))
-        fields.update(worst_scenario=layout.stress[worst],
-                      worst_scenario_excess=float(stressed[worst, account] - requirement))
-    return fields
-
-
-def _cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[float, float]:
-    return allocation.carry_cost(layout, numbers), allocation.transfer_cost(layout, numbers)
 
 
 def optimize(problem: Problem, solver: str | None = None, **options: Any) -> Result:

@@ -88,9 +88,9 @@ class Sensitivity:
                    marginal_value=marginal, binding=binding)
 
     def marginal_rows(self, layout: Layout) -> list[MarginalValue]:
-        return [MarginalValue(asset=layout.assets[c // layout.n_locations],
-                              location=layout.locations[c % layout.n_locations], value=float(self.marginal_value[c]))
-                for c in np.flatnonzero(np.abs(self.marginal_value) > 0)]
+        locations, assets, values = layout.n_locations, layout.assets, self.marginal_value.tolist()
+        return [MarginalValue(asset=assets[c // locations], location=layout.locations[c % locations], value=values[c])
+                for c in np.flatnonzero(np.abs(self.marginal_value) > 0).tolist()]
 
 
 def lagrangian(program: Program) -> float:

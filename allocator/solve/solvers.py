@@ -13,12 +13,14 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import cvxpy as cp
 import numpy as np
 
 from allocator.errors import SolverError
+from allocator.program.layout import Layout
+from allocator.program.lp.support import unsupported
 from allocator.solve.status import Status
 
 DEFAULT_SOLVER = "HIGHS"
@@ -116,8 +118,31 @@ def normalise(solver: str | None, cones: bool = False) -> str:
     return name
 
 
+Backend = Literal["auto", "highs", "cvxpy"]
+#: "auto" takes the compile-free linear path from this many variables (holdings and moves) up. Below it cvxpy's
+#: first compile costs well under 0.1 s (docs/performance.md) and the general program serves.
+FAST_MIN_VARIABLES = 10_000
+
+
+def choose_backend(backend: Backend, layout: Layout, solver: str) -> Literal["highs", "cvxpy"]:
+    """Which program solves a problem: "highs" (program/lp, solve/fast.py) or "cvxpy" (program/model.py).
+    Forcing "highs" on a problem with a feature the linear path does not have, or with another solver, is a
+    SolverError with status "unsupported"; "auto" then takes cvxpy."""
+    if backend not in ("auto", "highs", "cvxpy"):
+        raise ValueError(f"backend must be 'auto', 'highs' or 'cvxpy', not {backend!r}")
+    if backend == "cvxpy":
+        return "cvxpy"
+    reasons = unsupported(layout) + ([] if solver == "HIGHS" else [f"solver {solver} (the linear path is HiGHS)"])
+    if backend == "highs" and reasons:
+        raise SolverError(f"the compile-free linear path does not support {'; '.join(reasons)}; use backend='cvxpy' "
+                          "or 'auto'", solver=solver, status="unsupported")
+    if backend == "highs":
+        return "highs"
+    return "highs" if not reasons and layout.n_cells + layout.n_moves >= FAST_MIN_VARIABLES else "cvxpy"
+
+
 @functools.cache
-def _silence_highs_banner() -> None:
+def silence_highs_banner() -> None:
     """HiGHS prints a banner to the process's stdout when its first instance is made; make that one quietly."""
     import highspy
 
@@ -168,7 +193,7 @@ def run(problem: cp.Problem, solver: str, time_limit: float | None = None, **opt
 
 def _run_once(problem: cp.Problem, solver: str, settings: dict[str, Any]) -> SolveRecord:
     if solver == "HIGHS":
-        _silence_highs_banner()
+        silence_highs_banner()
     dpp = use_dpp(problem)
     compiled = not dpp or getattr(getattr(problem, "_cache", None), "param_prog", None) is None
     started = time.perf_counter()

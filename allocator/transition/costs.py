@@ -49,17 +49,18 @@ def conic_impact(p: TransitionParameters, leg_values: cp.Variable) -> cp.Express
 
 
 def outer_impact(periods: Periods, data: TransitionData, p: TransitionParameters, leg_values: cp.Variable,
-                 epigraph: cp.Variable) -> list[cp.Constraint]:
+                 epigraph: cp.Variable, pieces: int = PIECES) -> list[cp.Constraint]:
     """``epigraph >= k sqrt(S) * max_i (tangent_i of u^1.5)``: a piecewise-linear outer (lower) approximation for
-    the MILP, with tangents at ``cap * (i / PIECES)^2`` where ``cap`` is the leg's participation limit per period.
-    It never overstates the impact; the MILP's schedule is re-costed exactly afterwards."""
+    the MILP, with tangents at ``cap * (i / pieces)^2`` where ``cap`` is the leg's participation limit per period.
+    It never overstates the impact; the MILP's schedule is re-costed exactly afterwards (the HiGHS path, pwl.py,
+    refines it with tangents at its own solution)."""
     cap = np.zeros(periods.n_leg_slots)
     rows = {int(a): i for i, a in enumerate(periods.traded_assets)}
     cap[:periods.n_legs] = [data.participation[rows[int(a)]] / data.money for a in periods.leg_asset]
     impact = cp.reshape(p.impact, (p.impact.shape[0], 1), order="F")
     out = []
-    for i in range(1, PIECES + 1):
-        point = cap * (i / PIECES) ** 2
+    for i in range(1, pieces + 1):
+        point = cap * (i / pieces) ** 2
         slope, offset = 1.5 * np.sqrt(point), 0.5 * point ** 1.5
         out.append(epigraph >= cp.multiply(impact, cp.multiply(slope[:, None], leg_values) - offset[:, None]))
     return out

@@ -20,17 +20,24 @@ from allocator.transition.result import (
 )
 from allocator.transition.steps import plan_steps
 
+#: The linear path's schedule is called optimal while its certified distance to the convex optimum
+#: (``bound_gap``) is at most this share of its gross cost (every cost term without sign).
+OPTIMAL_GAP = 1e-4
+
 
 def cost_of(replay: Replay) -> CostSplit:
     return split(replay.periods, replay.data, replay.hold, replay.move, replay.sell, replay.buy)
 
 
-def outcome(problem: Problem, replay: Replay, record: SolveRecord, *, mode: Literal["convex", "milp", "heuristic"],
-            total_seconds: float, notes: list[str] | None = None, relaxation: float | None = None,
-            milp_gap: float | None = None, status: str = "optimal", support_solver: str | None = None
-            ) -> TransitionResult:
+def outcome(problem: Problem, replay: Replay, record: SolveRecord, *,
+            mode: Literal["convex", "linear", "milp", "heuristic"], total_seconds: float,
+            notes: list[str] | None = None, relaxation: float | None = None, milp_gap: float | None = None,
+            status: str = "optimal", support_solver: str | None = None,
+            lower_bound: float | None = None) -> TransitionResult:
     """``status``: "optimal" for an exact optimum, else "feasible (<why>)" (limits.py); ``support_solver`` the
-    solver that chose the moves (the MILP or the heuristic's linear solves), when not the schedule's."""
+    solver that chose the moves (the MILP or the heuristic's linear solves), when not the schedule's;
+    ``lower_bound`` (currency, the linear path's, pwl.py): the schedule is then at most ``bound_gap = cost -
+    lower_bound`` above the convex optimum, and called optimal while that is within OPTIMAL_GAP of its gross cost."""
     periods, data = replay.periods, replay.data
     base = periods.base
     costs = cost_of(replay)
@@ -51,6 +58,10 @@ def outcome(problem: Problem, replay: Replay, record: SolveRecord, *, mode: Lite
     risk, note = exposure(problem, held[0], held[1], data.money)
     notes = [*(notes or []), *([note] if note else [])]
     gap = None if relaxation is None else (costs.total - relaxation) / max(abs(relaxation), 1e-12)
+    bound_gap = None if lower_bound is None else max(costs.total - lower_bound, 0.0)
+    gross = abs(costs.carry) + costs.transfer + costs.fees + costs.spread + costs.impact
+    if bound_gap is not None and bound_gap > OPTIMAL_GAP * max(gross, 1.0):
+        status = f"feasible (within {bound_gap:,.2f} {problem.currency} of the optimum)"
     return TransitionResult(
         status="optimal" if status == "optimal" else "feasible",
         currency=problem.currency, periods=periods.periods, period_hours=periods.period_hours,
@@ -62,6 +73,7 @@ def outcome(problem: Problem, replay: Replay, record: SolveRecord, *, mode: Lite
                                           schedule_solver=record.solver,
                                           solve_seconds=record.solve_seconds, total_seconds=total_seconds,
                                           money_scale=data.money, relaxation_cost=relaxation, gap=gap,
-                                          milp_gap=milp_gap, notes=notes),
+                                          milp_gap=milp_gap, lower_bound=lower_bound, bound_gap=bound_gap,
+                                          notes=notes),
         exposure=risk,
     )

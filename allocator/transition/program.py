@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from allocator.transition.costs import conic_impact, objective, outer_impact
+from allocator.transition.costs import PIECES, conic_impact, objective, outer_impact
 from allocator.transition.data import TransitionData
 from allocator.transition.families import TransitionFamily, families
 from allocator.transition.flows import Flows
@@ -49,9 +49,10 @@ class TransitionProgram:
 def build(periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float,
           floor_margin: float | None = None, pwl: bool = False, elastic: bool = False, lower: bool = False,
           max_moves: int | None = None, max_moves_per_period: int | None = None,
-          min_move_value: float = 0.0) -> TransitionProgram:
+          min_move_value: float = 0.0, pieces: int = PIECES) -> TransitionProgram:
     """Build a variant (see module docstring); binaries are added when any move limit is given with ``pwl``.
-    ``floor_margin`` (default: the coverage margin) is what floors take where today's collateral has room."""
+    ``floor_margin`` (default: the coverage margin) is what floors take where today's collateral has room;
+    ``pieces`` the tangents per leg and period of ``pwl``'s outer approximation."""
     v = TransitionVariables.of(periods, pwl=pwl, elastic=elastic)
     p = TransitionParameters.of(periods)
     p.set(periods, data, coverage_margin=coverage_margin, limit_margin=limit_margin,
@@ -60,8 +61,8 @@ def build(periods: Periods, data: TransitionData, *, coverage_margin: float, lim
     if pwl:
         assert v.sell_impact is not None and v.buy_impact is not None
         impact: tuple[cp.Expression, cp.Expression] = (v.sell_impact, v.buy_impact)
-        extra += outer_impact(periods, data, p, v.sell, v.sell_impact)
-        extra += outer_impact(periods, data, p, v.buy, v.buy_impact)
+        extra += outer_impact(periods, data, p, v.sell, v.sell_impact, pieces)
+        extra += outer_impact(periods, data, p, v.buy, v.buy_impact, pieces)
     else:
         impact = (conic_impact(p, v.sell), conic_impact(p, v.buy))
     flows = Flows.of(periods, v, p)

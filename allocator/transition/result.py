@@ -79,7 +79,7 @@ class TransitionDiagnostics(Row):
 
     solver: str
     status: str
-    mode: Literal["convex", "milp", "heuristic"]
+    mode: Literal["convex", "linear", "milp", "heuristic"]
     schedule_solver: str | None = None
     solve_seconds: float
     total_seconds: float
@@ -87,6 +87,8 @@ class TransitionDiagnostics(Row):
     relaxation_cost: float | None = None  # the convex relaxation's cost (with move limits)
     gap: float | None = None  # (cost - relaxation) / |relaxation|: the price of the move limits
     milp_gap: float | None = None  # HiGHS's relative gap between the MILP's incumbent and bound (its objective)
+    lower_bound: float | None = None  # the linear path's: no schedule costs less (the convex optimum without margins)
+    bound_gap: float | None = None  # cost - lower_bound: the schedule is at most this far above the convex optimum
     notes: list[str] = Field(default_factory=list)
 
 

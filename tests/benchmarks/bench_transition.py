@@ -3,6 +3,7 @@ accounts x 48 periods problem, and the MILP with max_moves on derisk.toml within
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -34,10 +35,12 @@ def derisk_end_to_end() -> Figures:
             "cost": round(float(runs[0][1]), 2)}
 
 
-@case(params={"100x10x48": (100, 10, 48)})
-def generated(assets: int, accounts: int, periods: int, venue_assets: int = 20) -> Figures:
+@case(params={"100x10x48": (100, 10, 48), "100x10x48-exact": (100, 10, 48, 20, "exact"),
+              "30x5x24": (30, 5, 24, 8, "linear"), "30x5x24-exact": (30, 5, 24, 8, "exact")})
+def generated(assets: int, accounts: int, periods: int, venue_assets: int = 20, impact: str = "auto") -> Figures:
     """generated transition assets x accounts x periods (eligible share 0.2, routes carry what their account
-    accepts or holds, venues 20 assets): wall and solver s, size, steps; the plan is validated after timing"""
+    accepts or holds, venues 20 assets): wall, process and solver s, size, steps, the linear path's bound; the plan
+    is validated after timing (impact: "auto" takes the linear path at this size, "exact" the convex program)"""
     from allocator.transition import plan_transition, validate_transition
     from allocator.transition.generate import generate_transition
     from allocator.transition.periods import Periods
@@ -45,12 +48,18 @@ def generated(assets: int, accounts: int, periods: int, venue_assets: int = 20) 
     problem = generate_transition(assets, accounts, periods, seed=1, eligible_share=0.2, venue_assets=venue_assets,
                                   restrict_routes=True)
     shape = Periods.from_problem(problem)
-    start = time.perf_counter()
-    result = plan_transition(problem)
-    wall = time.perf_counter() - start
-    return {"wall_s": round(wall, 2), "solver_s": round(result.diagnostics.solve_seconds, 2),
+    load = [round(x, 2) for x in os.getloadavg()]
+    start, cpu = time.perf_counter(), time.process_time()
+    result = plan_transition(problem, impact=impact)  # type: ignore[arg-type]
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    d = result.diagnostics
+    return {"wall_s": round(wall, 2), "process_s": round(cpu, 2), "solver_s": round(d.solve_seconds, 2),
+            "mode": d.mode, "solver": d.solver, "status": d.status, "cost": round(result.costs.total, 2),
+            "lower_bound": None if d.lower_bound is None else round(d.lower_bound, 2),
+            "bound_gap": None if d.bound_gap is None else round(d.bound_gap, 2),
             "moves": shape.n_moves, "legs": shape.n_legs, "cells": shape.base.n_cells, "steps": len(result.steps),
-            "violations": len(validate_transition(problem, result))}
+            "violations": len(validate_transition(problem, result)),
+            "load_start_end": [load, [round(x, 2) for x in os.getloadavg()]]}
 
 
 @case(params={"40-100000": (40, 100_000.0), "200-250000": (200, 250_000.0)})

@@ -1,0 +1,191 @@
+"""Large books (docs/performance.md, "Large books"): generated hub-and-spoke problems of 500 x 40, 1000 x 60 and
+2000 x 100 (``generate_problem(n, 2, k, seed=1, topology="hub")``, as bench_core.py) on the compile-free linear
+path: first solve and re-solves against HiGHS's own time on the same model, where time and memory go, and HiGHS's
+methods side by side on the largest.
+
+Every case reports the machine's load average (``os.getloadavg``) at its start and end: the project machine is
+shared, and a figure taken under load is noisy.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import numpy as np
+from _cases import Figures, case
+
+import allocator
+from allocator.io.generate import generate_problem
+from allocator.solve.engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
+
+#: PDLP (a first-order method) may not reach HiGHS's 1e-9 tolerances at all: it is stopped here.
+PDLP_SECONDS = 600.0
+SIZES = {"200x20": (200, 20), "500x40": (500, 40), "1000x60": (1000, 60), "2000x100": (2000, 100)}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _changed(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
+    data = problem.model_dump(by_alias=True)
+    for asset in data["assets"]:
+        asset["price"] *= price
+    for account in data["accounts"]:
+        account["requirement"] *= requirement
+    return allocator.Problem.model_validate(data)
+
+
+def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
+    """HiGHS's own cold solve of the cost LP the engine last solved (same matrices, same options, same method),
+    on a fresh HiGHS instance: the baseline of the end-to-end ratios."""
+    from allocator.solve.highs import HighsLP
+
+    fast = engine.fast
+    assert fast is not None and fast.matrices is not None
+    lp = HighsLP(fast.options)
+    lp.load(fast.matrices)
+    record = lp.solve(method=fast.method)
+    return {"highs_alone_s": round(record.solve_seconds, 3), "highs_alone_wall_s": round(record.wall_seconds, 3),
+            "highs_alone_iterations": record.iterations or 0}
+
+
+@case(params={key: value for key, value in SIZES.items()})
+def first_and_resolve(assets: int, accounts: int) -> Figures:
+    """hub-and-spoke assets x accounts x 2 wallets on the linear path: first solve (end to end, HiGHS's share,
+    HiGHS alone on the same LP), 3 re-solves with new prices and requirements (with and without the plan)"""
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    start = time.perf_counter()
+    engine = allocator.Allocator(problem)
+    result = engine.solve()
+    first = time.perf_counter() - start
+    solver = sum(r.solve_seconds for r in engine.records)
+    figures: Figures = {"backend": engine.backend, "method": engine.fast.method if engine.fast else None,
+                        "columns": engine.fast.structure.blocks.columns if engine.fast else None,
+                        "moves": engine.layout.n_moves, "first_s": round(first, 3), "first_solver_s": round(solver, 3),
+                        "first_over_solver": round(first / solver, 3),
+                        "phases": [round(r.solve_seconds, 3) for r in engine.records],
+                        "objective": round(result.objective.total, 4), "steps": len(result.plan)}
+    figures |= _highs_alone(engine)
+    figures["first_over_highs_alone"] = round(first / figures["highs_alone_s"], 3)
+    for plan in (True, False):
+        walls, solvers = [], []
+        for step in range(3):
+            changed = _changed(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
+            start = time.perf_counter()
+            engine.solve(changed, plan=plan)
+            walls.append(time.perf_counter() - start)
+            solvers.append(sum(r.solve_seconds for r in engine.records))
+        wall, solver = statistics.median(walls), statistics.median(solvers)
+        key = "resolve" if plan else "resolve_no_plan"
+        figures |= {f"{key}_s": round(wall, 3), f"{key}_solver_s": round(solver, 3),
+                    f"{key}_over_solver": round(wall / solver, 3),
+                    f"{key}_overhead_ms": round(1000 * (wall - solver), 1),
+                    f"{key}_over_1.1x_plus_5ms": round(wall / (1.1 * solver + 0.005), 3)}
+    figures["load_start_end"] = [load, _load()]
+    return figures
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+@case(params={key: SIZES[key] for key in ("500x40", "2000x100")})
+def breakdown(assets: int, accounts: int) -> Figures:
+    """where a first solve's time and memory go on the linear path: each stage of Allocator.solve run by hand (the
+    same functions the engine calls), seconds and resident MB after it"""
+    from allocator.plan.ledger import Ledger
+    from allocator.plan.order import order
+    from allocator.plan.transfers import transfers_from_moves
+    from allocator.plan.validate import validate_plan
+    from allocator.program.layout import Layout
+    from allocator.program.numbers import Numbers
+    from allocator.solve.engine import Optimum
+    from allocator.solve.fast import FastProgram
+    from allocator.solve.solvers import profile
+    from allocator.solve.verify import check
+
+    load = _load()
+    stages: dict[str, list[float]] = {"start": [0.0, _rss_mb()]}
+    clock = time.perf_counter()
+
+    def stage(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stages[name] = [round(now - clock, 3), _rss_mb()]
+        clock = now
+
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    stage("generate problem (not part of a solve)")
+    layout = Layout.from_problem(problem)
+    stage("layout")
+    numbers = Numbers.from_problem(problem, layout)
+    stage("numbers")
+    margins = profile("HIGHS")
+    fast = FastProgram(layout, dict(margins.options))
+    stage("matrix structure")
+    scale = fast.assign(numbers, margins)
+    stage("assemble")
+    cost = fast.run_cost(None, warm=False)
+    stage(f"cost phase ({fast.method}; HiGHS {cost.solve_seconds:.2f} s, load {cost.setup_seconds:.2f} s)")
+    holding, move = fast.answer("cost") or (np.zeros(0), np.zeros(0))
+    allocation, violations = check(layout, numbers, scale, holding, move, tolerance=margins.tolerance)
+    stage("verify")
+    fast.sensitivity(numbers, scale)
+    stage("sensitivities")
+    fast.restrict_to_optimum()
+    moves = fast.run_moves(None)
+    stage(f"moves phase (HiGHS {moves.solve_seconds:.2f} s)")
+    holding, move = fast.answer("moves") or (np.zeros(0), np.zeros(0))
+    allocation, more = check(layout, numbers, scale, holding, move, tolerance=margins.tolerance)
+    stage("verify the moves phase")
+    ledger = Ledger(problem, (layout, numbers))
+    stage("ledger")
+    transfers = transfers_from_moves(layout, allocation.moved)
+    ordered = order(ledger, transfers)
+    stage("order the plan")
+    engine = allocator.Allocator(problem, backend="cvxpy")  # its cvxpy program is built on first need: never here
+    optimum = Optimum(problem, numbers, scale, allocation, fast.sensitivity(numbers, scale), ["cost", "moves"], [])
+    stage("engine object, optimum")
+    result = engine._result(optimum, plan=True, started=0.0)
+    stage("result (targets, accounts, marginal values; orders the plan again)")
+    replay = validate_plan(problem, result)
+    stage("validate_plan (replay)")
+    return {"stages": stages, "violations": len(violations) + len(more) + len(replay), "steps": len(ordered.steps),
+            "columns": fast.structure.blocks.columns, "rows": fast.structure.blocks.rows,
+            "nonzeros": fast.structure.nnz, "load_start_end": [load, _load()]}
+
+
+@case(params={f"{size}-{method}": (*SIZES[size], method) for size in ("500x40", "1000x60", "2000x100")
+              for method in ("simplex", "ipx", "pdlp")})
+def highs_methods(assets: int, accounts: int, method: str) -> Figures:
+    """one cold solve of the cost LP with a HiGHS method (simplex, IPX with crossover, PDLP): HiGHS seconds,
+    iterations, objective, and whether the numpy verification accepts the answer"""
+    from allocator.program.layout import Layout
+    from allocator.program.numbers import Numbers
+    from allocator.solve.fast import FastProgram
+    from allocator.solve.solvers import profile
+    from allocator.solve.verify import check
+
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    layout = Layout.from_problem(problem)
+    numbers = Numbers.from_problem(problem, layout)
+    margins = profile("HIGHS")
+    fast = FastProgram(layout, {**margins.options, "solver": method})
+    scale = fast.assign(numbers, margins)
+    record = fast.run_cost(PDLP_SECONDS if method == "pdlp" else None, warm=False)
+    figures: Figures = {"status": record.raw_status, "highs_s": round(record.solve_seconds, 3),
+                        "wall_s": round(record.wall_seconds, 3), "iterations": record.iterations}
+    answer = fast.answer("cost")
+    if answer is not None:
+        allocation, violations = check(layout, numbers, scale, *answer, tolerance=margins.tolerance)
+        carry, transfer = allocation.carry_cost(layout, numbers), allocation.transfer_cost(layout, numbers)
+        figures |= {"objective": round(carry + transfer, 4), "violations": len(violations),
+                    "first_violation": violations[0][:120] if violations else None}
+    figures["load_start_end"] = [load, _load()]
+    return figures

@@ -1,0 +1,324 @@
+"""The compile-free linear path (program/lp, solve/fast.py) against the cvxpy program and the independent scipy LP:
+the same optimum, the same duals and sensitivities, the same ladder, on every supported fixture and random problems.
+
+Each test forces the backend (``Allocator(problem, backend=...)``); the default picks the linear path only for large
+problems (solvers.FAST_MIN_VARIABLES).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from helpers import PROBLEMS, assert_verified, objective_gap, relative_gap
+from reference_lp import min_total_shortfall, solve_reference
+
+import allocator
+from allocator.io.generate import generate_problem
+from allocator.program.layout import Layout
+from allocator.program.lp.support import unsupported
+from allocator.program.lp.values import LinearValues
+from allocator.program.model import Program
+from allocator.program.numbers import Numbers
+from allocator.solve.ladder import NO_MARGIN
+from allocator.solve.solvers import FAST_MIN_VARIABLES, choose_backend, profile
+from allocator.solve.status import Status
+
+LINEAR_FIXTURES = ["desk", "swap"]
+
+
+def _both(problem: allocator.Problem, **options) -> tuple[allocator.Result, allocator.Result]:
+    return (allocator.Allocator(problem, backend="cvxpy", **options).solve(),
+            allocator.Allocator(problem, backend="highs", **options).solve())
+
+
+def _gross(result: allocator.Result) -> float:
+    return abs(result.objective.carry) + abs(result.objective.transfer)
+
+
+def _assert_same_optimum(reference: allocator.Result, fast: allocator.Result) -> None:
+    """Objective to 1e-9 of the gross cost, the same shadow prices, marginal values and binding rows (the duals of
+    a simplex vertex; on a degenerate optimum both paths read HiGHS's), and the same least value moved."""
+    assert relative_gap(reference.objective.total, fast.objective.total, _gross(reference)) <= 1e-9
+    assert [a.shadow_price for a in fast.accounts] == pytest.approx([a.shadow_price for a in reference.accounts],
+                                                                    rel=1e-7, abs=1e-12)
+    marginal = {(m.asset, m.location): m.value for m in reference.marginal_values}
+    for row in fast.marginal_values:
+        assert row.value == pytest.approx(marginal.pop((row.asset, row.location), 0.0), rel=1e-7, abs=1e-9)
+    assert all(abs(v) <= 1e-9 for v in marginal.values())
+    assert sorted(b.label for b in fast.binding) == sorted(b.label for b in reference.binding)
+    moved = [sum(step.value for step in r.plan) for r in (reference, fast)]
+    assert moved[1] == pytest.approx(moved[0], rel=1e-9, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", LINEAR_FIXTURES)
+def test_fixtures_match_the_cvxpy_program(name):
+    problem = allocator.load_problem(PROBLEMS / f"{name}.toml")
+    reference, fast = _both(problem)
+    _assert_same_optimum(reference, fast)
+    assert [(t.asset, t.location, t.quantity) for t in fast.targets] == \
+        [(t.asset, t.location, pytest.approx(t.quantity, rel=1e-9, abs=1e-9)) for t in reference.targets]
+    assert_verified(problem, fast)
+    assert objective_gap(fast, solve_reference(problem).objective) < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(9))
+def test_random_problems_match_the_cvxpy_program_and_the_reference_lp(seed):
+    topology = ("hub", "none", "complete")[seed % 3]
+    problem = generate_problem(8 + 6 * seed, 1 + seed % 3, 2 + seed % 5, seed=seed, topology=topology,
+                               limits=seed % 2 == 0, tightness=0.5 + 0.05 * seed, posted_share=0.1 * seed)
+    reference, fast = _both(problem)
+    _assert_same_optimum(reference, fast)
+    assert_verified(problem, fast)
+    assert objective_gap(fast, solve_reference(problem).objective) < 1e-9
+
+
+def test_the_largest_ci_size_matches():
+    problem = generate_problem(60, 2, 8, seed=11, topology="hub")
+    reference, fast = _both(problem)
+    _assert_same_optimum(reference, fast)
+    assert_verified(problem, fast)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assets", "accounts"), [(200, 20), (500, 40)])
+def test_large_problems_match(assets, accounts):
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    reference, fast = _both(problem)
+    _assert_same_optimum(reference, fast)
+    assert objective_gap(fast, solve_reference(problem).objective) < 1e-9
+
+
+@pytest.mark.parametrize("name", ["desk", "swap", "infeasible"])
+def test_the_linear_values_are_the_cvxpy_parameter_values(name):
+    problem = allocator.load_problem(PROBLEMS / f"{name}.toml")
+    layout = Layout.from_problem(problem)
+    numbers = Numbers.from_problem(problem, layout)
+    program = Program(layout)
+    margins = profile("CLARABEL")  # non-zero margins on both rows
+    scale = program.assign(numbers, margins)
+    values = LinearValues.of(layout, numbers, scale, margins.coverage_margin, margins.limit_margin)
+    p = program.parameters
+    for field in ("holdings", "weight", "required", "limit", "share_weight", "carry", "move", "account_scale",
+                  "limit_scale"):
+        mine = getattr(values, field)
+        theirs = np.asarray(getattr(p, field).value)[:len(mine)]
+        assert mine == pytest.approx(theirs, rel=1e-15, abs=0), field
+
+
+def _kkt(engine: allocator.Allocator) -> float:
+    """The KKT residuals of the linear path's cost LP from its own matrices and HiGHS's solution: primal
+    feasibility (rows and columns), dual sign at each active bound, complementary slackness and stationarity
+    ``c - A'y - z = 0``; the largest, in program units."""
+    fast = engine.fast
+    m, sol = fast.matrices, fast.cost_solution
+    a = sp.csc_matrix((m.value, m.index, m.start), shape=(len(m.row_lower), len(m.cost)))
+    x, y, z = sol.col_value, sol.row_dual, sol.col_dual
+    activity = a @ x
+    primal = max(np.max(m.row_lower - activity, initial=0.0), np.max(activity - m.row_upper, initial=0.0),
+                 np.max(m.col_lower - x, initial=0.0), np.max(x - m.col_upper, initial=0.0))
+    stationarity = np.max(np.abs(m.cost - a.T @ y - z), initial=0.0)
+    # y > 0 only where the row sits at its lower bound, y < 0 only at its upper; the same for z and columns
+    slack_low, slack_up = activity - m.row_lower, m.row_upper - activity
+    rows = np.max(np.abs(np.where(y > 0, y * np.minimum(slack_low, 1.0), -y * np.minimum(slack_up, 1.0))),
+                  initial=0.0)
+    cols = np.max(np.abs(np.where(z > 0, z * np.minimum(x - m.col_lower, 1.0), -z * np.minimum(m.col_upper - x, 1.0))),
+                  initial=0.0)
+    return float(max(primal, stationarity, rows, cols))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_linear_path_satisfies_kkt(seed):
+    problem = generate_problem(6 + 3 * seed, 2, 3 + seed % 3, seed=seed, topology=("hub", "complete", "none")[seed % 3],
+                               limits=True)
+    engine = allocator.Allocator(problem, backend="highs", minimise_moves=False)
+    engine.solve(plan=False)
+    assert _kkt(engine) <= 1e-9
+
+
+def test_shadow_prices_are_the_coverage_duals_in_currency(desk):
+    """``shadow_price`` = HiGHS's coverage row dual (d cost / d requirement in program units) times (1 + buffer),
+    in currency per currency: the same definition as the cvxpy path's (test_kkt.py)."""
+    engine = allocator.Allocator(desk, backend="highs", minimise_moves=False)
+    result = engine.solve(plan=False)
+    fast = engine.fast
+    dual = fast.cost_solution.row_dual[fast.structure.blocks.row_slice("coverage")]
+    scale = fast.scale
+    buffer = np.array([a.buffer for a in desk.accounts])
+    expected = dual * (1.0 + buffer) * scale.rate / scale.accounts
+    assert [row.shadow_price for row in result.accounts] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert (expected > 0).any()
+
+
+def test_shadow_price_predicts_a_requirement_change(desk):
+    engine = allocator.Allocator(desk, backend="highs")
+    base = engine.solve()
+    bound = next(a for a in base.accounts if a.shadow_price > 0)
+    data = desk.model_dump(by_alias=True)
+    account = next(a for a in data["accounts"] if a["id"] == bound.id)
+    step = 1e-4 * account["requirement"]
+    account["requirement"] += step
+    changed = engine.solve(allocator.Problem.model_validate(data))
+    predicted = bound.shadow_price * step * (1 + account["buffer"]) / (1 + account["buffer"])
+    assert changed.objective.total - base.objective.total == pytest.approx(predicted, rel=1e-4)
+
+
+def _scaled(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
+    data = problem.model_dump(by_alias=True)
+    for asset in data["assets"]:
+        asset["price"] *= price
+    for account in data["accounts"]:
+        account["requirement"] *= requirement
+    return allocator.Problem.model_validate(data)
+
+
+def test_resolves_start_from_the_home_basis_and_do_not_depend_on_history():
+    """A re-solve starts from the optimal basis of the engine's own problem, never from the previous solve: the
+    same changed problem gives the same answer whatever was solved before, and the optimum of a fresh solve."""
+    problem = generate_problem(40, 2, 6, seed=4, topology="hub")
+    first, second = _scaled(problem, 1.02, 1.05), _scaled(problem, 0.97, 0.9)
+    engine = allocator.Allocator(problem, backend="highs")
+    engine.solve()
+    compiled = engine.compilations
+    after_history = [engine.solve(second), engine.solve(first)][1]
+    assert engine.compilations == compiled
+    fresh = allocator.Allocator(problem, backend="highs").solve(first)  # solves the engine's problem first
+    assert after_history.targets == fresh.targets and after_history.plan == fresh.plan
+    cold = allocator.Allocator(first, backend="cvxpy").solve()
+    assert relative_gap(after_history.objective.total, cold.objective.total, _gross(cold)) <= 1e-9
+    assert_verified(first, after_history)
+
+
+def test_infeasible_problems_get_the_same_diagnosis():
+    problem = allocator.load_problem(PROBLEMS / "infeasible.toml")
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        allocator.Allocator(problem, backend="highs").solve()
+    assert caught.value.diagnosis.by_account() == pytest.approx({"lender": 1_250_000.0}, rel=1e-9)
+    planted = generate_problem(10, 2, 4, seed=3).model_dump(by_alias=True)
+    planted["accounts"][1]["requirement"] *= 40
+    planted_problem = allocator.Problem.model_validate(planted)
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        allocator.Allocator(planted_problem, backend="highs").solve()
+    total, _ = min_total_shortfall(planted_problem)
+    assert relative_gap(caught.value.diagnosis.total, total) < 1e-9
+
+
+def test_a_problem_covered_only_exactly_is_solved_without_margins():
+    """One account whose requirement is all the collateral there is, to within rounding: the margin makes the
+    program infeasible, the elastic copy finds no shortfall beyond rounding, and the ladder solves again without
+    margins (a note says so), as on the cvxpy path."""
+    problem = allocator.Problem.model_validate({
+        "assets": [{"id": "USDC", "price": 1.0, "carry": 0.05}],
+        "holdings": [{"asset": "USDC", "location": "vault", "quantity": 999_999.999999}],
+        "accounts": [{"id": "venue", "requirement": 900_000.0, "haircuts": {"USDC": 0.1}}],
+    })
+    result = allocator.Allocator(problem, backend="highs").solve()
+    assert NO_MARGIN in result.diagnostics.notes
+    assert result.accounts[0].collateral == pytest.approx(0.9 * 999_999.999999, rel=1e-12)
+    assert allocator.Allocator(problem, backend="cvxpy").solve().diagnostics.notes == result.diagnostics.notes
+    assert_verified(problem, result)
+
+
+def test_a_time_limit_is_a_solver_error_after_the_diagnosis_fails_too():
+    problem = generate_problem(40, 2, 6, seed=3)
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.Allocator(problem, backend="highs", time_limit=1e-9).solve()
+    assert caught.value.status == Status.USER_LIMIT.value
+
+
+def test_a_covered_desk_gets_an_empty_plan(desk):
+    """test_optimize.py's case on the linear path: already covered at no extra cost, nothing moves."""
+    data = desk.model_dump(by_alias=True)
+    data["routes"] = None
+    for asset in data["assets"]:
+        asset["carry"] = 0.0
+    for account in data["accounts"]:
+        account.update(requirement=1000.0, yields={}, concentration={})
+    problem = allocator.Problem.model_validate(data)
+    result = allocator.Allocator(problem, backend="highs").solve()
+    assert result.objective.total == pytest.approx(0.0, abs=1e-9) and result.plan == []
+    assert_verified(problem, result)
+
+
+def test_the_moves_phase_moves_least_among_optima():
+    problem = allocator.Problem.model_validate({
+        "assets": [{"id": "USDC", "price": 1.0}],
+        "holdings": [{"asset": "USDC", "location": "vault", "quantity": 1000.0},
+                     {"asset": "USDC", "location": "acct", "quantity": 300.0}],
+        "accounts": [{"id": "acct", "requirement": 500.0, "haircuts": {"USDC": 0.0}}],
+    })
+    result = allocator.Allocator(problem, backend="highs").solve()
+    assert result.diagnostics.phases == ["cost", "moves"]
+    assert len(result.plan) == 1 and result.plan[0].quantity == pytest.approx(200.0 + 500.0 * 1e-9, rel=1e-6)
+
+
+def test_nothing_can_move():
+    problem = allocator.Problem.model_validate({
+        "assets": [{"id": "USDC", "price": 1.0}],
+        "holdings": [{"asset": "USDC", "location": "acct", "quantity": 10.0}],
+        "accounts": [{"id": "acct", "requirement": 5.0, "haircuts": {"USDC": 0.0}}],
+        "routes": [],
+    })
+    result = allocator.Allocator(problem, backend="highs").solve()
+    assert result.plan == [] and result.objective.total == 0.0
+    assert result.accounts[0].collateral == pytest.approx(10.0)
+
+
+def test_the_default_takes_the_linear_path_for_large_linear_problems(desk):
+    assert allocator.Allocator(desk).backend == "cvxpy"  # small: the general program
+    large = generate_problem(60, 2, 40, seed=1, topology="hub")
+    layout = Layout.from_problem(large)
+    assert layout.n_cells + layout.n_moves >= FAST_MIN_VARIABLES
+    assert choose_backend("auto", layout, "HIGHS") == "highs"
+    assert choose_backend("auto", layout, "CLARABEL") == "cvxpy"
+    fund = allocator.load_problem(PROBLEMS / "fund.toml")
+    with pytest.raises(allocator.SolverError, match="risk limits") as caught:
+        allocator.Allocator(fund, backend="highs")
+    assert caught.value.status == "unsupported"
+    with pytest.raises(allocator.SolverError, match="CLARABEL"):
+        allocator.Allocator(desk, "CLARABEL", backend="highs")
+    with pytest.raises(ValueError, match="backend"):
+        allocator.Allocator(desk, backend="scipy")  # type: ignore[arg-type]
+
+
+def test_an_unknown_layout_feature_goes_to_the_cvxpy_program(desk):
+    """A feature added to the cvxpy program later (a new Layout field) is never dropped by the linear path: set,
+    it sends the problem to cvxpy; empty, it changes nothing."""
+
+    @dataclasses.dataclass(frozen=True, eq=False)
+    class Extended(Layout):
+        collars: tuple[str, ...] = ()
+
+    layout = Layout.from_problem(desk)
+    plain = Extended(**{f.name: getattr(layout, f.name) for f in dataclasses.fields(layout)})
+    assert unsupported(plain) == []
+    extended = dataclasses.replace(plain, collars=("BTC-COLLAR",))
+    assert unsupported(extended) == ["layout feature 'collars', unknown to the linear path"]
+    assert choose_backend("auto", extended, "HIGHS") == "cvxpy"
+    with pytest.raises(allocator.SolverError, match="collars"):
+        choose_backend("highs", extended, "HIGHS")
+
+
+def test_a_fallback_solver_goes_through_cvxpy(desk):
+    engine = allocator.Allocator(desk, backend="highs", fallback="CLARABEL")
+    engine.solver = "CLARABEL"
+    assert engine._fast is None  # the linear path serves HiGHS only
+    engine.solver = engine.primary
+    result = engine.solve()
+    assert result.diagnostics.solver == "HIGHS"
+    assert_verified(desk, result)
+
+
+def test_incremental_cost_reads_the_cvxpy_program_whatever_the_default(monkeypatch, desk):
+    """incremental_cost's estimate is the cvxpy program's Lagrangian: with the linear path as the default (a large
+    book) it still builds the cvxpy program instead of reading one that was never solved."""
+    import allocator.solve.solvers as solvers
+    from allocator.analysis.incremental import incremental_cost
+
+    monkeypatch.setattr(solvers, "FAST_MIN_VARIABLES", 0)
+    assert allocator.Allocator(desk).backend == "highs"
+    account = desk.accounts[0].id
+    cost = incremental_cost(desk, {"requirement_scale": {account: 1.001}})
+    assert cost.exact == pytest.approx(cost.estimate, rel=1e-3, abs=1e-6)
