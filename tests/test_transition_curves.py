@@ -186,3 +186,15 @@ def test_a_stress_scenario_counts_a_curved_pair_at_its_moved_credit():
     assert validate_transition(problem, result) == []
     btc, usdc = held_at(result, "exchange", "BTC"), held_at(result, "exchange", "USDC")
     assert by_hand(0.5 * btc) + usdc >= 5e6 * (1 - 1e-9)
+
+
+def test_move_limits_keep_the_curve_exact():
+    """The heuristic's linear programs carry the same chords; its plan validates and ends covered on the curve."""
+    data = curved_tiny().model_dump(by_alias=True, exclude_none=True)
+    data["schedule"]["max_moves"] = 8
+    problem = allocator.Problem.model_validate(data)
+    result = plan_transition(problem, heuristic=True)
+    assert validate_transition(problem, result) == [] and len(result.steps) <= 8
+    btc, usdc = held_at(result, "exchange", "BTC"), held_at(result, "exchange", "USDC")
+    assert by_hand(btc) + usdc >= 5e6 * (1 - 1e-12)
+    assert result.coverage[-1].end == pytest.approx(by_hand(btc) + usdc, rel=1e-12)

@@ -101,12 +101,13 @@ class Floors:
     def _lowest(self, k: int | np.integer, prev: np.ndarray, out: np.ndarray, traded: np.ndarray,
                 scale: float) -> float:
         """Account ``k``'s exact collateral at the lower of its two checkpoints with its departures scaled."""
-        mine = self.base.pair_account == k
+        mine = np.flatnonzero(self.base.pair_account == k)
         cells = self.base.pair_cell[mine]
         after = prev[cells] - scale * out[cells]
-        posted = np.zeros(self.base.n_cells)
-        both = np.zeros((self.base.n_cells, 2))
-        posted[cells] = after
-        both[:, 0] = posted
-        both[cells, 1] = after + traded[cells]
-        return float(exact_collateral(self.base, self.numbers, both)[k].min())
+
+        def credit(posted: np.ndarray) -> float:
+            curves = self.numbers.curves
+            return float(sum(float(curves[int(p)].value(max(float(v), 0.0))) if int(p) in curves
+                             else (1.0 - self.numbers.haircut[p]) * v for p, v in zip(mine, posted, strict=True)))
+
+        return min(credit(after), credit(after + traded[cells]))
