@@ -96,14 +96,9 @@ def plan_transition(problem: Problem, *, solver: str | None = None, integer: boo
     if problem.schedule is None:
         raise InputError([InputIssue("schedule", "a transition needs a [schedule] table (periods, period_hours, "
                                      "participation); see docs/transition.md", "missing_schedule")])
-    curved = [InputIssue(f"accounts[{k}].haircut_models" if asset in account.haircut_models
-                         else f"accounts[{k}].rulebook",
-                         f"{asset} is credited on a collateral curve; the transition program takes flat haircuts "
-                         "only (give a flat haircut for it, or use `optimize`)", "not_supported")
-              for k, account in enumerate(problem.accounts) for asset in problem.terms[account.id].curves]
     hedged = [InputIssue("hedges", "the transition does not trade hedges yet (docs/hedging.md); use `optimize`",
                          "not_supported")] if problem.hedges else []
-    refused = curved + unapplied(problem) + hedged
+    refused = unapplied(problem) + hedged
     if refused:
         raise InputError(refused)
     periods = Periods.from_problem(problem)

@@ -19,6 +19,7 @@ from allocator.inputs.problem import Problem
 from allocator.plan.ledger import account_floor
 from allocator.program.numbers import DAYS_PER_YEAR, Numbers
 from allocator.program.scaling import Scale
+from allocator.transition.curves import chord_table, exact_collateral
 from allocator.transition.periods import Periods
 
 
@@ -28,7 +29,8 @@ class TransitionData:
     scale: Scale
     rate: float  # objective scale: currency cost per currency of value, per program cost unit
     x0: np.ndarray  # (cells,) value held today, scaled
-    weight: np.ndarray  # (P,) (1 - haircut) / account scale, per eligible pair
+    weight: np.ndarray  # (P,) (1 - haircut) / account scale, per eligible pair (a curved pair: its slope at 0,
+    #                     used by the concentration rows only; its collateral is its credit, curves.py)
     required: np.ndarray  # (K,) buffered requirement, in units of each account's scale
     floor: np.ndarray  # (K,) each account's floor (plan.ledger.account_floor, the one definition), in units of
     # each account's scale
@@ -45,6 +47,8 @@ class TransitionData:
     capacity: np.ndarray  # (R_c,) value per period, currency
     withdrawal: np.ndarray  # (L_w,) value per period, currency
     liquidation: np.ndarray  # (P_l,) value an account may hold of the pair's asset at the end, currency
+    chord_intercept: np.ndarray  # (Pc, CHORDS) each curved pair's chords (curves.py) in units of its account's
+    chord_slope: np.ndarray  # scale: credit <= intercept + slope * value (value scaled by the money scale)
 
     @property
     def money(self) -> float:
@@ -69,9 +73,10 @@ class TransitionData:
         scale = Scale.of(base, numbers)
         S = scale.money
         value = numbers.value(base)
-        today = np.bincount(base.pair_account, minlength=len(base.accounts),
-                            weights=(1.0 - numbers.haircut) * value[base.pair_cell])
+        today = exact_collateral(base, numbers, value[:, None])[:, 0]  # curved pairs on their curve
         account_money = scale.account_money()
+        intercept, slope = chord_table(base, numbers, periods.traded_assets)
+        curve_scale = scale.accounts[base.pair_account[base.curve_pairs]][:, None]
         assets = problem.assets
         vol = {a.id: a.volatility for a in assets}
         if problem.market is not None:
@@ -104,4 +109,5 @@ class TransitionData:
                                  for loc in periods.withdrawal_locations]),
             liquidation=schedule.participation * (schedule.liquidation_days or 0.0)
             * adv[base.pair_asset[periods.liquidation_pairs]],
+            chord_intercept=intercept / (S * curve_scale), chord_slope=slope / curve_scale,
         )

@@ -12,6 +12,7 @@
 | ``participation`` | value traded per asset and period | ``participation[SOL,t3]`` |
 | ``venue`` | bought value plus costs at most the sold value, per venue and period | ``venue[cex,t3]`` |
 | ``floor`` | collateral after the departures and after the trades, per account and period | ``floor[cex,t3]`` |
+| ``chords`` | a curved pair's credit under its curve's chords, per checkpoint, curves.py | ``chords:end[cex,SOL,j2]`` |
 | ``coverage`` | end-state coverage with the buffer | ``coverage[cex]`` |
 | ``concentration`` | end-state concentration limits | ``concentration[cex,BTC]`` |
 | ``liquidation`` | end-state holding per account and asset within ``liquidation_days`` | ``liquidation[cex,SOL]`` |
@@ -24,7 +25,9 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 import numpy as np
+import scipy.sparse as sp
 
+from allocator.transition.curves import chord_rows
 from allocator.transition.flows import Flows, collateral, column
 from allocator.transition.periods import Periods
 from allocator.transition.variables import TransitionParameters, TransitionVariables
@@ -83,12 +86,14 @@ def families(periods: Periods, v: TransitionVariables, p: TransitionParameters, 
                           _at(lambda r: periods.venues[r], "venue")))
     accounts = base.accounts
     floor = column(p.floor)
-    out += [TransitionFamily("floor", collateral(periods, p, f.prev - f.out) >= floor,
+    checkpoints = (f.prev - f.out, f.prev - f.out - f.sold + f.bought, f.hold[:, T - 1:T])
+    credit = _credit(periods, v, p, checkpoints, out)
+    out += [TransitionFamily("floor", collateral(periods, p, checkpoints[0], credit[0]) >= floor,
                    _at(lambda k: accounts[k], "floor:departures")),
-            TransitionFamily("floor", collateral(periods, p, f.prev - f.out - f.sold + f.bought) >= floor,
+            TransitionFamily("floor", collateral(periods, p, checkpoints[1], credit[1]) >= floor,
                    _at(lambda k: accounts[k], "floor:trades"))]
     end = v.end
-    out.append(TransitionFamily("collateral", end == collateral(periods, p, f.hold[:, T - 1:T])[:, 0],
+    out.append(TransitionFamily("collateral", end == collateral(periods, p, checkpoints[2], credit[2])[:, 0],
                       _at(lambda k: accounts[k], "collateral")))
     short = 0 if v.short is None else v.short
     out.append(TransitionFamily("coverage", end + short >= p.required, _at(lambda k: accounts[k], "coverage")))
@@ -107,3 +112,30 @@ def families(periods: Periods, v: TransitionVariables, p: TransitionParameters, 
                                     posted <= allowed + (excess if isinstance(excess, int) else excess[:n_limits]),
                                     lambda row, t: base.limit_label(row)))
     return out
+
+
+def _credit(periods: Periods, v: TransitionVariables, p: TransitionParameters,
+            checkpoints: tuple[cp.Expression, ...], out: list[TransitionFamily]) -> list[cp.Expression | None]:
+    """The curved pairs' credit at each checkpoint (after the departures, after the trades: (Pc, T); the end:
+    (Pc, 1)), each bounded by the chords of its curve (``chords`` rows appended to ``out``); Nones without curves."""
+    base, T = periods.base, periods.periods
+    if v.credit is None:
+        return [None] * len(checkpoints)
+    curved = base.curve_pairs
+    n = len(curved)
+    select = sp.csr_matrix((np.ones(n), (np.arange(n), base.pair_cell[curved])), shape=(n, base.n_cells))
+    credits = [v.credit[:, :T], v.credit[:, T:2 * T], v.credit[:, 2 * T:]]
+    names = ("departures", "trades", "end")
+
+    def label(name: str) -> Callable[[int, int], str]:
+        def at(row: int, t: int) -> str:
+            pair = curved[row % n]
+            when = "" if name == "end" else f",t{t + 1}"
+            return (f"chords:{name}[{base.accounts[base.pair_account[pair]]},{base.assets[base.pair_asset[pair]]},"
+                    f"j{row // n + 1}{when}]")
+        return at
+
+    for credit, holdings, name in zip(credits, checkpoints, names, strict=True):
+        out.append(TransitionFamily("chords", chord_rows(credit, select @ holdings, p.chord_intercept,
+                                                         p.chord_slope, n), label(name)))
+    return list(credits)

@@ -6,6 +6,10 @@ that floor a margin (doing nothing must stay feasible, and in period 1 it may be
 interior-point answer then meets the floor only to the solver's tolerance, and zeroing its residue (solve.py) can
 take a few more dollars of inflow away: the plan showed ``cex lowest 15,443,334.93 floor 15,443,337.92``.
 
+The same holds for an account with a pair on a collateral curve (curves.py): the program's chords never
+overstate its collateral, but the solver's tolerance still may; its departures are scaled by bisection on the
+exact curve instead of in closed form.
+
 So the schedule is repaired period by period, in the desk's favour: where an account's collateral after the
 period's departures, or after its trades, would be below its floor, the departures of its eligible assets in that
 period are scaled down until the lower checkpoint is exactly the floor. Departures lower both checkpoints equally,
@@ -22,8 +26,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.plan.ledger import account_floor
+from allocator.program.layout import Layout
+from allocator.program.numbers import Numbers
+from allocator.transition.curves import exact_collateral
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
+
+#: Bisection steps on the scale of an account's departures when it has a pair on a collateral curve: 2^-60 of the
+#: departures, far below the verification's rounding tolerance.
+BISECTIONS = 60
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +44,9 @@ class Floors:
     weight: sp.csr_matrix  # (K, cells) 1 - haircut at the account's eligible cells
     floor: np.ndarray  # (K,) currency
     mover: sp.csr_matrix  # (K, move slots) 1 where a move leaves one of the account's eligible cells
+    base: Layout
+    numbers: Numbers
+    curved: np.ndarray  # (K,) whether the account has a pair on a collateral curve (its collateral is not linear)
 
     @classmethod
     def of(cls, periods: Periods, data: TransitionData, source: np.ndarray, leaves: np.ndarray,
@@ -49,21 +63,51 @@ class Floors:
         moves = moves[owner[source[moves]] >= 0]
         mover = sp.csr_matrix((np.ones(len(moves)), (owner[source[moves]], moves)),
                               shape=(K, max(len(leaves), 1)))
-        today = weight @ (data.x0 * data.money)  # the replay's own arithmetic, so an idle account sits exactly on it
+        # the replay's own arithmetic, so an idle account sits exactly on it
+        today = exact_collateral(base, data.numbers, (data.x0 * data.money)[:, None])[:, 0]
         floor = account_floor(today, data.numbers.requirement, data.numbers.pnl)
         if cap is not None:
             floor = np.where(cap < floor * (1.0 - 1e-9), cap, floor)
-        return cls(weight=weight, floor=floor, mover=mover)
+        curved = np.zeros(K, dtype=bool)
+        curved[base.pair_account[base.curve_pairs]] = True
+        return cls(weight=weight, floor=floor, mover=mover, base=base, numbers=data.numbers, curved=curved)
 
     def hold(self, prev: np.ndarray, out: np.ndarray, traded: np.ndarray, move: np.ndarray) -> None:
         """Scale down (in place) one period's departures ``move`` (currency, per move) out of every account that
         would fall below its floor: ``prev`` holdings at the period's start, ``out`` departures and ``traded``
-        bought minus sold, per cell."""
+        bought minus sold, per cell. Linear accounts in closed form; an account with a curved pair by bisection
+        on the scale (its collateral is concave and non-decreasing in each posting, so the lower checkpoint falls
+        monotonically with the scale), keeping the largest scale found that holds the floor exactly."""
         have = self.weight @ prev
         leaving = self.weight @ out
         trades = np.minimum(self.weight @ traded, 0.0)  # trades that lower the collateral count at their end
         short = have - leaving + trades < self.floor
-        for k in np.flatnonzero(short & (leaving > 0)):
+        for k in np.flatnonzero(short & (leaving > 0) & ~self.curved):
             factor = min(max((have[k] + trades[k] - self.floor[k]) / leaving[k], 0.0), 1.0)
             row = self.mover.getrow(k)
             move[row.indices] *= factor
+        for k in np.flatnonzero(self.curved):
+            row = self.mover.getrow(k)
+            if not len(row.indices) or self._lowest(k, prev, out, traded, 1.0) >= self.floor[k]:
+                continue
+            low, high = 0.0, 1.0
+            if self._lowest(k, prev, out, traded, 0.0) >= self.floor[k]:
+                for _ in range(BISECTIONS):
+                    middle = 0.5 * (low + high)
+                    low, high = (middle, high) if self._lowest(k, prev, out, traded, middle) >= self.floor[k] \
+                        else (low, middle)
+            move[row.indices] *= low
+
+    def _lowest(self, k: int | np.integer, prev: np.ndarray, out: np.ndarray, traded: np.ndarray,
+                scale: float) -> float:
+        """Account ``k``'s exact collateral at the lower of its two checkpoints with its departures scaled."""
+        mine = np.flatnonzero(self.base.pair_account == k)
+        cells = self.base.pair_cell[mine]
+        after = prev[cells] - scale * out[cells]
+
+        def credit(posted: np.ndarray) -> float:
+            curves = self.numbers.curves
+            return float(sum(float(curves[int(p)].value(max(float(v), 0.0))) if int(p) in curves
+                             else (1.0 - self.numbers.haircut[p]) * v for p, v in zip(mine, posted, strict=True)))
+
+        return min(credit(after), credit(after + traded[cells]))

@@ -15,6 +15,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.transition.curves import credit_sum
 from allocator.transition.periods import Periods
 from allocator.transition.variables import TransitionParameters, TransitionVariables
 
@@ -48,16 +49,23 @@ class Flows:
                    arrived=arrived)
 
 
-def collateral(periods: Periods, p: TransitionParameters, holdings: cp.Expression) -> cp.Expression:
-    """(K, T) haircut-adjusted collateral of every account, in units of its own scale."""
+def collateral(periods: Periods, p: TransitionParameters, holdings: cp.Expression,
+               credit: cp.Expression | None = None) -> cp.Expression:
+    """(K, T) haircut-adjusted collateral of every account, in units of its own scale: ``(1 - h) value`` per pair
+    at a flat haircut, plus ``credit`` (Pc, T) of the curved pairs (curves.py), given when there are any."""
     base = periods.base
-    n_pairs = len(base.pair_asset)
-    select = sp.csr_matrix((np.ones(n_pairs), (np.arange(n_pairs), base.pair_cell)),
-                           shape=(max(n_pairs, 1), base.n_cells))
-    summed = sp.csr_matrix((np.ones(n_pairs), (base.pair_account, np.arange(n_pairs))),
-                           shape=(len(base.accounts), max(n_pairs, 1)))
-    weighted = cp.multiply(cp.reshape(p.weight, (p.weight.shape[0], 1), order="F"), select @ holdings)
-    return summed @ weighted
+    flat = np.setdiff1d(np.arange(len(base.pair_asset)), base.curve_pairs)
+    n_flat = len(flat)
+    select = sp.csr_matrix((np.ones(n_flat), (np.arange(n_flat), base.pair_cell[flat])),
+                           shape=(max(n_flat, 1), base.n_cells))
+    summed = sp.csr_matrix((np.ones(n_flat), (base.pair_account[flat], np.arange(n_flat))),
+                           shape=(len(base.accounts), max(n_flat, 1)))
+    weight = p.weight[flat] if n_flat else p.weight[:1]  # no flat pair: an empty select
+    weighted = cp.multiply(cp.reshape(weight, (max(n_flat, 1), 1), order="F"), select @ holdings)
+    out = summed @ weighted
+    if credit is not None:
+        out = out + credit_sum(base) @ credit
+    return out
 
 
 def column(parameter: cp.Parameter) -> cp.Expression:

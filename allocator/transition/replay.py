@@ -2,7 +2,8 @@
 
 Independent of the solver's holdings: everything is re-derived from today's holdings and the flows, with the
 timing of flows.py (departures and sells at the start of a period, bought value at its end, arrivals after their
-lag). verify.py checks every constraint on these arrays.
+lag). verify.py checks every constraint on these arrays. Collateral is exact: a pair on a collateral curve is
+credited at the curve's value of the replayed holdings (curves.py), not at the program's chords.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import cached_property
 import numpy as np
 
 from allocator.plan.ledger import account_floor
+from allocator.transition.curves import exact_collateral
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
 
@@ -65,12 +67,9 @@ class Replay:
         return self.prev - self.out - self.sold + self.bought
 
     def collateral(self, holdings: np.ndarray) -> np.ndarray:
-        """(K, T) haircut-adjusted collateral of every account, currency."""
-        base, numbers = self.periods.base, self.data.numbers
-        weighted = (1.0 - numbers.haircut)[:, None] * holdings[base.pair_cell]
-        out = np.zeros((len(base.accounts), holdings.shape[1]))
-        np.add.at(out, base.pair_account, weighted)
-        return out
+        """(K, T) haircut-adjusted collateral of every account, currency; a pair on a collateral curve at the
+        curve's exact value (curves.py), never the program's chords."""
+        return exact_collateral(self.periods.base, self.data.numbers, holdings)
 
     def floor(self) -> np.ndarray:
         """(K,) each account's floor in currency (plan.ledger.account_floor, the one definition), from today's

@@ -4,6 +4,8 @@ For every account with ``risk`` settings (docs/risk.md), on the holdings at the 
 
 * stress (linear): after each named scenario's returns ``r_s`` the collateral plus the positions' P&L still
   covers the requirement, ``sum_a (1 - h) (1 + r_sa) x[(a,k),T] + P&L_sk >= R_k`` (label ``stress[cex,crash]``);
+  a pair on a collateral curve counts ``min(1, 1 + r_sa)`` times its end credit (curves.py), never more than the
+  curve gives for the moved value, as in the single-period program;
 * parametric (a second-order cone; conic programs only): ``collateral_k - z sqrt(tau/365) ||F' (v_k + e_k)||
   >= R_k`` with ``v_k`` the value at the account of each market asset and ``e_k`` its positions' exposure, written
   ``||F' (v_k + e_k / S)|| <= i_k (end_k - R_k / (S a_k))`` with ``i_k = a_k / (z sqrt(tau/365))`` (label
@@ -44,6 +46,7 @@ class RiskParameters:
     offset: list[cp.Parameter]  # per cone account: (m,) F' e_k / S
     inverse: cp.Parameter | None  # (K_c,) a_k / (z sqrt(tau/365))
     head: cp.Parameter | None  # (K_c,) inverse * (R_k / (S a_k) + margin)
+    stress_credit: list[cp.Parameter | None]  # per risk account: (S, Pc_k) min(1, 1 + r) on its curved pairs' credit
 
     @classmethod
     def of(cls, periods: Periods, data: TransitionData, margin: float) -> RiskParameters:
@@ -51,18 +54,27 @@ class RiskParameters:
         size = data.scale.accounts
         scenarios = len(base.stress)
         weights, floors = [], []
+        credits: list[cp.Parameter | None] = []
+        flat = np.ones(len(base.pair_asset))
+        flat[base.curve_pairs] = 0.0  # a curved pair: its credit, below
         for k in base.risk_accounts if scenarios else []:
             mine = base.pair_account == k
             weight = cp.Parameter((scenarios, int(mine.sum())), name=f"stress_weight_{k}")
-            weight.value = (1.0 - numbers.haircut[mine])[None, :] \
+            weight.value = (flat[mine] * (1.0 - numbers.haircut[mine]))[None, :] \
                 * (1.0 + numbers.stress_returns[:, base.pair_asset[mine]]) / size[k]
+            curved = base.curve_rows(k)
+            credit = cp.Parameter((scenarios, len(curved)), name=f"stress_credit_{k}") if len(curved) else None
+            if credit is not None:  # f((1 + r) v) >= min(1, 1 + r) f(v) for a concave f with f(0) = 0
+                credit.value = np.minimum(1.0 + numbers.stress_returns[:, base.pair_asset[base.curve_pairs[curved]]],
+                                          1.0)
+            credits.append(credit)
             floor = cp.Parameter(scenarios, name=f"stress_floor_{k}")
             floor.value = (numbers.net_requirement[k] - numbers.stress_pnl[:, k]) / (S * size[k]) + margin
             weights.append(weight)
             floors.append(floor)
         cones = cone_accounts(periods)
         if not len(cones):
-            return cls(weights, floors, None, [], None, None)
+            return cls(weights, floors, None, [], None, None, credits)
         factor = cp.Parameter(numbers.factor.T.shape, name="risk_factor")
         factor.value = numbers.factor.T
         market = base.market_assets
@@ -75,7 +87,7 @@ class RiskParameters:
         inverse.value = size[cones] / np.maximum(numbers.risk_scale[cones], MIN_RISK_SCALE)
         head = cp.Parameter(len(cones), nonneg=True, name="risk_head")
         head.value = inverse.value * np.maximum(numbers.net_requirement[cones] / (S * size[cones]) + margin, 0.0)
-        return cls(weights, floors, factor, offset, inverse, head)
+        return cls(weights, floors, factor, offset, inverse, head, credits)
 
 
 def cone_accounts(periods: Periods) -> np.ndarray:
@@ -100,6 +112,9 @@ def risk_families(periods: Periods, v: TransitionVariables, r: RiskParameters, f
     for j, k in enumerate(stressed):
         mine = base.pair_cell[base.pair_account == k]
         value = r.stress_weight[j] @ end[mine] + (0 if v.short is None else v.short[k])
+        credit = r.stress_credit[j]
+        if credit is not None and v.credit is not None:  # curved pairs at their end credit (curves.py)
+            value = value + credit @ v.credit[base.curve_rows(k), 2 * T]
         out.append(TransitionFamily("stress", value >= r.stress_floor[j], label("stress", k, True)))
     if cones and r.factor is not None:
         assert r.inverse is not None and r.head is not None

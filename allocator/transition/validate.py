@@ -245,7 +245,9 @@ def _risk(problem: Problem, held: defaultdict[tuple[str, str], float], collatera
         requirement = net_of_pnl(terms.requirement, marked.get(account.id, 0.0))  # as the program's risk rows
         positions = [p for p in problem.positions if p.account == account.id]
         for scenario in problem.stress_scenarios:
-            moved = sum((1.0 - h) * (1.0 + scenario.returns.get(a, 0.0)) * held[(a, account.id)]
+            moved = sum(float(terms.curves[a].value(max((1.0 + scenario.returns.get(a, 0.0)) * held[(a, account.id)],
+                                                        0.0))) if a in terms.curves  # the curve's exact credit
+                        else (1.0 - h) * (1.0 + scenario.returns.get(a, 0.0)) * held[(a, account.id)]
                         for a, h in terms.eligible.items())
             pnl = sum(p.pnl(price[p.underlying], scenario.returns.get(p.underlying, 0.0), problem.as_of)
                       for p in positions)

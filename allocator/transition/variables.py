@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
+from allocator.program.credit import CHORDS
 from allocator.transition.data import TransitionData
 from allocator.transition.periods import Periods
 
@@ -37,6 +38,8 @@ class TransitionVariables:
     buy_impact: cp.Variable | None = None
     short: cp.Variable | None = None
     excess: cp.Variable | None = None
+    credit: cp.Variable | None = None  # (Pc, 2T + 1) credit of each curved pair (curves.py), account units: after
+    #                                    the departures (columns 0..T-1), after the trades (T..2T-1), at the end (2T)
 
     @classmethod
     def of(cls, periods: Periods, *, pwl: bool = False, elastic: bool = False) -> TransitionVariables:
@@ -53,6 +56,7 @@ class TransitionVariables:
             buy_impact=cp.Variable(legs, nonneg=True, name="buy_impact") if pwl else None,
             short=cp.Variable(len(base.accounts), nonneg=True, name="short") if elastic else None,
             excess=cp.Variable(max(len(base.limit_pair), 1), nonneg=True, name="excess") if elastic else None,
+            credit=cp.Variable((len(base.curve_pairs), 2 * T + 1), name="credit") if len(base.curve_pairs) else None,
         )
 
 
@@ -77,6 +81,8 @@ class TransitionParameters:
     move_lower: cp.Parameter
     sell_lower: cp.Parameter
     buy_lower: cp.Parameter
+    chord_intercept: cp.Parameter  # (max(Pc, 1) * CHORDS,) chord-major (row j * Pc + p), curves.chord_rows
+    chord_slope: cp.Parameter
 
     @classmethod
     def of(cls, periods: Periods) -> TransitionParameters:
@@ -100,6 +106,8 @@ class TransitionParameters:
             move_upper=param(moves, "move_upper"), sell_upper=param(legs, "sell_upper"),
             buy_upper=param(legs, "buy_upper"), move_lower=param(moves, "move_lower"),
             sell_lower=param(legs, "sell_lower"), buy_lower=param(legs, "buy_lower"),
+            chord_intercept=cp.Parameter(max(len(base.curve_pairs), 1) * CHORDS, name="chord_intercept"),
+            chord_slope=param(max(len(base.curve_pairs), 1) * CHORDS, "chord_slope"),
         )
 
     def set(self, periods: Periods, data: TransitionData, *, coverage_margin: float, limit_margin: float,
@@ -135,3 +143,5 @@ class TransitionParameters:
         self.sell_upper.value, self.buy_upper.value = legs, legs.copy()
         self.move_lower.value = np.zeros_like(window)
         self.sell_lower.value, self.buy_lower.value = np.zeros_like(legs), np.zeros_like(legs)
+        self.chord_intercept.value = padded(data.chord_intercept.T.ravel(), self.chord_intercept.shape[0])
+        self.chord_slope.value = padded(data.chord_slope.T.ravel(), self.chord_slope.shape[0])
