@@ -83,7 +83,8 @@ def _kind(item: object) -> str:
     name = getattr(item, "name", None)
     if isinstance(name, str) and name:
         return name
-    names = {"Result": "Single-period allocation", "TransitionResult": "Transition", "StressReport": "Stress test"}
+    names = {"Result": "Single-period allocation", "TransitionResult": "Transition", "StressReport": "Stress test",
+             "BacktestResult": "Backtest"}
     return names.get(type(item).__name__, type(item).__name__)
 
 
