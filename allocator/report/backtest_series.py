@@ -79,14 +79,12 @@ def thin_lowest(series: pd.Series, step: int, digits: int = 4) -> Thinned:
     """Coverage at every ``step``-th day ending on the last, each point the lowest of the days since the previous
     point (NaN days ignored; None where all were NaN)."""
     kept = _kept(len(series), step)
-    values: list[float | None] = []
-    previous = -1
-    for index in kept:
-        window = series.iloc[previous + 1:index + 1]
-        low = window.min(skipna=True)
-        values.append(None if pd.isna(low) else round(float(low), digits))
-        previous = index
-    return Thinned(str(series.index[kept[0]]) if kept else "", step, values)
+    if not kept:
+        return Thinned("", step, [])
+    bucket = np.searchsorted(np.asarray(kept), np.arange(len(series)))  # the point each day belongs to
+    lows = pd.Series(series.to_numpy(dtype=float)).groupby(bucket).min().reindex(range(len(kept)))
+    values = [None if pd.isna(low) else round(float(low), digits) for low in lows]
+    return Thinned(str(series.index[kept[0]]), step, values)
 
 
 def thin_at(series: pd.Series, step: int) -> Thinned:
