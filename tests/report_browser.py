@@ -48,6 +48,10 @@ return {
     return !svg || traces.length === 0 || !marks.some(visible);
   }).map(p => p.id),
   load_ms: performance.getEntriesByType('navigation')[0].loadEventEnd,
+  first_paint_ms: (performance.getEntriesByType('paint').find(e => e.name === 'first-contentful-paint')
+                   || {}).startTime,
+  first_screen_ms: Number(document.body.dataset.firstScreenMs || 0),
+  drawn_ms: Number(document.body.dataset.drawnMs || 0),
   height: document.documentElement.scrollHeight,
 };
 """
@@ -78,7 +82,7 @@ class PageReport:
 
     console: list[dict[str, Any]]  # the failing console entries
     requests: list[str]  # URLs the page asked for beyond itself (not file:, data: or blob:)
-    charts: dict[str, Any]  # expected, found, empty (ids), load_ms, height
+    charts: dict[str, Any]  # expected, found, empty (ids), load_ms, first_paint_ms, first_screen_ms, drawn_ms, height
 
 
 class Browser:
@@ -105,9 +109,11 @@ class Browser:
         self.driver.set_page_load_timeout(timeout)
         url = path.resolve().as_uri()
         self.driver.get(url)
+        # the page draws the charts below the first screen when idle (page.LOADER): wait for the last one
         WebDriverWait(self.driver, timeout).until(lambda d: d.execute_script(
             "return [...document.querySelectorAll('.js-plotly-plot')].length >= Number(document.body.dataset.charts "
-            "|| 0) && [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))"))
+            "|| 0) && [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg')) "
+            "&& (Number(document.body.dataset.charts || 0) === 0 || document.body.dataset.drawnMs !== undefined)"))
         charts = self.driver.execute_script(CHARTS_JS)
         console = [e for e in self.driver.get_log("browser") if e.get("level") in FAILING_LEVELS]
         requests = []

@@ -1,8 +1,9 @@
 """What the report tests render: the result of every fixture problem (optimal, needing funding, or the diagnosis
 of an infeasible one; hedge.toml with its saving against the unhedged optimum, as ``allocator hedges`` writes it),
 the derisk transition, a page with the desk's what-if table and a frontier, the stress report of stress-desk.toml
-(its episodes and a few hundred Monte Carlo draws) and its margin-mode comparison. Solved once per test
-process."""
+(its episodes and a few hundred Monte Carlo draws) and its margin-mode comparison, and a short backtest of
+desk.toml (March 2020, three policies: liquidations on Black Thursday and warning-zone days; about 3 s). Solved
+once per test process."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import allocator
 from allocator.report import ModesTable, WhatIfTable
 
 FIXTURES = sorted(path.name for path in PROBLEMS.iterdir() if path.suffix in (".toml", ".json"))
-CASES = [*FIXTURES, "derisk-transition", "desk-whatif", "stress-desk-stress", "stress-desk-modes"]
+CASES = [*FIXTURES, "derisk-transition", "desk-whatif", "stress-desk-stress", "stress-desk-modes",
+         "desk-backtest"]
 DRAWS, SEED = 300, 1  # the stress case's Monte Carlo draws
+#: The backtest case: a month with a crash (2020-03-12), the policies that are liquidated and one that is not.
+BACKTEST = ("2020-03-01", "2020-03-31", ("waterfall", "optimized", "all_stable"))
 
 
 def solve(name: str) -> allocator.Result:
@@ -39,6 +43,11 @@ def items(case: str) -> tuple[object, ...]:
     if case == "stress-desk-modes":
         problem = allocator.load_problem(PROBLEMS / "stress-desk.toml")
         return (ModesTable(allocator.compare_modes(problem), currency=problem.currency),)
+    if case == "desk-backtest":
+        from allocator.analysis.backtest import backtest
+
+        start, end, policies = BACKTEST
+        return (backtest(allocator.load_problem(PROBLEMS / "desk.toml"), start, end, list(policies)),)
     if case == "derisk-transition":
         return (allocator.plan_transition(allocator.load_problem(PROBLEMS / "derisk.toml")),)
     if case == "desk-whatif":

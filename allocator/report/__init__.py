@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from allocator.report import (  # noqa: F401 - they register sections
+    backtest,
+    backtest_coverage,
     hedges,
     modes,
     single,

@@ -1,9 +1,11 @@
 """Plotly figures as page fragments, and the few chart shapes every section uses.
 
-The page embeds plotly.js once (page.py); each chart is a ``<div>`` and a ``Plotly.newPlot`` call with its own
-data, made by plotly's ``to_html(full_html=False, include_plotlyjs=False)`` with a deterministic id, so the same
-result gives the same file. Numbers are rounded before they are charted (money to cents, ratios to 6 significant
-figures): the tables and the JSON result keep full precision, and the page stays small.
+The page embeds plotly.js once (page.py); each chart is a ``<div>`` with a deterministic id and a small script
+that queues its ``Plotly.newPlot`` call with its own data (serialised by plotly's own JSON writer), so the same
+result gives the same file. The page's loader draws the queue: the charts on the first screen at once, the rest
+as they are scrolled near or when the browser is idle (page.py, ``LOADER``). Numbers are rounded before they are
+charted (money to cents, ratios to 6 significant figures): the tables and the JSON result keep full precision,
+and the page stays small.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
-import plotly.io as pio
+from plotly.io.json import to_json_plotly
 
 #: plotly.js options for every chart: no plotly logo, resize with the page, no selection tools (nothing to select).
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -42,8 +44,13 @@ def chart_div(figure: go.Figure, div_id: str, height: int) -> str:
                          hoverlabel={"namelength": -1})
     figure.update_yaxes(automargin=True)
     figure.update_xaxes(automargin=True)
-    return str(pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id=div_id, config=CONFIG,
-                           default_height=f"{height}px", default_width="100%"))
+    spec = figure.to_plotly_json()
+    # to_json_plotly writes < and / as \u escapes: a label holding "</script>" cannot end the script early.
+    call = (f'Plotly.newPlot("{div_id}", {to_json_plotly(spec.get("data", []))}, '
+            f'{to_json_plotly(spec.get("layout", {}))}, {to_json_plotly(CONFIG)})')
+    return (f'<div id="{div_id}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>'
+            f'<script>(window.allocatorCharts = window.allocatorCharts || []).push(["{div_id}", '
+            f"function () {{ return {call}; }}]);</script>")
 
 
 def cents(values: Sequence[float | None]) -> list[float | None]:

@@ -1,5 +1,6 @@
 """Reading what ``allocator report`` is given, each told apart by its fields: a result JSON (single period or
-transition), a stress report JSON (``allocator stress -o x.json``), and tables: a margin-mode comparison
+transition), a stress report JSON (``allocator stress -o x.json``), a backtest (the directory ``allocator backtest
+-o DIR`` writes, or ``BacktestResult.to_json()``), and tables: a margin-mode comparison
 (``allocator modes -o``) or a what-if or frontier table (``allocator whatif``), as ``.json`` (a list of records),
 ``.csv`` or ``.parquet``."""
 
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from allocator.analysis.backtest.result import BacktestResult
 from allocator.analysis.stress.report import StressReport
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.issues import issues_from_pydantic
@@ -26,6 +28,11 @@ TRANSITION_FIELDS = {"periods", "steps", "period_hours"}
 #: Fields only a stress report has (it has ``accounts`` too, but no ``status``).
 STRESS_FIELDS = {"holdings", "intraday", "cascade"}
 
+#: What ``allocator backtest -o DIR`` writes (holdings.parquet too, with ``record_holdings``), and the keys of
+#: ``BacktestResult.to_json()``.
+BACKTEST_FILES = ("meta.json", "daily.parquet", "treasury.parquet", "summary.csv")
+BACKTEST_FIELDS = {"meta", "daily", "treasury", "summary"}
+
 WHATIF_COLUMNS = {"scenario", "status", "objective"}
 #: A margin-mode comparison (``compare_modes``); per account (``--by-account``) it has ``account`` and
 #: ``margin_mode`` instead of ``in_mode``.
@@ -33,7 +40,7 @@ MODES_COLUMNS = {"mode", "status", "in_mode"}
 BY_ACCOUNT_COLUMNS = {"mode", "account", "margin_mode"}
 TABLE_SUFFIXES = (".parquet", ".csv")
 
-Document = Result | TransitionResult | StressReport
+Document = Result | TransitionResult | StressReport | BacktestResult
 Table = WhatIfTable | ModesTable
 NAMES: dict[type, str] = {Result: "result", TransitionResult: "transition result", StressReport: "stress report"}
 
@@ -51,9 +58,17 @@ def read_result(path: str | Path, currency: str = "") -> Document | Table:
     frontier table (a JSON list of records, .csv or .parquet); InputError located at the file and field when it
     is none of them."""
     path = Path(path)
+    if path.is_dir():
+        return read_backtest(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return read_table(path, currency)
     data = parse(read_text(path, "result file"), "json", str(path))
+    if isinstance(data, dict) and set(data) >= BACKTEST_FIELDS:
+        try:
+            return BacktestResult.from_json(path.read_text(encoding="utf-8"))
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputError([InputIssue(str(path), f"is not a readable backtest (BacktestResult.to_json): "
+                                                    f"{error}", "unreadable")]) from None
     if isinstance(data, list):
         if not all(isinstance(row, dict) for row in data):
             raise InputError([InputIssue(str(path), "is a JSON list but not of records (a table written by "
@@ -68,6 +83,20 @@ def read_result(path: str | Path, currency: str = "") -> Document | Table:
                              f"{issue.message} (read as a {what})", issue.code)
                   for issue in issues_from_pydantic(error)]
         raise InputError(issues) from None
+
+
+def read_backtest(folder: Path) -> BacktestResult:
+    """The backtest ``allocator backtest -o DIR`` wrote in ``folder``; InputError naming every file missing or
+    unreadable."""
+    missing = [name for name in BACKTEST_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InputError([InputIssue(str(folder / name), "no such file: a directory given to the report must be a "
+                                                        "backtest's output (allocator backtest PROBLEM -o DIR)",
+                                     "unreadable") for name in missing])
+    try:
+        return BacktestResult.load(folder)
+    except Exception as error:  # noqa: BLE001 - json, pyarrow and pandas raise many kinds for an unreadable file
+        raise InputError([InputIssue(str(folder), f"cannot read the backtest: {error}", "unreadable")]) from None
 
 
 def read_table(path: str | Path, currency: str = "") -> Table:

@@ -50,6 +50,52 @@ footer { padding: 14px 28px; color: var(--muted); border-top: 1px solid var(--li
 """
 
 
+#: Draws the charts the page queued (charts.chart_div): those on the first screen at once, each other one when it
+#: is scrolled near (IntersectionObserver) or when the browser is idle, one per idle slot, so that every chart is
+#: drawn without scrolling too (find, print) and the first screen does not wait for the charts below it. When the
+#: charts of the first screen are drawn, ``body[data-first-screen-ms]`` holds the time since navigation started,
+#: and ``body[data-drawn-ms]`` when the last chart is (the browser test and the benchmark read them).
+LOADER = """
+(function () {
+  var queue = window.allocatorCharts || [], left = queue.length, first = 0, body = document.body;
+  function stamp(name) { body.setAttribute(name, String(Math.round(performance.now()))); }
+  function draw(entry, onFirstScreen) {
+    if (entry.started) { return; }
+    entry.started = true;
+    function done() {
+      left -= 1;
+      if (onFirstScreen) { first -= 1; if (first === 0) { stamp("data-first-screen-ms"); } }
+      if (left === 0) { stamp("data-drawn-ms"); }
+    }
+    Promise.resolve(entry[1]()).then(done, function (error) { done(); throw error; });
+  }
+  if (left === 0) { stamp("data-first-screen-ms"); stamp("data-drawn-ms"); return; }
+  var byId = {}, bottom = window.innerHeight + 200;
+  var visible = queue.filter(function (entry) {
+    byId[entry[0]] = entry;
+    return document.getElementById(entry[0]).getBoundingClientRect().top < bottom;
+  });
+  first = visible.length;
+  if (first === 0) { stamp("data-first-screen-ms"); }
+  visible.forEach(function (entry) { draw(entry, true); });
+  if ("IntersectionObserver" in window) {
+    var observer = new IntersectionObserver(function (seen) {
+      seen.forEach(function (item) {
+        if (item.isIntersecting) { observer.unobserve(item.target); draw(byId[item.target.id], false); }
+      });
+    }, {rootMargin: "400px 0px"});
+    queue.forEach(function (entry) { if (!entry.started) { observer.observe(document.getElementById(entry[0])); } });
+  }
+  var later = window.requestIdleCallback || function (next) { return setTimeout(next, 1); }, next = 0;
+  function idle() {
+    while (next < queue.length && queue[next].started) { next += 1; }
+    if (next < queue.length) { draw(queue[next], false); later(idle); }
+  }
+  later(idle);
+})();
+"""
+
+
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
@@ -83,7 +129,8 @@ def _kind(item: object) -> str:
     name = getattr(item, "name", None)
     if isinstance(name, str) and name:
         return name
-    names = {"Result": "Single-period allocation", "TransitionResult": "Transition", "StressReport": "Stress test"}
+    names = {"Result": "Single-period allocation", "TransitionResult": "Transition", "StressReport": "Stress test",
+             "BacktestResult": "Backtest"}
     return names.get(type(item).__name__, type(item).__name__)
 
 
@@ -116,17 +163,20 @@ def _page(items: Sequence[object], title: str | None, ctx: Context) -> str:
             parts.append(f'<section id="{anchor}"><h2>{escape(heading)}</h2>{about}{block.body}</section>')
     title = title or "allocator report: " + ", ".join(dict.fromkeys(_kind(i).lower() for i in items))
     currency = ", ".join(dict.fromkeys(c for c in map(_currency, items) if c))
-    script = f'<script type="text/javascript">{_plotly_js()}</script>' if ctx.charts else ""
+    # plotly.js (4.8 MB) after the content: the text and tables show while the browser compiles it, then LOADER
+    # draws the charts queued above it.
+    script = f'<script type="text/javascript">{_plotly_js()}\n{LOADER}</script>' if ctx.charts else ""
 
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{STYLE}</style>{script}</head>"
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f'<body data-charts="{ctx.charts}"><header><h1>{escape(title)}</h1>'
             f"<p>{escape(' · '.join(filter(None, [', '.join(_kind(i) for i in items), currency])))}</p>"
             f"<nav>{''.join(links)}</nav></header><main>{''.join(parts)}</main>"
             f"<footer><p>{escape(SIGN_CONVENTION)}</p><p>Written by allocator {escape(version('allocator'))}; opens "
-            "offline (no network request).</p></footer></body></html>\n")
+            "offline (no network request).</p></footer>"
+            f"{script}</body></html>\n")
 
 
 def render_compact(item: object) -> str:

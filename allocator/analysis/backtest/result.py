@@ -39,6 +39,24 @@ class BacktestResult:
         self.holdings = holdings if holdings is not None else pd.DataFrame(
             columns=["date", "policy", "asset", "location", "quantity"])
 
+    @property
+    def currency(self) -> str:
+        """The problem's currency, in which every amount is (``meta["currency"]``)."""
+        return str(self.meta.get("currency") or "")
+
+    def to_html(self, *, title: str | None = None) -> str:
+        """The self-contained HTML report (charts included, no network needed to open it; docs/report.md): the
+        summary, coverage and cumulative cost over time per policy, liquidations and warning-zone days."""
+        from allocator.report import to_html  # the report is a higher tier: tests/test_layers.py ALLOWED
+
+        return to_html(self, title=title)
+
+    def _repr_html_(self) -> str:
+        """A compact report for notebooks: the outcome and the tables, no charts (``to_html()`` has them)."""
+        from allocator.report import compact_html  # tests/test_layers.py ALLOWED, as for to_html
+
+        return compact_html(self)
+
     def __repr__(self) -> str:
         policies = ", ".join(map(str, self.summary.get("policy", [])))
         return f"<BacktestResult {self.meta.get('start')}..{self.meta.get('end')}: {policies}>"
