@@ -72,3 +72,16 @@ def case(name: str | None = None, params: dict[str, Any] | None = None) -> Calla
         return function
 
     return register
+
+
+def scaled(problem: Any, price: float, requirement: float) -> Any:
+    """A copy of ``problem`` with every price times ``price`` and every requirement times ``requirement``: the
+    what-if re-solve of the benchmarks."""
+    import allocator
+
+    data = problem.model_dump(by_alias=True)
+    for asset in data["assets"]:
+        asset["price"] *= price
+    for account in data["accounts"]:
+        account["requirement"] *= requirement
+    return allocator.Problem.model_validate(data)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from _cases import Figures, case
+from _cases import Figures, case, scaled
 
 import allocator
 from allocator.io.generate import generate_problem
@@ -39,15 +39,6 @@ def desk_end_to_end_process_time() -> Figures:
     return {"median": round(statistics.median(seconds), 4), "max": round(max(seconds), 4), "runs": len(seconds)}
 
 
-def _changed(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
-    data = problem.model_dump(by_alias=True)
-    for asset in data["assets"]:
-        asset["price"] *= price
-    for account in data["accounts"]:
-        account["requirement"] *= requirement
-    return allocator.Problem.model_validate(data)
-
-
 @case(params={"200x20": (200, 2, 20), "500x40": (500, 2, 40), "200x20-cvxpy": (200, 2, 20, "cvxpy"),
               "500x40-cvxpy": (500, 2, 40, "cvxpy")})
 def generated_hub_and_spoke(assets: int, wallets: int, accounts: int, backend: str = "auto") -> Figures:
@@ -67,7 +58,7 @@ def generated_hub_and_spoke(assets: int, wallets: int, accounts: int, backend: s
 
     walls, ratios, cvxpy_ratios = [], [], []
     for step in range(5):
-        changed = _changed(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
+        changed = scaled(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
         start = time.perf_counter()
         engine.solve(changed)
         wall = time.perf_counter() - start
@@ -117,7 +108,7 @@ def warm_start_and_dpp_paths(assets: int, wallets: int, accounts: int) -> Figure
     layout = allocator.Allocator(problem).layout
     numbers = Numbers.from_problem(problem, layout)
     figures: Figures = {}
-    changed = [Numbers.from_problem(_changed(problem, 1.0 + 0.02 * i, 1.0 + 0.03 * i), layout) for i in range(1, 4)]
+    changed = [Numbers.from_problem(scaled(problem, 1.0 + 0.02 * i, 1.0 + 0.03 * i), layout) for i in range(1, 4)]
     for warm in (False, True):
         program = Program(layout)
         program.assign(numbers, profile("HIGHS"))

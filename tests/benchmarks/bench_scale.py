@@ -14,7 +14,7 @@ import statistics
 import time
 
 import numpy as np
-from _cases import Figures, case
+from _cases import Figures, case, scaled
 
 import allocator
 from allocator.io.generate import generate_problem
@@ -27,15 +27,6 @@ SIZES = {"200x20": (200, 20), "500x40": (500, 40), "1000x60": (1000, 60), "2000x
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def _changed(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
-    data = problem.model_dump(by_alias=True)
-    for asset in data["assets"]:
-        asset["price"] *= price
-    for account in data["accounts"]:
-        account["requirement"] *= requirement
-    return allocator.Problem.model_validate(data)
 
 
 def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
@@ -74,7 +65,7 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
     for plan in (True, False):
         walls, solvers = [], []
         for step in range(3):
-            changed = _changed(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
+            changed = scaled(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
             start = time.perf_counter()
             engine.solve(changed, plan=plan)
             walls.append(time.perf_counter() - start)
