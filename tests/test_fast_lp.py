@@ -228,32 +228,6 @@ def test_a_time_limit_is_a_solver_error_after_the_diagnosis_fails_too():
     assert caught.value.status == Status.USER_LIMIT.value
 
 
-def test_a_covered_desk_gets_an_empty_plan(desk):
-    """test_optimize.py's case on the linear path: already covered at no extra cost, nothing moves."""
-    data = desk.model_dump(by_alias=True)
-    data["routes"] = None
-    for asset in data["assets"]:
-        asset["carry"] = 0.0
-    for account in data["accounts"]:
-        account.update(requirement=1000.0, yields={}, concentration={})
-    problem = allocator.Problem.model_validate(data)
-    result = allocator.Allocator(problem, backend="highs").solve()
-    assert result.objective.total == pytest.approx(0.0, abs=1e-9) and result.plan == []
-    assert_verified(problem, result)
-
-
-def test_the_moves_phase_moves_least_among_optima():
-    problem = allocator.Problem.model_validate({
-        "assets": [{"id": "USDC", "price": 1.0}],
-        "holdings": [{"asset": "USDC", "location": "vault", "quantity": 1000.0},
-                     {"asset": "USDC", "location": "acct", "quantity": 300.0}],
-        "accounts": [{"id": "acct", "requirement": 500.0, "haircuts": {"USDC": 0.0}}],
-    })
-    result = allocator.Allocator(problem, backend="highs").solve()
-    assert result.diagnostics.phases == ["cost", "moves"]
-    assert len(result.plan) == 1 and result.plan[0].quantity == pytest.approx(200.0 + 500.0 * 1e-9, rel=1e-6)
-
-
 def test_nothing_can_move():
     problem = allocator.Problem.model_validate({
         "assets": [{"id": "USDC", "price": 1.0}],

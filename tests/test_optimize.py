@@ -35,8 +35,9 @@ def test_generated_problems_match_reference(topology, seed):
     assert_verified(problem, result)
 
 
-def test_covered_desk_gets_empty_plan(desk):
-    """Already covered at no extra cost: nothing moves, even though routes are free."""
+@pytest.mark.parametrize("backend", ["cvxpy", "highs"])
+def test_covered_desk_gets_empty_plan(desk, backend):
+    """Already covered at no extra cost: nothing moves, even though routes are free (on both backends)."""
     data = desk.model_dump(by_alias=True)
     data["routes"] = None
     for asset in data["assets"]:
@@ -46,21 +47,23 @@ def test_covered_desk_gets_empty_plan(desk):
         account["yields"] = {}
         account["concentration"] = {}
     problem = allocator.Problem.model_validate(data)
-    result = allocator.optimize(problem)
+    result = allocator.Allocator(problem, backend=backend).solve()
     assert result.objective.total == pytest.approx(0.0, abs=1e-9)
     assert result.plan == []
     assert_verified(problem, result)
 
 
-def test_moves_least_among_optima():
-    """Two equally cheap ways to cover: the one that moves less is returned."""
+@pytest.mark.parametrize("backend", ["cvxpy", "highs"])
+def test_moves_least_among_optima(backend):
+    """Two equally cheap ways to cover: the one that moves less is returned (on both backends)."""
     problem = allocator.Problem.model_validate({
         "assets": [{"id": "USDC", "price": 1.0}],
         "holdings": [{"asset": "USDC", "location": "vault", "quantity": 1000.0},
                      {"asset": "USDC", "location": "acct", "quantity": 300.0}],
         "accounts": [{"id": "acct", "requirement": 500.0, "haircuts": {"USDC": 0.0}}],
     })
-    result = allocator.optimize(problem)
+    result = allocator.Allocator(problem, backend=backend).solve()
+    assert result.diagnostics.phases == ["cost", "moves"]
     assert len(result.plan) == 1
     assert result.plan[0].quantity == pytest.approx(200.0 + 500.0 * 1e-9, rel=1e-6)
 

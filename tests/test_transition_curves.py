@@ -12,13 +12,10 @@ import numpy as np
 import pytest
 from helpers import PROBLEMS
 from test_haircut_models import TIERS, desk
-from transition_helpers import TINY
+from transition_helpers import TINY, floors_of
 
 import allocator
 from allocator.transition import plan_transition, validate_transition
-from allocator.transition.data import TransitionData
-from allocator.transition.floors import Floors
-from allocator.transition.periods import Periods
 from allocator.transition.result import TransitionResult
 
 #: The exchange's BTC on a liquidity-adjusted curve: 0.6 v - 0.5 v^1.5 / sqrt(1e9) (below its peak at 2.56e9).
@@ -128,12 +125,7 @@ def test_the_floor_repair_is_exact_on_the_curve():
     """floors.Floors.hold: a departure that would take the exchange below its floor is scaled so that its exact
     collateral lands on the floor (a linear scale on the slope at zero would not)."""
     problem = two_accounts(2.8e6)
-    periods = Periods.from_problem(problem)
-    data = TransitionData.from_problem(problem, periods)
-    departures = periods.departures()[:, :periods.n_moves].tocsc()
-    source = np.asarray(departures.argmax(axis=0)).ravel()
-    leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
-    floors = Floors.of(periods, data, source, leaves)
+    periods, data, departures, (source, leaves), floors = floors_of(problem)
     assert floors.floor[0] == pytest.approx(4e6, rel=1e-12)
     move = np.where(leaves, 3.5e6, 0.0)  # more than the curve allows
     prev = data.x0 * data.money

@@ -7,13 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import PROBLEMS
+from transition_helpers import floors_of
 
 import allocator
 from allocator.transition import plan_transition, validate_transition
-from allocator.transition.data import TransitionData
-from allocator.transition.floors import Floors
 from allocator.transition.generate import generate_transition
-from allocator.transition.periods import Periods
 
 
 def _exact(problem: allocator.Problem) -> None:
@@ -46,12 +44,7 @@ def test_floors_scale_down_the_departures_that_would_breach_them():
         "locations": [{"id": "wallet"}],
         "routes": [{"from": "exchange", "to": "wallet"}, {"from": "wallet", "to": "exchange"}],
     })
-    periods = Periods.from_problem(problem)
-    data = TransitionData.from_problem(problem, periods)
-    departures = periods.departures()[:, :periods.n_moves].tocsc()
-    source = np.asarray(departures.argmax(axis=0)).ravel()
-    leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
-    floors = Floors.of(periods, data, source, leaves)
+    periods, data, departures, (source, leaves), floors = floors_of(problem)
     assert floors.floor == pytest.approx([900.0])  # today's collateral: 1,000 at a 10% haircut
     exchange = periods.base.cell(0, periods.base.locations.index("exchange"))
     out_move = int(np.flatnonzero(leaves & (source == exchange))[0])

@@ -35,3 +35,20 @@ def tiny(**changes: Any) -> allocator.Problem:
         else:
             data[key] = value
     return allocator.Problem.model_validate(data)
+
+
+def floors_of(problem: allocator.Problem) -> tuple[Any, Any, Any, tuple[Any, Any], Any]:
+    """(periods, data, departures, (source, leaves), floors) of ``problem``'s transition: the exact-floor repair
+    (transition/floors.py) with every move that leaves a cell, for tests that call ``Floors.hold`` directly."""
+    import numpy as np
+
+    from allocator.transition.data import TransitionData
+    from allocator.transition.floors import Floors
+    from allocator.transition.periods import Periods
+
+    periods = Periods.from_problem(problem)
+    data = TransitionData.from_problem(problem, periods)
+    departures = periods.departures()[:, :periods.n_moves].tocsc()
+    source = np.asarray(departures.argmax(axis=0)).ravel()
+    leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
+    return periods, data, departures, (source, leaves), Floors.of(periods, data, source, leaves)

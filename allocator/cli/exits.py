@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -40,3 +42,21 @@ def fail_usage(message: str) -> NoReturn:
 def fail_solver(error: SolverError) -> NoReturn:
     click.echo(f"solver error: {error}", err=True)
     sys.exit(EXIT_SOLVER)
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """The library's errors as exits: bad input 2 (``fail_input``), infeasible 3 (one ``infeasible:`` line),
+    solver failure 5 (``fail_solver``). A command that writes a diagnosis on infeasibility (``optimize``) catches
+    InfeasibleError itself, inside this block."""
+    from allocator.errors import InfeasibleError, InputError, SolverError
+
+    try:
+        yield
+    except InputError as error:
+        fail_input(error)
+    except InfeasibleError as error:
+        click.echo(f"infeasible: {error}", err=True)
+        sys.exit(EXIT_INFEASIBLE)
+    except SolverError as error:
+        fail_solver(error)

@@ -4,13 +4,12 @@ infeasible (``hedges``: with its hedges); 5 solver failure."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from allocator.cli.exits import EXIT_INFEASIBLE, fail_input, fail_solver
+from allocator.cli.exits import failures
 from allocator.cli.options import Output, SolverName, output_options
 
 if TYPE_CHECKING:
@@ -27,15 +26,10 @@ def modes(problem: Path, by_account: bool, output: Output, solver: str | None) -
     portfolio margin, side by side (docs/margin-modes.md)."""
     from allocator.analysis.modes import compare_modes
     from allocator.cli.output import deliver_table
-    from allocator.errors import InputError, SolverError
     from allocator.io.loading import load_problem
 
-    try:
+    with failures():
         table = compare_modes(load_problem(problem), by_account=by_account, solver=solver)
-    except InputError as error:
-        fail_input(error)
-    except SolverError as error:
-        fail_solver(error)
     if not output.to_stdout:
         if by_account:
             click.echo(_show(table))
@@ -58,18 +52,10 @@ def hedges(problem: Path, output: Output, solver: str | None) -> None:
     saving against the unhedged optimum (docs/hedging.md)."""
     from allocator.analysis.hedging import hedge_savings
     from allocator.cli.output import deliver_document
-    from allocator.errors import InfeasibleError, InputError, SolverError
     from allocator.io.loading import load_problem
 
-    try:
+    with failures():
         savings = hedge_savings(load_problem(problem), solver)
-    except InputError as error:
-        fail_input(error)
-    except InfeasibleError as error:
-        click.echo(f"infeasible: {error}", err=True)
-        sys.exit(EXIT_INFEASIBLE)
-    except SolverError as error:
-        fail_solver(error)
     result, money = savings.hedged, savings.hedged.currency
     if not output.to_stdout:
         lines = ["hedge trades:", _show(result.hedges_frame) if result.hedges else "  none (no hedge pays)", "",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.exits import EXIT_FEASIBLE, EXIT_INFEASIBLE, fail_input, fail_solver
+from allocator.cli.exits import EXIT_FEASIBLE, failures
 from allocator.cli.options import Output, Seconds, SolverName, output_options, quiet_option, wide_option
 from allocator.cli.output import deliver_document
 
@@ -35,23 +35,15 @@ def command(problem: Path, output: Output, solver: str | None, integer: bool, he
     from allocator.cli.progress import logged_status
     from allocator.cli.tables import show
     from allocator.cli.transition_view import outcome, transition_tables
-    from allocator.errors import InputError, SolverError
     from allocator.io.loading import load_problem
-    from allocator.transition import TransitionInfeasibleError, plan_transition
+    from allocator.transition import plan_transition
     from allocator.transition.milp_log import LOGGER
 
-    try:
+    with failures():
         loaded = load_problem(problem)
         with nullcontext() if quiet else logged_status("transition", LOGGER):
             result = plan_transition(loaded, solver=solver, integer=integer, heuristic=heuristic,
                                      time_limit=time_limit)
-    except InputError as error:
-        fail_input(error)
-    except TransitionInfeasibleError as error:
-        click.echo(f"infeasible: {error}", err=True)
-        sys.exit(EXIT_INFEASIBLE)
-    except SolverError as error:
-        fail_solver(error)
     written = deliver_document(output, result.to_json(), problem.with_suffix(".transition.json"))
     if not quiet and not output.to_stdout:
         show(*transition_tables(result, wide))

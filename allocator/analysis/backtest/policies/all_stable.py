@@ -10,6 +10,8 @@ they sit, paying the trading cost. An account where no stablecoin is eligible is
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from allocator.analysis.backtest.moves import NONE, Draft, Moves
 from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.fill import (
@@ -53,10 +55,7 @@ class AllStable:
                 release(state, draft, k, credit - target, [a for a in dearest(state, k) if a in stable])
                 acted.append(account.id)
             elif credit < band.low * account.requirement:
-                need = target - credit
-                need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, stable)), target)
-                if need > 0:
-                    buy_and_post(state, draft, k, need, self._cash(state, k), target, exclude=stable)
+                post_or_buy(state, draft, k, target - credit, stable, target, self._cash(state, k))
                 acted.append(account.id)
         if not draft.steps:
             return NONE
@@ -77,10 +76,15 @@ def by_carry(state: DayState, exclude: set[str]) -> list[str]:
     return sorted((a for a in state.assets if a not in exclude), key=lambda a: (carry[a], state.assets.index(a)))
 
 
-def buy_and_post(state: DayState, draft: Draft, k: int, need: float, asset: str, target: float,
-                 exclude: set[str]) -> None:
-    """Buy ``need`` of credit in ``asset`` for account ``k`` by selling free holdings (the lowest carry first, never
-    ``exclude``) and post what was bought, up to ``target`` credit."""
-    value = need / unit_credit(state, k, asset) * state.price[state.assets.index(asset)]
-    if buy(state, draft, asset, value, by_carry(state, exclude=exclude)) > 0:
-        top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [asset])), target)
+def post_or_buy(state: DayState, draft: Draft, k: int, need: float, assets: Iterable[str], target: float,
+                buy_asset: str) -> None:
+    """Post ``need`` of credit to account ``k`` from the free holdings of ``assets`` (cheapest to deliver first);
+    for what they lack, buy ``buy_asset`` by selling free holdings of other assets (the lowest carry first) and post
+    it, up to ``target`` credit."""
+    keep = set(assets)
+    need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, keep)), target)
+    if need <= 0:
+        return
+    value = need / unit_credit(state, k, buy_asset) * state.price[state.assets.index(buy_asset)]
+    if buy(state, draft, buy_asset, value, by_carry(state, exclude=keep | {buy_asset})) > 0:
+        top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [buy_asset])), target)

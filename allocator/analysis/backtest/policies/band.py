@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from allocator.errors import InputError, InputIssue
 
 if TYPE_CHECKING:
-    from allocator.analysis.backtest.state import AccountView
+    from allocator.analysis.backtest.moves import Draft, Moves
+    from allocator.analysis.backtest.state import AccountView, DayState
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,17 @@ class BandPolicy:
         self.band = Bands(band, bands)
         self.name = label or type(self).name
         self.buy = buy
+
+    def decide(self, state: DayState) -> Moves:
+        """Nothing while every account is inside its band; else :meth:`act` on those outside."""
+        from allocator.analysis.backtest.moves import NONE
+
+        out = self.out_of_band(state.accounts)
+        return self.act(state, state.draft(), out) if out else NONE
+
+    def act(self, state: DayState, draft: Draft, out: list[int]) -> Moves:
+        """The moves for the accounts ``out`` (indices), drafted on ``draft``."""
+        raise NotImplementedError
 
     def out_of_band(self, accounts: Iterable[AccountView]) -> list[int]:
         """The indices of the accounts with a requirement whose coverage is outside their band."""

@@ -13,9 +13,8 @@ account by its rule (docs/backtest.md): this policy is about where collateral si
 from __future__ import annotations
 
 from allocator.analysis.backtest.moves import NONE, Moves
-from allocator.analysis.backtest.policies.all_stable import buy_and_post
-from allocator.analysis.backtest.policies.fill import credit_now, free_lots, release_all, top_up, unit_credit
-from allocator.analysis.backtest.policies.waterfall import ranked
+from allocator.analysis.backtest.policies.all_stable import post_or_buy
+from allocator.analysis.backtest.policies.fill import credit_now, release_all, unit_credit
 from allocator.analysis.backtest.state import DayState
 
 
@@ -40,10 +39,7 @@ class Isolated:
             credit = credit_now(state, draft, k)
             if line <= 0 or credit >= line:
                 continue
-            need = line - credit
-            need -= top_up(state, draft, k, need, ranked(state, k, free_lots(state, draft, [pool])), line)
-            if need > 0:
-                buy_and_post(state, draft, k, need, pool, line, exclude={pool})
+            post_or_buy(state, draft, k, line - credit, [pool], line, pool)
             short.append(account.id)
         if not draft.steps:
             return NONE

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from allocator.analysis.backtest.moves import NONE, Moves
+from allocator.analysis.backtest.moves import Draft, Moves
 from allocator.analysis.backtest.policies.band import BandPolicy
 from allocator.analysis.backtest.policies.fill import Lot, credit_now, free_lots, fund, release, top_up, unit_credit
 from allocator.analysis.backtest.policies.waterfall import ranked
@@ -25,12 +25,8 @@ class ProRata(BandPolicy):
 
     name = "pro_rata"
 
-    def decide(self, state: DayState) -> Moves:
+    def act(self, state: DayState, draft: Draft, out: list[int]) -> Moves:
         bands = self.band
-        out = self.out_of_band(state.accounts)
-        if not out:
-            return NONE
-        draft = state.draft()
         inventory = draft.quantity.sum(axis=1)
         slices = {k: self._slice(state, k, inventory) for k in out}
         for k, units in slices.items():  # releases first: they free units for the others

@@ -14,7 +14,7 @@ inside the band are left alone.
 
 from __future__ import annotations
 
-from allocator.analysis.backtest.moves import NONE, Draft, Moves
+from allocator.analysis.backtest.moves import Draft, Moves
 from allocator.analysis.backtest.policies.band import BandPolicy, Bands
 from allocator.analysis.backtest.policies.fill import (
     Lot,
@@ -34,12 +34,8 @@ class Waterfall(BandPolicy):
 
     name = "waterfall"
 
-    def decide(self, state: DayState) -> Moves:
+    def act(self, state: DayState, draft: Draft, out: list[int]) -> Moves:
         bands = self.band
-        out = self.out_of_band(state.accounts)
-        if not out:
-            return NONE
-        draft = state.draft()
         for k in (k for k in out if state.accounts[k].coverage > bands[state.accounts[k].id].high):
             excess = credit_now(state, draft, k) - bands[state.accounts[k].id].aim * state.accounts[k].requirement
             release(state, draft, k, excess, dearest(state, k))
