@@ -54,8 +54,9 @@ def test_floors_scale_down_the_departures_that_would_breach_them():
     prev_plus = prev.copy()
     prev_plus[source[out_move]] += 30.0  # 30 more arrived earlier: 27 of collateral above the floor
     floors.hold(prev_plus, departures @ move, np.zeros_like(prev), move)
-    assert move[out_move] == pytest.approx(30.0, rel=1e-12)
-    assert (floors.weight @ (prev_plus - departures @ move))[0] == pytest.approx(900.0, rel=1e-15)
+    assert move[out_move] == pytest.approx(30.0, rel=1e-10) and move[out_move] <= 30.0
+    after = (floors.weight @ (prev_plus - departures @ move))[0]  # on the floor, 1e-12 of it kept back (floors.py)
+    assert after >= 900.0 and after == pytest.approx(900.0, rel=1e-11)
     untouched = np.zeros(periods.n_moves)
     untouched[out_move] = 20.0
     floors.hold(prev_plus, departures @ untouched, np.zeros_like(prev), untouched)

@@ -81,3 +81,13 @@ def test_regression_an_iteration_limit_on_an_infeasible_transition_is_diagnosed(
     with pytest.raises(TransitionInfeasibleError) as error:
         plan_transition(problem)
     assert error.value.diagnosis.shortfalls and error.value.diagnosis.binding
+
+
+def test_regression_an_account_scaled_onto_its_floor_is_not_a_rounding_error_below_it():
+    """Found by the CI-sized run (2026-11-26): the floor repair scaled an account's departures so that it landed on
+    its floor exactly in its own arithmetic, and the replay, summing the same terms in another order, put it
+    2.3e-10 USD below. The repair keeps 1e-12 of the account's collateral back (transition/floors.py)."""
+    problem = generate_transition(5, 1, 5, seed=533, restrict_routes=False, tightness=0.75,
+                                  participation=0.21573667820856696, venue_assets=3)
+    frame = plan_transition(problem).coverage_frame
+    assert (frame["lowest"] >= frame["floor"]).all()
