@@ -24,6 +24,7 @@ from allocator.inputs.isolated import expand, needs_expansion
 from allocator.inputs.issues import issues_from_pydantic
 from allocator.inputs.liquidity import Adv, AnnualVolatility, Hours, Impact, Schedule, Venue
 from allocator.inputs.market import Market, PortfolioLimit, Position, RiskSettings, StressScenario
+from allocator.inputs.routes import RouteRates
 from allocator.inputs.stress import StressSettings
 from allocator.io.documents import parse
 from allocator.venues.haircut_models import HaircutModel
@@ -207,12 +208,12 @@ class Problem(_Model):
         return list(seen)
 
     @cached_property
-    def route_rates(self) -> dict[tuple[str, str, str], float] | None:
-        """Cost rate of each allowed (from, to, asset) move; None when every move is allowed at zero cost."""
+    def route_rates(self) -> RouteRates | None:
+        """Cost rate of each allowed (from, to, asset) move (a mapping looked up per route, routes.py); None when
+        every move is allowed at zero cost."""
         if self.routes is None:
             return None
-        return {(route.from_, route.to, asset): route.cost_bps / 1e4
-                for route in self.routes for asset in (route.assets or self.asset_ids)}
+        return RouteRates(self.routes, self.asset_ids)
 
     def with_changes(self, **changes: Any) -> Problem:
         """A validated copy with top-level fields replaced (what-if helpers build on this)."""
