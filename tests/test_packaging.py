@@ -93,10 +93,12 @@ def test_fresh_machine(tmp_path: Path) -> None:
     env.pop("ALLOCATOR_RULEBOOKS", None)
     console = str(venv / "bin" / "allocator")
 
-    script = ("import json, importlib.metadata, allocator, allocator.io.examples as e; print(json.dumps({"
+    script = ("import json, importlib.metadata, allocator, allocator.io.examples as e; "
+              "from allocator.report.bundle import plotly_bundle; print(json.dumps({"
               "'file': allocator.__file__, 'version': importlib.metadata.version('allocator'), "
               "'rulebooks': allocator.available_rulebooks(), 'examples': e.example_names(), "
-              "'accounts': [len(e.load_example(name).accounts) for name in e.example_names()]}))")
+              "'accounts': [len(e.load_example(name).accounts) for name in e.example_names()], "
+              "'cartesian_bundle': plotly_bundle().cartesian}))")
     commands = {"help": [console, "--help"], "import": [str(python), "-c", script],
                 "fund": [console, "example", "fund"]}
     started = {name: subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -112,6 +114,7 @@ def test_fresh_machine(tmp_path: Path) -> None:
     assert facts["rulebooks"] == SHIPPED_RULEBOOKS
     assert facts["examples"] == sorted(path.stem for path in PROBLEMS.glob("*.toml"))
     assert all(facts["accounts"]), facts  # every shipped example loads, with the price histories it names
+    assert facts["cartesian_bundle"]  # the report's vendored plotly.js is package data of the wheel
 
     (work / "fund.toml").write_text(out["fund"], encoding="utf-8")  # allocator example fund > fund.toml
     _ok(_run([console, "optimize", "fund.toml", "--quiet"], work, env))

@@ -21,6 +21,8 @@ CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["
 
 #: One colour per role, the same in every section: today (before), the target (after), what is required.
 TODAY, TARGET, REQUIRED, REQUIREMENT, WARN = "#9aa5b1", "#1f6feb", "#d1242f", "#f0883e", "#bf8700"
+#: Money earned (a negative cost) in the cost charts.
+INCOME = "#2da44e"
 
 
 #: A small template (plotly's own "plotly_white" repeats about 7 kB of trace defaults in every chart's data).
@@ -84,15 +86,18 @@ def grouped_bars(categories: Sequence[str], series: Sequence[tuple[str, Sequence
 
 
 def waterfall(parts: Sequence[tuple[str, float]], total: float, *, title: str, currency: str) -> go.Figure:
-    """Each cost part as a step from zero to the total (a negative part, income, steps down)."""
+    """Each cost part as a step from the running sum before it to the one after it (a cost steps up in red, income
+    steps down in green), then the total as a bar from zero. Floating bars (``base`` + value) rather than plotly's
+    waterfall trace, which the page's cartesian plotly.js bundle does not have (bundle.py); the hover and the label
+    of each bar give the part itself."""
     names = [name for name, _ in parts] + ["total"]
-    values = cents([value for _, value in parts]) + [round(total, 2)]
-    figure = go.Figure(go.Waterfall(x=names, y=values, measure=["relative"] * len(parts) + ["total"],
-                                    text=[f"{v:,.2f}" for v in values], textposition="outside", cliponaxis=False,
-                                    hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency}<extra></extra>",
-                                    increasing={"marker": {"color": REQUIRED}},
-                                    decreasing={"marker": {"color": "#2da44e"}},
-                                    totals={"marker": {"color": TARGET}}))
+    steps = [round(float(value), 2) for _, value in parts]
+    bases = [round(sum(steps[:i]), 2) for i in range(len(steps))] + [0.0]
+    values = [*steps, round(float(total), 2)]
+    colours = [REQUIRED if value >= 0 else INCOME for value in steps] + [TARGET]
+    figure = go.Figure(go.Bar(x=names, y=values, base=bases, marker_color=colours,
+                              text=[f"{v:,.2f}" for v in values], textposition="outside", cliponaxis=False,
+                              hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency}<extra></extra>"))
     figure.update_layout(title=title, showlegend=False)
     figure.update_yaxes(title=f"{currency} over the horizon")
     return figure

@@ -1,5 +1,8 @@
 """The page: one self-contained HTML file, plotly.js embedded once, every item's sections in order.
 
+plotly.js is the cartesian partial bundle shipped with allocator (about 1.5 MB; bundle.py), a comment in the
+page's head names it (or says why the plotly package's full bundle is there instead).
+
 Nothing is fetched when the file opens: no CDN, no font, no image by URL. A Content-Security-Policy in the page
 says so to the browser too (``default-src 'none'``: a request the page tried would be refused and logged), so the
 report opens the same offline, from an e-mail attachment or a file share. The same result gives the same bytes
@@ -13,6 +16,7 @@ from collections.abc import Sequence
 from html import escape
 from importlib.metadata import version
 
+from allocator.report.bundle import plotly_bundle
 from allocator.report.format import SIGN_CONVENTION
 from allocator.report.registry import Block, Context, registered_types, renderers_for
 
@@ -96,12 +100,6 @@ LOADER = """
 """
 
 
-def _plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return str(get_plotlyjs())
-
-
 def _anchor(text: str, used: set[str]) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
     anchor, n = base, 1
@@ -134,8 +132,8 @@ def _kind(item: object) -> str:
     return names.get(type(item).__name__, type(item).__name__)
 
 
-#: The page's size limit in bytes (plotly.js alone is about 4.8 MB), and the budgets tried in turn to meet it:
-#: (table rows, chart marks). Every row or mark left out is said on the page.
+#: The page's size limit in bytes (plotly.js's cartesian bundle is about 1.5 MB, the full one 4.8 MB), and the
+#: budgets tried in turn to meet it: (table rows, chart marks). Every row or mark left out is said on the page.
 MAX_BYTES = 5_000_000
 BUDGETS = ((200, 400), (60, 150), (20, 50))
 
@@ -163,14 +161,16 @@ def _page(items: Sequence[object], title: str | None, ctx: Context) -> str:
             parts.append(f'<section id="{anchor}"><h2>{escape(heading)}</h2>{about}{block.body}</section>')
     title = title or "allocator report: " + ", ".join(dict.fromkeys(_kind(i).lower() for i in items))
     currency = ", ".join(dict.fromkeys(c for c in map(_currency, items) if c))
-    # plotly.js (4.8 MB) after the content: the text and tables show while the browser compiles it, then LOADER
-    # draws the charts queued above it.
-    script = f'<script type="text/javascript">{_plotly_js()}\n{LOADER}</script>' if ctx.charts else ""
+    # plotly.js after the content: the text and tables show while the browser compiles it, then LOADER draws the
+    # charts queued above it.
+    bundle = plotly_bundle() if ctx.charts else None
+    script = f'<script type="text/javascript">{bundle.script}\n{LOADER}</script>' if bundle else ""
+    note = f"<!-- {escape(bundle.note)} -->" if bundle else ""
 
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+            f"<title>{escape(title)}</title>{note}<style>{STYLE}</style></head>"
             f'<body data-charts="{ctx.charts}"><header><h1>{escape(title)}</h1>'
             f"<p>{escape(' · '.join(filter(None, [', '.join(_kind(i) for i in items), currency])))}</p>"
             f"<nav>{''.join(links)}</nav></header><main>{''.join(parts)}</main>"
