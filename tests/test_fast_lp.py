@@ -228,18 +228,6 @@ def test_a_time_limit_is_a_solver_error_after_the_diagnosis_fails_too():
     assert caught.value.status == Status.USER_LIMIT.value
 
 
-def test_nothing_can_move():
-    problem = allocator.Problem.model_validate({
-        "assets": [{"id": "USDC", "price": 1.0}],
-        "holdings": [{"asset": "USDC", "location": "acct", "quantity": 10.0}],
-        "accounts": [{"id": "acct", "requirement": 5.0, "haircuts": {"USDC": 0.0}}],
-        "routes": [],
-    })
-    result = allocator.Allocator(problem, backend="highs").solve()
-    assert result.plan == [] and result.objective.total == 0.0
-    assert result.accounts[0].collateral == pytest.approx(10.0)
-
-
 def test_the_default_takes_the_linear_path_for_large_linear_problems(desk):
     assert allocator.Allocator(desk).backend == "cvxpy"  # small: the general program
     large = generate_problem(60, 2, 40, seed=1, topology="hub")

@@ -167,13 +167,14 @@ def test_routes_restrict_assets_and_allow_multi_hop():
     assert_verified(problem, result)
 
 
-def test_nothing_can_move():
+@pytest.mark.parametrize("backend", ["cvxpy", "highs"])
+def test_nothing_can_move(backend):
     problem = allocator.Problem.model_validate({
         "assets": [{"id": "USDC", "price": 1.0}],
         "holdings": [{"asset": "USDC", "location": "acct", "quantity": 10.0}],
         "accounts": [{"id": "acct", "requirement": 5.0, "haircuts": {"USDC": 0.0}}],
         "routes": [],
     })
-    result = allocator.optimize(problem)
+    result = allocator.Allocator(problem, backend=backend).solve()
     assert result.plan == [] and result.objective.total == 0.0
     assert np.isclose(result.accounts[0].collateral, 10.0)
