@@ -26,8 +26,6 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from allocator.analysis.backtest import backtest, make_policy
-from allocator.analysis.backtest.policies import DEFAULT_POLICIES, policy_parameters
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.fields import Day, Id, StrictModel
 from allocator.inputs.problem import Problem
@@ -42,7 +40,7 @@ class BacktestEntry(StrictModel):
 
     problem: Annotated[str, Field(min_length=1)]
     name: Id | None = None
-    policies: list[Id] = Field(default_factory=lambda: list(DEFAULT_POLICIES), min_length=1)
+    policies: list[Id] = Field(default_factory=lambda: _default_policies(), min_length=1)
     start: Day | None = None
     end: Day | None = None
     windows: list[Annotated[list[Day], Field(min_length=2, max_length=2)]] = Field(default_factory=list)
@@ -50,8 +48,17 @@ class BacktestEntry(StrictModel):
     grid: dict[str, Annotated[list[Value], Field(min_length=1)]] = Field(default_factory=dict)
 
 
+def _default_policies() -> list[str]:
+    from allocator.analysis.backtest.policies import DEFAULT_POLICIES  # the backtest loads when a sweep runs
+
+    return list(DEFAULT_POLICIES)
+
+
 def units_of(index: int, entry: BacktestEntry) -> list[tuple[str, dict[str, Any]]]:
     """(scenario id, fields) of every unit of the table; InputError for bad windows, policies or parameters."""
+    from allocator.analysis.backtest import make_policy
+    from allocator.analysis.backtest.policies import policy_parameters
+
     where = f"backtests[{index}]"
     issues = []
     windows = [tuple(w) for w in entry.windows]
@@ -102,6 +109,8 @@ def units_of(index: int, entry: BacktestEntry) -> list[tuple[str, dict[str, Any]
 
 def backtest_row(problem: Problem, ident: str, run: dict[str, Any]) -> dict[str, Any]:
     """The summary row of one unit, with its policy, parameters (``param.<name>``) and window."""
+    from allocator.analysis.backtest import backtest
+
     result = backtest(problem, run["start"], run["end"], [{"policy": run["policy"], **run["params"]}])
     row = {key: (None if isinstance(value, float) and math.isnan(value) else value)
            for key, value in result.summary.iloc[0].to_dict().items()}

@@ -41,6 +41,10 @@ def order(ledger: Ledger, transfers: list[Transfer], max_steps: int | None = Non
 
 
 class _Orderer:
+    """The general orderer, one transfer at a time against every floor. The library calls it only for problems
+    with risk limits (``order`` above); its paths without risk limits stay as the reference that
+    tests/test_fast_lp_plan.py compares the fast orderer with, step for step."""
+
     def __init__(self, ledger: Ledger, max_steps: int) -> None:
         self.ledger = ledger
         self.max_steps = max_steps

@@ -8,11 +8,10 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from allocator.analysis.backtest.result import BacktestResult
-from allocator.report.backtest import policy_colour
+from allocator.report.backtest import _names, policy_colour
 from allocator.report.backtest_series import (
     liquidations,
     lowest_coverage,
-    policies,
     thin_lowest,
     thin_step,
     warning_days,
@@ -22,10 +21,6 @@ from allocator.report.format import count, factor, money, paragraph, table, text
 from allocator.report.registry import Block, Context, section
 
 MAX_ACCOUNT_PANELS = 12  # accounts charted one panel each; beyond, the table and the lowest-coverage chart
-
-
-def _names(result: BacktestResult) -> list[str]:
-    return policies(result.daily, result.treasury, result.summary)
 
 
 def _percent(values: list[float | None]) -> list[float | None]:

@@ -16,6 +16,7 @@ carry it, by cost), which the baseline policies use through :class:`Draft`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,7 +67,7 @@ class Router:
         n = len(self.locations)
         self.rate = np.full((len(self.assets), n, n), np.inf)
         self.next = np.full((len(self.assets), n, n), -1, dtype=int)
-        self.direct: dict[tuple[str, str, str], float] = dict(rates or {})
+        self.direct: Mapping[tuple[str, str, str], float] = rates or {}  # looked up per route (inputs/routes.py)
         for a in range(len(self.assets)):
             np.fill_diagonal(self.rate[a], 0.0)
             for j in range(n):
@@ -76,8 +77,9 @@ class Router:
             self.next[:] = np.arange(n)[None, None, :]
             return
         index = {name: i for i, name in enumerate(self.locations)}
+        asset_index = {name: a for a, name in enumerate(self.assets)}
         for (source, destination, asset), rate in (rates or {}).items():
-            a, i, j = self.assets.index(asset), index[source], index[destination]
+            a, i, j = asset_index[asset], index[source], index[destination]
             if rate < self.rate[a, i, j]:
                 self.rate[a, i, j], self.next[a, i, j] = rate, j
         for a in range(len(self.assets)):

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
 from allocator.analysis.backtest.api import policies_of, settings_of
 from allocator.analysis.backtest.books import Holdings
@@ -32,14 +31,11 @@ from allocator.inputs.problem import Problem
 from allocator.plan.ledger import Ledger
 from allocator.plan.order import order
 from allocator.plan.transfers import Transfer
+from allocator.results.reportable import Row
 from allocator.results.result import Funding, Step
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, serialize_by_alias=True)
-
-
-class TradeStep(_Row):
+class TradeStep(Row):
     step: int
     kind: str = "trade"
     location: str
@@ -50,7 +46,7 @@ class TradeStep(_Row):
     cost: float
 
 
-class AccountLine(_Row):
+class AccountLine(Row):
     account: str
     requirement: float
     collateral: float
@@ -59,7 +55,7 @@ class AccountLine(_Row):
     coverage_after: float | None
 
 
-class RebalancePlan(_Row):
+class RebalancePlan(Row):
     """The decision of one policy today, and the plan that carries it out."""
 
     policy: str
@@ -152,7 +148,7 @@ def _plan(problem: Problem, steps: tuple[Any, ...], price: np.ndarray,
     out: list[Step | TradeStep] = []
     pending = list(steps)
     while pending:
-        ready = [s for s in pending if _runnable(ledger, s)]
+        ready = [s for s in pending if _held(ledger, s)]
         safe = [s for s in ready if not _breaks_floor(ledger, s)]
         step = (safe or ready or pending)[0]  # forced (needs funding) when nothing else can run
         pending.remove(step)
@@ -178,11 +174,6 @@ def _plan(problem: Problem, steps: tuple[Any, ...], price: np.ndarray,
 def _held(ledger: Ledger, step: Transfer | Trade) -> bool:
     asset, where = (step.sell, step.location) if isinstance(step, Trade) else (step.asset, step.source)
     return ledger.quantity[(asset, where)] >= step.quantity * (1 - 1e-9)
-
-
-def _runnable(ledger: Ledger, step: Transfer | Trade) -> bool:
-    """Its units are where it takes them from."""
-    return _held(ledger, step)
 
 
 def _breaks_floor(ledger: Ledger, step: Transfer | Trade) -> bool:

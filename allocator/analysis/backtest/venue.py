@@ -21,10 +21,10 @@ last uniMMR level before liquidation, 1.2 in models/binance-portfolio-margin.tom
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from allocator.analysis.stress.book import Book
 from allocator.analysis.stress.liquidation import Rule, rules
@@ -177,7 +177,7 @@ class Venues:
                 if not np.isfinite(s):
                     out[k][asset] = self.base.terms[k].eligible[asset]
                     continue
-                z = float(norm.ppf(model.confidence))
+                z = _quantile(model.confidence)
                 raw = z * s * np.sqrt(model.horizon_days / 365.0)
                 out[k][asset] = float(np.clip(raw, floor, max(model.cap, floor)))
         return out
@@ -198,7 +198,12 @@ def _floor(problem: Problem, asset: str, model: VolatilityHaircut) -> float:
     market: Any = problem.market
     if model.stressed_period is not None and market is not None and market.history and asset in market.history:
         closes = read_closes(market.history[asset])
-        floor = max(floor, stressed_floor(closes, float(norm.ppf(model.confidence)), model.horizon_days,
+        floor = max(floor, stressed_floor(closes, _quantile(model.confidence), model.horizon_days,
                                           period=(model.stressed_period[0], model.stressed_period[1]),
                                           share=model.floor_share))
     return floor
+
+
+def _quantile(confidence: float) -> float:
+    """The standard normal quantile of ``confidence`` (the standard library's; scipy.stats is not loaded for it)."""
+    return NormalDist().inv_cdf(confidence)
