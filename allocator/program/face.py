@@ -30,6 +30,12 @@ ZERO_TOLERANCE = 1e-9
 FREE = 1e3
 
 
+def cap(value: np.ndarray, dual: np.ndarray) -> np.ndarray:
+    """The face rule: 0 where the cost optimum is at zero (or tight) with a positive reduced cost (or dual), else
+    free (``FREE``); the cvxpy program's moves phase and the linear path's (solve/fast.py) both apply it."""
+    return np.where((dual > DUAL_TOLERANCE) & (value <= ZERO_TOLERANCE), 0.0, FREE)
+
+
 @dataclass(frozen=True, eq=False)
 class OptimalFace:
     holding_cap: cp.Parameter
@@ -74,10 +80,6 @@ class OptimalFace:
     def restrict(self, values: dict[str, np.ndarray | None], duals: dict[str, np.ndarray]) -> None:
         """Fix to the face of the cost optimum ``values`` (holding, move, coverage slack, limit gap) given the
         cost program's ``duals`` (nonneg_holding, nonneg_move, coverage, concentration)."""
-
-        def cap(value: np.ndarray, dual: np.ndarray) -> np.ndarray:
-            return np.where((dual > DUAL_TOLERANCE) & (value <= ZERO_TOLERANCE), 0.0, FREE)
-
         self.holding_cap.value = cap(np.asarray(values["holding"]), duals["nonneg_holding"])
         self.move_cap.value = cap(np.asarray(values["move"]), duals["nonneg_move"])
         self.coverage_slack.value = cap(np.asarray(values["coverage"]), duals["coverage"])

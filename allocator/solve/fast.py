@@ -20,7 +20,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from allocator.program.face import DUAL_TOLERANCE, FREE, ZERO_TOLERANCE
+from allocator.program.face import cap
 from allocator.program.layout import Layout
 from allocator.program.lp.matrices import Matrices, Structure
 from allocator.program.lp.values import LinearValues
@@ -36,12 +36,6 @@ from allocator.solve.solvers import SolveRecord
 #: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
 #: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.
 IPM_MIN_COLUMNS = 250_000
-
-
-def face_cap(value: np.ndarray, dual: np.ndarray) -> np.ndarray:
-    """Zero where the cost optimum is at zero (or tight) with a positive reduced cost (or dual), else free
-    (program/face.py's rule)."""
-    return np.where((dual > DUAL_TOLERANCE) & (value <= ZERO_TOLERANCE), 0.0, FREE)
 
 
 @dataclass
@@ -117,11 +111,11 @@ class FastProgram:
         cost[moves] = 1.0
         col_upper = m.col_upper.copy()
         for block in (holdings, moves):
-            col_upper[block] = np.minimum(col_upper[block], face_cap(sol.col_value[block], sol.col_dual[block]))
+            col_upper[block] = np.minimum(col_upper[block], cap(sol.col_value[block], sol.col_dual[block]))
         row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
         required = self.values.required
-        row_upper[coverage] = required + face_cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
-        row_lower[limits] = -face_cap(-sol.row_value[limits], -sol.row_dual[limits])
+        row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
+        row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
         self.lp.restrict(cost, m.col_lower, col_upper, row_lower, row_upper)
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:

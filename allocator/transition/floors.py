@@ -96,20 +96,24 @@ class Floors:
             move[row.indices] *= factor
         for k in np.flatnonzero(self.curved):
             row = self.mover.getrow(k)
-            if not len(row.indices) or self._lowest(k, prev, out, traded, 1.0) >= self.floor[k]:
+            mine = np.flatnonzero(self.base.pair_account == k)  # the account's pairs, once per account
+
+            def lowest(scale: float, mine: np.ndarray = mine) -> float:
+                return self._lowest(mine, prev, out, traded, scale)
+
+            if not len(row.indices) or lowest(1.0) >= self.floor[k]:
                 continue
             low, high = 0.0, 1.0
-            if self._lowest(k, prev, out, traded, 0.0) >= self.floor[k]:
+            if lowest(0.0) >= self.floor[k]:
                 for _ in range(BISECTIONS):
                     middle = 0.5 * (low + high)
-                    low, high = (middle, high) if self._lowest(k, prev, out, traded, middle) >= self.floor[k] \
-                        else (low, middle)
+                    low, high = (middle, high) if lowest(middle) >= self.floor[k] else (low, middle)
             move[row.indices] *= low
 
-    def _lowest(self, k: int | np.integer, prev: np.ndarray, out: np.ndarray, traded: np.ndarray,
+    def _lowest(self, mine: np.ndarray, prev: np.ndarray, out: np.ndarray, traded: np.ndarray,
                 scale: float) -> float:
-        """Account ``k``'s exact collateral at the lower of its two checkpoints with its departures scaled."""
-        mine = np.flatnonzero(self.base.pair_account == k)
+        """The exact collateral of the account whose pairs are ``mine`` at the lower of its two checkpoints, with
+        its departures scaled by ``scale``."""
         cells = self.base.pair_cell[mine]
         after = prev[cells] - scale * out[cells]
 
