@@ -153,3 +153,15 @@ def reference_line(figure: go.Figure, value: float, label: str, *, horizontal: b
                                 annotation_position="top left")
     return figure.add_vline(x=value, line_dash="dash", line_color=REQUIRED, annotation_text=label,
                             annotation_position="top")
+
+
+def distance_to_liquidation(accounts: Sequence[str], main: Sequence[float | None], market: Sequence[float | None],
+                            *, title: str) -> go.Figure:
+    """Per account, the price move (fractions, drawn in %) that leaves only the requirement: of the account's main
+    underlying alone, and of every volatile asset together (the result's and the stress report's chart)."""
+    def percent(values: Sequence[float | None]) -> list[float | None]:
+        return [None if v is None else 100 * v for v in values]
+
+    return grouped_bars(accounts, [("main underlying moves", percent(main), REQUIRED),
+                                   ("every volatile asset moves", percent(market), WARN)],
+                        title=title, axis="% price move", hover="%{x:.1f}%")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from allocator.report.charts import REQUIRED, REQUIREMENT, TARGET, WARN, grouped_bars, heatmaps
+from allocator.report.charts import REQUIRED, REQUIREMENT, TARGET, WARN, distance_to_liquidation, grouped_bars, heatmaps
 from allocator.report.format import SIGN_CONVENTION, money, paragraph, percent, rate, table, text
 from allocator.report.holdings import MAX_ASSETS as MAX_GRID
 from allocator.report.holdings import prices
@@ -72,10 +72,6 @@ def _largest(names: list[str], value: dict[tuple[str, str], float], axis: int) -
     return [n for n in ordered if n in kept], len(ordered) - len(kept)
 
 
-def _pct(fraction: float | None) -> float | None:
-    return None if fraction is None else 100 * fraction
-
-
 def _has_risk(result: Result) -> bool:
     fields = ("sigma", "cvar", "liquidation_move", "worst_scenario_excess", "risk_excess")
     return result.portfolio is not None or any(getattr(a, f) is not None for a in result.accounts for f in fields)
@@ -88,11 +84,9 @@ def risk(result: Result, ctx: Context) -> Block | None:
     names = [a.id for a in result.accounts]
     body = ""
     if any(a.liquidation_move is not None for a in result.accounts):
-        figure = grouped_bars(names, [
-            ("main underlying moves", [_pct(a.liquidation_move) for a in result.accounts], REQUIRED),
-            ("every volatile asset moves", [_pct(a.market_liquidation_move) for a in result.accounts], WARN)],
-            title="Distance to liquidation: the price move that leaves only the requirement", axis="% price move",
-            hover="%{x:.1f}%")
+        figure = distance_to_liquidation(
+            names, [a.liquidation_move for a in result.accounts], [a.market_liquidation_move for a in result.accounts],
+            title="Distance to liquidation: the price move that leaves only the requirement")
         body += ctx.chart(figure, 120 + 60 * len(names))
     cushions = [(label, [getattr(a, key) for a in result.accounts], colour)
                 for key, label, colour in (("risk_excess", "after the parametric limit (z x sigma)", TARGET),

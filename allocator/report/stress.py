@@ -12,7 +12,17 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from allocator.analysis.stress.report import AccountRow, StressReport
-from allocator.report.charts import REQUIRED, REQUIREMENT, TARGET, TODAY, WARN, cents, grouped_bars, heatmaps
+from allocator.report.charts import (
+    REQUIRED,
+    REQUIREMENT,
+    TARGET,
+    TODAY,
+    WARN,
+    cents,
+    distance_to_liquidation,
+    grouped_bars,
+    heatmaps,
+)
 from allocator.report.format import count, factor, facts, money, paragraph, percent, table, text
 from allocator.report.registry import Block, Context, section
 
@@ -156,17 +166,11 @@ def _distance(report: StressReport, ctx: Context, accounts: list[str]) -> str:
                 first[a].market_liquidation_move is not None]
     if not accounts:
         return ""
-    figure = grouped_bars(accounts, [
-        ("main underlying moves", [_pct(first[a].liquidation_move) for a in accounts], REQUIRED),
-        ("every volatile asset moves", [_pct(first[a].market_liquidation_move) for a in accounts], WARN)],
-        title="Distance to liquidation today: the price move that leaves only the requirement", axis="% price move",
-        hover="%{x:.1f}%")
+    figure = distance_to_liquidation(
+        accounts, [first[a].liquidation_move for a in accounts], [first[a].market_liquidation_move for a in accounts],
+        title="Distance to liquidation today: the price move that leaves only the requirement")
     return ctx.chart(figure, 140 + 50 * len(accounts)) + paragraph(
         "Accounts without a distance (no positions, or no move reaches the line) are left out of the chart.")
-
-
-def _pct(fraction: float | None) -> float | None:
-    return None if fraction is None else 100 * fraction
 
 
 def _money_bars(rows: Sequence[AccountRow], ctx: Context) -> str:
