@@ -65,7 +65,7 @@ def read_result(path: str | Path, currency: str = "") -> Document | Table:
     data = parse(read_text(path, "result file"), "json", str(path))
     if isinstance(data, dict) and set(data) >= BACKTEST_FIELDS:
         try:
-            return BacktestResult.from_json(path.read_text(encoding="utf-8"))
+            return BacktestResult.from_data(data)
         except (KeyError, TypeError, ValueError) as error:
             raise InputError([InputIssue(str(path), f"is not a readable backtest (BacktestResult.to_json): "
                                                     f"{error}", "unreadable")]) from None

@@ -70,7 +70,11 @@ class BacktestResult:
 
     @classmethod
     def from_json(cls, text: str) -> BacktestResult:
-        data = json.loads(text)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: dict) -> BacktestResult:
+        """From the parsed JSON of ``to_json`` (a reader that parsed the file already passes it here)."""
         frames = {name: _frame(data[name]) for name in FRAMES}
         return cls(frames["daily"], frames["treasury"], frames["summary"], data.get("notes"), data.get("meta"),
                    frames["holdings"])
