@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from benchmarks._cases import scaled  # the benchmarks' what-if copy (tests/benchmarks/_cases.py)
 from helpers import PROBLEMS, assert_verified, objective_gap, relative_gap
 from reference_lp import min_total_shortfall, solve_reference
 
@@ -165,20 +166,11 @@ def test_shadow_price_predicts_a_requirement_change(desk):
     assert changed.objective.total - base.objective.total == pytest.approx(predicted, rel=1e-4)
 
 
-def _scaled(problem: allocator.Problem, price: float, requirement: float) -> allocator.Problem:
-    data = problem.model_dump(by_alias=True)
-    for asset in data["assets"]:
-        asset["price"] *= price
-    for account in data["accounts"]:
-        account["requirement"] *= requirement
-    return allocator.Problem.model_validate(data)
-
-
 def test_resolves_start_from_the_home_basis_and_do_not_depend_on_history():
     """A re-solve starts from the optimal basis of the engine's own problem, never from the previous solve: the
     same changed problem gives the same answer whatever was solved before, and the optimum of a fresh solve."""
     problem = generate_problem(40, 2, 6, seed=4, topology="hub")
-    first, second = _scaled(problem, 1.02, 1.05), _scaled(problem, 0.97, 0.9)
+    first, second = scaled(problem, 1.02, 1.05), scaled(problem, 0.97, 0.9)
     engine = allocator.Allocator(problem, backend="highs")
     engine.solve()
     compiled = engine.compilations

@@ -14,6 +14,7 @@ import numpy as np
 from allocator.program.credit import CHORDS, chord_table
 from allocator.program.hedge_parameters import HedgeParameters
 from allocator.program.layout import Layout
+from allocator.program.lp.values import LinearValues, flat
 from allocator.program.numbers import Numbers
 from allocator.program.scaling import Scale
 
@@ -125,8 +126,9 @@ class Parameters:
             parameter.value = values if values.size else np.zeros(parameter.shape)
 
         account = scale.accounts  # each account's rows are normalised by its own scale (see scaling.py)
-        put(self.holdings, numbers.value(layout) / scale.money)
-        put(self.weight, flat(layout, 1.0 - numbers.haircut) / account[layout.pair_account])
+        linear = LinearValues.of(layout, numbers, scale, coverage_margin, limit_margin)  # the linear path's numbers
+        put(self.holdings, linear.holdings)
+        put(self.weight, linear.weight)
         if len(layout.curve_pairs):
             intercepts, slopes = chord_table(layout, numbers)
             size = account[layout.pair_account[layout.curve_pairs]][:, None]
@@ -135,14 +137,8 @@ class Parameters:
         else:
             self.chord_intercept.value = np.zeros(self.chord_intercept.shape)
             self.chord_slope.value = np.zeros(self.chord_slope.shape)
-        put(self.required, numbers.required / (scale.money * account) + coverage_margin * (numbers.required > 0))
-        put(self.account_scale, account)
-        put(self.limit_scale, account[layout.pair_account[layout.limit_pair]])
-        put(self.limit, numbers.limit * (1.0 - limit_margin))
-        limited = layout.limit_pair
-        put(self.share_weight, (1.0 - numbers.haircut[limited]) / account[layout.pair_account[limited]])
-        put(self.carry, numbers.carry_rate / scale.rate)
-        put(self.move, numbers.move_rate / scale.rate)
+        for name in ("required", "account_scale", "limit_scale", "limit", "share_weight", "carry", "move"):
+            put(getattr(self, name), getattr(linear, name))
         if len(layout.market_assets):  # B', shared by every account's cone and the portfolio's
             self.risk_loadings.value = numbers.loadings.T
         self._assign_risk(layout, numbers, scale, coverage_margin)
@@ -250,10 +246,3 @@ class Parameters:
             self.stress_floor[j].value = floor
         if self.hedges is not None:
             self.hedges.assign_stress(layout, numbers, scale, active)
-
-
-def flat(layout: Layout, weight: np.ndarray) -> np.ndarray:
-    """Per-pair weights with the curved pairs at zero: their credit is a variable of its own (credit.py)."""
-    out = np.array(weight, dtype=float)
-    out[layout.curve_pairs] = 0.0
-    return out

@@ -13,7 +13,6 @@ import numpy as np
 
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
-from allocator.program.parameters import flat
 from allocator.program.scaling import Scale
 
 
@@ -45,3 +44,10 @@ class LinearValues:
             account_scale=account,
             limit_scale=account[layout.pair_account[limited]],
         )
+
+
+def flat(layout: Layout, weight: np.ndarray) -> np.ndarray:
+    """Per-pair weights with the curved pairs at zero: their credit is a variable of its own (credit.py)."""
+    out = np.array(weight, dtype=float)
+    out[layout.curve_pairs] = 0.0
+    return out
