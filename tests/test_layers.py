@@ -19,7 +19,7 @@ PACKAGE = ROOT / "allocator"
 
 #: Lowest first. A module belongs to the first tier naming it or one of its packages.
 TIERS: list[tuple[str, ...]] = [
-    ("allocator.errors",),
+    ("allocator.errors", "allocator.lazy"),
     ("allocator.inputs", "allocator.io", "allocator.venues"),
     ("allocator.results",),
     ("allocator.program",),

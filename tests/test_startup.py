@@ -47,6 +47,27 @@ def test_help_and_validate_load_no_solver_nor_pandas():
     assert _imported_by("validate", str(PROBLEMS / "desk.toml")) == set()
 
 
+def test_validate_loads_no_numpy():
+    """The input tier reaches numpy through allocator.lazy: checking the desk (no market, no collateral curves)
+    never imports it, while a problem whose checks need numpy (a correlation matrix) gets the real module."""
+    probe = ("import sys\nfrom allocator.io.loading import load_problem\n"
+             f"load_problem({str(PROBLEMS / 'desk.toml')!r})\nprint('numpy._core' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.split() == ["False"]
+    probe = ("import numpy\nfrom allocator.lazy import np\nfrom allocator.io.loading import load_problem\n"
+             f"problem = load_problem({str(PROBLEMS / 'perps-risk.toml')!r})\n"
+             "print(np is numpy, problem.market is not None)")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.split() == ["True", "True"]
+
+
+def test_lazy_numpy_is_numpy_once_used():
+    probe = ("import sys\nfrom allocator.lazy import np\nloaded = 'numpy._core' in sys.modules\n"
+             "total = float(np.array([1.0, 2.0]).sum())\nimport numpy\nprint(loaded, total, np is numpy)")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.split() == ["False", "3.0", "True"]
+
+
 def test_every_public_name_resolves_and_is_listed():
     assert set(allocator.__all__) <= set(dir(allocator))
     for name in allocator.__all__:

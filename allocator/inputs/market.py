@@ -33,10 +33,10 @@ from datetime import date
 from functools import cached_property
 from typing import Annotated, Literal, overload
 
-import numpy as np
 from pydantic import AfterValidator, Field
 
 from allocator.inputs.fields import Confidence, Day, Days, Id, Price, Return, StrictModel, Volatility, interval
+from allocator.lazy import np
 from allocator.venues.estimate import daily_returns, estimate, read_closes
 from allocator.venues.options import Greeks, black76
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from allocator.errors import HistoryError, InputIssue
 from allocator.inputs.market import PSD_TOLERANCE
 from allocator.inputs.raw import day, rows, table, text
+from allocator.lazy import np
 from allocator.venues.estimate import daily_returns, read_closes
 
 #: Symmetry and unit-diagonal tolerance of a correlation matrix.

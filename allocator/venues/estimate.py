@@ -19,9 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from allocator.errors import HistoryError
+from allocator.lazy import np
 
 if TYPE_CHECKING:
     import pandas as pd

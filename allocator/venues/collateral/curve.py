@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-import numpy as np
+from allocator.lazy import np
 
 #: Smallest breakpoint of a smooth curve, as a share of ``upto`` (geometric spacing makes small postings exact).
 SMALLEST_BREAKPOINT = 1e-4

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from allocator.inputs.fields import Haircut, StrictModel
+from allocator.lazy import np
 from allocator.venues.collateral.curve import as_values, line
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 from pydantic import AfterValidator
 
 from allocator.inputs.fields import Haircut, Price, StrictModel, interval
+from allocator.lazy import np
 from allocator.venues.collateral.curve import as_values, breakpoints, chords_through, line
 
 Impact = Annotated[float, AfterValidator(interval(0.0, 100.0))]

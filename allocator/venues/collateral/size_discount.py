@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 from pydantic import AfterValidator
 
 from allocator.inputs.fields import Price, StrictModel, interval
+from allocator.lazy import np
 from allocator.venues.collateral.curve import as_values, breakpoints, chords_through, line
 
 #: Drift's numerator: the size weight starts at 1.1 for a zero size (``1_100_000 / 1_000_000``).

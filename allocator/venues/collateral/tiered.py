@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from allocator.inputs.fields import MAX_MONEY, StrictModel, interval
+from allocator.lazy import np
 from allocator.venues.collateral.curve import as_values
 
 Weight = Annotated[float, AfterValidator(interval(0.0, 1.0))]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
+from allocator.lazy import np
 
 if TYPE_CHECKING:
     import pandas as pd
