@@ -21,7 +21,8 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from allocator.program.credit import CHORDS
+from allocator.program.credit import CHORDS, credit, inventory, own_lines
+from allocator.program.credit import chord_table as program_chords
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
 from allocator.venues.collateral.curve import Curve, chords_through
@@ -30,11 +31,7 @@ from allocator.venues.collateral.curve import Curve, chords_through
 def exact_collateral(base: Layout, numbers: Numbers, holdings: np.ndarray) -> np.ndarray:
     """(K, T) collateral of every account in currency for cell values ``holdings`` (cells, T): ``(1 - h) v`` per
     flat pair, the curve's exact value per curved pair (a value below zero, floating-point residue, counts as 0)."""
-    weight = 1.0 - numbers.haircut
-    posted = holdings[base.pair_cell]
-    credited = weight[:, None] * posted
-    for pair, curve in numbers.curves.items():
-        credited[pair] = curve.value(np.maximum(posted[pair], 0.0))
+    credited = credit(numbers, holdings[base.pair_cell])
     out = np.zeros((len(base.accounts), holdings.shape[1]))
     np.add.at(out, base.pair_account, credited)
     return out
@@ -50,31 +47,27 @@ def breakpoints_of(intercepts: np.ndarray, slopes: np.ndarray, upto: float) -> n
 
 def chords(curve: Curve, upto: float, today: float) -> tuple[np.ndarray, np.ndarray]:
     """Intercepts (currency) and slopes of a curve's chords on ``[0, upto]`` with ``today`` (currency posted
-    today) as an extra breakpoint, padded to ``CHORDS`` lines by repeating the last one."""
+    today) as an extra breakpoint (unpadded: program/credit.chord_table pads them to ``CHORDS`` lines)."""
     if upto <= 0:
-        c, s = np.zeros(1), np.array([curve.weight])
-    else:
-        own_c, own_s = curve.chords(upto)
-        points = np.unique(np.concatenate(([0.0, upto], breakpoints_of(own_c, own_s, upto),
-                                           [today] if 0 < today < upto else [])))
-        c, s = chords_through(curve, points)
-    if len(c) > CHORDS:
-        raise ValueError(f"a collateral curve with {len(c)} chord lines; at most {CHORDS} are supported")
-    return np.concatenate([c, np.full(CHORDS - len(c), c[-1])]), np.concatenate([s, np.full(CHORDS - len(s), s[-1])])
+        return own_lines(0, curve, upto)
+    own_c, own_s = curve.chords(upto)
+    points = np.unique(np.concatenate(([0.0, upto], breakpoints_of(own_c, own_s, upto),
+                                       [today] if 0 < today < upto else [])))
+    return chords_through(curve, points)
 
 
 def chord_table(base: Layout, numbers: Numbers, traded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(Pc, CHORDS) intercepts (currency) and slopes of every curved pair (``base.curve_pairs``); ``traded``: the
-    assets some venue trades (their most is the whole book)."""
+    """(Pc, CHORDS) intercepts (currency) and slopes of every curved pair (``base.curve_pairs``), program/credit's
+    table drawn through today's posted value, up to the asset's inventory or, for ``traded`` (the assets some venue
+    trades), the whole book."""
     value = numbers.value(base)
-    inventory = np.bincount(np.arange(base.n_cells) // base.n_locations, weights=value, minlength=base.n_assets)
-    book = float(value.sum())
-    intercepts = np.zeros((len(base.curve_pairs), CHORDS))
-    slopes = np.zeros((len(base.curve_pairs), CHORDS))
-    for row, pair in enumerate(base.curve_pairs):
-        asset = int(base.pair_asset[pair])
-        upto = book if asset in set(traded.tolist()) else float(inventory[asset])
-        intercepts[row], slopes[row] = chords(numbers.curves[int(pair)], upto, float(value[base.pair_cell[pair]]))
+    most = inventory(base, numbers)
+    most[traded] = float(value.sum())
+
+    def through_today(pair: int, curve: Curve, upto: float) -> tuple[np.ndarray, np.ndarray]:
+        return chords(curve, upto, float(value[base.pair_cell[pair]]))
+
+    intercepts, slopes = program_chords(base, numbers, most, through_today)
     return intercepts, np.maximum(slopes, 0.0)
 
 

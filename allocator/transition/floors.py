@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.plan.ledger import account_floor
+from allocator.program.credit import credit
 from allocator.program.layout import Layout
 from allocator.program.numbers import Numbers
 from allocator.transition.curves import exact_collateral
@@ -116,10 +117,6 @@ class Floors:
         its departures scaled by ``scale``."""
         cells = self.base.pair_cell[mine]
         after = prev[cells] - scale * out[cells]
-
-        def credit(posted: np.ndarray) -> float:
-            curves = self.numbers.curves
-            return float(sum(float(curves[int(p)].value(max(float(v), 0.0))) if int(p) in curves
-                             else (1.0 - self.numbers.haircut[p]) * v for p, v in zip(mine, posted, strict=True)))
-
-        return min(credit(after), credit(after + traded[cells]))
+        # summed in pair order, as the replay sums an account's pairs (exact_collateral)
+        return min(sum(credit(self.numbers, after, mine).tolist()),
+                   sum(credit(self.numbers, after + traded[cells], mine).tolist()))
