@@ -17,7 +17,7 @@ from allocator.plan.order import UnbalancedTransfers, _Orderer, order
 from allocator.plan.order_fast import FastOrderer
 from allocator.plan.transfers import Transfer, transfers_from_moves
 from allocator.program.layout import Layout
-from allocator.solve.cycles import _find_cycle, cancel_cycles
+from allocator.solve.cycles import _cancel_among, cancel_cycles
 
 
 def _plan(orderer: type, problem: allocator.Problem, transfers: list[Transfer]) -> object:
@@ -82,13 +82,7 @@ def _cancel_cycles_per_asset(layout: Layout, moved: np.ndarray) -> np.ndarray:
     """The loop cancel_cycles replaced: one scan of every move per asset."""
     moved = moved.copy()
     for asset in np.unique(layout.move_asset[moved[: layout.n_moves] > 0]):
-        moves = np.flatnonzero((layout.move_asset == asset) & (moved[: layout.n_moves] > 0))
-        while True:
-            cycle = _find_cycle(layout, moves[moved[moves] > 0])
-            if cycle is None:
-                break
-            moved[cycle] -= moved[cycle].min()
-            moved[cycle[np.argmin(moved[cycle])]] = 0.0
+        _cancel_among(layout, moved, np.flatnonzero((layout.move_asset == asset) & (moved[: layout.n_moves] > 0)))
     return moved
 
 

@@ -20,13 +20,19 @@ def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:
     by_asset = positive[np.argsort(layout.move_asset[positive], kind="stable")]  # ascending within each asset
     starts = np.flatnonzero(np.diff(layout.move_asset[by_asset], prepend=-1))
     for moves in np.split(by_asset, starts[1:]) if len(by_asset) else []:
-        while True:
-            cycle = _find_cycle(layout, moves[moved[moves] > 0])
-            if cycle is None:
-                break
-            moved[cycle] -= moved[cycle].min()
-            moved[cycle[np.argmin(moved[cycle])]] = 0.0
+        _cancel_among(layout, moved, moves)
     return moved
+
+
+def _cancel_among(layout: Layout, moved: np.ndarray, moves: np.ndarray) -> None:
+    """Remove (in place, from ``moved``) every directed cycle among ``moves``, one asset's move slots: each cycle
+    loses its smallest flow, and that move leaves it."""
+    while True:
+        cycle = _find_cycle(layout, moves[moved[moves] > 0])
+        if cycle is None:
+            return
+        moved[cycle] -= moved[cycle].min()
+        moved[cycle[np.argmin(moved[cycle])]] = 0.0
 
 
 def _find_cycle(layout: Layout, moves: np.ndarray) -> np.ndarray | None:
