@@ -132,10 +132,10 @@ def random_problems(max_assets: int = 12, max_wallets: int = 3, max_accounts: in
         posted_share=st.floats(0.0, 1.0), risk=st.just(risk), **extra,
     )
 
-#: A problem with two located errors (a typo'd field and a haircut outside [0, 1)), for the CLI's exit 2.
-BAD_PROBLEM = """\
-currency = "USD"
 
+def usdc_in_vault(quantity: float) -> str:
+    """TOML: the asset USDC at 1.0 and ``quantity`` of it held in the vault (written like ``1_000_000.0``)."""
+    return f"""\
 [[assets]]
 id = "USDC"
 price = 1.0
@@ -143,8 +143,12 @@ price = 1.0
 [[holdings]]
 asset = "USDC"
 location = "vault"
-quantity = 1_000_000.0
+quantity = {quantity:_}
+"""
 
+
+#: A problem with two located errors (a typo'd field and a haircut outside [0, 1)), for the CLI's exit 2.
+BAD_PROBLEM = 'currency = "USD"\n\n' + usdc_in_vault(1e6) + """
 [[accounts]]
 id = "acct"
 requirement = 500_000.0

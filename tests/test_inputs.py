@@ -27,6 +27,7 @@ from typing import Any
 import cvxpy as cp
 import pandas as pd
 import pytest
+from helpers import usdc_in_vault
 
 import allocator
 import allocator.solve.engine
@@ -516,15 +517,7 @@ as_of = {as_of}
 id = "BTC"
 price = 100_000.0
 
-[[assets]]
-id = "USDC"
-price = 1.0
-
-[[holdings]]
-asset = "USDC"
-location = "vault"
-quantity = 5_000_000.0
-
+""" + usdc_in_vault(5e6) + """
 [[accounts]]
 id = "deribit"
 requirement = 500_000.0
