@@ -103,49 +103,49 @@ def _one_line(text: str) -> str:
     return lines[0]
 
 
+def _finished(run: Run, code: int, status: str) -> allocator.Result:
+    """Exit ``code``, a result file of ``status``, no traceback: the result, for the test's own checks."""
+    assert run.returncode == code, run
+    _no_traceback(run)
+    result = run.result()
+    assert result.status == status
+    return result
+
+
 def test_optimize_desk_prints_a_summary_and_writes_the_result(runs):
     run = runs["desk"]
-    assert run.returncode == 0, run
+    result = _finished(run, 0, "optimal")
     desk = allocator.load_problem(PROBLEMS / "desk.toml")
     for account in desk.account_ids:
         assert account in run.stdout, (account, run)
     assert "plan" in run.stdout
     assert "status: optimal" in run.stdout
-    result = run.result()
     assert run.stdout.strip().splitlines()[-1] == (  # the outcome line closes the summary
         f"optimal: capital cost {result.objective.total:,.2f} USD, {len(result.plan)} transfers in a safe order; "
         f"result written to {run.output}")
-    assert result.status == "optimal"
     assert result.plan_safe and result.plan
     assert [row.id for row in result.accounts] == desk.account_ids
     assert allocator.validate_plan(desk, result) == []
-    _no_traceback(run)
 
 
 def test_infeasible_problem_exits_3_with_the_shortfall(runs):
     run = runs["infeasible"]
-    assert run.returncode == 3, run
-    result = run.result()
-    assert result.status == "infeasible"
+    result = _finished(run, 3, "infeasible")
     assert result.plan == [] and result.objective is None
     shortfalls = {row.account: row.amount for row in result.shortfalls}
     assert list(shortfalls) == ["lender"]
     assert shortfalls["lender"] == pytest.approx(1_250_000.0, rel=1e-6)
     assert "lender" in run.stderr and "infeasible" in run.stderr
     assert f"diagnosis written to {run.output}" in run.stdout
-    _no_traceback(run)
 
 
 def test_plan_needing_temporary_funding_exits_4(runs):
     run = runs["swap"]
-    assert run.returncode == 4, run
-    result = run.result()
-    assert result.status == "optimal"
+    result = _finished(run, 4, "optimal")
     assert result.plan_safe is False
     assert result.funding, "a plan that is not safe must say what funding it needs"
     assert any(step.needs_funding for step in result.plan)
     assert "funding" in run.stderr
-    _no_traceback(run)
 
 
 def test_bad_problem_exits_2_with_one_line_per_error(runs):
