@@ -8,8 +8,12 @@ process and records its wall time and peak memory around what the function retur
 from __future__ import annotations
 
 import inspect
+import statistics
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 Figures = dict[str, Any]
@@ -85,3 +89,26 @@ def scaled(problem: Any, price: float, requirement: float) -> Any:
     for account in data["accounts"]:
         account["requirement"] *= requirement
     return allocator.Problem.model_validate(data)
+
+
+#: A fresh process's script: ``optimize(load_problem(argv[1]))`` timed by ``time.{clock}`` after the imports (import
+#: allocator alone is lazy); prints the seconds and the total cost.
+OPTIMIZE = """
+import time, sys
+from allocator import load_problem, optimize  # import time is not counted (import allocator alone is lazy)
+start = time.{clock}()
+result = optimize(load_problem(sys.argv[1]))
+print(time.{clock}() - start, result.objective.total)
+"""
+
+
+def fresh_runs(script: str, problem: Path, runs: int, timeout: float | None = None) -> list[list[str]]:
+    """The words ``script`` prints (a timing script prints its seconds first) in each of ``runs`` fresh processes
+    given the path ``problem``."""
+    return [subprocess.run([sys.executable, "-c", script, str(problem)], check=True, capture_output=True, text=True,
+                           timeout=timeout).stdout.split() for _ in range(runs)]
+
+
+def spread(seconds: list[float], digits: int) -> Figures:
+    """The median and the largest of ``seconds``, rounded to ``digits``."""
+    return {"median": round(statistics.median(seconds), digits), "max": round(max(seconds), digits)}

@@ -4,12 +4,11 @@ problems against a hand-built scipy LP, re-solve cost, HiGHS against Clarabel, w
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _cases import Figures, case, scaled
+from _cases import OPTIMIZE, Figures, case, fresh_runs, scaled, spread
 
 import allocator
 from allocator.io.generate import generate_problem
@@ -21,22 +20,12 @@ from reference_lp import solve_reference  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 DESK = ROOT / "fixtures" / "problems" / "desk.toml"
 
-_DESK_SCRIPT = """
-import time, sys
-from allocator import load_problem, optimize  # import time is not counted (import allocator alone is lazy)
-start = time.process_time()
-result = optimize(load_problem(sys.argv[1]))
-print(time.process_time() - start, result.objective.total)
-"""
-
 
 @case()
 def desk_end_to_end_process_time() -> Figures:
     """desk end to end (load, build, solve, verify, plan), process s after import, median of 7 fresh processes"""
-    runs = [subprocess.run([sys.executable, "-c", _DESK_SCRIPT, str(DESK)], check=True, capture_output=True,
-                           text=True).stdout.split() for _ in range(7)]
-    seconds = [float(r[0]) for r in runs]
-    return {"median": round(statistics.median(seconds), 4), "max": round(max(seconds), 4), "runs": len(seconds)}
+    seconds = [float(r[0]) for r in fresh_runs(OPTIMIZE.format(clock="process_time"), DESK, 7)]
+    return {**spread(seconds, 4), "runs": len(seconds)}
 
 
 @case(params={"200x20": (200, 2, 20), "500x40": (500, 2, 40), "200x20-cvxpy": (200, 2, 20, "cvxpy"),

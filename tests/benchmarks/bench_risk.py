@@ -4,34 +4,20 @@ program/scenarios.py)."""
 
 from __future__ import annotations
 
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from _cases import Figures, case
+from _cases import OPTIMIZE, Figures, case, fresh_runs, spread
 
 ROOT = Path(__file__).resolve().parents[2]
 FUND = ROOT / "fixtures" / "problems" / "fund.toml"
-
-_FUND = """
-import time, sys
-from allocator import load_problem, optimize  # import time is not counted (import allocator alone is lazy)
-start = time.perf_counter()
-result = optimize(load_problem(sys.argv[1]))
-print(time.perf_counter() - start, result.objective.total)
-"""
 
 
 @case()
 def fund_end_to_end() -> Figures:
     """fund.toml end to end (EWMA estimate, 500 CVaR draws, parametric, stress, plan), wall s after import, 5 fresh
     processes"""
-    runs = [subprocess.run([sys.executable, "-c", _FUND, str(FUND)], check=True, capture_output=True,
-                           text=True).stdout.split() for _ in range(5)]
-    seconds = [float(r[0]) for r in runs]
-    return {"median": round(statistics.median(seconds), 3), "max": round(max(seconds), 3)}
+    return spread([float(r[0]) for r in fresh_runs(OPTIMIZE.format(clock="perf_counter"), FUND, 5)], 3)
 
 
 _SIZES = [(100, 10, 200, "none"), (250, 20, 300, "none"), (500, 30, 500, "none"), (100, 10, 200, "hub"),

@@ -4,13 +4,10 @@ accounts x 48 periods problem, and the MILP with max_moves on derisk.toml within
 from __future__ import annotations
 
 import os
-import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from _cases import Figures, case
+from _cases import Figures, case, fresh_runs, spread
 
 ROOT = Path(__file__).resolve().parents[2]
 DERISK = ROOT / "fixtures" / "problems" / "derisk.toml"
@@ -28,11 +25,9 @@ print(time.perf_counter() - start, result.costs.total)
 @case()
 def derisk_end_to_end() -> Figures:
     """derisk.toml transition (build, solve, verify, plan, validate), wall s after import, 5 fresh processes"""
-    runs = [subprocess.run([sys.executable, "-c", _DERISK, str(DERISK)], check=True, capture_output=True,
-                           text=True, timeout=900).stdout.split() for _ in range(5)]
+    runs = fresh_runs(_DERISK, DERISK, 5, timeout=900)
     seconds = [float(r[0]) for r in runs]
-    return {"median": round(statistics.median(seconds), 3), "max": round(max(seconds), 3), "runs": len(seconds),
-            "cost": round(float(runs[0][1]), 2)}
+    return {**spread(seconds, 3), "runs": len(seconds), "cost": round(float(runs[0][1]), 2)}
 
 
 @case(params={"100x10x48": (100, 10, 48), "100x10x48-exact": (100, 10, 48, 20, "exact"),
