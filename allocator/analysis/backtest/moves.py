@@ -168,3 +168,7 @@ class Draft:
 
     def moves(self, note: str = "") -> Moves:
         return Moves(tuple(self.steps), note)
+
+    def moves_or_none(self, note: str) -> Moves:
+        """The draft's steps with ``note``, or ``NONE`` (no note) when it has none: a quiet day says nothing."""
+        return self.moves(note) if self.steps else NONE

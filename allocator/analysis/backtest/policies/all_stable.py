@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from allocator.analysis.backtest.moves import NONE, Draft, Moves
+from allocator.analysis.backtest.moves import Draft, Moves
 from allocator.analysis.backtest.policies.band import Band, Bands
 from allocator.analysis.backtest.policies.fill import (
     buy,
@@ -57,9 +57,7 @@ class AllStable:
             elif credit < band.low * account.requirement:
                 post_or_buy(state, draft, k, target - credit, stable, target, self._cash(state, k))
                 acted.append(account.id)
-        if not draft.steps:
-            return NONE
-        return draft.moves(f"stablecoins only; rebalanced: {', '.join(acted) or 'none'}")
+        return draft.moves_or_none(f"stablecoins only; rebalanced: {', '.join(acted) or 'none'}")
 
     @staticmethod
     def _cash(state: DayState, k: int) -> str:

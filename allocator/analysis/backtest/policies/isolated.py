@@ -12,7 +12,7 @@ account by its rule (docs/backtest.md): this policy is about where collateral si
 
 from __future__ import annotations
 
-from allocator.analysis.backtest.moves import NONE, Moves
+from allocator.analysis.backtest.moves import Moves
 from allocator.analysis.backtest.policies.all_stable import post_or_buy
 from allocator.analysis.backtest.policies.fill import credit_now, release_all, unit_credit
 from allocator.analysis.backtest.state import DayState
@@ -41,9 +41,7 @@ class Isolated:
                 continue
             post_or_buy(state, draft, k, line - credit, [pool], line, pool)
             short.append(account.id)
-        if not draft.steps:
-            return NONE
-        return draft.moves(f"pools topped up: {', '.join(short) or 'none'}")
+        return draft.moves_or_none(f"pools topped up: {', '.join(short) or 'none'}")
 
     @staticmethod
     def line(state: DayState, k: int) -> float:
