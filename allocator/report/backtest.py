@@ -20,7 +20,7 @@ from allocator.report.backtest_series import (
     thin_at,
     thin_step,
 )
-from allocator.report.charts import REQUIRED, TEMPLATE, WARN, cents
+from allocator.report.charts import REQUIRED, TEMPLATE, WARN, cents, lay_out
 from allocator.report.format import count, factor, facts, money, paragraph, table, text
 from allocator.report.registry import Block, Context, section
 
@@ -132,10 +132,8 @@ def _cumulative(result: BacktestResult, names: Sequence[str], step: int, ctx: Co
                                hovertext=[f"liquidated: {accounts}" for accounts in days],
                                marker={"symbol": "x", "size": 10, "color": REQUIRED},
                                hovertemplate=f"{name}, %{{x|%Y-%m-%d}}: %{{hovertext}}<extra></extra>")
-    figure.update_layout(title="Cumulative cost per policy (✕: liquidations)", legend={"orientation": "h", "y": -0.2})
-    figure.update_xaxes(type="date")
-    figure.update_yaxes(title=f"{ctx.currency} since the first day")
-    return figure
+    return lay_out(figure, "Cumulative cost per policy (✕: liquidations)", x={"type": "date"},
+                   y={"title": f"{ctx.currency} since the first day"})
 
 
 def _by_part(result: BacktestResult, names: Sequence[str], step: int, ctx: Context) -> go.Figure:

@@ -16,7 +16,7 @@ from allocator.report.backtest_series import (
     thin_step,
     warning_days,
 )
-from allocator.report.charts import REQUIRED, grouped_bars, reference_line
+from allocator.report.charts import REQUIRED, grouped_bars, lay_out, reference_line
 from allocator.report.format import count, factor, money, paragraph, table, text
 from allocator.report.registry import Block, Context, section
 
@@ -53,10 +53,8 @@ def coverage(result: BacktestResult, ctx: Context) -> Block | None:
                                marker={"symbol": "x", "size": 10, "color": REQUIRED},
                                hovertemplate=f"{name}, %{{x|%Y-%m-%d}}: %{{hovertext}}<extra></extra>")
     reference_line(lowest, 100, "collateral = requirement", horizontal=True)
-    lowest.update_layout(title="Lowest coverage across accounts, per day (✕: liquidations)",
-                         legend={"orientation": "h", "y": -0.2})
-    lowest.update_xaxes(type="date")
-    lowest.update_yaxes(title="% of the requirement")
+    lay_out(lowest, "Lowest coverage across accounts, per day (✕: liquidations)", x={"type": "date"},
+            y={"title": "% of the requirement"})
     body = ctx.chart(lowest, 420)
     accounts = [str(a) for a in dict.fromkeys(daily.loc[daily["requirement"] > 0, "account"])]
     if len(accounts) <= MAX_ACCOUNT_PANELS:

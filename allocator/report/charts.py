@@ -155,6 +155,18 @@ def reference_line(figure: go.Figure, value: float, label: str, *, horizontal: b
                             annotation_position="top")
 
 
+def lay_out(figure: go.Figure, title: str, *, x: dict[str, Any] | None = None, y: dict[str, Any] | None = None,
+            **layout: Any) -> go.Figure:
+    """Title ``figure``, put its legend in a row below the plot and set its axes (``x``, ``y``: plotly axis settings
+    such as ``{"title": "period"}``); ``layout``: more layout settings (``barmode``)."""
+    figure.update_layout(title=title, **layout, legend={"orientation": "h", "y": -0.2})
+    if x:
+        figure.update_xaxes(**x)
+    if y:
+        figure.update_yaxes(**y)
+    return figure
+
+
 def distance_to_liquidation(accounts: Sequence[str], main: Sequence[float | None], market: Sequence[float | None],
                             *, title: str) -> go.Figure:
     """Per account, the price move (fractions, drawn in %) that leaves only the requirement: of the account's main

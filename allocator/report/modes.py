@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from allocator.report.charts import REQUIRED, REQUIREMENT, TARGET, TODAY, WARN, cents, grouped_bars
+from allocator.report.charts import REQUIRED, REQUIREMENT, TARGET, TODAY, WARN, cents, grouped_bars, lay_out
 from allocator.report.format import Formatter, count, facts, money, paragraph, table, text
 from allocator.report.registry import Block, Context, section
 
@@ -111,8 +111,7 @@ def side_by_side(item: ModesTable, ctx: Context) -> Block | None:
                          text=[f"{row['cost']:,.2f}" if row.get("status") == "optimal" else "infeasible"
                                for row in rows], textposition="top center",
                          hovertemplate=f"%{{x}}: %{{y:,.2f}} {money_} over the horizon<extra>total</extra>")
-        cost.update_layout(title="Capital cost per mode", barmode="relative", legend={"orientation": "h", "y": -0.2})
-        cost.update_yaxes(title=f"{money_} over the horizon")
+        lay_out(cost, "Capital cost per mode", barmode="relative", y={"title": f"{money_} over the horizon"})
         body += ctx.chart(cost, 360)
         sizes = grouped_bars(modes, [(label, [row.get(key) for row in rows], colour) for key, label, colour in (
             ("requirement", "requirement", REQUIREMENT), ("required", "required (with buffers)", REQUIRED),

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from allocator.report.charts import REQUIRED, REQUIREMENT, TARGET, TODAY, grouped_bars, heatmaps, reference_line
+from allocator.report.charts import (
+    REQUIRED,
+    REQUIREMENT,
+    TARGET,
+    TODAY,
+    grouped_bars,
+    heatmaps,
+    lay_out,
+    reference_line,
+)
 from allocator.report.charts import waterfall as waterfall_chart
 from allocator.report.format import facts, money, paragraph, percent, quantity, rate, table, text
 from allocator.report.holdings import grid
@@ -118,10 +127,8 @@ def plan(result: Result, ctx: Context) -> Block | None:
         figure.add_scatter(x=[s.step for s in flagged], y=[round(s.value, 2) for s in flagged], mode="markers",
                            name="needs temporary funding", marker={"symbol": "x", "size": 12, "color": REQUIRED},
                            hovertemplate="step %{x} needs temporary funding<extra></extra>")
-    figure.update_layout(title="Transfers in the order they are made", barmode="stack",
-                         legend={"orientation": "h", "y": -0.2})
-    figure.update_xaxes(title="step", dtick=1 if len(steps) <= 40 else None)
-    figure.update_yaxes(title=f"value moved ({ctx.currency})")
+    lay_out(figure, "Transfers in the order they are made", barmode="stack",
+            x={"title": "step", "dtick": 1 if len(steps) <= 40 else None}, y={"title": f"value moved ({ctx.currency})"})
     body = ctx.chart(figure, 360)
     if len(steps) > len(charted):
         body += paragraph(f"The chart shows the first {len(charted):,} of {len(steps):,} steps.")

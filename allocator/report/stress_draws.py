@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from allocator.analysis.stress.report import StressReport
-from allocator.report.charts import REQUIRED, TARGET, WARN, grouped_bars, reference_line
+from allocator.report.charts import REQUIRED, TARGET, WARN, grouped_bars, lay_out, reference_line
 from allocator.report.format import count, facts, money, paragraph, percent, quantity, table, text
 from allocator.report.registry import Block, Context, section
 from allocator.report.stress import CASCADE
@@ -105,9 +105,8 @@ def _liquidations(report: StressReport, ctx: Context) -> str:
         if counts:
             figure.add_bar(x=numbers, y=[counts.get(n, 0) for n in numbers], name=name, marker_color=colour,
                            hovertemplate="%{y} draws liquidate %{x} accounts<extra>" + name + "</extra>")
-    figure.update_layout(title="Accounts liquidated per draw", barmode="stack", legend={"orientation": "h", "y": -0.2})
-    figure.update_xaxes(title="accounts liquidated in the draw", dtick=1)
-    figure.update_yaxes(title="draws")
+    lay_out(figure, "Accounts liquidated per draw", barmode="stack",
+            x={"title": "accounts liquidated in the draw", "dtick": 1}, y={"title": "draws"})
     return ctx.chart(figure, 300)
 
 

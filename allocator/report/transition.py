@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import plotly.graph_objects as go
 
-from allocator.report.charts import TARGET, TODAY, grouped_bars, heatmaps, reference_line, waterfall
+from allocator.report.charts import TARGET, TODAY, grouped_bars, heatmaps, lay_out, reference_line, waterfall
 from allocator.report.format import facts, hours, money, paragraph, percent, quantity, rate, table, text
 from allocator.report.holdings import grid
 from allocator.report.registry import Block, Context, section
@@ -147,10 +147,8 @@ def coverage(result: TransitionResult, ctx: Context) -> Block | None:
                            mode="lines", line={"dash": "dot"}, name=f"{account} floor", legendgroup=account,
                            hovertemplate=f"{account} floor: %{{y:.1f}}% of required<extra></extra>")
     reference_line(figure, 100, "required at the end", horizontal=True)
-    figure.update_layout(title="Lowest collateral in each period, as % of the end state's required",
-                         legend={"orientation": "h", "y": -0.2})
-    figure.update_xaxes(title="period")
-    figure.update_yaxes(title="% of required")
+    lay_out(figure, "Lowest collateral in each period, as % of the end state's required", x={"title": "period"},
+            y={"title": "% of required"})
     lowest = result.to_frame("lowest").to_dict(orient="records")
     body = ctx.chart(figure, 380) + "<h3>Lowest point per account</h3>" + table(
         [{**r, "ratio": r["lowest"] / r["required"] if r["required"] > 0 else None} for r in lowest], {

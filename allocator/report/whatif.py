@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from allocator.report.charts import REQUIRED, TARGET, WARN, heatmaps
+from allocator.report.charts import REQUIRED, TARGET, WARN, heatmaps, lay_out
 from allocator.report.format import SIGN_CONVENTION, Formatter, facts, money, paragraph, table, text
 from allocator.report.registry import Block, Context, section
 
@@ -151,11 +151,10 @@ def shortfalls(item: WhatIfTable, ctx: Context) -> Block | None:
                            hovertemplate=f"{account}: %{{y:,.2f}}<extra>%{{x}}</extra>")
     if not figure.data:
         return None
-    figure.update_layout(title="Shortfall per account in the infeasible scenarios", barmode="stack",
-                         legend={"orientation": "h", "y": -0.2})
-    figure.update_xaxes(title=item.swept if item.is_frontier else "scenario",
-                        type="linear" if item.is_frontier else "category")
-    figure.update_yaxes(title=item.currency or ctx.currency)
+    lay_out(figure, "Shortfall per account in the infeasible scenarios", barmode="stack",
+            x={"title": item.swept if item.is_frontier else "scenario",
+               "type": "linear" if item.is_frontier else "category"},
+            y={"title": item.currency or ctx.currency})
     return Block("Infeasible scenarios", ctx.chart(figure, 360), "The least shortfall any allocation leaves.")
 
 
