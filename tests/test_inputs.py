@@ -49,39 +49,37 @@ def _path(location: str) -> list[str | int]:
     return parts
 
 
+def _at(data: Any, parts: list[str | int]) -> Any:
+    """What ``parts`` (``_path``) lead to in ``data``."""
+    for part in parts:
+        data = data[part]
+    return data
+
+
 def put(location: str, value: Any) -> Callable[[dict], None]:
     def edit(data: dict) -> None:
         *head, last = _path(location)
-        for part in head:
-            data = data[part]
-        data[last] = value
+        _at(data, head)[last] = value
     return edit
 
 
 def drop(location: str) -> Callable[[dict], None]:
     def edit(data: dict) -> None:
         *head, last = _path(location)
-        for part in head:
-            data = data[part]
-        del data[last]
+        del _at(data, head)[last]
     return edit
 
 
 def append(location: str, item: Any) -> Callable[[dict], None]:
     def edit(data: dict) -> None:
-        target = data
-        for part in _path(location):
-            target = target[part]
-        target.append(copy.deepcopy(item))
+        _at(data, _path(location)).append(copy.deepcopy(item))
     return edit
 
 
 def append_copy(location: str, index: int) -> Callable[[dict], None]:
     """Append a copy of ``location[index]`` to the same list (a duplicate)."""
     def edit(data: dict) -> None:
-        target = data
-        for part in _path(location):
-            target = target[part]
+        target = _at(data, _path(location))
         target.append(copy.deepcopy(target[index]))
     return edit
 
