@@ -1,5 +1,6 @@
 """The compile-free linear path and the features added beside it (issue 16 after margin modes and hedges): hedges
-and net-delta limits send a problem to the cvxpy program (program/lp/support.py), so ``backend="auto"`` gives the
+are solved on the linear path with the cvxpy program's optimum (issue 13; more in tests/test_fast_lp_hedges.py);
+net-delta limits send a problem to the cvxpy program (program/lp/support.py), so ``backend="auto"`` gives the
 cvxpy program's answer and ``backend="highs"`` is refused; isolated margin accounts, expanded into ordinary
 accounts, are solved on the linear path with the cvxpy program's optimum.
 
@@ -48,19 +49,16 @@ def _same(reference: allocator.Result, other: allocator.Result) -> None:
         {(t.asset, t.location): t.quantity for t in reference.targets}, rel=1e-9, abs=1e-9)
 
 
-def test_a_hedged_book_takes_the_cvxpy_program_and_gets_its_answer(book):
+def test_a_hedged_book_takes_the_linear_path_and_gets_the_cvxpy_answer(book):
     problem = _with_hedges(book)
-    assert "hedges ([[hedges]])" in unsupported(Layout.from_problem(problem))
+    assert unsupported(Layout.from_problem(problem)) == []
     assert allocator.Allocator(allocator.Problem.model_validate(book)).backend == "highs"  # the same book, unhedged
     auto = allocator.Allocator(problem, backend="auto")
-    assert auto.backend == "cvxpy"
+    assert auto.backend == "highs"
     result = auto.solve()
     assert len(result.hedges) == len(problem.hedges)  # all traded: the hedges are part of the optimum
     _same(allocator.Allocator(problem, backend="cvxpy").solve(), result)
     assert_verified(problem, result)
-    with pytest.raises(allocator.SolverError, match="hedges") as caught:
-        allocator.Allocator(problem, backend="highs")
-    assert caught.value.status == "unsupported"
 
 
 def test_a_net_delta_limit_takes_the_cvxpy_program_and_holds(book):
@@ -68,7 +66,7 @@ def test_a_net_delta_limit_takes_the_cvxpy_program_and_holds(book):
     offset, so the band binds, and it is never dropped."""
     accounts = [dict(a, max_net_delta={"A004": 1.5e6}) if a["id"] == "acct-04" else a for a in book["accounts"]]
     problem = _with_hedges({**book, "accounts": accounts})
-    assert unsupported(Layout.from_problem(problem)) == ["hedges ([[hedges]])", "net-delta limits (max_net_delta)"]
+    assert unsupported(Layout.from_problem(problem)) == ["net-delta limits (max_net_delta)"]
     with pytest.raises(allocator.SolverError, match="net-delta"):
         allocator.Allocator(problem, backend="highs")
     result = allocator.Allocator(problem, backend="auto").solve()

@@ -14,6 +14,7 @@ import cvxpy as cp
 import numpy as np
 
 from allocator.program.layout import Layout
+from allocator.program.lp.values import HedgeValues, hedge_limit_pairs
 from allocator.program.numbers import Numbers
 from allocator.program.scaling import Scale
 
@@ -50,8 +51,7 @@ class HedgeParameters:
     @classmethod
     def create(cls, layout: Layout, slots: int) -> HedgeParameters:
         h = layout.n_hedges
-        pairs = np.argwhere(layout.pair_account[layout.limit_pair][:, None]
-                            == np.concatenate([layout.hedge_account, layout.hedge_account])[None, :])
+        pairs = hedge_limit_pairs(layout)
 
         def vector(name: str, size: int = 2 * h, **kind: bool) -> cp.Parameter:
             return cp.Parameter(max(size, 1), name=f"hedge_{name}", **kind)
@@ -83,18 +83,17 @@ class HedgeParameters:
         def stacked(factor: np.ndarray) -> np.ndarray:
             return rates * np.concatenate([factor, factor])
 
-        self.scale.value = size
-        self.size.value = numbers.hedge_max / (scale.money * size)
-        self.cost.value = np.concatenate([numbers.hedge_funding + numbers.hedge_fee,
-                                          numbers.hedge_fee - numbers.hedge_funding]) * np.tile(size, 2) / scale.rate
-        self.coverage.value = stacked(1.0 + buffer)
+        linear = HedgeValues.of(layout, numbers, scale, limit)  # the linear rows' numbers, as the linear path's
+        self.scale.value = linear.scale
+        self.size.value = linear.size
+        self.cost.value = linear.cost
+        self.coverage.value = linear.coverage
         self.risk.value = stacked(np.ones(size.shape))
         self.buffer.value = stacked(buffer)
         self.cone.value = stacked(inverse[layout.hedge_account] * buffer)
         self.portfolio.value = stacked(portfolio_inverse * size * buffer)
         self.floor.value = stacked(size)
-        limits, columns = self.limit_pairs.T
-        self.limit.value = _fill(limit[limits] * stacked(1.0 + buffer)[columns], self.limit)
+        self.limit.value = _fill(linear.limit, self.limit)
         self.assign_stress(layout, numbers, scale, working)
         position = 0
         for j, k in enumerate(layout.cvar_accounts):

@@ -230,13 +230,16 @@ class Allocator:
                               solver=record.solver, status="missing_values")
         return holding, move
 
-    def _hedge(self, scale: Scale) -> np.ndarray:
-        """(H,) the hedges' signed notional (currency) of the last solve; empty without hedges (never on the linear
-        path, which serves no problem with hedges: program/lp/support.py)."""
+    def _hedge(self, scale: Scale, phase: str = "cost") -> np.ndarray:
+        """(H,) the hedges' signed notional (currency) of the last solve (of ``phase`` on the linear path: "cost",
+        "moves" or "elastic"); empty without hedges."""
         if not self.layout.n_hedges:
             return np.zeros(0)
-        v = self.program.variables
-        x = values(v.hedge) if v.hedge is not None else None
+        if self._fast is not None:
+            x = self._fast.hedge(phase)
+        else:
+            v = self.program.variables
+            x = values(v.hedge) if v.hedge is not None else None
         if x is None:
             raise SolverError(f"solver {self.solver} said optimal but returned missing or non-finite hedges",
                               solver=self.solver, status="missing_values")
@@ -252,7 +255,7 @@ class Allocator:
             return None, record.raw_status
         holding, move = self._values(record, "moves")
         allocation, violations = check(layout, numbers, scale, holding, move, tolerance=profile(self.solver).tolerance,
-                                       hedge=self._hedge(scale))
+                                       hedge=self._hedge(scale, "moves"))
         if violations and not layout.has_cones:
             raise VerificationError(violations, solver=self.solver)
         if violations:
@@ -270,7 +273,7 @@ class Allocator:
             self._record(fast.run_elastic(self.time_limit))
         holding, move = self._values(record, "elastic")
         allocation, violations = check(layout, numbers, scale, holding, move, elastic=True,
-                                       tolerance=profile(self.solver).tolerance, hedge=self._hedge(scale))
+                                       tolerance=profile(self.solver).tolerance, hedge=self._hedge(scale, "elastic"))
         if violations:
             raise VerificationError(violations, solver=self.solver)
         floor = ROUNDING * scale.money  # short by more than float rounding: truly infeasible

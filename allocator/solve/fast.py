@@ -109,14 +109,16 @@ class FastProgram:
         coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
         cost = np.zeros_like(m.cost)
         cost[moves] = 1.0
-        col_upper = m.col_upper.copy()
+        col_lower, col_upper = m.col_lower.copy(), m.col_upper.copy()
         for block in (holdings, moves):
             col_upper[block] = np.minimum(col_upper[block], cap(sol.col_value[block], sol.col_dual[block]))
+        hedges = b.column_slice("hedge")  # the hedges stay as the cost optimum traded them (model.Program.moves)
+        col_lower[hedges] = col_upper[hedges] = np.maximum(sol.col_value[hedges], 0.0)
         row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
         required = self.values.required
         row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
         row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
-        self.lp.restrict(cost, m.col_lower, col_upper, row_lower, row_upper)
+        self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
         """Minimise the total shortfall (coverage and concentration relaxed), from scratch."""
@@ -132,11 +134,15 @@ class FastProgram:
         elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
         return record
 
+    def _solution(self, phase: str) -> Solution | None:
+        if phase == "elastic":
+            return self._elastic.solution if self._elastic else None
+        return self.solution
+
     def answer(self, phase: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(holding, move) of the last optimal run of ``phase`` ("cost", "moves", "elastic"), None if missing or
         not finite."""
-        solution = self._elastic.solution if phase == "elastic" and self._elastic else \
-            self.solution if phase != "elastic" else None
+        solution = self._solution(phase)
         if solution is None:
             return None
         b = self.structure.blocks
@@ -145,10 +151,19 @@ class FastProgram:
             return None
         return holding, move
 
+    def hedge(self, phase: str) -> np.ndarray | None:
+        """(2H,) the hedges' ``[l; s]`` (account-scale units, program/hedges.py) of the last optimal run of
+        ``phase``, None if missing or not finite."""
+        solution = self._solution(phase)
+        if solution is None:
+            return None
+        x = solution.col_value[self.structure.blocks.column_slice("hedge")]
+        return x if np.all(np.isfinite(x)) else None
+
     def sensitivity(self, numbers: Numbers, scale: Scale) -> Sensitivity:
         """Shadow prices, marginal values and binding rows from the cost optimum's duals, in the cvxpy program's
-        sign convention (its coverage dual is HiGHS's row dual; its balance and concentration duals are the
-        negated HiGHS row duals)."""
+        sign convention (its coverage dual is HiGHS's row dual; its balance, concentration and hedge-size duals
+        are the negated HiGHS row duals)."""
         assert self.cost_solution is not None
         layout, b, sol = self.layout, self.structure.blocks, self.cost_solution
         coverage = sol.row_dual[b.row_slice("coverage")]
@@ -161,5 +176,8 @@ class FastProgram:
                    for k in np.flatnonzero(coverage > DUAL_FLOOR)]
         binding += [Binding(label=layout.limit_label(int(i)), shadow_price=float(limits[i] * scale.rate / sizes[i]))
                     for i in np.flatnonzero(limits > DUAL_FLOOR)]
+        hedges = -sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family (sensitivity.py)
+        binding += [Binding(label=layout.hedge_label(int(j)), shadow_price=float(hedges[j] * scale.rate))
+                    for j in np.flatnonzero(hedges > DUAL_FLOOR)]
         return Sensitivity(shadow_price=coverage * (1.0 + numbers.buffer) * scale.rate / scale.accounts,
                            marginal_value=balance * scale.rate * numbers.cell_price(layout), binding=binding)

@@ -2,10 +2,16 @@
 
 Every field of :class:`~allocator.program.layout.Layout` is either structure the LP is built from (``STRUCTURE``),
 data the LP does not read (``IGNORED``: the market's shape matters only to risk rows), or a feature the LP does not
-have (``NEEDS_CVXPY``: collateral curves, risk limits, CVaR, the portfolio limit, hedges and net-delta limits),
-which must be empty. A field this module does not know (a feature added to the cvxpy program later) sends the
-problem to the cvxpy program whenever it is set: the fast path never silently drops a constraint it was not
-written for.
+have (``NEEDS_CVXPY``: collateral curves, risk limits, CVaR, the portfolio limit and net-delta limits), which must
+be empty.
+
+Hedges (``[[hedges]]``) are structure: their long and short columns, their cost, their buffered margin in their
+account's collateral, what concentration caps give back and their size rows are the cvxpy program's linear rows
+(program/hedges.py, matrices.py). Their other terms belong to features that already send a problem to cvxpy: the
+cones', stress, CVaR and portfolio rows (risk limits) and the delta bands (net-delta limits, ``max_net_delta``).
+
+A field this module does not know (a feature added to the cvxpy program later) sends the problem to the cvxpy
+program whenever it is set: the fast path never silently drops a constraint it was not written for.
 
 Margin modes need nothing of their own: an isolated account is expanded into ordinary accounts when the problem is
 validated (inputs/isolated.py), each with its own requirement and zero-cost routes to its wallet, so the LP sees
@@ -23,7 +29,8 @@ from allocator.program.layout import Layout
 
 #: Fields the LP is built from.
 STRUCTURE = frozenset({"assets", "locations", "accounts", "account_location", "has_hub", "edge_from", "edge_to",
-                       "edge_route", "move_asset", "move_edge", "pair_asset", "pair_account", "limit_pair"})
+                       "edge_route", "move_asset", "move_edge", "pair_asset", "pair_account", "limit_pair",
+                       "hedge_account", "hedge_asset", "hedge_names"})
 #: Fields with no row in the LP unless a NEEDS_CVXPY feature is present (a market or stress scenarios alone are
 #: only read by risk rows).
 IGNORED = frozenset({"market_assets", "n_factors", "has_specific", "stress", "parent"})
@@ -36,9 +43,6 @@ NEEDS_CVXPY = {
     "cvar_draws": "CVaR limits",
     "portfolio": "a portfolio limit",
     "portfolio_stress": "portfolio stress rows",
-    "hedge_account": "hedges ([[hedges]])",
-    "hedge_asset": "hedges ([[hedges]])",
-    "hedge_names": "hedges ([[hedges]])",
     "delta_owner": "net-delta limits (max_net_delta)",
     "delta_asset": "net-delta limits (max_net_delta)",
 }
