@@ -5,6 +5,9 @@ Two figures per account with positions: a uniform move of its main underlying al
 largest exposure), and of the whole market (every market asset with a volatility of at least 5% a year; stablecoins
 stay put). Each is the move closest to zero, down or up, at which ``equity(move) = requirement``, found with
 Brent's method on ``[-0.999, 0]`` and ``[0, 10]``; none if no move in that range reaches it. Options are repriced.
+An account whose equity is linear in the move (no options, no collateral curve on what it holds: perps, futures,
+hedges and flat haircuts) has its root in closed form, ``-gap(0) / (gap(1) - gap(0))``, the same point Brent's
+method converges to (tests/test_liquidation_distance.py compares the two).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from allocator.inputs.market import Position, marked_pnl
 from allocator.inputs.problem import Problem
 
 MOVING = 0.05  # volatility above which an asset moves with "the whole market"
+LOWEST, HIGHEST = -0.999, 10.0  # the range of moves searched
 
 
 def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float],
@@ -55,18 +59,28 @@ def liquidation_moves(problem: Problem, quantity: dict[tuple[str, str], float],
             requirement = terms.requirement + (margin or {}).get(account.id, 0.0)
             return collateral + marked.get(account.id, 0.0) + pnl - requirement
 
+        linear = all(p.kind != "option" for p in positions) and not any(
+            a in terms.curves and quantity.get((a, account.id), 0.0) != 0.0 for a in terms.eligible)
         row: dict[str, float | str] = {"main_underlying": main}
         for name, assets in (("liquidation_move", {main}), ("market_liquidation_move", moving)):
-            move = _nearest_root(lambda m, assets=assets: equity({a: m for a in assets}))  # type: ignore[misc]
+            move = _nearest_root(lambda m, assets=assets: equity({a: m for a in assets}),  # type: ignore[misc]
+                                 linear=linear)
             if move is not None:
                 row[name] = move
         out[account.id] = row
     return out
 
 
-def _nearest_root(gap) -> float | None:  # type: ignore[no-untyped-def]
-    if gap(0.0) <= 0:
+def _nearest_root(gap, linear: bool = False) -> float | None:  # type: ignore[no-untyped-def]
+    """The move closest to zero in ``[-0.999, 10]`` where ``gap`` (equity less requirement) reaches zero; 0 if it
+    already has, None if no move in the range does. ``linear``: ``gap`` is affine in the move."""
+    at_zero = gap(0.0)
+    if at_zero <= 0:
         return 0.0
-    roots = [brentq(gap, low, high, xtol=1e-10) for low, high in ((-0.999, 0.0), (0.0, 10.0))
+    if linear:
+        slope = gap(1.0) - at_zero
+        root = -at_zero / slope if slope != 0.0 else None
+        return float(root) if root is not None and LOWEST <= root <= HIGHEST else None
+    roots = [brentq(gap, low, high, xtol=1e-10) for low, high in ((LOWEST, 0.0), (0.0, HIGHEST))
              if np.sign(gap(low)) != np.sign(gap(high))]
     return float(min(roots, key=abs)) if roots else None
