@@ -41,8 +41,8 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time _
     from allocator.io.loading import load_problem
     from allocator.plan.validate import PlanViolation, validate_plan
     from allocator.results.result import Result
-    from allocator.solve.engine import Allocator, optimize
-    from allocator.solve.status import Status
+    from allocator.solve._engine import Allocator, optimize
+    from allocator.solve._status import Status
     from allocator.transition import (
         TransitionDiagnosis,
         TransitionInfeasibleError,
@@ -69,8 +69,8 @@ _HOMES: dict[str, str] = {
     "load_problem": "allocator.io.loading",
     **dict.fromkeys(["PlanViolation", "validate_plan"], "allocator.plan.validate"),
     "Result": "allocator.results.result",
-    **dict.fromkeys(["Allocator", "optimize"], "allocator.solve.engine"),
-    "Status": "allocator.solve.status",
+    **dict.fromkeys(["Allocator", "optimize"], "allocator.solve._engine"),
+    "Status": "allocator.solve._status",
     **dict.fromkeys(["TransitionDiagnosis", "TransitionInfeasibleError", "TransitionResult", "TransitionStep",
                      "TransitionViolation", "plan_transition", "validate_transition"], "allocator.transition"),
     **dict.fromkeys(["Rulebook", "available_rulebooks", "load_rulebook"], "allocator.venues.rulebooks"),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from allocator.results.result import Result
-    from allocator.solve.diagnose import Diagnosis
+    from allocator.solve._diagnose import Diagnosis
 
 
 @dataclass(frozen=True)

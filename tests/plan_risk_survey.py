@@ -21,9 +21,9 @@ import numpy as np
 
 import allocator
 from allocator.io.generate import generate_problem
-from allocator.program.allocation import ROUNDING, TOLERANCE, Allocation
-from allocator.program.layout import Layout
-from allocator.program.numbers import Numbers
+from allocator.program._allocation import ROUNDING, TOLERANCE, Allocation
+from allocator.program._layout import Layout
+from allocator.program._numbers import Numbers
 
 
 def margins(layout: Layout, numbers: Numbers, quantity: np.ndarray) -> tuple[dict[tuple[str, str], float], np.ndarray]:

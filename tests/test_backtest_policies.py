@@ -93,7 +93,7 @@ def test_the_day_problem_keeps_the_compiled_structure(desk: allocator.Problem) -
     from allocator.analysis.backtest.history import MarketHistory
     from allocator.analysis.backtest.settings import BacktestSettings
     from allocator.analysis.backtest.simulation import Context, day_state
-    from allocator.program.layout import Layout
+    from allocator.program._layout import Layout
 
     context = Context.of(desk, MarketHistory.from_market(desk, "2024-01-01", "2024-01-02"), BacktestSettings())
     holdings = Holdings.of(desk, context.venues.account_location, context.cash)

@@ -1,5 +1,5 @@
 """One collateral valuation and one chord table (issue 12): the transition prices postings and draws chords with
-program/credit.py, so a subset of pairs, a (P, T) block and the transition's chords agree with the program's own."""
+program/_credit.py, so a subset of pairs, a (P, T) block and the transition's chords agree with the program's own."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from test_transition_curves import by_hand, curved_tiny
 
-from allocator.program.credit import CHORDS, chord_table, credit, inventory
-from allocator.program.layout import Layout
-from allocator.program.numbers import Numbers
-from allocator.transition import curves
+from allocator.program._credit import CHORDS, chord_table, credit, inventory
+from allocator.program._layout import Layout
+from allocator.program._numbers import Numbers
+from allocator.transition import _curves as curves
 from allocator.venues.collateral.curve import evaluate_chords
 
 

@@ -1,4 +1,4 @@
-"""The compile-free linear path (program/lp, solve/fast.py) against the cvxpy program and the independent scipy LP:
+"""The compile-free linear path (program/lp, solve/_fast.py) against the cvxpy program and the independent scipy LP:
 the same optimum, the same duals and sensitivities, the same ladder, on every supported fixture and random problems.
 
 Each test forces the backend (``Allocator(problem, backend=...)``); the default picks the linear path only for large
@@ -18,14 +18,14 @@ from reference_lp import min_total_shortfall, solve_reference
 
 import allocator
 from allocator.io.generate import generate_problem
-from allocator.program.layout import Layout
-from allocator.program.lp.support import unsupported
-from allocator.program.lp.values import LinearValues
-from allocator.program.model import Program
-from allocator.program.numbers import Numbers
-from allocator.solve.ladder import NO_MARGIN
-from allocator.solve.solvers import FAST_MIN_VARIABLES, choose_backend, profile
-from allocator.solve.status import Status
+from allocator.program._layout import Layout
+from allocator.program._lp.support import unsupported
+from allocator.program._lp.values import LinearValues
+from allocator.program._model import Program
+from allocator.program._numbers import Numbers
+from allocator.solve._ladder import NO_MARGIN
+from allocator.solve._solvers import FAST_MIN_VARIABLES, choose_backend, profile
+from allocator.solve._status import Status
 
 LINEAR_FIXTURES = ["desk", "swap"]
 
@@ -268,7 +268,7 @@ def test_a_fallback_solver_goes_through_cvxpy(desk):
 def test_incremental_cost_reads_the_cvxpy_program_whatever_the_default(monkeypatch, desk):
     """incremental_cost's estimate is the cvxpy program's Lagrangian: with the linear path as the default (a large
     book) it still builds the cvxpy program instead of reading one that was never solved."""
-    import allocator.solve.solvers as solvers
+    import allocator.solve._solvers as solvers
     from allocator.analysis.incremental import incremental_cost
 
     monkeypatch.setattr(solvers, "FAST_MIN_VARIABLES", 0)

@@ -1,6 +1,6 @@
 """The compile-free linear path and the features added beside it (issue 16 after margin modes and hedges): hedges
 are solved on the linear path with the cvxpy program's optimum (issue 13; more in tests/test_fast_lp_hedges.py);
-net-delta limits send a problem to the cvxpy program (program/lp/support.py), so ``backend="auto"`` gives the
+net-delta limits send a problem to the cvxpy program (program/_lp/support.py), so ``backend="auto"`` gives the
 cvxpy program's answer and ``backend="highs"`` is refused; isolated margin accounts, expanded into ordinary
 accounts, are solved on the linear path with the cvxpy program's optimum.
 
@@ -13,10 +13,10 @@ import pytest
 from helpers import PROBLEMS, assert_verified, relative_gap
 
 import allocator
-import allocator.solve.solvers as solvers
+import allocator.solve._solvers as solvers
 from allocator.io.generate import generate_problem
-from allocator.program.layout import Layout
-from allocator.program.lp.support import unsupported
+from allocator.program._layout import Layout
+from allocator.program._lp.support import unsupported
 
 
 @pytest.fixture(autouse=True)

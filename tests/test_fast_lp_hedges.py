@@ -1,4 +1,4 @@
-"""Hedges on the compile-free linear path (program/lp/, solve/fast.py; docs/hedging.md): the same program as the
+"""Hedges on the compile-free linear path (program/_lp/, solve/_fast.py; docs/hedging.md): the same program as the
 cvxpy one, so ``backend="highs"`` gives the cvxpy program's optimum, hedge trades, binding rows, shadow prices,
 marginal values, liquidation distances and delta rows; net-delta limits still need the cvxpy program."""
 
@@ -10,12 +10,12 @@ from helpers import PROBLEMS, assert_verified, relative_gap
 
 import allocator
 from allocator.io.generate import generate_problem
-from allocator.program.layout import Layout
-from allocator.program.lp.support import unsupported
-from allocator.program.lp.values import LinearValues
-from allocator.program.model import Program
-from allocator.program.numbers import Numbers
-from allocator.solve.solvers import profile
+from allocator.program._layout import Layout
+from allocator.program._lp.support import unsupported
+from allocator.program._lp.values import LinearValues
+from allocator.program._model import Program
+from allocator.program._numbers import Numbers
+from allocator.solve._solvers import profile
 
 HORIZON = 30 / 365
 

@@ -1,6 +1,6 @@
 """The plan's order without risk limits (plan/order_fast.py) gives exactly the steps and funding of the general
 orderer (plan/order.py's ``_Orderer``, which the risk floors use), on engine plans and on random transfer sets that
-need splits, forced steps and funding or do not balance; and the grouped cycle cancellation (solve/cycles.py) is
+need splits, forced steps and funding or do not balance; and the grouped cycle cancellation (solve/_cycles.py) is
 the per-asset one it replaced."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from allocator.plan.ledger import Ledger
 from allocator.plan.order import UnbalancedTransfers, _Orderer, order
 from allocator.plan.order_fast import FastOrderer
 from allocator.plan.transfers import Transfer, transfers_from_moves
-from allocator.program.layout import Layout
-from allocator.solve.cycles import _cancel_among, cancel_cycles
+from allocator.program._layout import Layout
+from allocator.solve._cycles import _cancel_among, cancel_cycles
 
 
 def _plan(orderer: type, problem: allocator.Problem, transfers: list[Transfer]) -> object:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import allocator
-import allocator.solve.engine as engine
+import allocator.solve._engine as engine
 from allocator.io.generate import generate_problem
-from allocator.solve.solvers import run as real_run
-from allocator.solve.status import Status
+from allocator.solve._solvers import run as real_run
+from allocator.solve._status import Status
 
 
 def faulty(monkeypatch, after):

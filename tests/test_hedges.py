@@ -222,7 +222,7 @@ def test_a_hedge_sized_where_coverage_and_the_cone_both_bind(limit):
 
 
 def test_concentration_caps_count_the_gross_collateral(data):
-    """The program's collateral is net of the hedges' buffered margin (program/hedges.py); a concentration cap is
+    """The program's collateral is net of the hedges' buffered margin (program/_hedges.py); a concentration cap is
     a share of the gross collateral, so with BTC (the cheaper collateral) capped at 60% it binds exactly there."""
     data = copy.deepcopy(data)
     data["accounts"][0]["concentration"] = {"BTC": 0.6}

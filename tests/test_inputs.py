@@ -30,7 +30,7 @@ import pytest
 from helpers import usdc_in_vault
 
 import allocator
-import allocator.solve.engine
+import allocator.solve._engine
 
 PROBLEMS = Path(__file__).resolve().parents[1] / "fixtures" / "problems"
 DESK_TOML = (PROBLEMS / "desk.toml").read_text(encoding="utf-8")
@@ -630,7 +630,7 @@ def test_stress_scenarios_keep_their_old_name_with_a_deprecation_warning(tmp_pat
 def solver_calls(monkeypatch) -> list[str]:
     """Record every solver run (engine's ``run``) and every cvxpy solve, delegating to the real functions."""
     calls: list[str] = []
-    real_run, real_solve = allocator.solve.engine.run, cp.Problem.solve
+    real_run, real_solve = allocator.solve._engine.run, cp.Problem.solve
 
     def run_spy(*args: Any, **kwargs: Any) -> Any:
         calls.append("run")
@@ -640,7 +640,7 @@ def solver_calls(monkeypatch) -> list[str]:
         calls.append("cvxpy.solve")
         return real_solve(self, *args, **kwargs)
 
-    monkeypatch.setattr(allocator.solve.engine, "run", run_spy)
+    monkeypatch.setattr(allocator.solve._engine, "run", run_spy)
     monkeypatch.setattr(cp.Problem, "solve", solve_spy)
     return calls
 

@@ -1,4 +1,4 @@
-"""The liquidation distance's closed form for accounts whose equity is linear in the move (solve/liquidation.py)
+"""The liquidation distance's closed form for accounts whose equity is linear in the move (solve/_liquidation.py)
 lands where Brent's method does, inside the searched range and outside it."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.solve.liquidation import HIGHEST, LOWEST, _nearest_root
+from allocator.solve._liquidation import HIGHEST, LOWEST, _nearest_root
 
 
 @pytest.mark.parametrize("seed", range(5))

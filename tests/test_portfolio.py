@@ -1,4 +1,4 @@
-"""The treasury-wide limit ([portfolio], program/portfolio.py), checked in numpy from the targets."""
+"""The treasury-wide limit ([portfolio], program/_portfolio.py), checked in numpy from the targets."""
 
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ from allocator.analysis.whatif import what_if
 from allocator.batch.worker import solve_chunk
 from allocator.inputs.scenario import Scenario
 from allocator.plan.validate import validate_plan
-from allocator.program.layout import Layout
-from allocator.program.numbers import Numbers
+from allocator.program._layout import Layout
+from allocator.program._numbers import Numbers
 from allocator.transition import plan_transition, validate_transition
 
 AS_OF, EXPIRY = "2025-02-11", "2025-03-28"

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator.program.layout import Layout
-from allocator.program.model import Program
-from allocator.program.numbers import Numbers
-from allocator.solve.solvers import profile
+from allocator.program._layout import Layout
+from allocator.program._model import Program
+from allocator.program._numbers import Numbers
+from allocator.solve._solvers import profile
 
 
 @pytest.fixture()

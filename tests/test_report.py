@@ -157,7 +157,7 @@ def test_a_large_result_stays_under_the_limit_and_says_what_it_left_out():
 
 
 def test_a_long_transition_is_summed_in_its_timeline():
-    from allocator.transition.result import (
+    from allocator.transition._result import (
         PeriodCoverage,
         TransitionCosts,
         TransitionDiagnostics,

@@ -1,4 +1,4 @@
-"""Stress scenarios as a working set (program/scenarios.py) and the factor-model market."""
+"""Stress scenarios as a working set (program/_scenarios.py) and the factor-model market."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from helpers import assert_verified, relative_gap
 
 import allocator
-import allocator.program.scenarios as working_set
+import allocator.program._scenarios as working_set
 from allocator.io.generate import generate_problem
 
 

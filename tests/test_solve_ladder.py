@@ -1,4 +1,4 @@
-"""The one solve ladder (allocator/solve/ladder.py), in both horizons, with each solver status forced for real.
+"""The one solve ladder (allocator/solve/_ladder.py), in both horizons, with each solver status forced for real.
 
 A status is forced by giving the FIRST solves real solver options that end them that way on every machine (an
 iteration limit of one, a step size no interior point can progress with, a reduced tolerance reached within three
@@ -18,10 +18,10 @@ from helpers import PROBLEMS, assert_verified
 from transition_helpers import TINY, tiny
 
 import allocator
-import allocator.solve.solvers as solvers
-from allocator.solve.diagnose import Diagnosis
-from allocator.solve.ladder import NO_MARGIN, WIDER_MARGINS, climb, widened_note
-from allocator.solve.status import Status
+import allocator.solve._solvers as solvers
+from allocator.solve._diagnose import Diagnosis
+from allocator.solve._ladder import NO_MARGIN, WIDER_MARGINS, climb, widened_note
+from allocator.solve._status import Status
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 
 #: Options that end a solve a chosen way on any machine (every test checks the status it got): an iteration limit

@@ -17,7 +17,7 @@ import allocator
 from allocator.analysis.stress import StressReport, stress
 from allocator.errors import InputError
 from allocator.inputs.market import marked_pnl
-from allocator.solve.liquidation import liquidation_moves
+from allocator.solve._liquidation import liquidation_moves
 
 
 def problem_of(accounts: list[dict[str, Any]], holdings: list[tuple[str, str, float]],

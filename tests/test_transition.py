@@ -162,7 +162,7 @@ def test_cli_transition(tmp_path):
 
 @pytest.mark.parametrize("restrict", [False, True], ids=["all-assets", "restricted-routes"])
 def test_generated_problems_are_solved_and_replay(restrict):
-    from allocator.transition.generate import generate_transition
+    from allocator.transition._generate import generate_transition
 
     problem = generate_transition(8, 3, 6, seed=3, restrict_routes=restrict, venue_assets=4)
     result = plan_transition(problem)
@@ -188,8 +188,8 @@ def test_without_trades_or_delays_it_reproduces_the_single_period_optimum(desk):
     single = allocator.optimize(desk)
     result = plan_transition(desk.with_changes(schedule={"periods": 4, "period_hours": 1e-6}))
     assert validate_transition(desk.with_changes(schedule={"periods": 4, "period_hours": 1e-6}), result) == []
-    layout = allocator.program.layout.Layout.from_problem(desk)
-    numbers = allocator.program.numbers.Numbers.from_problem(desk, layout)
+    layout = allocator.program._layout.Layout.from_problem(desk)
+    numbers = allocator.program._numbers.Numbers.from_problem(desk, layout)
     today = float(numbers.carry_rate @ numbers.value(layout)[layout.account_cells])
     assert result.costs.total == pytest.approx(single.objective.total - today, rel=1e-4)
     assert result.costs.carry == pytest.approx(single.objective.carry - today, rel=1e-4)

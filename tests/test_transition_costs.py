@@ -10,8 +10,8 @@ import pytest
 from transition_helpers import tiny
 
 from allocator.transition import plan_transition
-from allocator.transition.data import TransitionData
-from allocator.transition.periods import Periods
+from allocator.transition._data import TransitionData
+from allocator.transition._periods import Periods
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from transition_helpers import TINY, floors_of
 
 import allocator
 from allocator.transition import plan_transition, validate_transition
-from allocator.transition.result import TransitionResult
+from allocator.transition._result import TransitionResult
 
 #: The exchange's BTC on a liquidity-adjusted curve: 0.6 v - 0.5 v^1.5 / sqrt(1e9) (below its peak at 2.56e9).
 LIQUIDITY = {"model": "liquidity", "haircut": 0.4, "eta": 0.5, "adv": 1e9}

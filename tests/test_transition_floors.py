@@ -1,6 +1,6 @@
 """Floors are exact: no account's collateral is below ``min(collateral today, requirement)`` at any checkpoint of
 a returned plan, not even by the solver's tolerance (issue 11, item 4: ``cex lowest 15,443,334.93 floor
-15,443,337.92``). The schedule is repaired in the desk's favour (transition/floors.py) and checked exactly."""
+15,443,337.92``). The schedule is repaired in the desk's favour (transition/_floors.py) and checked exactly."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from transition_helpers import floors_of
 
 import allocator
 from allocator.transition import plan_transition, validate_transition
-from allocator.transition.generate import generate_transition
+from allocator.transition._generate import generate_transition
 
 
 def _exact(problem: allocator.Problem) -> None:

@@ -106,8 +106,8 @@ def test_fixed_inventory_income_equals_the_single_period_carry_difference():
     problem = carry_trade(venues=[], holdings=[{"asset": "ETH", "location": "wallet", "quantity": 5_000.0}],
                           schedule={"periods": 1, "period_hours": 1.0, "participation": 0.1})
     result = plan_transition(problem)
-    layout = allocator.program.layout.Layout.from_problem(problem)
-    numbers = allocator.program.numbers.Numbers.from_problem(problem, layout)
+    layout = allocator.program._layout.Layout.from_problem(problem)
+    numbers = allocator.program._numbers.Numbers.from_problem(problem, layout)
     posted = result.targets_frame.set_index(["asset", "location"])["value"].get(("ETH", "lender"), 0.0)
     # carry_rate is (carry - yield) * horizon / 365 per account cell: ETH at the lender earns 2%, free ETH 0
     weight = (HORIZON + 1 / DAY) / HORIZON

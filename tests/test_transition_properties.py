@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from test_transition import _replayed_limits
 
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
-from allocator.transition.generate import generate_transition
+from allocator.transition._generate import generate_transition
 
 #: The profile's count (200 in CI, EXAMPLES in a slow run; each case is a conic solve of up to 8 periods, about
 #: 0.1 s); TRANSITION_EXAMPLES overrides it.
@@ -35,7 +35,7 @@ def test_random_transitions_replay_or_are_diagnosed(n_assets, n_accounts, n_peri
     assert validate_transition(problem, result) == []
     _replayed_limits(problem, result)
     frame = result.coverage_frame
-    assert (frame["lowest"] >= frame["floor"]).all()  # exact (transition/floors.py)
+    assert (frame["lowest"] >= frame["floor"]).all()  # exact (transition/_floors.py)
 
 
 def test_regression_a_row_missed_by_the_solver_tolerance_is_re_solved():
@@ -86,7 +86,7 @@ def test_regression_an_iteration_limit_on_an_infeasible_transition_is_diagnosed(
 def test_regression_an_account_scaled_onto_its_floor_is_not_a_rounding_error_below_it():
     """Found by the CI-sized run (2026-11-26): the floor repair scaled an account's departures so that it landed on
     its floor exactly in its own arithmetic, and the replay, summing the same terms in another order, put it
-    2.3e-10 USD below. The repair keeps 1e-12 of the account's collateral back (transition/floors.py)."""
+    2.3e-10 USD below. The repair keeps 1e-12 of the account's collateral back (transition/_floors.py)."""
     problem = generate_transition(5, 1, 5, seed=533, restrict_routes=False, tightness=0.75,
                                   participation=0.21573667820856696, venue_assets=3)
     frame = plan_transition(problem).coverage_frame

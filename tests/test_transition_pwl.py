@@ -1,4 +1,4 @@
-"""The transition's linear path (transition/pwl.py: the 3/2-power impact by tangent cuts on HiGHS) against the exact
+"""The transition's linear path (transition/_pwl.py: the 3/2-power impact by tangent cuts on HiGHS) against the exact
 convex program: a verified schedule, a lower bound below the convex optimum, and a cost within the certified
 ``bound_gap`` of it; the choice of path and its refusals."""
 
@@ -9,9 +9,9 @@ from helpers import PROBLEMS
 from transition_helpers import tiny
 
 import allocator
-import allocator.transition.api as api
+import allocator.transition._api as api
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
-from allocator.transition.generate import generate_transition
+from allocator.transition._generate import generate_transition
 
 
 def _gross(result) -> float:

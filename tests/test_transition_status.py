@@ -16,14 +16,14 @@ from transition_helpers import TINY, tiny
 import allocator
 from allocator.cli import EXIT_FEASIBLE, main
 from allocator.transition import plan_transition, validate_transition
-from allocator.transition.data import TransitionData
-from allocator.transition.limits import with_move_limits
-from allocator.transition.milp_log import LOGGER, MilpWatch, parse_row, stop_reason
-from allocator.transition.outcome import outcome
-from allocator.transition.periods import Periods
-from allocator.transition.program import build
-from allocator.transition.report import transition_summary
-from allocator.transition.solve import solve, verified
+from allocator.transition._data import TransitionData
+from allocator.transition._limits import with_move_limits
+from allocator.transition._milp_log import LOGGER, MilpWatch, parse_row, stop_reason
+from allocator.transition._outcome import outcome
+from allocator.transition._periods import Periods
+from allocator.transition._program import build
+from allocator.transition._report import transition_summary
+from allocator.transition._solve import solve, verified
 
 #: Two moves per period: the tiny desk must sell and ship in alternate periods (a MILP HiGHS needs ~130 nodes for).
 LIMITED = {"periods": 6, "max_moves_per_period": 2}

@@ -39,12 +39,12 @@ def tiny(**changes: Any) -> allocator.Problem:
 
 def floors_of(problem: allocator.Problem) -> tuple[Any, Any, Any, tuple[Any, Any], Any]:
     """(periods, data, departures, (source, leaves), floors) of ``problem``'s transition: the exact-floor repair
-    (transition/floors.py) with every move that leaves a cell, for tests that call ``Floors.hold`` directly."""
+    (transition/_floors.py) with every move that leaves a cell, for tests that call ``Floors.hold`` directly."""
     import numpy as np
 
-    from allocator.transition.data import TransitionData
-    from allocator.transition.floors import Floors
-    from allocator.transition.periods import Periods
+    from allocator.transition._data import TransitionData
+    from allocator.transition._floors import Floors
+    from allocator.transition._periods import Periods
 
     periods = Periods.from_problem(problem)
     data = TransitionData.from_problem(problem, periods)

@@ -18,7 +18,7 @@ import pandas as pd
 from allocator.errors import InfeasibleError
 from allocator.inputs.problem import Problem
 from allocator.results.result import Result
-from allocator.solve.engine import optimize
+from allocator.solve._engine import optimize
 
 COLUMNS = ("cost", "carry", "transfer", "hedging", "requirement", "collateral")
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
-from allocator.program.numbers import Numbers
-from allocator.solve.engine import Allocator
-from allocator.solve.sensitivity import lagrangian
-from allocator.solve.solvers import profile
+from allocator.program._numbers import Numbers
+from allocator.solve._engine import Allocator
+from allocator.solve._sensitivity import lagrangian
+from allocator.solve._solvers import profile
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from allocator.errors import InfeasibleError
 from allocator.inputs.isolated import collapse
 from allocator.inputs.problem import Problem
 from allocator.results.result import Result
-from allocator.solve.engine import optimize
+from allocator.solve._engine import optimize
 from allocator.venues.rulebooks import load_rulebook
 
 MODES = ("isolated", "cross", "portfolio")

@@ -15,7 +15,7 @@ from typing import Any
 from allocator.errors import AllocatorError, InfeasibleError
 from allocator.inputs.market import marked_pnl, net_of_pnl
 from allocator.inputs.problem import Problem
-from allocator.solve.engine import Allocator
+from allocator.solve._engine import Allocator
 
 NAN = math.nan
 

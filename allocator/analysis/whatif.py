@@ -17,7 +17,7 @@ from allocator.analysis.rows import outcome_row
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
-from allocator.solve.engine import Allocator
+from allocator.solve._engine import Allocator
 
 Scenarios: TypeAlias = pd.DataFrame | Sequence[Scenario | dict[str, Any]]
 

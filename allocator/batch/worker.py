@@ -14,7 +14,7 @@ from allocator.analysis.rows import outcome_row
 from allocator.batch.backtests import backtest_row
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
-from allocator.solve.engine import Allocator
+from allocator.solve._engine import Allocator
 
 _ENGINES: OrderedDict[tuple[str, str | None], Allocator] = OrderedDict()
 ENGINE_CACHE_SIZE = 4

@@ -30,7 +30,7 @@ def command(problem: Path, output: Output, solver: str | None, time_limit: float
     from allocator.cli.tables import show
     from allocator.errors import InfeasibleError, InputError, SolverError
     from allocator.io.loading import load_problem
-    from allocator.solve.engine import optimize
+    from allocator.solve._engine import optimize
 
     default = problem.with_suffix(".result.json")
     try:

@@ -37,7 +37,7 @@ def command(problem: Path, output: Output, solver: str | None, integer: bool, he
     from allocator.cli.transition_view import outcome, transition_tables
     from allocator.io.loading import load_problem
     from allocator.transition import plan_transition
-    from allocator.transition.milp_log import LOGGER
+    from allocator.transition._milp_log import LOGGER
 
     with failures():
         loaded = load_problem(problem)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from allocator.cli.tables import Column, table
 
 if TYPE_CHECKING:
-    from allocator.transition.result import TransitionResult
+    from allocator.transition._result import TransitionResult
 
 #: Steps shown by default; ``--wide`` shows every one.
 MAX_STEPS = 40
@@ -45,7 +45,7 @@ def status_line(result: TransitionResult) -> str:
 
 
 def transition_tables(result: TransitionResult, wide: bool) -> list[Any]:
-    from allocator.transition.report import outcome_lines
+    from allocator.transition._report import outcome_lines
 
     money = result.currency
     parts: list[Any] = [status_line(result), *outcome_lines(result)]

@@ -1,7 +1,7 @@
 """Holdings and account collateral while a plan is replayed, step by step.
 
 Shared by the scheduler (which builds safe plans) and :func:`~allocator.plan.validate.validate_plan` (which
-replays any plan), and by the transition's independent replay (transition/validate.py), so every plan is judged
+replays any plan), and by the transition's independent replay (transition/_validate.py), so every plan is judged
 by the same arithmetic. An account's *floor* is :func:`account_floor`, ``min(collateral today, requirement net of
 its positions' P&L)``: no step may take it below that (see docs/formulation.md); the transition's program,
 repair, verification and outcome read the same definition. A problem with risk limits also carries their margins
@@ -20,9 +20,9 @@ import numpy as np
 from allocator.inputs.market import marked_pnl, net_of_pnl
 from allocator.inputs.problem import Problem
 from allocator.plan.risk import MarginChange, RiskFloors, risk_floors
-from allocator.program.allocation import ROUNDING, TOLERANCE
-from allocator.program.layout import Layout
-from allocator.program.numbers import Numbers
+from allocator.program._allocation import ROUNDING, TOLERANCE
+from allocator.program._layout import Layout
+from allocator.program._numbers import Numbers
 
 NO_CHANGES: tuple[MarginChange, ...] = ()
 
@@ -59,7 +59,7 @@ class Ledger:
                                        + hedged.get(k, 0.0)) for k, t in terms.items()}
         inventory = sum(self.price[asset] * quantity for (asset, _), quantity in self.quantity.items())
         self.money_scale = max(inventory, sum(t.required for t in terms.values()), 1.0)
-        # the verification's tolerances (solve/verify.py): amounts to 1e-9 of the book (the plan is built from
+        # the verification's tolerances (solve/_verify.py): amounts to 1e-9 of the book (the plan is built from
         # the repaired moves, so it never overdraws; this only absorbs float rounding), floors to each account's size
         rounding = ROUNDING * self.money_scale
         self._unit_tolerance = {a: TOLERANCE * self.money_scale / p for a, p in self.price.items()}

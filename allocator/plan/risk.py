@@ -9,7 +9,7 @@ The optimum meets every limit (margin >= 0). Its *floor* is ``min(margin today, 
 at every step; one missed today gets no worse than today. It is the coverage floor of ledger.py carried over to
 the risk limits (coverage's margin is collateral - requirement, its floor ``min(collateral, requirement)``).
 
-Every margin is evaluated by the verification's own numpy code (solve/verify.py ``Allocation``), on the plan's
+Every margin is evaluated by the verification's own numpy code (solve/_verify.py ``Allocation``), on the plan's
 holdings. Each margin is concave in the quantity of a transfer (collateral linear or concave, sigma and CVaR
 convex), so the quantities a transfer may move safely form an interval from zero, found by bisection.
 
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.inputs.problem import Problem
-from allocator.program.allocation import ROUNDING, TOLERANCE, Allocation
-from allocator.program.layout import Layout
-from allocator.program.numbers import Numbers
+from allocator.program._allocation import ROUNDING, TOLERANCE, Allocation
+from allocator.program._layout import Layout
+from allocator.program._numbers import Numbers
 
 #: The owner of the treasury-wide limits in margins and floors: never an account id (ids cannot start or end with
 #: a space, fields.Id).

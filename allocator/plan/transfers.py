@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.program.layout import Layout
+from allocator.program._layout import Layout
 
 
 @dataclass

@@ -11,8 +11,8 @@ import numpy as np
 from allocator.inputs.problem import Problem
 from allocator.plan.ledger import Ledger
 from allocator.plan.risk import PORTFOLIO, MarginChange
-from allocator.program.layout import Layout
-from allocator.program.numbers import Numbers
+from allocator.program._layout import Layout
+from allocator.program._numbers import Numbers
 from allocator.results.result import Result, Step, Target
 
 #: Violations a step flagged ``needs_funding`` may have: it takes an account (or the book) below a floor, by the

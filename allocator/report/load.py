@@ -21,7 +21,7 @@ from allocator.io.documents import parse, read_text
 from allocator.report.modes import ModesTable
 from allocator.report.whatif import WhatIfTable
 from allocator.results.result import Result
-from allocator.transition.result import TransitionResult
+from allocator.transition._result import TransitionResult
 
 #: Fields only a transition result has (a single-period result has ``plan`` and ``accounts`` instead).
 TRANSITION_FIELDS = {"periods", "steps", "period_hours"}

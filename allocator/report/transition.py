@@ -10,7 +10,7 @@ from allocator.report.charts import TARGET, TODAY, grouped_bars, heatmaps, lay_o
 from allocator.report.format import facts, hours, money, paragraph, percent, quantity, rate, table, text
 from allocator.report.holdings import grid
 from allocator.report.registry import Block, Context, section
-from allocator.transition.result import TransitionResult, TransitionStep
+from allocator.transition._result import TransitionResult, TransitionStep
 
 
 @section(TransitionResult, order=0, compact=True)

@@ -1,7 +1,7 @@
 """What every result shown to people shares: a frozen pydantic row type, a table of rows as a DataFrame, and the
 report hooks (``to_html``, the notebook's ``_repr_html_``, a short text from ``headline()``).
 
-:class:`~allocator.results.result.Result`, :class:`~allocator.transition.result.TransitionResult` and
+:class:`~allocator.results.result.Result`, :class:`~allocator.transition._result.TransitionResult` and
 :class:`~allocator.analysis.stress.report.StressReport` derive from :class:`Reportable`; the HTML report is a
 higher tier, imported only when a page is asked for (tests/test_layers.py, ALLOWED).
 """

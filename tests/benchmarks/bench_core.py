@@ -12,7 +12,7 @@ from _cases import OPTIMIZE, Figures, case, fresh_runs, scaled, spread
 
 import allocator
 from allocator.io.generate import generate_problem
-from allocator.solve.engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
+from allocator.solve._engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reference_lp import solve_reference  # noqa: E402
@@ -89,9 +89,9 @@ def warm_start_and_dpp_paths(assets: int, wallets: int, accounts: int) -> Figure
     """HiGHS warm start on DPP re-solves, and the first DPP compile against a plain build (ignore_dpp), cost phase
 
     The two traps named in the what-if issue: prices and requirements change between three re-solves."""
-    from allocator.program.model import Program
-    from allocator.program.numbers import Numbers
-    from allocator.solve.solvers import profile, run
+    from allocator.program._model import Program
+    from allocator.program._numbers import Numbers
+    from allocator.solve._solvers import profile, run
 
     problem = generate_problem(assets, wallets, accounts, seed=1)
     layout = allocator.Allocator(problem).layout

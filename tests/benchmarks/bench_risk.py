@@ -1,6 +1,6 @@
 """Risk figures (docs/performance.md, risk limits): fund.toml with 500 Monte Carlo draws and the parametric limit,
 and generated problems with a factor-model cone and stress scenarios per account (working set,
-program/scenarios.py)."""
+program/_scenarios.py)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def generated_scenarios_and_cones(assets: int, accounts: int, scenarios: int, to
     The case's fresh process is the one measured (import not counted; its peak memory is the runner's peak_mb)."""
     import allocator
     from allocator.io.generate import generate_problem
-    from allocator.solve.engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
+    from allocator.solve._engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
 
     problem = generate_problem(assets, 2, accounts, seed=1, risk=True, scenarios=scenarios, factor_model=True,
                                topology=topology)

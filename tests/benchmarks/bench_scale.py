@@ -18,7 +18,7 @@ from _cases import Figures, case, scaled
 
 import allocator
 from allocator.io.generate import generate_problem
-from allocator.solve.engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
+from allocator.solve._engine import Allocator  # noqa: F401  (import allocator is lazy: the engine imported untimed)
 
 #: PDLP (a first-order method) may not reach HiGHS's 1e-9 tolerances at all: it is stopped here.
 PDLP_SECONDS = 600.0
@@ -32,7 +32,7 @@ def _load() -> list[float]:
 def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
     """HiGHS's own cold solve of the cost LP the engine last solved (same matrices, same options, same method),
     on a fresh HiGHS instance: the baseline of the end-to-end ratios."""
-    from allocator.solve.highs import HighsLP
+    from allocator.solve._highs import HighsLP
 
     fast = engine.fast
     assert fast is not None and fast.matrices is not None
@@ -93,12 +93,12 @@ def breakdown(assets: int, accounts: int) -> Figures:
     from allocator.plan.order import order
     from allocator.plan.transfers import transfers_from_moves
     from allocator.plan.validate import validate_plan
-    from allocator.program.layout import Layout
-    from allocator.program.numbers import Numbers
-    from allocator.solve.engine import Optimum
-    from allocator.solve.fast import FastProgram
-    from allocator.solve.solvers import profile
-    from allocator.solve.verify import check
+    from allocator.program._layout import Layout
+    from allocator.program._numbers import Numbers
+    from allocator.solve._engine import Optimum
+    from allocator.solve._fast import FastProgram
+    from allocator.solve._solvers import profile
+    from allocator.solve._verify import check
 
     load = _load()
     stages: dict[str, list[float]] = {"start": [0.0, _rss_mb()]}
@@ -156,11 +156,11 @@ def breakdown(assets: int, accounts: int) -> Figures:
 def highs_methods(assets: int, accounts: int, method: str) -> Figures:
     """one cold solve of the cost LP with a HiGHS method (simplex, IPX with crossover, PDLP): HiGHS seconds,
     iterations, objective, and whether the numpy verification accepts the answer"""
-    from allocator.program.layout import Layout
-    from allocator.program.numbers import Numbers
-    from allocator.solve.fast import FastProgram
-    from allocator.solve.solvers import profile
-    from allocator.solve.verify import check
+    from allocator.program._layout import Layout
+    from allocator.program._numbers import Numbers
+    from allocator.solve._fast import FastProgram
+    from allocator.solve._solvers import profile
+    from allocator.solve._verify import check
 
     load = _load()
     problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")

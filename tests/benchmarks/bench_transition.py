@@ -37,8 +37,8 @@ def generated(assets: int, accounts: int, periods: int, venue_assets: int = 20, 
     accepts or holds, venues 20 assets): wall, process and solver s, size, steps, the linear path's bound; the plan
     is validated after timing (impact: "auto" takes the linear path at this size, "exact" the convex program)"""
     from allocator.transition import plan_transition, validate_transition
-    from allocator.transition.generate import generate_transition
-    from allocator.transition.periods import Periods
+    from allocator.transition._generate import generate_transition
+    from allocator.transition._periods import Periods
 
     problem = generate_transition(assets, accounts, periods, seed=1, eligible_share=0.2, venue_assets=venue_assets,
                                   restrict_routes=True)

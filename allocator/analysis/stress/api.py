@@ -30,7 +30,7 @@ from allocator.inputs.market import net_of_pnl
 from allocator.inputs.problem import Problem
 from allocator.io.data_files import market_folder
 from allocator.results.result import Result
-from allocator.solve.liquidation import liquidation_moves
+from allocator.solve._liquidation import liquidation_moves
 
 
 def stress(problem: Problem, holdings: Holdings | None = "current", episodes: Sequence[str] | None = None,

@@ -45,7 +45,7 @@ from allocator.errors import InfeasibleError, InputError, InputIssue, SolverErro
 from allocator.inputs.problem import Problem
 from allocator.plan.transfers import Transfer
 from allocator.results.result import Result
-from allocator.solve.engine import Allocator
+from allocator.solve._engine import Allocator
 from allocator.venues.haircut_models import VolatilityHaircut
 
 VIEWS = ("venue", "trailing", "ewma", "garch")

@@ -1,0 +1,67 @@
+"""Cancelling cycles in the moves of each asset.
+
+A vertex solution that minimised value moved has no cycles, but an interior-point solution (or the cost
+optimum when the moves phase is skipped) may send value around a loop (A -> B -> A). Cancelling every cycle
+leaves each location's net change, and so the targets, exactly as they were, never raises the cost, and
+lets the plan be ordered by availability alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from allocator.program._layout import Layout
+
+
+def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:
+    """``moved`` (per move slot) with every directed cycle of each asset's moves removed."""
+    moved = moved.copy()
+    positive = np.flatnonzero(moved[: layout.n_moves] > 0)
+    by_asset = positive[np.argsort(layout.move_asset[positive], kind="stable")]  # ascending within each asset
+    starts = np.flatnonzero(np.diff(layout.move_asset[by_asset], prepend=-1))
+    for moves in np.split(by_asset, starts[1:]) if len(by_asset) else []:
+        _cancel_among(layout, moved, moves)
+    return moved
+
+
+def _cancel_among(layout: Layout, moved: np.ndarray, moves: np.ndarray) -> None:
+    """Remove (in place, from ``moved``) every directed cycle among ``moves``, one asset's move slots: each cycle
+    loses its smallest flow, and that move leaves it."""
+    while True:
+        cycle = _find_cycle(layout, moves[moved[moves] > 0])
+        if cycle is None:
+            return
+        moved[cycle] -= moved[cycle].min()
+        moved[cycle[np.argmin(moved[cycle])]] = 0.0
+
+
+def _find_cycle(layout: Layout, moves: np.ndarray) -> np.ndarray | None:
+    """The moves along one directed cycle, or None (depth-first search with colours)."""
+    out: dict[int, list[int]] = {}
+    for move in moves:
+        out.setdefault(int(layout.edge_from[layout.move_edge[move]]), []).append(int(move))
+    state: dict[int, int] = {}  # 1 on the stack, 2 finished
+    for start in out:
+        if state.get(start):
+            continue
+        stack = [(start, iter(out.get(start, [])))]
+        path: list[int] = []
+        state[start] = 1
+        while stack:
+            node, edges = stack[-1]
+            move = next(edges, None)
+            if move is None:
+                state[node] = 2
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            nxt = int(layout.edge_to[layout.move_edge[move]])
+            if state.get(nxt) == 1:
+                nodes = [entry[0] for entry in stack]
+                return np.array(path[nodes.index(nxt):] + [move])
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(move)
+                stack.append((nxt, iter(out.get(nxt, []))))
+    return None

@@ -1,0 +1,183 @@
+"""The compile-free linear path: the cost, moves and elastic phases of a linear problem straight on HiGHS.
+
+The program is the cvxpy one's (program/_lp/matrices.py builds it from the layout's index arrays, in the same
+scaled units), so everything downstream is shared: the engine verifies each answer with ``solve/verify.check``,
+climbs the same ladder (solve/_ladder.py), reads the same sensitivities from the duals and builds the same plan.
+
+Re-solves of the same structure (what-ifs, batches) start from the optimal basis of the engine's own problem
+(its *home basis*, found once, on the first solve of that problem or before the first re-solve of another): a
+warm start that skips nothing of the verification, and that keeps each answer a function of the engine's problem
+and the problem solved only, never of which problems were solved before. The moves phase changes costs and
+bounds in place and starts from the cost optimum's basis.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+
+from allocator.program._face import cap
+from allocator.program._layout import Layout
+from allocator.program._lp.matrices import Matrices, Structure
+from allocator.program._lp.values import LinearValues
+from allocator.program._model import Margins
+from allocator.program._numbers import Numbers
+from allocator.program._scaling import Scale
+from allocator.results.result import Binding
+from allocator.solve._highs import HighsLP, Solution
+from allocator.solve._sensitivity import DUAL_FLOOR, Sensitivity
+from allocator.solve._solvers import SolveRecord
+
+#: From this many columns a cold cost solve uses HiGHS's interior-point method IPX with crossover to a vertex
+#: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
+#: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.
+IPM_MIN_COLUMNS = 250_000
+
+
+@dataclass
+class _Elastic:
+    structure: Structure
+    lp: HighsLP
+    solution: Solution | None = None
+
+
+class FastProgram:
+    """The compile-free LP of one layout on one HiGHS instance (and a second one for the elastic diagnosis)."""
+
+    def __init__(self, layout: Layout, options: dict[str, Any], warm_starts: bool = True) -> None:
+        started = time.perf_counter()
+        self.layout = layout
+        self.options = {name: value for name, value in options.items() if name != "solver"}
+        self.structure = Structure(layout)
+        self.method = str(options.get("solver", "ipx" if self.structure.blocks.columns >= IPM_MIN_COLUMNS
+                                      else "simplex"))
+        self.lp = HighsLP(self.options)
+        self.build_seconds = time.perf_counter() - started  # reported with the first solve, as a compile
+        self.scale: Scale | None = None
+        self.values: LinearValues | None = None
+        self.matrices: Matrices | None = None
+        self.solution: Solution | None = None  # of the last phase run on ``lp``
+        self.cost_solution: Solution | None = None  # of the last cost phase
+        #: re-solves start from the home basis unless ``solver_options`` say ``warm_start=False``
+        self.warm_starts = bool(warm_starts)
+        self.home_basis: highspy.HighsBasis | None = None
+        self.home_tried = False
+        self._elastic: _Elastic | None = None
+
+    def assign(self, numbers: Numbers, margins: Margins) -> Scale:
+        """Set the numbers (rescaled each time, as the cvxpy program's parameters); returns the scale used."""
+        self.scale = scale = Scale.of(self.layout, numbers)
+        self.values = LinearValues.of(self.layout, numbers, scale, margins.coverage_margin, margins.limit_margin)
+        self.matrices = self.structure.assemble(self.values)
+        return scale
+
+    def _first(self) -> tuple[float, bool]:
+        """The structure's build time and True the first time a record is made (a compile, counted once)."""
+        seconds, self.build_seconds = self.build_seconds, 0.0
+        return seconds, seconds > 0
+
+    def run_cost(self, time_limit: float | None, warm: bool) -> SolveRecord:
+        """Solve the cost phase, from the home basis when ``warm`` and one exists, else from scratch."""
+        assert self.matrices is not None  # assign() comes first
+        setup = self.lp.load(self.matrices, self.home_basis if warm else None)
+        compile_seconds, compiled = self._first()
+        record = self.lp.solve(time_limit, setup, compile_seconds, compiled,
+                               method="simplex" if warm and self.home_basis is not None else self.method)
+        self.solution = self.cost_solution = self.lp.solution() if record.status.value == "optimal" else None
+        return record
+
+    def keep_home_basis(self) -> None:
+        """The current cost optimum's basis becomes the start of every later re-solve."""
+        self.home_basis = self.lp.basis()
+        self.home_tried = True
+
+    def run_moves(self, time_limit: float | None) -> SolveRecord:
+        """Least value moved on the optimal face of the last cost optimum (restrict_to_optimum first)."""
+        record = self.lp.solve(time_limit)
+        self.solution = self.lp.solution() if record.status.value == "optimal" else None
+        return record
+
+    def restrict_to_optimum(self) -> None:
+        """Turn the loaded cost program into the moves phase on the cost optimum's face (program/_face.py)."""
+        assert self.cost_solution is not None and self.matrices is not None and self.values is not None
+        m, b, sol = self.matrices, self.matrices.blocks, self.cost_solution
+        moves, holdings = b.column_slice("move"), b.column_slice("holding")
+        coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
+        cost = np.zeros_like(m.cost)
+        cost[moves] = 1.0
+        col_lower, col_upper = m.col_lower.copy(), m.col_upper.copy()
+        for block in (holdings, moves):
+            col_upper[block] = np.minimum(col_upper[block], cap(sol.col_value[block], sol.col_dual[block]))
+        hedges = b.column_slice("hedge")  # the hedges stay as the cost optimum traded them (model.Program.moves)
+        col_lower[hedges] = col_upper[hedges] = np.maximum(sol.col_value[hedges], 0.0)
+        row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
+        required = self.values.required
+        row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
+        row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
+        self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
+
+    def run_elastic(self, time_limit: float | None) -> SolveRecord:
+        """Minimise the total shortfall (coverage and concentration relaxed), from scratch."""
+        assert self.values is not None
+        compiled = self._elastic is None
+        started = time.perf_counter()
+        if self._elastic is None:
+            self._elastic = _Elastic(Structure(self.layout, elastic=True), HighsLP(self.options))
+        elastic = self._elastic
+        build = time.perf_counter() - started
+        setup = elastic.lp.load(elastic.structure.assemble(self.values))
+        record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=self.method)
+        elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
+        return record
+
+    def _solution(self, phase: str) -> Solution | None:
+        if phase == "elastic":
+            return self._elastic.solution if self._elastic else None
+        return self.solution
+
+    def answer(self, phase: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(holding, move) of the last optimal run of ``phase`` ("cost", "moves", "elastic"), None if missing or
+        not finite."""
+        solution = self._solution(phase)
+        if solution is None:
+            return None
+        b = self.structure.blocks
+        holding, move = solution.col_value[b.column_slice("holding")], solution.col_value[b.column_slice("move")]
+        if not (np.all(np.isfinite(holding)) and np.all(np.isfinite(move))):
+            return None
+        return holding, move
+
+    def hedge(self, phase: str) -> np.ndarray | None:
+        """(2H,) the hedges' ``[l; s]`` (account-scale units, program/_hedges.py) of the last optimal run of
+        ``phase``, None if missing or not finite."""
+        solution = self._solution(phase)
+        if solution is None:
+            return None
+        x = solution.col_value[self.structure.blocks.column_slice("hedge")]
+        return x if np.all(np.isfinite(x)) else None
+
+    def sensitivity(self, numbers: Numbers, scale: Scale) -> Sensitivity:
+        """Shadow prices, marginal values and binding rows from the cost optimum's duals, in the cvxpy program's
+        sign convention (its coverage dual is HiGHS's row dual; its balance, concentration and hedge-size duals
+        are the negated HiGHS row duals)."""
+        assert self.cost_solution is not None
+        layout, b, sol = self.layout, self.structure.blocks, self.cost_solution
+        coverage = sol.row_dual[b.row_slice("coverage")]
+        limits = -sol.row_dual[b.row_slice("concentration")]
+        balance = -sol.row_dual[b.row_slice("balance")]
+        sizes = scale.accounts[layout.pair_account[layout.limit_pair]]
+        # per currency of requirement, as the accounts' shadow prices (solve/_sensitivity.py)
+        binding = [Binding(label=f"coverage[{layout.accounts[k]}]",
+                           shadow_price=float(coverage[k] * (1.0 + numbers.buffer[k]) * scale.rate / scale.accounts[k]))
+                   for k in np.flatnonzero(coverage > DUAL_FLOOR)]
+        binding += [Binding(label=layout.limit_label(int(i)), shadow_price=float(limits[i] * scale.rate / sizes[i]))
+                    for i in np.flatnonzero(limits > DUAL_FLOOR)]
+        hedges = -sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family (_sensitivity.py)
+        binding += [Binding(label=layout.hedge_label(int(j)), shadow_price=float(hedges[j] * scale.rate))
+                    for j in np.flatnonzero(hedges > DUAL_FLOOR)]
+        return Sensitivity(shadow_price=coverage * (1.0 + numbers.buffer) * scale.rate / scale.accounts,
+                           marginal_value=balance * scale.rate * numbers.cell_price(layout), binding=binding)
