@@ -52,20 +52,21 @@ def _timed(problem: allocator.Problem, backend: str = "auto") -> tuple[float, fl
     return first, result.diagnostics.solve_seconds, time.process_time() - start
 
 
-@case(params={"desk": "desk", "200x20": "200x20"})
-def hedging_overhead(name: str) -> Figures:
+@case(params={"desk": ("desk", "auto"), "desk-highs": ("desk", "highs"), "200x20": ("200x20", "auto")})
+def hedging_overhead(name: str, backend: str = "auto") -> Figures:
     """solve time with hedges over without: end to end (build, compile, solve, verify, plan; process s), solver
     only (wall), and a DPP re-solve; median of 9 alternating runs in one process (desk: 6 hedges; 200 x 20: one per
-    account)"""
+    account); ``backend`` for both books ("desk-highs": the desk on the linear path, which "auto" takes only from
+    FAST_MIN_VARIABLES up)"""
     hedged = allocator.Problem.model_validate(_desk() if name == "desk" else _generated())
     plain_data = hedged.model_dump(by_alias=True)
     plain_data["hedges"] = []
     plain = allocator.Problem.model_validate(plain_data)
     times: dict[str, list[tuple[float, float, float]]] = {"plain": [], "plain_cvxpy": [], "hedged": []}
     for _ in range(RUNS):  # "auto": the same path for both books (the 200 x 20 takes the compile-free HiGHS path)
-        for label, problem, backend in (("plain", plain, "auto"), ("plain_cvxpy", plain, "cvxpy"),
-                                        ("hedged", hedged, "auto")):
-            times[label].append(_timed(problem, backend))
+        for label, problem, chosen in (("plain", plain, backend), ("plain_cvxpy", plain, "cvxpy"),
+                                       ("hedged", hedged, backend)):
+            times[label].append(_timed(problem, chosen))
     median = {label: [statistics.median(run[i] for run in runs) for i in range(3)] for label, runs in times.items()}
     result = allocator.optimize(hedged)
     return {"hedges": len(hedged.hedges), "traded": len(result.hedges),
