@@ -1,8 +1,8 @@
 """The compile-free linear path (program/lp, solve/_fast.py) against the cvxpy program and the independent scipy LP:
 the same optimum, the same duals and sensitivities, the same ladder, on every supported fixture and random problems.
 
-Each test forces the backend (``Allocator(problem, backend=...)``); the default picks the linear path only for large
-problems (solvers.FAST_MIN_VARIABLES).
+Each test forces the backend (``Allocator(problem, backend=...)``); the default ("auto") takes the linear path for
+every problem it serves.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from allocator.program._lp.values import LinearValues
 from allocator.program._model import Program
 from allocator.program._numbers import Numbers
 from allocator.solve._ladder import NO_MARGIN
-from allocator.solve._solvers import FAST_MIN_VARIABLES, choose_backend, profile
+from allocator.solve._solvers import choose_backend, profile
 from allocator.solve._status import Status
 
 LINEAR_FIXTURES = ["desk", "swap"]
@@ -220,11 +220,9 @@ def test_a_time_limit_is_a_solver_error_after_the_diagnosis_fails_too():
     assert caught.value.status == Status.USER_LIMIT.value
 
 
-def test_the_default_takes_the_linear_path_for_large_linear_problems(desk):
-    assert allocator.Allocator(desk).backend == "cvxpy"  # small: the general program
-    large = generate_problem(60, 2, 40, seed=1, topology="hub")
-    layout = Layout.from_problem(large)
-    assert layout.n_cells + layout.n_moves >= FAST_MIN_VARIABLES
+def test_the_default_takes_the_linear_path_for_every_problem_it_serves(desk):
+    assert allocator.Allocator(desk).backend == "highs"  # small or large alike
+    layout = Layout.from_problem(generate_problem(60, 2, 40, seed=1, topology="hub"))
     assert choose_backend("auto", layout, "HIGHS") == "highs"
     assert choose_backend("auto", layout, "CLARABEL") == "cvxpy"
     fund = allocator.load_problem(PROBLEMS / "fund.toml")
@@ -265,14 +263,22 @@ def test_a_fallback_solver_goes_through_cvxpy(desk):
     assert_verified(desk, result)
 
 
-def test_incremental_cost_reads_the_cvxpy_program_whatever_the_default(monkeypatch, desk):
-    """incremental_cost's estimate is the cvxpy program's Lagrangian: with the linear path as the default (a large
-    book) it still builds the cvxpy program instead of reading one that was never solved."""
-    import allocator.solve._solvers as solvers
+def test_incremental_cost_reads_the_cvxpy_program_whatever_the_default(desk):
+    """incremental_cost's estimate is the cvxpy program's Lagrangian: with the linear path as the default it still
+    builds the cvxpy program instead of reading one that was never solved."""
     from allocator.analysis.incremental import incremental_cost
 
-    monkeypatch.setattr(solvers, "FAST_MIN_VARIABLES", 0)
     assert allocator.Allocator(desk).backend == "highs"
     account = desk.accounts[0].id
     cost = incremental_cost(desk, {"requirement_scale": {account: 1.001}})
     assert cost.exact == pytest.approx(cost.estimate, rel=1e-3, abs=1e-6)
+
+
+def test_no_figure_is_a_negative_zero(desk):
+    """HiGHS returns some zero duals as -0.0; the shadow prices and marginal values users read never show "-0.00"."""
+    import math
+
+    result = allocator.Allocator(desk, backend="highs").solve()
+    figures = [a.shadow_price for a in result.accounts] + [m.value for m in result.marginal_values] + [
+        b.shadow_price for b in result.binding]
+    assert not [x for x in figures if x == 0.0 and math.copysign(1.0, x) < 0]

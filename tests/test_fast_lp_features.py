@@ -13,15 +13,9 @@ import pytest
 from helpers import PROBLEMS, assert_verified, relative_gap
 
 import allocator
-import allocator.solve._solvers as solvers
 from allocator.io.generate import generate_problem
 from allocator.program._layout import Layout
 from allocator.program._lp.support import unsupported
-
-
-@pytest.fixture(autouse=True)
-def any_size(monkeypatch):
-    monkeypatch.setattr(solvers, "FAST_MIN_VARIABLES", 0)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
-"""Solver faults: every outcome but a verified optimum is a typed error, and no result comes with it."""
+"""Solver faults: every outcome but a verified optimum is a typed error, and no result comes with it, on the cvxpy
+program (faults injected after cvxpy's solve) and on the compile-free linear path (after HiGHS's run, the default
+for linear books)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 import allocator
 import allocator.solve._engine as engine
 from allocator.io.generate import generate_problem
+from allocator.solve._highs import HighsLP, Solution
 from allocator.solve._solvers import run as real_run
 from allocator.solve._status import Status
 
@@ -32,7 +35,7 @@ def faulty(monkeypatch, after):
 def test_non_optimal_status_is_an_error(monkeypatch, desk, status):
     faulty(monkeypatch, lambda record, _: dataclasses.replace(record, status=status, raw_status=status.value))
     with pytest.raises(allocator.SolverError) as caught:
-        allocator.optimize(desk)
+        allocator.optimize(desk, backend="cvxpy")
     assert caught.value.status == status.value
     assert status.value in str(caught.value)
 
@@ -45,7 +48,7 @@ def test_missing_or_nan_values_are_an_error(monkeypatch, desk, value):
 
     faulty(monkeypatch, blank)
     with pytest.raises(allocator.SolverError) as caught:
-        allocator.optimize(desk)
+        allocator.optimize(desk, backend="cvxpy")
     assert caught.value.status == "missing_values"
 
 
@@ -64,7 +67,7 @@ def test_optimal_answer_with_a_violation_is_rejected(monkeypatch, desk, corrupt)
 
     faulty(monkeypatch, inject)
     with pytest.raises(allocator.VerificationError) as caught:
-        allocator.optimize(desk)
+        allocator.optimize(desk, backend="cvxpy")
     assert caught.value.violations
     expected = {"extra_move": "balance", "short_account": "coverage[cex-perps]", "negative_move": "negative"}[corrupt]
     assert any(expected in v for v in caught.value.violations), caught.value.violations
@@ -98,8 +101,8 @@ def test_fallback_is_opt_in_and_recorded(monkeypatch, desk):
 
     faulty(monkeypatch, fail_highs)
     with pytest.raises(allocator.SolverError):
-        allocator.optimize(desk)  # no fallback unless asked for
-    result = allocator.optimize(desk, fallback="CLARABEL")
+        allocator.optimize(desk, backend="cvxpy")  # no fallback unless asked for
+    result = allocator.optimize(desk, fallback="CLARABEL", backend="cvxpy")
     assert result.diagnostics.solver == "CLARABEL"
     assert result.diagnostics.fallback_from == "HIGHS"
     assert "fallback: HIGHS failed (optimal_inaccurate" in result.diagnostics.notes[0]
@@ -111,3 +114,74 @@ def test_no_fallback_for_infeasible_problems():
 
     with pytest.raises(allocator.InfeasibleError):
         allocator.optimize(allocator.load_problem(PROBLEMS / "infeasible.toml"), fallback="CLARABEL")
+
+
+# ---- the same faults on the compile-free linear path (HiGHS driven directly) ------------------------------------
+
+
+def faulty_highs(monkeypatch, status=None, corrupt=None):
+    """The linear path's HiGHS runs, then ``status`` replaces each run's status and ``corrupt(blocks, col_value)``
+    rewrites the values it returns (as a faulty solver would)."""
+    real_solve, real_solution = HighsLP.solve, HighsLP.solution
+
+    def solve(self, *args, **kwargs):
+        record = real_solve(self, *args, **kwargs)
+        return record if status is None else dataclasses.replace(record, status=status, raw_status=status.value)
+
+    def solution(self):
+        found = real_solution(self)
+        if corrupt is None:
+            return found
+        return Solution(col_value=corrupt(found.col_value.copy()), col_dual=found.col_dual,
+                        row_value=found.row_value, row_dual=found.row_dual)
+
+    monkeypatch.setattr(HighsLP, "solve", solve)
+    monkeypatch.setattr(HighsLP, "solution", solution)
+
+
+def test_the_desk_takes_the_linear_path_by_default(desk):
+    assert allocator.Allocator(desk).backend == "highs"
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s not in (Status.OPTIMAL, Status.INFEASIBLE,
+                                                                    Status.INFEASIBLE_OR_UNBOUNDED)])
+def test_non_optimal_status_is_an_error_on_the_linear_path(monkeypatch, desk, status):
+    faulty_highs(monkeypatch, status=status)
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.optimize(desk)
+    assert caught.value.status == status.value
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_values_are_an_error_on_the_linear_path(monkeypatch, desk, value):
+    faulty_highs(monkeypatch, corrupt=lambda x: np.full_like(x, value))
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.optimize(desk)
+    assert caught.value.status == "missing_values"
+
+
+@pytest.mark.parametrize("corrupt", ["extra_move", "negative_move"])
+def test_optimal_answer_with_a_violation_is_rejected_on_the_linear_path(monkeypatch, desk, corrupt):
+    engine = allocator.Allocator(desk)
+    assert engine._fast is not None
+    moves = engine._fast.structure.blocks.column_slice("move")
+
+    def inject(x):
+        x[moves] += 0.01 if corrupt == "extra_move" else -0.01
+        return x
+
+    faulty_highs(monkeypatch, corrupt=inject)
+    with pytest.raises(allocator.VerificationError) as caught:
+        engine.solve()
+    assert any({"extra_move": "balance", "negative_move": "negative"}[corrupt] in v
+               for v in caught.value.violations), caught.value.violations
+
+
+def test_fallback_from_the_linear_path_is_opt_in_and_recorded(monkeypatch, desk):
+    faulty_highs(monkeypatch, status=Status.OPTIMAL_INACCURATE)
+    with pytest.raises(allocator.SolverError):
+        allocator.optimize(desk)  # no fallback unless asked for
+    result = allocator.optimize(desk, fallback="CLARABEL")
+    assert result.diagnostics.solver == "CLARABEL"
+    assert result.diagnostics.fallback_from == "HIGHS"
+    assert allocator.validate_plan(desk, result) == []

@@ -628,9 +628,12 @@ def test_stress_scenarios_keep_their_old_name_with_a_deprecation_warning(tmp_pat
 
 @pytest.fixture
 def solver_calls(monkeypatch) -> list[str]:
-    """Record every solver run (engine's ``run``) and every cvxpy solve, delegating to the real functions."""
+    """Record every solver run (engine's ``run``), every cvxpy solve and every HiGHS run of the linear path,
+    delegating to the real functions."""
+    from allocator.solve._highs import HighsLP
+
     calls: list[str] = []
-    real_run, real_solve = allocator.solve._engine.run, cp.Problem.solve
+    real_run, real_solve, real_highs = allocator.solve._engine.run, cp.Problem.solve, HighsLP.solve
 
     def run_spy(*args: Any, **kwargs: Any) -> Any:
         calls.append("run")
@@ -640,15 +643,24 @@ def solver_calls(monkeypatch) -> list[str]:
         calls.append("cvxpy.solve")
         return real_solve(self, *args, **kwargs)
 
+    def highs_spy(self: HighsLP, *args: Any, **kwargs: Any) -> Any:
+        calls.append("highs")
+        return real_highs(self, *args, **kwargs)
+
     monkeypatch.setattr(allocator.solve._engine, "run", run_spy)
     monkeypatch.setattr(cp.Problem, "solve", solve_spy)
+    monkeypatch.setattr(HighsLP, "solve", highs_spy)
     return calls
 
 
-def test_spy_sees_the_solver_on_valid_input(solver_calls):
-    result = allocator.optimize(allocator.load_problem(PROBLEMS / "desk.toml"))
+@pytest.mark.parametrize("backend", ["auto", "cvxpy"])
+def test_spy_sees_the_solver_on_valid_input(solver_calls, backend):
+    result = allocator.optimize(allocator.load_problem(PROBLEMS / "desk.toml"), backend=backend)
     assert result.status == "optimal"
-    assert solver_calls.count("run") >= 1 and solver_calls.count("cvxpy.solve") >= 1
+    if backend == "cvxpy":
+        assert solver_calls.count("run") >= 1 and solver_calls.count("cvxpy.solve") >= 1
+    else:  # the default takes the compile-free linear path
+        assert solver_calls.count("highs") >= 1
 
 
 def _write_bad_toml(tmp_path: Path) -> allocator.Problem:

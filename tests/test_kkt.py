@@ -17,8 +17,9 @@ TOLERANCE = {"HIGHS": 1e-9, "CLARABEL": 1e-6}
 
 
 def _solved(problem: allocator.Problem, solver: str | None = None) -> tuple[allocator.Allocator, allocator.Result]:
-    """The cost phase only (the moves phase re-solves another problem over the same variables)."""
-    engine = allocator.Allocator(problem, solver, minimise_moves=False)
+    """The cost phase only (the moves phase re-solves another problem over the same variables), on the cvxpy program
+    whose duals these tests read (the linear path's own KKT test is in test_fast_lp.py)."""
+    engine = allocator.Allocator(problem, solver, minimise_moves=False, backend="cvxpy")
     return engine, engine.solve(plan=False)
 
 

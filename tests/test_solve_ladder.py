@@ -65,7 +65,7 @@ def test_engine_any_stop_on_an_infeasible_problem_is_diagnosed(monkeypatch, solv
     problem = allocator.load_problem(PROBLEMS / "infeasible.toml")
     records = force(monkeypatch, how, count)
     with pytest.raises(allocator.InfeasibleError) as caught:
-        allocator.optimize(problem, solver)
+        allocator.optimize(problem, solver, backend="cvxpy")
     assert [r.status for r in records[:count]] == [status] * count
     assert caught.value.diagnosis.by_account() == pytest.approx({"lender": 1_250_000.0}, rel=1e-6)
 
@@ -74,10 +74,54 @@ def test_engine_any_stop_on_an_infeasible_problem_is_diagnosed(monkeypatch, solv
 def test_engine_any_stop_on_a_feasible_problem_is_a_solver_error(monkeypatch, desk, solver, how, count, status):
     records = force(monkeypatch, how, count)
     with pytest.raises(allocator.SolverError) as caught:
-        allocator.optimize(desk, solver)
+        allocator.optimize(desk, solver, backend="cvxpy")
     assert [r.status for r in records[:count]] == [status] * count
     assert not isinstance(caught.value, allocator.VerificationError)
     assert caught.value.status == status.value and caught.value.solver == solver
+    assert "elastic copy covers every account" in str(caught.value)
+
+
+def force_linear(monkeypatch: pytest.MonkeyPatch, count: int = 1) -> list[solvers.SolveRecord]:
+    """The linear path's first ``count`` HiGHS runs get FORCE["no_simplex"] (restored after each)."""
+    from allocator.solve._highs import HighsLP
+
+    real = HighsLP.solve
+    records: list[solvers.SolveRecord] = []
+
+    def solve(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        forced = FORCE["no_simplex"] if len(records) < count else {}
+        saved = {name: self.highs.getOptionValue(name) for name in forced}
+        saved = {k: v[1] if isinstance(v, tuple) else v for k, v in saved.items()}  # (status, value) in 1.8+
+        for name, value in forced.items():
+            self.highs.setOptionValue(name, value)
+        try:
+            record = real(self, *args, **kwargs)
+        finally:
+            for name, value in saved.items():
+                self.highs.setOptionValue(name, value)
+        records.append(record)
+        return record
+
+    monkeypatch.setattr(HighsLP, "solve", solve)
+    return records
+
+
+def test_linear_path_a_stop_on_an_infeasible_problem_is_diagnosed(monkeypatch):
+    problem = allocator.load_problem(PROBLEMS / "infeasible.toml")
+    records = force_linear(monkeypatch)
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        allocator.optimize(problem)
+    assert records[0].status is Status.USER_LIMIT
+    assert caught.value.diagnosis.by_account() == pytest.approx({"lender": 1_250_000.0}, rel=1e-6)
+
+
+def test_linear_path_a_stop_on_a_feasible_problem_is_a_solver_error(monkeypatch, desk):
+    records = force_linear(monkeypatch)
+    with pytest.raises(allocator.SolverError) as caught:
+        allocator.optimize(desk)
+    assert records[0].status is Status.USER_LIMIT
+    assert not isinstance(caught.value, allocator.VerificationError)
+    assert caught.value.status == Status.USER_LIMIT.value and caught.value.solver == "HIGHS"
     assert "elastic copy covers every account" in str(caught.value)
 
 

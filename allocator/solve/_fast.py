@@ -166,9 +166,10 @@ class FastProgram:
         are the negated HiGHS row duals)."""
         assert self.cost_solution is not None
         layout, b, sol = self.layout, self.structure.blocks, self.cost_solution
-        coverage = sol.row_dual[b.row_slice("coverage")]
-        limits = -sol.row_dual[b.row_slice("concentration")]
-        balance = -sol.row_dual[b.row_slice("balance")]
+        # ``x + 0.0`` and ``0.0 - x`` turn HiGHS's -0.0 duals into 0.0, so that no figure reads "-0.0000%"
+        coverage = sol.row_dual[b.row_slice("coverage")] + 0.0
+        limits = 0.0 - sol.row_dual[b.row_slice("concentration")]
+        balance = 0.0 - sol.row_dual[b.row_slice("balance")]
         sizes = scale.accounts[layout.pair_account[layout.limit_pair]]
         # per currency of requirement, as the accounts' shadow prices (solve/_sensitivity.py)
         binding = [Binding(label=f"coverage[{layout.accounts[k]}]",
@@ -176,7 +177,7 @@ class FastProgram:
                    for k in np.flatnonzero(coverage > DUAL_FLOOR)]
         binding += [Binding(label=layout.limit_label(int(i)), shadow_price=float(limits[i] * scale.rate / sizes[i]))
                     for i in np.flatnonzero(limits > DUAL_FLOOR)]
-        hedges = -sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family (_sensitivity.py)
+        hedges = 0.0 - sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family (_sensitivity.py)
         binding += [Binding(label=layout.hedge_label(int(j)), shadow_price=float(hedges[j] * scale.rate))
                     for j in np.flatnonzero(hedges > DUAL_FLOOR)]
         return Sensitivity(shadow_price=coverage * (1.0 + numbers.buffer) * scale.rate / scale.accounts,

@@ -118,14 +118,14 @@ def normalise(solver: str | None, cones: bool = False) -> str:
     return name
 
 
+#: "auto" takes the compile-free linear path for every problem it serves, whatever its size: it gives the cvxpy
+#: program's answer (tests/test_fast_lp.py compares them on every fixture) without compiling, about 7x faster on the
+#: desk (docs/performance.md, hedging); "cvxpy" is the general program every feature has.
 Backend = Literal["auto", "highs", "cvxpy"]
-#: "auto" takes the compile-free linear path from this many variables (holdings and moves) up. Below it cvxpy's
-#: first compile costs well under 0.1 s (docs/performance.md) and the general program serves.
-FAST_MIN_VARIABLES = 10_000
 
 
 def choose_backend(backend: Backend, layout: Layout, solver: str) -> Literal["highs", "cvxpy"]:
-    """Which program solves a problem: "highs" (program/lp, solve/_fast.py) or "cvxpy" (program/_model.py).
+    """Which program solves a problem: "highs" (program/_lp, solve/_fast.py) or "cvxpy" (program/_model.py).
     Forcing "highs" on a problem with a feature the linear path does not have, or with another solver, is a
     SolverError with status "unsupported"; "auto" then takes cvxpy."""
     if backend not in ("auto", "highs", "cvxpy"):
@@ -138,7 +138,7 @@ def choose_backend(backend: Backend, layout: Layout, solver: str) -> Literal["hi
                           "or 'auto'", solver=solver, status="unsupported")
     if backend == "highs":
         return "highs"
-    return "highs" if not reasons and layout.n_cells + layout.n_moves >= FAST_MIN_VARIABLES else "cvxpy"
+    return "cvxpy" if reasons else "highs"
 
 
 @functools.cache
