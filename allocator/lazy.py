@@ -1,22 +1,42 @@
-"""numpy, imported on first use.
+"""numpy for the input tier, deferred only where a command asks for it.
 
-The input tier (problem models, checks, collateral curves) uses numpy only when a check or a curve runs, yet
-importing numpy costs about 80 ms, a quarter of ``allocator validate``'s budget (docs/performance.md, command
-line). These modules write ``from allocator.lazy import np``: the name is a proxy module (``lazy_loader``, the
-Scientific Python project's loader, over the standard library's ``importlib.util.LazyLoader``) that imports
-numpy on its first attribute access, then is numpy itself; if numpy is already loaded it is numpy from the start.
+The input tier (problem models, checks, collateral curves, estimation) writes ``from allocator.lazy import np``.
+For the library, and every command but ``allocator validate``, ``np`` is numpy itself, imported at once. ``allocator
+validate`` calls :func:`defer_numpy` before it loads the input tier: ``np`` is then a ``lazy_loader`` proxy (the
+Scientific Python project's loader, over ``importlib.util.LazyLoader``) that imports numpy on its first attribute
+access, so checking a problem without a market model or collateral curves never pays numpy's import (about 80 ms of
+a 0.3 s budget; docs/performance.md, command line).
+
+Why not always lazy: on Python 3.11 the standard library's lazy loader marks a module loaded before its code has
+finished running (CPython gh-114763, fixed in 3.12.3), so a second thread touching numpy during the first one's
+import saw an empty module. The validate command is single-threaded; library users and the other commands, which may
+run threads (Dask workers, services), get numpy imported the ordinary way (tests/test_startup.py checks both).
 Type checkers see the plain ``import numpy as np``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import numpy as np
-else:
-    import lazy_loader
+    import numpy as np  # noqa: F401
 
-    np = lazy_loader.load("numpy")
+_deferred = False
 
-__all__ = ["np"]
+
+def defer_numpy() -> None:
+    """Make ``np`` a lazy proxy in input-tier modules imported from now on (``allocator validate`` only)."""
+    global _deferred
+    _deferred = True
+
+
+def __getattr__(name: str) -> Any:
+    if name != "np":
+        raise AttributeError(f"module 'allocator.lazy' has no attribute {name!r}")
+    if _deferred:
+        import lazy_loader
+
+        return lazy_loader.load("numpy")
+    import numpy
+
+    return numpy

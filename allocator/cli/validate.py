@@ -20,6 +20,9 @@ from allocator.cli.options import Output, output_options
 @output_options("json", what="the verdict ({valid, issues})")
 def command(problem: Path, output: Output) -> None:
     """Check PROBLEM (.toml or .json) without solving it: 'valid', or every located error (exit 2)."""
+    from allocator.lazy import defer_numpy
+
+    defer_numpy()  # a single-threaded check: numpy only if a check needs it (allocator/lazy.py)
     from allocator.cli.output import deliver_document, dump
     from allocator.errors import InputError
     from allocator.io.loading import load_problem
