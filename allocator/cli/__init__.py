@@ -13,16 +13,9 @@ level: ``allocator --help`` and ``allocator validate`` stay well under a second.
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 
-#: pydantic looks for plugins by reading the entry points of every installed distribution when it builds its first
-#: model: about 40 ms of the command line's start (``importlib.metadata``), for plugins a command line run never
-#: uses. The command line (this process only, never the library) turns that search off unless the user has set
-#: PYDANTIC_DISABLE_PLUGINS themselves (set it to an empty value to load plugins again; docs/cli.md).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
-import click  # noqa: E402
+import click
 
 from allocator.cli.exits import EXIT_FEASIBLE, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_NEEDS_FUNDING, EXIT_OK, EXIT_SOLVER
 from allocator.cli.group import LazyGroup

@@ -6,6 +6,7 @@ a fraction of a second (docs/performance.md, command line)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,9 @@ def command(problem: Path, output: Output) -> None:
     from allocator.lazy import defer_numpy
 
     defer_numpy()  # a single-threaded check: numpy only if a check needs it (allocator/lazy.py)
+    # pydantic looks for plugins by reading every installed distribution's entry points when it builds its first
+    # model (about 35 ms); this command's own process turns that off unless the user set the variable (docs/cli.md)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from allocator.cli.output import deliver_document, dump
     from allocator.errors import InputError
     from allocator.io.loading import load_problem
