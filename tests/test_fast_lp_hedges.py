@@ -201,3 +201,24 @@ def test_forcing_highs_serves_hedges_but_not_net_delta_limits():
         allocator.Allocator(banded, backend="highs")
     assert caught.value.status == "unsupported"
     assert allocator.Allocator(banded, backend="auto").backend == "cvxpy"
+
+
+@pytest.mark.parametrize("backend", ["cvxpy", "highs"])
+def test_a_hedge_limits_shadow_price_is_the_cost_per_currency_of_max_notional(backend):
+    """Regression: the size row of a hedge is in its account's units, so its dual, in currency per currency of
+    ``max_notional``, is divided by the account's scale (it came out 1/a too small on both paths). Checked by a
+    finite difference: raising a binding limit by ``step`` lowers the cost by the shadow price times ``step``."""
+    problem = _desk()
+    result = allocator.Allocator(problem, backend=backend).solve()
+    hedges = {b.label: b.shadow_price for b in result.binding if b.label.startswith("hedge[")}
+    assert hedges, "the desk's hedges are traded at their limits"
+    label, price = max(hedges.items(), key=lambda item: item[1])
+    account, instrument = label[len("hedge["):-1].split(",")
+    step = 1_000.0
+    data = problem.model_dump(by_alias=True)
+    for hedge in data["hedges"]:
+        if hedge["account"] == account and hedge["instrument"] == instrument:
+            hedge["max_notional"] += step
+    looser = allocator.Allocator(allocator.Problem.model_validate(data), backend=backend).solve()
+    saved = result.objective.total - looser.objective.total
+    assert saved == pytest.approx(price * step, rel=1e-6)

@@ -178,7 +178,8 @@ class FastProgram:
         binding += [Binding(label=layout.limit_label(int(i)), shadow_price=float(limits[i] * scale.rate / sizes[i]))
                     for i in np.flatnonzero(limits > DUAL_FLOOR)]
         hedges = 0.0 - sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family (_sensitivity.py)
-        binding += [Binding(label=layout.hedge_label(int(j)), shadow_price=float(hedges[j] * scale.rate))
+        binding += [Binding(label=layout.hedge_label(int(j)),  # per currency of max_notional: account units
+                            shadow_price=float(hedges[j] * scale.rate / scale.accounts[layout.hedge_account[j]]))
                     for j in np.flatnonzero(hedges > DUAL_FLOOR)]
         return Sensitivity(shadow_price=coverage * (1.0 + numbers.buffer) * scale.rate / scale.accounts,
                            marginal_value=balance * scale.rate * numbers.cell_price(layout), binding=binding)

@@ -79,9 +79,13 @@ class Sensitivity:
                                                                          / scale.accounts[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
                     if labelled.dual()[0] > DUAL_FLOOR]
-        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))  # rows in money-scale units
-                    for family in ("hedge", "delta") for label, dual in zip(program.labels(family),
-                                                                             program.dual(family), strict=True)
+        # a hedge's size row is in its account's units (program/_hedges.py: per currency of max_notional, divide by
+        # the account's scale, as coverage does); the delta rows are in money-scale units
+        binding += [Binding(label=label, shadow_price=float(dual * scale.rate / scale.accounts[account]))
+                    for label, dual, account in zip(program.labels("hedge"), program.dual("hedge"),
+                                                    layout.hedge_account, strict=True) if dual > DUAL_FLOOR]
+        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))
+                    for label, dual in zip(program.labels("delta"), program.dual("delta"), strict=True)
                     if dual > DUAL_FLOOR]
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
         return cls(shadow_price=coverage * scale.rate / scale.accounts,
