@@ -282,3 +282,27 @@ def test_no_figure_is_a_negative_zero(desk):
     figures = [a.shadow_price for a in result.accounts] + [m.value for m in result.marginal_values] + [
         b.shadow_price for b in result.binding]
     assert not [x for x in figures if x == 0.0 and math.copysign(1.0, x) < 0]
+
+
+def test_solver_options_the_linear_path_cannot_take_send_auto_to_cvxpy(desk):
+    """A cvxpy solve argument (not a HiGHS option) is honoured by the cvxpy program, never dropped: "auto" takes
+    cvxpy, "highs" forced is an "unsupported" SolverError naming it."""
+    engine = allocator.Allocator(desk, solver_options={"canon_backend": "SCIPY"})
+    assert engine.backend == "cvxpy"
+    assert_verified(desk, engine.solve())
+    with pytest.raises(allocator.SolverError, match="canon_backend") as caught:
+        allocator.Allocator(desk, backend="highs", solver_options={"canon_backend": "SCIPY"})
+    assert caught.value.status == "unsupported"
+    assert allocator.Allocator(desk, solver_options={"simplex_strategy": 1}).backend == "highs"  # a HiGHS option
+
+
+def test_verbose_turns_on_the_highs_log_and_time_limit_has_one_place(desk):
+    """``verbose`` (cvxpy's switch for a solver's log) is HiGHS's ``output_flag`` on the linear path, not dropped;
+    ``time_limit`` is the Allocator's own argument on either path, never a solver option."""
+    engine = allocator.Allocator(desk, solver_options={"verbose": True})
+    assert engine.fast is not None
+    flag = engine.fast.lp.highs.getOptionValue("output_flag")
+    assert (flag[1] if isinstance(flag, tuple) else flag) is True
+    for backend in ("auto", "cvxpy"):
+        with pytest.raises(ValueError, match="time_limit="):
+            allocator.Allocator(desk, backend=backend, solver_options={"time_limit": 1.0})

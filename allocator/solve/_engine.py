@@ -37,6 +37,7 @@ from allocator.solve._diagnose import Diagnosis
 from allocator.solve._fast import FastProgram
 from allocator.solve._figures import cost as _cost
 from allocator.solve._figures import result_of, shortfalls
+from allocator.solve._highs import foreign_options
 from allocator.solve._ladder import climb
 from allocator.solve._sensitivity import Sensitivity
 from allocator.solve._solvers import (
@@ -58,8 +59,8 @@ class Allocator:
     same structure (same assets, locations, accounts, eligibility, limits and routes) by setting parameters.
 
     ``backend``: "cvxpy" (the general program), "highs" (the compile-free linear path; an error for a problem
-    with a feature it does not have, or another solver) or "auto" (the linear path for a large linear problem of
-    supported features solved with HiGHS, solvers.choose_backend)."""
+    with a feature it does not have, another solver or a solver option HiGHS does not know) or "auto" (the linear
+    path for every problem of supported features solved with HiGHS, solvers.choose_backend)."""
 
     def __init__(self, problem: Problem, solver: str | None = None, *, time_limit: float | None = None,
                  minimise_moves: bool = True, solver_options: dict[str, Any] | None = None,
@@ -72,7 +73,12 @@ class Allocator:
         self.time_limit = time_limit
         self.minimise_moves = minimise_moves
         self.solver_options = dict(solver_options or {})
-        self.backend = choose_backend(backend, self.layout, self.solver)
+        if "time_limit" in self.solver_options:
+            raise ValueError("solver_options['time_limit']: pass time_limit= to the Allocator (or optimize) instead; "
+                             "it bounds every solve on either path")
+        foreign = foreign_options(self.solver_options) if self.solver_options and backend != "cvxpy" \
+            and self.solver == "HIGHS" else []
+        self.backend = choose_backend(backend, self.layout, self.solver, foreign)
         self._program: Program | None = None  # the cvxpy program, built on first need
         self.fast = FastProgram(self.layout, {**profile("HIGHS").options, **self.solver_options},
                                 warm_starts=self.solver_options.get("warm_start", True)) \

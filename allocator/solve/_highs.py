@@ -49,12 +49,27 @@ class Solution:
     row_dual: np.ndarray
 
 
+def foreign_options(options: dict[str, Any]) -> list[str]:
+    """The names in ``options`` that are neither HiGHS options nor the ones the linear path maps itself
+    (``warm_start``, ``verbose``): cvxpy solve arguments, say, which only the cvxpy program can take."""
+    silence_highs_banner()
+    probe = highspy.Highs()
+    return [name for name in options if name not in CVXPY_ONLY
+            and _status(probe.getOptionValue(name)) == highspy.HighsStatus.kError]
+
+
+def _status(answer: Any) -> Any:
+    return answer[0] if isinstance(answer, tuple) else highspy.HighsStatus.kOk  # (status, value) from 1.8
+
+
 class HighsLP:
     def __init__(self, options: dict[str, Any]) -> None:
         silence_highs_banner()
         self.highs = highspy.Highs()
         for name, value in {"output_flag": False, **options}.items():
-            if name in CVXPY_ONLY:
+            if name == "verbose":  # cvxpy's switch for the solver's log: HiGHS's own
+                name, value = "output_flag", bool(value)
+            elif name in CVXPY_ONLY:
                 continue
             if self.highs.setOptionValue(name, value) == highspy.HighsStatus.kError:
                 raise ValueError(f"HiGHS does not accept the option {name}={value!r}")

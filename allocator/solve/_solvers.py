@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -124,15 +125,18 @@ def normalise(solver: str | None, cones: bool = False) -> str:
 Backend = Literal["auto", "highs", "cvxpy"]
 
 
-def choose_backend(backend: Backend, layout: Layout, solver: str) -> Literal["highs", "cvxpy"]:
+def choose_backend(backend: Backend, layout: Layout, solver: str,
+                   foreign: Sequence[str] = ()) -> Literal["highs", "cvxpy"]:
     """Which program solves a problem: "highs" (program/_lp, solve/_fast.py) or "cvxpy" (program/_model.py).
-    Forcing "highs" on a problem with a feature the linear path does not have, or with another solver, is a
-    SolverError with status "unsupported"; "auto" then takes cvxpy."""
+    Forcing "highs" on a problem with a feature the linear path does not have, with another solver, or with
+    ``foreign`` solver options (names that are not HiGHS options: cvxpy solve arguments) is a SolverError with
+    status "unsupported"; "auto" then takes cvxpy."""
     if backend not in ("auto", "highs", "cvxpy"):
         raise ValueError(f"backend must be 'auto', 'highs' or 'cvxpy', not {backend!r}")
     if backend == "cvxpy":
         return "cvxpy"
     reasons = unsupported(layout) + ([] if solver == "HIGHS" else [f"solver {solver} (the linear path is HiGHS)"])
+    reasons += [f"solver_options {name!r} (not a HiGHS option)" for name in foreign]
     if backend == "highs" and reasons:
         raise SolverError(f"the compile-free linear path does not support {'; '.join(reasons)}; use backend='cvxpy' "
                           "or 'auto'", solver=solver, status="unsupported")
