@@ -1,4 +1,4 @@
-"""The compile-free linear path (program/lp, solve/_fast.py) against the cvxpy program and the independent scipy LP:
+"""The compile-free linear path (program/_lp, solve/_fast.py) against the cvxpy program and the independent scipy LP:
 the same optimum, the same duals and sensitivities, the same ladder, on every supported fixture and random problems.
 
 Each test forces the backend (``Allocator(problem, backend=...)``); the default ("auto") takes the linear path for

@@ -160,21 +160,26 @@ def test_non_finite_values_are_an_error_on_the_linear_path(monkeypatch, desk, va
     assert caught.value.status == "missing_values"
 
 
-@pytest.mark.parametrize("corrupt", ["extra_move", "negative_move"])
+@pytest.mark.parametrize("corrupt", ["extra_move", "short_account", "negative_move"])
 def test_optimal_answer_with_a_violation_is_rejected_on_the_linear_path(monkeypatch, desk, corrupt):
     engine = allocator.Allocator(desk)
     assert engine._fast is not None
-    moves = engine._fast.structure.blocks.column_slice("move")
+    blocks = engine._fast.structure.blocks
+    moves, holdings = blocks.column_slice("move"), blocks.column_slice("holding")
 
     def inject(x):
-        x[moves] += 0.01 if corrupt == "extra_move" else -0.01
+        if corrupt == "short_account":  # nothing moves: the under-covered account stays short
+            assert engine._fast is not None and engine._fast.values is not None
+            x[moves], x[holdings] = 0.0, engine._fast.values.holdings
+        else:
+            x[moves] += 0.01 if corrupt == "extra_move" else -0.01
         return x
 
     faulty_highs(monkeypatch, corrupt=inject)
     with pytest.raises(allocator.VerificationError) as caught:
         engine.solve()
-    assert any({"extra_move": "balance", "negative_move": "negative"}[corrupt] in v
-               for v in caught.value.violations), caught.value.violations
+    expected = {"extra_move": "balance", "short_account": "coverage[cex-perps]", "negative_move": "negative"}[corrupt]
+    assert any(expected in v for v in caught.value.violations), caught.value.violations
 
 
 def test_fallback_from_the_linear_path_is_opt_in_and_recorded(monkeypatch, desk):

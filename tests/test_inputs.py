@@ -659,8 +659,8 @@ def test_spy_sees_the_solver_on_valid_input(solver_calls, backend):
     assert result.status == "optimal"
     if backend == "cvxpy":
         assert solver_calls.count("run") >= 1 and solver_calls.count("cvxpy.solve") >= 1
-    else:  # the default takes the compile-free linear path
-        assert solver_calls.count("highs") >= 1
+    else:  # the default takes the compile-free linear path, and never cvxpy
+        assert solver_calls.count("highs") >= 1 and solver_calls.count("cvxpy.solve") == 0
 
 
 def _write_bad_toml(tmp_path: Path) -> allocator.Problem:

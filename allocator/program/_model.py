@@ -38,7 +38,7 @@ COST_SLACK = 2 * COST_TOLERANCE
 
 
 class Margins(Protocol):
-    """What the program takes from a solver's profile (solve/solvers.SolverProfile): the coverage margin (scaled
+    """What the program takes from a solver's profile (solve/_solvers.SolverProfile): the coverage margin (scaled
     value units) added to every requirement and the limit margin (relative) taken off every concentration share."""
 
     @property

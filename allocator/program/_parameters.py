@@ -120,7 +120,7 @@ class Parameters:
     def assign(self, layout: Layout, numbers: Numbers, scale: Scale, coverage_margin: float,
                limit_margin: float, working: list[list[int]]) -> None:
         """Set every value. ``coverage_margin`` (scaled) is added to each positive requirement and
-        ``limit_margin`` (relative) taken off each concentration share (see solve/solvers.SolverProfile); the
+        ``limit_margin`` (relative) taken off each concentration share (see solve/_solvers.SolverProfile); the
         stress slots get the scenarios of ``working`` (one list per risk account; the Program owns it)."""
         def put(parameter: cp.Parameter, values: np.ndarray) -> None:
             parameter.value = values if values.size else np.zeros(parameter.shape)

@@ -9,7 +9,7 @@ every account in numpy, puts the most violated ones (``ADD_PER_ROUND`` per accou
 setting parameters only, and stops when no scenario is violated: the answer then meets every scenario, and
 since each round only adds rows of the true problem, its cost is the true optimum. When an account's slots are
 full the program is rebuilt with twice as many (counted in ``Allocator.compilations``). Large conic programs
-are compiled afresh on each solve anyway (solve/solvers.DPP_TENSOR_LIMIT).
+are compiled afresh on each solve anyway (solve/_solvers.DPP_TENSOR_LIMIT).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The compile-free linear path: the cost, moves and elastic phases of a linear problem straight on HiGHS.
 
 The program is the cvxpy one's (program/_lp/matrices.py builds it from the layout's index arrays, in the same
-scaled units), so everything downstream is shared: the engine verifies each answer with ``solve/verify.check``,
+scaled units), so everything downstream is shared: the engine verifies each answer with ``solve/_verify.check``,
 climbs the same ladder (solve/_ladder.py), reads the same sensitivities from the duals and builds the same plan.
 
 Re-solves of the same structure (what-ifs, batches) start from the optimal basis of the engine's own problem

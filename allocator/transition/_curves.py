@@ -47,7 +47,7 @@ def breakpoints_of(intercepts: np.ndarray, slopes: np.ndarray, upto: float) -> n
 
 def chords(curve: Curve, upto: float, today: float) -> tuple[np.ndarray, np.ndarray]:
     """Intercepts (currency) and slopes of a curve's chords on ``[0, upto]`` with ``today`` (currency posted
-    today) as an extra breakpoint (unpadded: program/credit.chord_table pads them to ``CHORDS`` lines)."""
+    today) as an extra breakpoint (unpadded: program/_credit.chord_table pads them to ``CHORDS`` lines)."""
     if upto <= 0:
         return own_lines(0, curve, upto)
     own_c, own_s = curve.chords(upto)
@@ -57,7 +57,7 @@ def chords(curve: Curve, upto: float, today: float) -> tuple[np.ndarray, np.ndar
 
 
 def chord_table(base: Layout, numbers: Numbers, traded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(Pc, CHORDS) intercepts (currency) and slopes of every curved pair (``base.curve_pairs``), program/credit's
+    """(Pc, CHORDS) intercepts (currency) and slopes of every curved pair (``base.curve_pairs``), program/_credit's
     table drawn through today's posted value, up to the asset's inventory or, for ``traded`` (the assets some venue
     trades), the whole book."""
     value = numbers.value(base)

@@ -1,6 +1,6 @@
 """``optimized`` and ``optimized_predictive``: the allocator re-solving one compiled program.
 
-The policy compiles the problem's program once (``solve.engine.Allocator``) and, when it acts, re-solves it with
+The policy compiles the problem's program once (``allocator.Allocator``) and, when it acts, re-solves it with
 the day's numbers: prices, holdings, requirements, haircuts, and a buffer of ``target - 1`` for every account, so
 the optimum brings every account to the band's target at the least income forgone and transfer cost, in a safe
 order (the single-period plan). Only parameter values change; ``engine.compilations`` never grows after the first
