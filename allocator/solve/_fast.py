@@ -27,9 +27,8 @@ from allocator.program._lp.values import LinearValues
 from allocator.program._model import Margins
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
-from allocator.results.result import Binding
 from allocator.solve._highs import HighsLP, Solution
-from allocator.solve._sensitivity import DUAL_FLOOR, Sensitivity
+from allocator.solve._sensitivity import Sensitivity, Units, priced
 from allocator.solve._solvers import SolveRecord
 
 #: From this many columns a cold cost solve uses HiGHS's interior-point method IPX with crossover to a vertex
@@ -170,16 +169,9 @@ class FastProgram:
         coverage = sol.row_dual[b.row_slice("coverage")] + 0.0
         limits = 0.0 - sol.row_dual[b.row_slice("concentration")]
         balance = 0.0 - sol.row_dual[b.row_slice("balance")]
-        sizes = scale.accounts[layout.pair_account[layout.limit_pair]]
-        # per currency of requirement, as the accounts' shadow prices (solve/_sensitivity.py)
-        binding = [Binding(label=f"coverage[{layout.accounts[k]}]",
-                           shadow_price=float(coverage[k] * (1.0 + numbers.buffer[k]) * scale.rate / scale.accounts[k]))
-                   for k in np.flatnonzero(coverage > DUAL_FLOOR)]
-        binding += [Binding(label=layout.limit_label(int(i)), shadow_price=float(limits[i] * scale.rate / sizes[i]))
-                    for i in np.flatnonzero(limits > DUAL_FLOOR)]
-        hedges = 0.0 - sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family (_sensitivity.py)
-        binding += [Binding(label=layout.hedge_label(int(j)),  # per currency of max_notional: account units
-                            shadow_price=float(hedges[j] * scale.rate / scale.accounts[layout.hedge_account[j]]))
-                    for j in np.flatnonzero(hedges > DUAL_FLOOR)]
-        return Sensitivity(shadow_price=coverage * (1.0 + numbers.buffer) * scale.rate / scale.accounts,
-                           marginal_value=balance * scale.rate * numbers.cell_price(layout), binding=binding)
+        hedges = 0.0 - sol.row_dual[b.row_slice("hedge_limit")]  # the cvxpy program's "hedge" family
+        units = Units.of(layout, numbers, scale)  # the same conversion to currency as the cvxpy program's
+        binding = priced(coverage, units.coverage, lambda k: f"coverage[{layout.accounts[k]}]")
+        binding += priced(limits, units.concentration, layout.limit_label)
+        binding += priced(hedges, units.hedge, layout.hedge_label)
+        return Sensitivity.of(layout, numbers, scale, coverage * (1.0 + numbers.buffer), balance, binding)

@@ -21,6 +21,7 @@ All are local, first-order figures: exact while the optimal basis does not chang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -37,14 +38,51 @@ DUAL_FLOOR = 1e-9
 
 
 @dataclass(frozen=True)
+class Units:
+    """Currency per program unit of the rows' duals, the one place both solve paths undo the scaling (scaling.py):
+    rows in an account's units (``a_k S``) are worth ``r / a_k`` per unit, rows in money-scale units ``r``."""
+
+    account: np.ndarray  # (K,) rows of an account asking for its requirement (risk, stress, CVaR)
+    coverage: np.ndarray  # (K,) coverage rows, which ask for ``requirement * (1 + b_k)``
+    concentration: np.ndarray  # (limits,) per currency of tightening the limit, in its account's units
+    hedge: np.ndarray  # (H,) hedge-size rows, in their account's units: per currency of max_notional
+    money: float  # rows in money-scale units (portfolio, delta bands)
+
+    @classmethod
+    def of(cls, layout: Layout, numbers: Numbers, scale: Scale) -> Units:
+        account = scale.rate / scale.accounts
+        return cls(account=account, coverage=account * (1.0 + numbers.buffer),
+                   concentration=account[layout.pair_account[layout.limit_pair]],
+                   hedge=account[layout.hedge_account], money=float(scale.rate))
+
+
+def priced(duals: np.ndarray, unit: np.ndarray | float, label: Callable[[int], str]) -> list[Binding]:
+    """The binding rows of one family: every row ``i`` whose dual (program units) is above DUAL_FLOOR, named
+    ``label(i)`` (asked only for those), with its shadow price in currency, ``dual * unit`` (per row, or one)."""
+    units = np.broadcast_to(np.asarray(unit, dtype=float), np.shape(duals))
+    return [Binding(label=label(int(i)), shadow_price=float(duals[i] * units[i]))
+            for i in np.flatnonzero(np.asarray(duals) > DUAL_FLOOR)]
+
+
+@dataclass(frozen=True)
 class Sensitivity:
     shadow_price: np.ndarray  # (K,)
     marginal_value: np.ndarray  # (cells,) currency per unit
     binding: list[Binding]
 
     @classmethod
+    def of(cls, layout: Layout, numbers: Numbers, scale: Scale, requirement: np.ndarray, balance: np.ndarray,
+           binding: list[Binding]) -> Sensitivity:
+        """From each account's dual per unit of requirement (its coverage dual times ``1 + b`` plus its risk rows'),
+        the balance rows' duals (program units) and the binding rows already priced."""
+        marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
+        return cls(shadow_price=requirement * Units.of(layout, numbers, scale).account, marginal_value=marginal,
+                   binding=binding)
+
+    @classmethod
     def read(cls, program: Program, numbers: Numbers, scale: Scale) -> Sensitivity:
         layout = program.layout
+        units = Units.of(layout, numbers, scale)
         coverage = program.dual("coverage") * (1.0 + numbers.buffer)  # per currency of requirement, not of required
         risky = layout.risk_accounts  # the risk rows ask for the requirement without the buffer
         cone = risky[layout.cone]
@@ -56,40 +94,24 @@ class Sensitivity:
             coverage[risky[j]] += dual.sum()
         for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar"):
             coverage[layout.cvar_accounts[j]] += labelled.dual()[0]
-        balance = program.dual("balance")
-        binding = [Binding(label=label, shadow_price=float(dual * scale.rate / size))
-                   for family, duals, sizes in (
-                       ("coverage", program.dual("coverage"), scale.accounts / (1.0 + numbers.buffer)),
-                       ("concentration", program.dual("concentration"),
-                        scale.accounts[layout.pair_account[layout.limit_pair]]),
-                       ("risk", risk, scale.accounts[cone]))
-                   if program.family(family) is not None
-                   for label, dual, size in zip(program.labels(family), duals, sizes, strict=True)
-                   if dual > DUAL_FLOOR]
+        binding = priced(program.dual("coverage"), units.coverage, program.labels("coverage").__getitem__)
+        binding += priced(program.dual("concentration"), units.concentration,
+                          program.labels("concentration").__getitem__)
+        binding += priced(risk, units.account[cone[:len(risk)]], program.labels("risk").__getitem__)
         binding += [Binding(label=f"stress[{layout.accounts[risky[j]]},{layout.stress[s]}]",
-                            shadow_price=float(dual[slot] * scale.rate / scale.accounts[risky[j]]))
+                            shadow_price=float(dual[slot] * units.account[risky[j]]))
                     for j, dual in enumerate(stress) for slot, s in enumerate(program.working[j])
                     if dual[slot] > DUAL_FLOOR]
         portfolio = program.dual("portfolio") * float(program.parameters.portfolio_inverse.value or 0.0)
-        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))
-                    for label, dual in zip(program.labels("portfolio") + program.labels("portfolio_stress"),
-                                           np.concatenate([portfolio, program.dual("portfolio_stress")]),
-                                           strict=True) if dual > DUAL_FLOOR]
-        binding += [Binding(label=labelled.labels[0], shadow_price=float(labelled.dual()[0] * scale.rate
-                                                                         / scale.accounts[layout.cvar_accounts[j]]))
+        binding += priced(np.concatenate([portfolio, program.dual("portfolio_stress")]), units.money,
+                          (program.labels("portfolio") + program.labels("portfolio_stress")).__getitem__)
+        binding += [Binding(label=labelled.labels[0],
+                            shadow_price=float(labelled.dual()[0] * units.account[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
                     if labelled.dual()[0] > DUAL_FLOOR]
-        # a hedge's size row is in its account's units (program/_hedges.py: per currency of max_notional, divide by
-        # the account's scale, as coverage does); the delta rows are in money-scale units
-        binding += [Binding(label=label, shadow_price=float(dual * scale.rate / scale.accounts[account]))
-                    for label, dual, account in zip(program.labels("hedge"), program.dual("hedge"),
-                                                    layout.hedge_account, strict=True) if dual > DUAL_FLOOR]
-        binding += [Binding(label=label, shadow_price=float(dual * scale.rate))
-                    for label, dual in zip(program.labels("delta"), program.dual("delta"), strict=True)
-                    if dual > DUAL_FLOOR]
-        marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
-        return cls(shadow_price=coverage * scale.rate / scale.accounts,
-                   marginal_value=marginal, binding=binding)
+        binding += priced(program.dual("hedge"), units.hedge, program.labels("hedge").__getitem__)
+        binding += priced(program.dual("delta"), units.money, program.labels("delta").__getitem__)
+        return cls.of(layout, numbers, scale, coverage, program.dual("balance"), binding)
 
     def marginal_rows(self, layout: Layout) -> list[MarginalValue]:
         locations, assets, values = layout.n_locations, layout.assets, self.marginal_value.tolist()
