@@ -14,7 +14,7 @@ bounds in place and starts from the cost optimum's basis.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
@@ -23,6 +23,7 @@ import numpy as np
 from allocator.program._face import cap
 from allocator.program._layout import Layout
 from allocator.program._lp.matrices import Matrices, Structure
+from allocator.program._lp.paths import complete, useful_columns
 from allocator.program._lp.values import LinearValues
 from allocator.program._model import Margins
 from allocator.program._numbers import Numbers
@@ -35,6 +36,34 @@ from allocator.solve._solvers import SolveRecord
 #: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
 #: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.
 IPM_MIN_COLUMNS = 250_000
+#: From this many columns a cold cost solve first solves only the columns a cost optimum can use (shortest paths,
+#: program/_lp/paths.py), proves that optimum optimal for the whole program by completing its duals, and has HiGHS
+#: cross over from it to a basis of the whole program and confirm it: a fifth of the columns on hub-and-spoke books.
+REDUCE_MIN_COLUMNS = 10_000
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    """How the last cold cost solve went (benchmarks, docs/performance.md): the columns solved first, and where
+    the time went; ``whole`` says why the whole program was solved instead, if it was."""
+
+    columns: int
+    reduced_columns: int | None = None
+    reduce_seconds: float = 0.0
+    reduced_seconds: float = 0.0
+    complete_seconds: float = 0.0
+    crossover_seconds: float = 0.0
+    whole: str | None = None
+
+
+def _method(columns: int) -> str:
+    return "ipx" if columns >= IPM_MIN_COLUMNS else "simplex"
+
+
+def _left(time_limit: float | None, started: float) -> float | None:
+    """What is left of ``time_limit`` (seconds since ``started`` spent); at least a millisecond, so that a solve
+    that has run out stops at once with a time-limit status."""
+    return None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
 
 
 @dataclass
@@ -52,8 +81,10 @@ class FastProgram:
         self.layout = layout
         self.options = {name: value for name, value in options.items() if name != "solver"}
         self.structure = Structure(layout)
-        self.method = str(options.get("solver", "ipx" if self.structure.blocks.columns >= IPM_MIN_COLUMNS
-                                      else "simplex"))
+        self.forced_method = options.get("solver")
+        self.method = str(self.forced_method or _method(self.structure.blocks.columns))
+        self.reduce_min_columns = REDUCE_MIN_COLUMNS
+        self.cold_start: ColdStart | None = None
         self.lp = HighsLP(self.options)
         self.build_seconds = time.perf_counter() - started  # reported with the first solve, as a compile
         self.scale: Scale | None = None
@@ -82,12 +113,82 @@ class FastProgram:
     def run_cost(self, time_limit: float | None, warm: bool) -> SolveRecord:
         """Solve the cost phase, from the home basis when ``warm`` and one exists, else from scratch."""
         assert self.matrices is not None  # assign() comes first
-        setup = self.lp.load(self.matrices, self.home_basis if warm else None)
-        compile_seconds, compiled = self._first()
-        record = self.lp.solve(time_limit, setup, compile_seconds, compiled,
-                               method="simplex" if warm and self.home_basis is not None else self.method)
+        if warm and self.home_basis is not None:
+            setup = self.lp.load(self.matrices, self.home_basis)
+            compile_seconds, compiled = self._first()
+            record = self.lp.solve(time_limit, setup, compile_seconds, compiled, method="simplex")
+        else:
+            record = self._cold(time_limit)
         self.solution = self.cost_solution = self.lp.solution() if record.status.value == "optimal" else None
         return record
+
+    def _whole(self, time_limit: float | None, why: str, reduced: ColdStart | None = None) -> SolveRecord:
+        """A cold solve of the whole cost program."""
+        assert self.matrices is not None
+        setup = self.lp.load(self.matrices)
+        compile_seconds, compiled = self._first()
+        self.cold_start = replace(reduced, whole=why) if reduced else ColdStart(self.structure.blocks.columns,
+                                                                                whole=why)
+        return self.lp.solve(time_limit, setup, compile_seconds, compiled, method=self.method)
+
+    def _cold(self, time_limit: float | None) -> SolveRecord:
+        """A cold cost solve: on the useful columns first where that applies (REDUCE_MIN_COLUMNS), else whole.
+
+        The smaller program's optimum counts only once its completed duals prove it optimal for the whole
+        program (paths.complete) and HiGHS, crossing over from that pair to a basis of the whole program, runs
+        its simplex from there and says optimal (no iterations when the proof holds). A time or iteration limit
+        on the way is the answer (an honest stop); any other status, or a proof that fails, solves the whole
+        program instead, which then decides (and feeds the diagnosis of an infeasible problem)."""
+        assert self.matrices is not None
+        m, columns = self.matrices, self.structure.blocks.columns
+        if columns < self.reduce_min_columns:
+            return self._whole(time_limit, "below REDUCE_MIN_COLUMNS")
+        started = time.perf_counter()
+        keep = useful_columns(self.layout, m)
+        if keep is None or keep.all():
+            return self._whole(time_limit, "no columns to leave out" if keep is not None
+                               else "not a network without capacities")
+        kept = np.flatnonzero(keep)
+        counts = np.diff(m.start)[kept]
+        entries = np.repeat(m.start[kept] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
+            + np.arange(counts.sum())
+        reduce_seconds = time.perf_counter() - started
+        first = HighsLP(self.options)
+        setup = first.load_arrays(m.cost[kept], m.col_lower[kept], m.col_upper[kept], m.row_lower, m.row_upper,
+                                  np.concatenate([[0], np.cumsum(counts)]), m.index[entries], m.value[entries])
+        smaller = first.solve(time_limit, method=str(self.forced_method or _method(len(kept))))
+        info = ColdStart(columns, len(kept), reduce_seconds, smaller.solve_seconds)
+        if smaller.status.value == "user_limit":
+            compile_seconds, compiled = self._first()
+            self.cold_start = info
+            return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
+                           compiled=compiled)
+        if smaller.status.value != "optimal":
+            return self._whole(_left(time_limit, started), f"the smaller program: {smaller.raw_status}", info)
+        solution = first.solution()
+        del first
+        clock = time.perf_counter()
+        proof = complete(self.layout, m, keep, solution.col_value, solution.row_dual)
+        info = replace(info, complete_seconds=time.perf_counter() - clock)
+        if proof is None:
+            return self._whole(_left(time_limit, started), "the completed duals prove nothing", info)
+        setup += self.lp.load(m)
+        clock = time.perf_counter()
+        crossed = self.lp.crossover(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual,
+                                    _left(time_limit, started))
+        info = replace(info, crossover_seconds=time.perf_counter() - clock)
+        if not crossed:
+            return self._whole(_left(time_limit, started), "no crossover", info)
+        compile_seconds, compiled = self._first()
+        final = self.lp.solve(_left(time_limit, started), method="simplex")
+        if final.status.value not in ("optimal", "user_limit"):
+            return self._whole(_left(time_limit, started), f"the whole program from the basis: {final.raw_status}",
+                               info)
+        self.cold_start = info
+        return replace(final, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
+                       compiled=compiled, wall_seconds=time.perf_counter() - started,
+                       solve_seconds=smaller.solve_seconds + info.complete_seconds + info.crossover_seconds
+                       + final.solve_seconds, iterations=(smaller.iterations or 0) + (final.iterations or 0))
 
     def keep_home_basis(self) -> None:
         """The current cost optimum's basis becomes the start of every later re-solve."""

@@ -150,5 +150,17 @@ class HighsLP:
         return Solution(col_value=np.asarray(solution.col_value), col_dual=np.asarray(solution.col_dual),
                         row_value=np.asarray(solution.row_value), row_dual=np.asarray(solution.row_dual))
 
+    def crossover(self, col_value: np.ndarray, col_dual: np.ndarray, row_value: np.ndarray,
+                  row_dual: np.ndarray, time_limit: float | None = None) -> bool:
+        """Cross over from a primal and dual solution of the loaded LP to a basis (IPX's crossover, as after its
+        interior point); True if HiGHS found one. ``solve`` then starts from it."""
+        h = self.highs
+        h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
+        given = highspy.HighsSolution()
+        given.col_value, given.col_dual = col_value, col_dual
+        given.row_value, given.row_dual = row_value, row_dual
+        given.value_valid = given.dual_valid = True
+        return bool(h.crossover(given) == highspy.HighsStatus.kOk and h.getBasis().valid)
+
     def basis(self) -> highspy.HighsBasis:
         return self.highs.getBasis()

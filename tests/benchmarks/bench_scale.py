@@ -43,6 +43,17 @@ def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
             "highs_alone_iterations": record.iterations or 0}
 
 
+def _cold_start(fast: object) -> Figures:
+    """How the first cold solve went (solve/_fast.py ColdStart): the columns solved first and each stage's seconds;
+    ``whole`` names why the whole program was solved instead, if it was."""
+    start = getattr(fast, "cold_start", None)
+    if start is None:
+        return {}
+    return {"useful_columns": start.reduced_columns, "useful_columns_s": round(start.reduce_seconds, 3),
+            "smaller_highs_s": round(start.reduced_seconds, 3), "complete_duals_s": round(start.complete_seconds, 3),
+            "crossover_s": round(start.crossover_seconds, 3), "whole_because": start.whole}
+
+
 @case(params={key: value for key, value in SIZES.items()})
 def first_and_resolve(assets: int, accounts: int) -> Figures:
     """hub-and-spoke assets x accounts x 2 wallets on the linear path: first solve (end to end, HiGHS's share,
@@ -60,6 +71,7 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
                         "first_over_solver": round(first / solver, 3),
                         "phases": [round(r.solve_seconds, 3) for r in engine.records],
                         "objective": round(result.objective.total, 4), "steps": len(result.plan)}
+    figures |= _cold_start(engine.fast)
     figures |= _highs_alone(engine)
     figures["first_over_highs_alone"] = round(first / figures["highs_alone_s"], 3)
     for plan in (True, False):
@@ -122,7 +134,9 @@ def breakdown(assets: int, accounts: int) -> Figures:
     scale = fast.assign(numbers, margins)
     stage("assemble")
     cost = fast.run_cost(None, warm=False)
-    stage(f"cost phase ({fast.method}; HiGHS {cost.solve_seconds:.2f} s, load {cost.setup_seconds:.2f} s)")
+    useful = fast.cold_start.reduced_columns if fast.cold_start else None
+    stage(f"cost phase (useful columns first: {useful}; HiGHS {cost.solve_seconds:.2f} s, "
+          f"load {cost.setup_seconds:.2f} s)")
     holding, move = fast.answer("cost") or (np.zeros(0), np.zeros(0))
     allocation, violations = check(layout, numbers, scale, holding, move, tolerance=margins.tolerance)
     stage("verify")
@@ -146,7 +160,8 @@ def breakdown(assets: int, accounts: int) -> Figures:
     stage("result (targets, accounts, marginal values; orders the plan again)")
     replay = validate_plan(problem, result)
     stage("validate_plan (replay)")
-    return {"stages": stages, "violations": len(violations) + len(more) + len(replay), "steps": len(ordered.steps),
+    return {"stages": stages, "cold_start": _cold_start(fast),
+            "violations": len(violations) + len(more) + len(replay), "steps": len(ordered.steps),
             "columns": fast.structure.blocks.columns, "rows": fast.structure.blocks.rows,
             "nonzeros": fast.structure.nnz, "load_start_end": [load, _load()]}
 

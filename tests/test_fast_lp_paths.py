@@ -1,0 +1,185 @@
+"""Cold solves on the useful columns first (program/_lp/paths.py, solve/_fast.py ``REDUCE_MIN_COLUMNS``): the same
+optimum as the whole program, duals that satisfy the whole program's KKT conditions, a proof that rejects a
+wrong set of columns, and the whole program wherever the smaller one is not enough.
+
+Every test forces the path it tests: ``engine.fast.reduce_min_columns`` set to 0 (always first on the useful
+columns) or beyond any size (always the whole program).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from benchmarks._cases import scaled  # the benchmarks' what-if copy (tests/benchmarks/_cases.py)
+from helpers import PROBLEMS, assert_verified, objective_gap, relative_gap
+from reference_lp import solve_reference
+from test_fast_lp import _kkt
+
+import allocator
+from allocator.io.generate import generate_problem
+from allocator.program._layout import Layout
+from allocator.program._lp.paths import complete, useful_columns
+from allocator.program._numbers import Numbers
+from allocator.solve._fast import FastProgram
+from allocator.solve._highs import HighsLP
+from allocator.solve._solvers import profile
+from allocator.solve._status import Status
+
+NEVER = 10**12
+
+
+def _engine(problem: allocator.Problem, reduce: bool, **options) -> allocator.Allocator:
+    engine = allocator.Allocator(problem, backend="highs", **options)
+    engine.fast.reduce_min_columns = 0 if reduce else NEVER
+    return engine
+
+
+def _gross(result: allocator.Result) -> float:
+    return abs(result.objective.carry) + abs(result.objective.transfer)
+
+
+CASES = [  # (assets, wallets, accounts, seed, topology, route density, posted share, limits)
+    (30, 2, 6, 0, "hub", 1.0, 0.3, True),
+    (40, 3, 8, 1, "hub", 0.5, 0.5, True),  # some wallets reach only some accounts: value goes through others
+    (25, 2, 5, 2, "complete", 1.0, 0.3, False),  # every location to every other: shortest paths of two hops
+    (35, 1, 7, 3, "hub", 1.0, 0.0, True),  # everything in the wallet today
+    (20, 2, 4, 4, "complete", 1.0, 0.9, True),  # most holdings already at accounts
+    (50, 2, 10, 5, "hub", 0.3, 0.3, False),
+]
+
+
+@pytest.mark.parametrize(("assets", "wallets", "accounts", "seed", "topology", "density", "posted", "limits"), CASES)
+def test_the_useful_columns_give_the_whole_programs_optimum(assets, wallets, accounts, seed, topology, density,
+                                                           posted, limits):
+    problem = generate_problem(assets, wallets, accounts, seed=seed, topology=topology, route_density=density,
+                               posted_share=posted, limits=limits)
+    reduced_engine, whole_engine = _engine(problem, True), _engine(problem, False)
+    reduced, whole = reduced_engine.solve(), whole_engine.solve()
+    start = reduced_engine.fast.cold_start
+    assert start.whole is None, start.whole  # the proof held: no second, whole solve
+    assert start.reduced_columns < start.columns
+    assert whole_engine.fast.cold_start.whole == "below REDUCE_MIN_COLUMNS"
+    assert relative_gap(reduced.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
+    moved = [sum(step.value for step in r.plan) for r in (reduced, whole)]
+    assert moved[0] == pytest.approx(moved[1], rel=1e-9, abs=1e-6)  # the same least value moved
+    assert _kkt(reduced_engine) <= 1e-9  # the whole program's KKT conditions, from HiGHS's final solution
+    assert_verified(problem, reduced)
+    assert objective_gap(reduced, solve_reference(problem).objective) < 1e-9
+
+
+def test_the_shadow_prices_are_the_whole_programs():
+    """Coverage duals are unique where the optimum is not degenerate: the same on both paths."""
+    problem = generate_problem(40, 2, 6, seed=7, topology="hub")
+    reduced, whole = _engine(problem, True).solve(), _engine(problem, False).solve()
+    assert [a.shadow_price for a in reduced.accounts] == \
+        pytest.approx([a.shadow_price for a in whole.accounts], rel=1e-7, abs=1e-12)
+
+
+def _smaller(problem: allocator.Problem) -> tuple[Layout, FastProgram, np.ndarray]:
+    layout = Layout.from_problem(problem)
+    fast = FastProgram(layout, dict(profile("HIGHS").options))
+    fast.assign(Numbers.from_problem(problem, layout), profile("HIGHS"))
+    keep = useful_columns(layout, fast.matrices)
+    assert keep is not None
+    return layout, fast, keep
+
+
+def _solve_columns(fast: FastProgram, keep: np.ndarray):
+    m = fast.matrices
+    kept = np.flatnonzero(keep)
+    lp = HighsLP(dict(profile("HIGHS").options))
+    counts = np.diff(m.start)[kept]
+    entries = np.concatenate([np.arange(m.start[j], m.start[j + 1]) for j in kept])
+    lp.load_arrays(m.cost[kept], m.col_lower[kept], m.col_upper[kept], m.row_lower, m.row_upper,
+                   np.concatenate([[0], np.cumsum(counts)]), m.index[entries], m.value[entries])
+    assert lp.solve().status is Status.OPTIMAL
+    return lp.solution()
+
+
+def test_the_proof_rejects_columns_that_miss_the_optimum():
+    """Leave out the moves that carry value at the optimum: the smaller program still has an optimum (a dearer
+    one, going round), and its completed duals show a move of negative reduced cost, so it is not taken for the
+    whole program's."""
+    problem = generate_problem(30, 2, 6, seed=0, topology="complete", limits=False)
+    layout, fast, keep = _smaller(problem)
+    solution = _solve_columns(fast, keep)
+    assert complete(layout, fast.matrices, keep, solution.col_value, solution.row_dual) is not None
+    value = np.zeros(len(keep))
+    value[keep] = solution.col_value
+    moves = np.arange(fast.structure.blocks.move, fast.structure.blocks.move + layout.n_moves)
+    carried = moves[value[moves] > 1e-9]
+    assert len(carried) > 0
+    narrower = keep.copy()
+    narrower[carried] = False
+    worse = _solve_columns(fast, narrower)
+    assert complete(layout, fast.matrices, narrower, worse.col_value, worse.row_dual) is None
+
+
+def test_a_failed_proof_solves_the_whole_program(monkeypatch):
+    """The column choice replaced by one that misses a third of the useful moves: the engine notices (no proof,
+    or no optimum of the smaller program) and solves the whole program, with the whole program's optimum."""
+    problem = generate_problem(30, 2, 6, seed=0, topology="complete", limits=False)
+    engine = _engine(problem, True)
+    layout, fast, keep = _smaller(problem)
+    moving = slice(fast.structure.blocks.move, fast.structure.blocks.move + layout.n_moves)
+    keep[moving] &= np.arange(layout.n_moves) % 3 != 0
+    monkeypatch.setattr("allocator.solve._fast.useful_columns", lambda layout, m: keep)
+    result = engine.solve()
+    why = engine.fast.cold_start.whole
+    assert why == "the completed duals prove nothing" or why.startswith("the smaller program"), why
+    whole = _engine(problem, False).solve()
+    assert relative_gap(result.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
+    assert_verified(problem, result)
+
+
+def test_a_virtual_hub_is_solved_whole():
+    """Without a routes table every move goes through a virtual hub row: not the network the proof is about."""
+    problem = generate_problem(30, 2, 6, seed=1, topology="none")
+    engine = _engine(problem, True)
+    engine.solve()
+    assert engine.fast.cold_start.whole == "not a network without capacities"
+
+
+def test_an_infeasible_problem_gets_the_same_diagnosis():
+    planted = generate_problem(30, 2, 6, seed=3, topology="hub").model_dump(by_alias=True)
+    planted["accounts"][1]["requirement"] *= 40
+    problem = allocator.Problem.model_validate(planted)
+    diagnoses = []
+    for reduce in (True, False):
+        with pytest.raises(allocator.InfeasibleError) as caught:
+            _engine(problem, reduce).solve()
+        diagnoses.append(caught.value.diagnosis.by_account())
+    assert diagnoses[0] == pytest.approx(diagnoses[1], rel=1e-9)
+
+
+def test_an_iteration_limit_on_the_smaller_program_is_an_honest_stop():
+    problem = generate_problem(40, 2, 8, seed=2, topology="hub")
+    engine = _engine(problem, True, solver_options={"simplex_iteration_limit": 1})
+    with pytest.raises(allocator.SolverError) as caught:
+        engine.solve()
+    assert caught.value.status == Status.USER_LIMIT.value
+    assert engine.fast.cold_start.whole is None  # stopped, not sent on to the whole program
+
+
+def test_resolves_start_from_the_basis_the_crossover_found():
+    """The home basis of a cold start on the useful columns is a basis of the whole program: a what-if from it
+    gives a fresh engine's answer and the cvxpy program's optimum."""
+    problem = generate_problem(40, 2, 6, seed=4, topology="hub")
+    changed = scaled(problem, 1.02, 1.05)
+    engine = _engine(problem, True)
+    engine.solve()
+    assert engine.fast.cold_start.whole is None
+    again = engine.solve(changed)
+    cold = allocator.Allocator(changed, backend="cvxpy").solve()
+    assert relative_gap(again.objective.total, cold.objective.total, _gross(cold)) <= 1e-9
+    assert_verified(changed, again)
+
+
+@pytest.mark.parametrize("name", ["desk", "swap"])
+def test_fixtures_take_the_same_optimum_on_the_useful_columns(name):
+    problem = allocator.load_problem(PROBLEMS / f"{name}.toml")
+    engine = _engine(problem, True)
+    result = engine.solve()
+    whole = _engine(problem, False).solve()
+    assert relative_gap(result.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
+    assert_verified(problem, result)
