@@ -95,7 +95,7 @@ def test_large_problems_match(assets, accounts):
     reference = allocator.Allocator(problem, backend="cvxpy").solve()
     engine = allocator.Allocator(problem, backend="highs")
     fast = engine.solve()
-    assert engine.fast.cold_start.whole is None
+    assert engine.fast.reduction.whole is None
     _assert_same_optimum(reference, fast, vertex=False)
     assert _kkt(engine) <= 1e-9
     assert objective_gap(fast, solve_reference(problem).objective) < 1e-9

@@ -55,10 +55,10 @@ def test_the_useful_columns_give_the_whole_programs_optimum(assets, wallets, acc
                                posted_share=posted, limits=limits)
     reduced_engine, whole_engine = _engine(problem, True), _engine(problem, False)
     reduced, whole = reduced_engine.solve(), whole_engine.solve()
-    start = reduced_engine.fast.cold_start
+    start = reduced_engine.fast.reduction
     assert start.whole is None, start.whole  # the proof held: no second, whole solve
     assert start.reduced_columns < start.columns
-    assert whole_engine.fast.cold_start.whole == "below REDUCE_MIN_COLUMNS"
+    assert whole_engine.fast.reduction.whole == "below REDUCE_MIN_COLUMNS"
     assert relative_gap(reduced.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
     moved = [sum(step.value for step in r.plan) for r in (reduced, whole)]
     assert moved[0] == pytest.approx(moved[1], rel=1e-9, abs=1e-6)  # the same least value moved
@@ -125,7 +125,7 @@ def test_a_failed_proof_solves_the_whole_program(monkeypatch):
     keep[moving] &= np.arange(layout.n_moves) % 3 != 0
     monkeypatch.setattr("allocator.solve._fast.useful_columns", lambda layout, m: keep)
     result = engine.solve()
-    why = engine.fast.cold_start.whole
+    why = engine.fast.reduction.whole
     assert why == "the completed duals prove nothing" or why.startswith("the smaller program"), why
     whole = _engine(problem, False).solve()
     assert relative_gap(result.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
@@ -137,7 +137,7 @@ def test_a_virtual_hub_is_solved_whole():
     problem = generate_problem(30, 2, 6, seed=1, topology="none")
     engine = _engine(problem, True)
     engine.solve()
-    assert engine.fast.cold_start.whole == "not a network without capacities"
+    assert engine.fast.reduction.whole == "not a network without capacities"
 
 
 def test_an_infeasible_problem_gets_the_same_diagnosis():
@@ -158,21 +158,44 @@ def test_an_iteration_limit_on_the_smaller_program_is_an_honest_stop():
     with pytest.raises(allocator.SolverError) as caught:
         engine.solve()
     assert caught.value.status == Status.USER_LIMIT.value
-    assert engine.fast.cold_start.whole is None  # stopped, not sent on to the whole program
+    assert engine.fast.reduction.whole is None  # stopped, not sent on to the whole program
 
 
-def test_resolves_start_from_the_basis_the_crossover_found():
-    """The home basis of a cold start on the useful columns is a basis of the whole program: a what-if from it
-    gives a fresh engine's answer and the cvxpy program's optimum."""
+def test_resolves_start_the_smaller_program_from_its_home_basis():
+    """A what-if with the engine's problem's useful columns starts the smaller program from that problem's optimal
+    basis, then proves and crosses over as a cold start does: the answer of a fresh engine and of the cvxpy
+    program, whatever was solved before."""
     problem = generate_problem(40, 2, 6, seed=4, topology="hub")
-    changed = scaled(problem, 1.02, 1.05)
+    first, second = scaled(problem, 1.02, 1.05), scaled(problem, 0.97, 0.9)
     engine = _engine(problem, True)
     engine.solve()
-    assert engine.fast.cold_start.whole is None
-    again = engine.solve(changed)
-    cold = allocator.Allocator(changed, backend="cvxpy").solve()
+    assert engine.fast.reduction.whole is None and not engine.fast.reduction.warm
+    engine.solve(second)
+    again = engine.solve(first)
+    assert engine.fast.reduction.warm and engine.fast.reduction.whole is None
+    fresh = _engine(problem, True).solve(first)
+    assert again.targets == fresh.targets and again.plan == fresh.plan
+    cold = allocator.Allocator(first, backend="cvxpy").solve()
     assert relative_gap(again.objective.total, cold.objective.total, _gross(cold)) <= 1e-9
-    assert_verified(changed, again)
+    assert_verified(first, again)
+
+
+def test_a_resolve_with_other_useful_columns_starts_the_whole_program_from_its_home_basis():
+    """New holdings make new sources, so other useful columns: the whole program from the home basis (the
+    crossover's basis of the engine's own problem) gives the optimum."""
+    problem = generate_problem(40, 2, 6, seed=4, topology="hub")
+    data = problem.model_dump(by_alias=True)
+    moved = data["holdings"][0]
+    other = "wallet-1" if moved["location"] != "wallet-1" else "wallet-0"
+    data["holdings"].append({"asset": moved["asset"], "location": other, "quantity": moved["quantity"] / 2})
+    changed = allocator.Problem.model_validate(data)
+    engine = _engine(problem, True)
+    engine.solve()
+    result = engine.solve(changed)
+    assert engine.fast.reduction.whole == "other useful columns than the home basis's"
+    cold = allocator.Allocator(changed, backend="cvxpy").solve()
+    assert relative_gap(result.objective.total, cold.objective.total, _gross(cold)) <= 1e-9
+    assert_verified(changed, result)
 
 
 @pytest.mark.parametrize("name", ["desk", "swap"])
@@ -183,3 +206,21 @@ def test_fixtures_take_the_same_optimum_on_the_useful_columns(name):
     whole = _engine(problem, False).solve()
     assert relative_gap(result.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
     assert_verified(problem, result)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_problems_take_the_whole_programs_optimum(seed):
+    """Many small books of every topology, wallet count, density and share of holdings already posted: the proof
+    holds wherever the argument applies, and the optimum is the whole program's."""
+    rng = np.random.default_rng(seed)
+    topology = ("hub", "complete", "hub")[seed % 3]
+    problem = generate_problem(int(rng.integers(5, 40)), int(rng.integers(1, 4)), int(rng.integers(2, 9)), seed=seed,
+                               topology=topology, route_density=float(rng.uniform(0.2, 1.0)),
+                               posted_share=float(rng.uniform(0.0, 1.0)), limits=bool(seed % 2),
+                               tightness=float(rng.uniform(0.3, 0.95)), eligible_share=float(rng.uniform(0.2, 0.8)))
+    reduced_engine = _engine(problem, True)
+    reduced, whole = reduced_engine.solve(), _engine(problem, False).solve()
+    assert reduced_engine.fast.reduction.whole in (None, "no columns to leave out")
+    assert relative_gap(reduced.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
+    assert _kkt(reduced_engine) <= 1e-9
+    assert_verified(problem, reduced)

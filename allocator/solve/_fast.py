@@ -43,12 +43,14 @@ REDUCE_MIN_COLUMNS = 10_000
 
 
 @dataclass(frozen=True)
-class ColdStart:
-    """How the last cold cost solve went (benchmarks, docs/performance.md): the columns solved first, and where
-    the time went; ``whole`` says why the whole program was solved instead, if it was."""
+class Reduction:
+    """How the last cost solve went (benchmarks, docs/performance.md): the columns solved first, from the smaller
+    program's home basis or cold, and where the time went; ``whole`` says why the whole program was solved
+    instead, if it was."""
 
     columns: int
     reduced_columns: int | None = None
+    warm: bool = False
     reduce_seconds: float = 0.0
     reduced_seconds: float = 0.0
     complete_seconds: float = 0.0
@@ -84,7 +86,7 @@ class FastProgram:
         self.forced_method = options.get("solver")
         self.method = str(self.forced_method or _method(self.structure.blocks.columns))
         self.reduce_min_columns = REDUCE_MIN_COLUMNS
-        self.cold_start: ColdStart | None = None
+        self.reduction: Reduction | None = None
         self.lp = HighsLP(self.options)
         self.build_seconds = time.perf_counter() - started  # reported with the first solve, as a compile
         self.scale: Scale | None = None
@@ -95,6 +97,10 @@ class FastProgram:
         #: re-solves start from the home basis unless ``solver_options`` say ``warm_start=False``
         self.warm_starts = bool(warm_starts)
         self.home_basis: highspy.HighsBasis | None = None
+        #: the useful columns of the engine's own problem and their optimal basis: a re-solve with the same useful
+        #: columns starts the smaller program there (then completes and crosses over as a cold start does)
+        self.small_home: tuple[np.ndarray, highspy.HighsBasis] | None = None
+        self._last_small: tuple[np.ndarray, highspy.HighsBasis] | None = None
         self.home_tried = False
         self._elastic: _Elastic | None = None
 
@@ -111,43 +117,50 @@ class FastProgram:
         return seconds, seconds > 0
 
     def run_cost(self, time_limit: float | None, warm: bool) -> SolveRecord:
-        """Solve the cost phase, from the home basis when ``warm`` and one exists, else from scratch."""
+        """Solve the cost phase, from the home basis when ``warm`` and one exists, else from scratch; on the useful
+        columns first where that applies (``_reduced``)."""
         assert self.matrices is not None  # assign() comes first
-        if warm and self.home_basis is not None:
-            setup = self.lp.load(self.matrices, self.home_basis)
-            compile_seconds, compiled = self._first()
-            record = self.lp.solve(time_limit, setup, compile_seconds, compiled, method="simplex")
-        else:
-            record = self._cold(time_limit)
+        home = self.home_basis if warm else None
+        self._last_small = None
+        record = self._reduced(time_limit, home)
         self.solution = self.cost_solution = self.lp.solution() if record.status.value == "optimal" else None
         return record
 
-    def _whole(self, time_limit: float | None, why: str, reduced: ColdStart | None = None) -> SolveRecord:
-        """A cold solve of the whole cost program."""
+    def _whole(self, time_limit: float | None, why: str, home: highspy.HighsBasis | None,
+               reduced: Reduction | None = None) -> SolveRecord:
+        """The whole cost program, from the home basis if given, else from scratch."""
         assert self.matrices is not None
-        setup = self.lp.load(self.matrices)
+        setup = self.lp.load(self.matrices, home)
         compile_seconds, compiled = self._first()
-        self.cold_start = replace(reduced, whole=why) if reduced else ColdStart(self.structure.blocks.columns,
-                                                                                whole=why)
-        return self.lp.solve(time_limit, setup, compile_seconds, compiled, method=self.method)
+        self.reduction = replace(reduced, whole=why) if reduced else Reduction(self.structure.blocks.columns,
+                                                                               whole=why)
+        return self.lp.solve(time_limit, setup, compile_seconds, compiled,
+                             method="simplex" if home is not None else self.method)
 
-    def _cold(self, time_limit: float | None) -> SolveRecord:
-        """A cold cost solve: on the useful columns first where that applies (REDUCE_MIN_COLUMNS), else whole.
+    def _reduced(self, time_limit: float | None, home: highspy.HighsBasis | None) -> SolveRecord:
+        """The cost phase on the useful columns first where that applies (REDUCE_MIN_COLUMNS), else whole.
 
-        The smaller program's optimum counts only once its completed duals prove it optimal for the whole
-        program (paths.complete) and HiGHS, crossing over from that pair to a basis of the whole program, runs
-        its simplex from there and says optimal (no iterations when the proof holds). A time or iteration limit
-        on the way is the answer (an honest stop); any other status, or a proof that fails, solves the whole
-        program instead, which then decides (and feeds the diagnosis of an infeasible problem)."""
+        The smaller program starts from its own home basis on a re-solve whose useful columns are the engine's
+        problem's, from scratch on a cold solve (a re-solve with other useful columns takes the whole program from
+        its home basis). Its optimum counts only once its completed duals prove it optimal for the whole program
+        (paths.complete) and HiGHS, crossing over from that pair to a basis of the whole program, runs its simplex
+        from there and says optimal (no iterations when the proof holds). A time or iteration limit on the way is
+        the answer (an honest stop); any other status, or a proof that fails, solves the whole program instead,
+        which then decides (and feeds the diagnosis of an infeasible problem)."""
         assert self.matrices is not None
         m, columns = self.matrices, self.structure.blocks.columns
         if columns < self.reduce_min_columns:
-            return self._whole(time_limit, "below REDUCE_MIN_COLUMNS")
+            return self._whole(time_limit, "below REDUCE_MIN_COLUMNS", home)
         started = time.perf_counter()
         keep = useful_columns(self.layout, m)
         if keep is None or keep.all():
             return self._whole(time_limit, "no columns to leave out" if keep is not None
-                               else "not a network without capacities")
+                               else "not a network without capacities", home)
+        small_home = None
+        if home is not None:
+            if self.small_home is None or not np.array_equal(self.small_home[0], keep):
+                return self._whole(time_limit, "other useful columns than the home basis's", home)
+            small_home = self.small_home[1]
         kept = np.flatnonzero(keep)
         counts = np.diff(m.start)[kept]
         entries = np.repeat(m.start[kept] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
@@ -155,36 +168,39 @@ class FastProgram:
         reduce_seconds = time.perf_counter() - started
         first = HighsLP(self.options)
         setup = first.load_arrays(m.cost[kept], m.col_lower[kept], m.col_upper[kept], m.row_lower, m.row_upper,
-                                  np.concatenate([[0], np.cumsum(counts)]), m.index[entries], m.value[entries])
-        smaller = first.solve(time_limit, method=str(self.forced_method or _method(len(kept))))
-        info = ColdStart(columns, len(kept), reduce_seconds, smaller.solve_seconds)
+                                  np.concatenate([[0], np.cumsum(counts)]), m.index[entries], m.value[entries],
+                                  small_home)
+        smaller = first.solve(time_limit, method="simplex" if small_home is not None
+                              else str(self.forced_method or _method(len(kept))))
+        info = Reduction(columns, len(kept), small_home is not None, reduce_seconds, smaller.solve_seconds)
         if smaller.status.value == "user_limit":
             compile_seconds, compiled = self._first()
-            self.cold_start = info
+            self.reduction = info
             return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                            compiled=compiled)
         if smaller.status.value != "optimal":
-            return self._whole(_left(time_limit, started), f"the smaller program: {smaller.raw_status}", info)
-        solution = first.solution()
+            return self._whole(_left(time_limit, started), f"the smaller program: {smaller.raw_status}", home, info)
+        solution, small_basis = first.solution(), first.basis()
         del first
         clock = time.perf_counter()
         proof = complete(self.layout, m, keep, solution.col_value, solution.row_dual)
         info = replace(info, complete_seconds=time.perf_counter() - clock)
         if proof is None:
-            return self._whole(_left(time_limit, started), "the completed duals prove nothing", info)
+            return self._whole(_left(time_limit, started), "the completed duals prove nothing", home, info)
         setup += self.lp.load(m)
         clock = time.perf_counter()
         crossed = self.lp.crossover(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual,
                                     _left(time_limit, started))
         info = replace(info, crossover_seconds=time.perf_counter() - clock)
         if not crossed:
-            return self._whole(_left(time_limit, started), "no crossover", info)
+            return self._whole(_left(time_limit, started), "no crossover", home, info)
         compile_seconds, compiled = self._first()
         final = self.lp.solve(_left(time_limit, started), method="simplex")
         if final.status.value not in ("optimal", "user_limit"):
             return self._whole(_left(time_limit, started), f"the whole program from the basis: {final.raw_status}",
-                               info)
-        self.cold_start = info
+                               home, info)
+        self.reduction = info
+        self._last_small = (keep, small_basis)
         return replace(final, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                        compiled=compiled, wall_seconds=time.perf_counter() - started,
                        solve_seconds=smaller.solve_seconds + info.complete_seconds + info.crossover_seconds
@@ -193,6 +209,7 @@ class FastProgram:
     def keep_home_basis(self) -> None:
         """The current cost optimum's basis becomes the start of every later re-solve."""
         self.home_basis = self.lp.basis()
+        self.small_home = self._last_small
         self.home_tried = True
 
     def run_moves(self, time_limit: float | None) -> SolveRecord:

@@ -43,13 +43,14 @@ def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
             "highs_alone_iterations": record.iterations or 0}
 
 
-def _cold_start(fast: object) -> Figures:
-    """How the first cold solve went (solve/_fast.py ColdStart): the columns solved first and each stage's seconds;
-    ``whole`` names why the whole program was solved instead, if it was."""
-    start = getattr(fast, "cold_start", None)
+def _reduction(fast: object) -> Figures:
+    """How the last cost solve went (solve/_fast.py Reduction): the columns solved first (from the smaller
+    program's home basis or cold) and each stage's seconds; ``whole`` names why the whole program was solved
+    instead, if it was."""
+    start = getattr(fast, "reduction", None)
     if start is None:
         return {}
-    return {"useful_columns": start.reduced_columns, "useful_columns_s": round(start.reduce_seconds, 3),
+    return {"useful_columns": start.reduced_columns, "warm": start.warm, "useful_columns_s": round(start.reduce_seconds, 3),
             "smaller_highs_s": round(start.reduced_seconds, 3), "complete_duals_s": round(start.complete_seconds, 3),
             "crossover_s": round(start.crossover_seconds, 3), "whole_because": start.whole}
 
@@ -71,7 +72,7 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
                         "first_over_solver": round(first / solver, 3),
                         "phases": [round(r.solve_seconds, 3) for r in engine.records],
                         "objective": round(result.objective.total, 4), "steps": len(result.plan)}
-    figures |= _cold_start(engine.fast)
+    figures |= _reduction(engine.fast)
     figures |= _highs_alone(engine)
     figures["first_over_highs_alone"] = round(first / figures["highs_alone_s"], 3)
     for plan in (True, False):
@@ -88,6 +89,7 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
                     f"{key}_over_solver": round(wall / solver, 3),
                     f"{key}_overhead_ms": round(1000 * (wall - solver), 1),
                     f"{key}_over_1.1x_plus_5ms": round(wall / (1.1 * solver + 0.005), 3)}
+    figures["last_resolve"] = _reduction(engine.fast)
     figures["load_start_end"] = [load, _load()]
     return figures
 
@@ -134,7 +136,7 @@ def breakdown(assets: int, accounts: int) -> Figures:
     scale = fast.assign(numbers, margins)
     stage("assemble")
     cost = fast.run_cost(None, warm=False)
-    useful = fast.cold_start.reduced_columns if fast.cold_start else None
+    useful = fast.reduction.reduced_columns if fast.reduction else None
     stage(f"cost phase (useful columns first: {useful}; HiGHS {cost.solve_seconds:.2f} s, "
           f"load {cost.setup_seconds:.2f} s)")
     holding, move = fast.answer("cost") or (np.zeros(0), np.zeros(0))
@@ -160,7 +162,7 @@ def breakdown(assets: int, accounts: int) -> Figures:
     stage("result (targets, accounts, marginal values; orders the plan again)")
     replay = validate_plan(problem, result)
     stage("validate_plan (replay)")
-    return {"stages": stages, "cold_start": _cold_start(fast),
+    return {"stages": stages, "reduction": _reduction(fast),
             "violations": len(violations) + len(more) + len(replay), "steps": len(ordered.steps),
             "columns": fast.structure.blocks.columns, "rows": fast.structure.blocks.rows,
             "nonzeros": fast.structure.nnz, "load_start_end": [load, _load()]}
