@@ -161,6 +161,14 @@ def test_an_iteration_limit_on_the_smaller_program_is_an_honest_stop():
     assert engine.fast.reduction.whole is None  # stopped, not sent on to the whole program
 
 
+def test_a_time_limit_on_the_smaller_program_is_an_honest_stop():
+    problem = generate_problem(40, 2, 8, seed=2, topology="hub")
+    engine = _engine(problem, True, time_limit=1e-4)
+    with pytest.raises(allocator.SolverError) as caught:
+        engine.solve()
+    assert caught.value.status == Status.USER_LIMIT.value
+
+
 def test_resolves_start_the_smaller_program_from_its_home_basis():
     """A what-if with the engine's problem's useful columns starts the smaller program from that problem's optimal
     basis, then proves and crosses over as a cold start does: the answer of a fresh engine and of the cvxpy

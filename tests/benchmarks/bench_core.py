@@ -28,7 +28,8 @@ def desk_end_to_end_process_time() -> Figures:
     return {**spread(seconds, 4), "runs": len(seconds)}
 
 
-@case(params={"200x20": (200, 2, 20), "500x40": (500, 2, 40), "200x20-cvxpy": (200, 2, 20, "cvxpy"),
+@case(params={"200x20": (200, 2, 20), "500x40": (500, 2, 40), "1000x60": (1000, 2, 60), "2000x100": (2000, 2, 100),
+              "200x20-cvxpy": (200, 2, 20, "cvxpy"),
               "500x40-cvxpy": (500, 2, 40, "cvxpy")})
 def generated_hub_and_spoke(assets: int, wallets: int, accounts: int, backend: str = "auto") -> Figures:
     """generated assets x accounts x wallets, hub-and-spoke: first solve, scipy LP, 5 re-solves with new data
