@@ -178,9 +178,11 @@ def test_resolves_start_the_smaller_program_from_its_home_basis():
     engine = _engine(problem, True)
     engine.solve()
     assert engine.fast.reduction.whole is None and not engine.fast.reduction.warm
+    home_columns = engine.fast._useful_memo[1]
     engine.solve(second)
     again = engine.solve(first)
     assert engine.fast.reduction.warm and engine.fast.reduction.whole is None
+    assert engine.fast._useful_memo[1] is home_columns  # prices and requirements: the same columns, not recomputed
     fresh = _engine(problem, True).solve(first)
     assert again.targets == fresh.targets and again.plan == fresh.plan
     cold = allocator.Allocator(first, backend="cvxpy").solve()

@@ -101,6 +101,7 @@ class FastProgram:
         #: columns starts the smaller program there (then completes and crosses over as a cold start does)
         self.small_home: tuple[np.ndarray, highspy.HighsBasis] | None = None
         self._last_small: tuple[np.ndarray, highspy.HighsBasis] | None = None
+        self._useful_memo: tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None] | None = None
         self.home_tried = False
         self._elastic: _Elastic | None = None
 
@@ -152,7 +153,7 @@ class FastProgram:
         if columns < self.reduce_min_columns:
             return self._whole(time_limit, "below REDUCE_MIN_COLUMNS", home)
         started = time.perf_counter()
-        keep = useful_columns(self.layout, m)
+        keep = self._useful(m)
         if keep is None or keep.all():
             return self._whole(time_limit, "no columns to leave out" if keep is not None
                                else "not a network without capacities", home)
@@ -205,6 +206,18 @@ class FastProgram:
                        compiled=compiled, wall_seconds=time.perf_counter() - started,
                        solve_seconds=smaller.solve_seconds + info.complete_seconds + info.crossover_seconds
                        + final.solve_seconds, iterations=(smaller.iterations or 0) + (final.iterations or 0))
+
+    def _useful(self, m: Matrices) -> np.ndarray | None:
+        """``paths.useful_columns``, computed again only when what it reads changed: the costs of the holdings and
+        moves and which cells hold something today (a what-if of prices and requirements changes neither)."""
+        moves = self.structure.blocks.move + self.layout.n_moves
+        key = (m.cost[:moves].copy(), m.row_lower[:self.layout.n_cells] > 0)
+        if self._useful_memo is not None and all(np.array_equal(a, b) for a, b in zip(self._useful_memo[0], key,
+                                                                                        strict=True)):
+            return self._useful_memo[1]
+        keep = useful_columns(self.layout, m)
+        self._useful_memo = (key, keep)
+        return keep
 
     def keep_home_basis(self) -> None:
         """The current cost optimum's basis becomes the start of every later re-solve."""

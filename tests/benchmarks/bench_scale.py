@@ -50,7 +50,8 @@ def _reduction(fast: object) -> Figures:
     start = getattr(fast, "reduction", None)
     if start is None:
         return {}
-    return {"useful_columns": start.reduced_columns, "warm": start.warm, "useful_columns_s": round(start.reduce_seconds, 3),
+    return {"useful_columns": start.reduced_columns, "warm": start.warm,
+            "useful_columns_s": round(start.reduce_seconds, 3),
             "smaller_highs_s": round(start.reduced_seconds, 3), "complete_duals_s": round(start.complete_seconds, 3),
             "crossover_s": round(start.crossover_seconds, 3), "whole_because": start.whole}
 
