@@ -6,6 +6,7 @@ scipy.stats (docs/cli.md, start-up). Each check runs in a fresh interpreter and 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -94,3 +95,61 @@ def test_every_public_name_resolves_and_is_listed():
     namespace: dict[str, object] = {}
     exec("from allocator import *", namespace)
     assert set(allocator.__all__) <= set(namespace)
+
+
+def test_validate_imports_no_package_metadata_nor_unused_parsers():
+    """Regression (issue 15): with pydantic's plugins off, ``allocator validate`` still imported pydantic's plugin
+    loader and with it importlib.metadata, email and zipfile; a stand-in takes its place (allocator/cli/validate.py).
+    Nor are the JSON parser (a TOML file), difflib (no misspelt name) or the option pricer (no option) imported."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "allocator.cli", "validate",
+                          str(PROBLEMS / "desk.toml")], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout == f"valid: {PROBLEMS / 'desk.toml'} (8 assets, 4 accounts, 23 holdings)\n"
+    names = {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines() if line.startswith("import time:")}
+    assert {"pydantic", "tomllib"} <= names  # the probe reads the import log at all
+    assert not names & {"importlib.metadata", "email", "zipfile", "json", "difflib", "allocator.venues.options"}
+
+
+def test_plugin_loader_stand_in_yields_to_the_real_loader():
+    """The stand-in answers ``get_plugins`` with nothing; any other name imports pydantic's real loader, and a user
+    who names plugins to skip (not all of them) gets the real loader from the start."""
+    probe = ("import sys\nfrom allocator.cli.validate import skip_plugin_search\nskip_plugin_search()\n"
+             "from pydantic.plugin._loader import get_plugins\nprint(list(get_plugins()))\n"
+             "print('importlib.metadata' in sys.modules)\n"
+             "from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP\nprint(PYDANTIC_ENTRY_POINT_GROUP)\n"
+             "print(sys.modules['pydantic.plugin._loader'].__file__.endswith('_loader.py'))")
+    environment = {name: value for name, value in os.environ.items() if name != "PYDANTIC_DISABLE_PLUGINS"}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env=environment)
+    assert run.stdout.split() == ["[]", "False", "pydantic", "True"]
+    named = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
+                           env={**environment, "PYDANTIC_DISABLE_PLUGINS": "some_plugin"})
+    assert named.stdout.split() == ["[]", "True", "pydantic", "True"]
+
+
+def test_input_models_default_factories_are_functions_of_ours():
+    """Regression (issue 15): ``Field(default_factory=dict)`` made pydantic parse a builtin's text signature, which
+    compiles the tokenizer's patterns at start-up; every input model's factory is a Python function
+    (``allocator.inputs.fields.empty_table`` / ``empty_list``) that returns a new empty value each time."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    import allocator.inputs.hedges
+    import allocator.inputs.liquidity
+    import allocator.inputs.market
+    import allocator.inputs.problem
+    import allocator.inputs.routes
+    import allocator.inputs.scenario
+    import allocator.inputs.stress
+
+    modules = [allocator.inputs.hedges, allocator.inputs.liquidity, allocator.inputs.market, allocator.inputs.problem,
+               allocator.inputs.routes, allocator.inputs.scenario, allocator.inputs.stress]
+    factories = {(model.__name__, name): field.default_factory for module in modules
+                 for model in vars(module).values() if inspect.isclass(model) and issubclass(model, BaseModel)
+                 for name, field in model.model_fields.items() if field.default_factory is not None}
+    assert factories  # the probe found the optional tables (holdings, haircuts, ...)
+    assert {key: factory for key, factory in factories.items() if not inspect.isfunction(factory)} == {}
+    for factory in set(factories.values()):
+        first, second = factory(), factory()  # type: ignore[call-arg]
+        assert first == second and not first and first is not second

@@ -8,12 +8,44 @@ from __future__ import annotations
 
 import os
 import sys
+import types
 from pathlib import Path
+from typing import Any
 
 import click
 
 from allocator.cli.exits import EXIT_INPUT
 from allocator.cli.options import Output, output_options
+
+#: pydantic's own spellings of "no plugins at all" (pydantic/plugin/_loader.py, ``get_plugins``).
+PLUGINS_OFF = ("__all__", "1", "true")
+_LOADER = "pydantic.plugin._loader"
+
+
+def skip_plugin_search() -> None:
+    """Turn off pydantic's plugin search in this process, unless the user set ``PYDANTIC_DISABLE_PLUGINS``.
+
+    pydantic looks for plugins when it builds its first validator by reading every installed distribution's entry
+    points (about 35 ms); ``PYDANTIC_DISABLE_PLUGINS=__all__`` stops the reading but not the import of the module
+    that would do it, which brings importlib.metadata, email and zipfile (about 25 ms). With plugins off that
+    module's one function used, ``get_plugins``, returns nothing, so a stand-in returning nothing takes its place;
+    any other name asked of it imports the real module (:func:`_real_loader`). ``validate`` only (docs/cli.md)."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if os.environ["PYDANTIC_DISABLE_PLUGINS"] in PLUGINS_OFF and _LOADER not in sys.modules:
+        stand_in = types.ModuleType(_LOADER, "Stand-in for pydantic's plugin loader while plugins are off.")
+        vars(stand_in).update(get_plugins=lambda: (), __getattr__=_real_loader)
+        sys.modules[_LOADER] = stand_in
+
+
+def _real_loader(name: str) -> Any:
+    """A name the stand-in lacks: the real loader replaces it (importing it), and answers. Not for the special
+    names the import system asks of every module (``__path__``: is it a package?)."""
+    if name.startswith("__"):
+        raise AttributeError(f"module {_LOADER!r} has no attribute {name!r}")
+    sys.modules.pop(_LOADER, None)
+    from importlib import import_module
+
+    return getattr(import_module(_LOADER), name)
 
 
 @click.command("validate")
@@ -24,10 +56,7 @@ def command(problem: Path, output: Output) -> None:
     from allocator.lazy import defer_numpy
 
     defer_numpy()  # a single-threaded check: numpy only if a check needs it (allocator/lazy.py)
-    # pydantic looks for plugins by reading every installed distribution's entry points when it builds its first
-    # model (about 35 ms); this command's own process turns that off unless the user set the variable (docs/cli.md)
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from allocator.cli.output import deliver_document, dump
+    skip_plugin_search()
     from allocator.errors import InputError
     from allocator.io.loading import load_problem
 
@@ -35,11 +64,20 @@ def command(problem: Path, output: Output) -> None:
         loaded = load_problem(problem)
     except InputError as error:
         issues = [{"location": i.location, "message": i.message, "code": i.code} for i in error.issues]
-        deliver_document(output, dump({"valid": False, "problem": str(problem), "issues": issues}))
+        _verdict(output, {"valid": False, "problem": str(problem), "issues": issues})
         for issue in error.issues:
             click.echo(f"error: {issue}", err=True)
         click.echo(f"invalid: {problem}: {len(issues)} issue{'s' if len(issues) != 1 else ''}", err=True)
         sys.exit(EXIT_INPUT)
-    deliver_document(output, dump({"valid": True, "problem": str(problem), "issues": []}))
+    _verdict(output, {"valid": True, "problem": str(problem), "issues": []})
     output.say(f"valid: {problem} ({len(loaded.assets)} assets, {len(loaded.accounts)} accounts, "
                f"{len(loaded.holdings)} holdings)")
+
+
+def _verdict(output: Output, verdict: dict[str, Any]) -> None:
+    """The verdict as JSON where ``-o``/``--json`` asked; nothing (and no JSON writer imported) when neither did."""
+    if output.path is None and not output.to_stdout:
+        return
+    from allocator.cli.output import deliver_document, dump
+
+    deliver_document(output, dump(verdict))

@@ -5,7 +5,6 @@ A location reads like the problem file: ``accounts[2].haircuts.SOL``.
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from typing import Any
 
@@ -135,6 +134,8 @@ def _route_endpoints(data: dict[str, Any], routes: list[tuple[int, dict[str, Any
 
 
 def _nearest(name: str, known: list[str]) -> str:
+    import difflib  # deferred: only a misspelt name needs it, and a valid problem is checked without it
+
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     if close:
         return f" (did you mean {' or '.join(map(repr, close))}?)"

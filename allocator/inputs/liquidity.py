@@ -20,7 +20,18 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from allocator.inputs.fields import MAX_MONEY, Bps, Days, Id, Money, Share, StrictModel, Volatility, interval
+from allocator.inputs.fields import (
+    MAX_MONEY,
+    Bps,
+    Days,
+    Id,
+    Money,
+    Share,
+    StrictModel,
+    Volatility,
+    empty_table,
+    interval,
+)
 
 #: Average daily traded value (currency), strictly positive.
 Adv = Annotated[float, AfterValidator(interval(0.0, MAX_MONEY, low_open=True))]
@@ -51,7 +62,7 @@ class Schedule(StrictModel):
     max_moves: int | None = Field(default=None, ge=1, le=1_000_000)
     max_moves_per_period: int | None = Field(default=None, ge=1, le=1_000_000)
     min_move_value: Money = 0.0
-    withdrawal_limits: dict[Id, Money] = Field(default_factory=dict)
+    withdrawal_limits: dict[Id, Money] = Field(default_factory=empty_table)
     liquidation_days: Days | None = None
 
     @property

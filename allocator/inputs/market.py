@@ -31,14 +31,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cached_property
-from typing import Annotated, Literal, overload
+from typing import TYPE_CHECKING, Annotated, Literal, overload
 
 from pydantic import AfterValidator, Field
 
 from allocator.inputs.fields import Confidence, Day, Days, Id, Price, Return, StrictModel, Volatility, interval
 from allocator.lazy import np
 from allocator.venues.estimate import daily_returns, estimate, read_closes
-from allocator.venues.options import Greeks, black76
+
+if TYPE_CHECKING:  # imported by greeks(): checking a problem does not price options (docs/cli.md, start-up)
+    from allocator.venues.options import Greeks
 
 #: Eigenvalues of a correlation matrix above minus this count as non-negative (rounding in a user's matrix).
 PSD_TOLERANCE = 1e-8
@@ -167,6 +169,8 @@ class Position(StrictModel):
 
     def greeks(self, price: float, as_of: str | None) -> Greeks:
         """Black-76 value and greeks per unit of quantity; a linear position is worth 0 with delta 1."""
+        from allocator.venues.options import Greeks, black76
+
         if self.kind != "option":
             return Greeks(value=0.0, delta=1.0, gamma=0.0, vega=0.0)
         assert self.strike and self.option_type and self.implied_volatility and as_of  # checked on input

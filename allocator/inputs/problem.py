@@ -17,7 +17,22 @@ from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.checks import cross_field_issues
-from allocator.inputs.fields import Bps, Buffer, Currency, Day, Days, Haircut, Id, Money, Price, Quantity, Rate, Share
+from allocator.inputs.fields import (
+    Bps,
+    Buffer,
+    Currency,
+    Day,
+    Days,
+    Haircut,
+    Id,
+    Money,
+    Price,
+    Quantity,
+    Rate,
+    Share,
+    empty_list,
+    empty_table,
+)
 from allocator.inputs.fields import StrictModel as _Model
 from allocator.inputs.hedges import Hedge
 from allocator.inputs.isolated import expand, needs_expansion
@@ -63,17 +78,17 @@ class Account(_Model):
     id: Id
     requirement: Money | None = None
     buffer: Buffer = 0.0
-    haircuts: dict[Id, Haircut] = Field(default_factory=dict)
-    concentration: dict[Id, Share] = Field(default_factory=dict)
-    yields: dict[Id, Rate] = Field(default_factory=dict)
+    haircuts: dict[Id, Haircut] = Field(default_factory=empty_table)
+    concentration: dict[Id, Share] = Field(default_factory=empty_table)
+    yields: dict[Id, Rate] = Field(default_factory=empty_table)
     risk: RiskSettings | None = None
-    haircut_models: dict[Id, HaircutModel] = Field(default_factory=dict)
+    haircut_models: dict[Id, HaircutModel] = Field(default_factory=empty_table)
     rulebook: Id | None = None
     margin_basis: Literal["maintenance", "initial"] = "maintenance"
     # margin modes and hedging (docs/margin-modes.md, docs/hedging.md)
     margin_mode: Literal["isolated", "cross", "portfolio"] | None = None  # None: the rulebook's own (today's)
     parent: Id | None = None  # set on the sub-accounts of an isolated account when it is expanded (isolated.py)
-    max_net_delta: dict[Id, Money] = Field(default_factory=dict)  # |delta| per underlying, currency (hedging.md)
+    max_net_delta: dict[Id, Money] = Field(default_factory=empty_table)  # |delta| per underlying, currency (hedging.md)
 
 
 class Route(_Model):
@@ -106,19 +121,19 @@ class Problem(_Model):
     as_of: Day | None = None  # valuation date (options): a TOML date or "YYYY-MM-DD"
     horizon_days: Days = 30.0
     assets: list[Asset] = Field(min_length=1)
-    holdings: list[Holding] = Field(default_factory=list)
+    holdings: list[Holding] = Field(default_factory=empty_list)
     accounts: list[Account] = Field(min_length=1)
-    declared_locations: list[Location] = Field(default_factory=list, alias="locations")  # [[locations]]
+    declared_locations: list[Location] = Field(default_factory=empty_list, alias="locations")  # [[locations]]
     routes: list[Route] | None = None
     market: Market | None = None
-    positions: list[Position] = Field(default_factory=list)
-    stress_scenarios: list[StressScenario] = Field(default_factory=list)  # [[stress_scenarios]]
+    positions: list[Position] = Field(default_factory=empty_list)
+    stress_scenarios: list[StressScenario] = Field(default_factory=empty_list)  # [[stress_scenarios]]
     portfolio: PortfolioLimit | None = None
-    venues: list[Venue] = Field(default_factory=list)  # transition only (allocator/inputs/liquidity.py)
+    venues: list[Venue] = Field(default_factory=empty_list)  # transition only (allocator/inputs/liquidity.py)
     schedule: Schedule | None = None
     stress: StressSettings | None = None  # [stress]: proxies and penalties of allocator.stress (docs/stress.md)
-    hedges: list[Hedge] = Field(default_factory=list)  # [[hedges]]: instruments the program may trade (hedging.md)
-    max_net_delta: dict[Id, Money] = Field(default_factory=dict)  # the treasury's |delta| per underlying (hedging.md)
+    hedges: list[Hedge] = Field(default_factory=empty_list)  # [[hedges]]: what the program may trade (hedging.md)
+    max_net_delta: dict[Id, Money] = Field(default_factory=empty_table)  # treasury |delta| per underlying (hedging.md)
     _terms: dict[str, AccountTerms] = PrivateAttr(default_factory=dict)
 
     @property

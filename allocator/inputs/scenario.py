@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from allocator.errors import InputError, InputIssue
-from allocator.inputs.fields import Bps, Buffer, Haircut, Id, Money, Price, Quantity, Rate, interval
+from allocator.inputs.fields import Bps, Buffer, Haircut, Id, Money, Price, Quantity, Rate, empty_table, interval
 from allocator.inputs.issues import issues_from_pydantic, short
 from allocator.inputs.problem import Problem
 
@@ -47,18 +47,18 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     id: Id | None = None
-    shock: dict[str, Shock] = Field(default_factory=dict)
-    price: dict[str, Price] = Field(default_factory=dict)
-    haircut_shift: dict[str, Shift] = Field(default_factory=dict)
-    haircuts: dict[str, dict[str, Haircut]] = Field(default_factory=dict)
-    requirement_scale: dict[str, ScaleFactor] = Field(default_factory=dict)
-    requirement: dict[str, Money] = Field(default_factory=dict)
-    buffer: dict[str, Buffer] = Field(default_factory=dict)
-    holdings: dict[str, Quantity] = Field(default_factory=dict)
-    carry: dict[str, Rate] = Field(default_factory=dict)
-    yields: dict[str, dict[str, Rate]] = Field(default_factory=dict)
-    route_cost_bps: dict[str, Bps] = Field(default_factory=dict)
-    volatility_scale: dict[str, ScaleFactor] = Field(default_factory=dict)
+    shock: dict[str, Shock] = Field(default_factory=empty_table)
+    price: dict[str, Price] = Field(default_factory=empty_table)
+    haircut_shift: dict[str, Shift] = Field(default_factory=empty_table)
+    haircuts: dict[str, dict[str, Haircut]] = Field(default_factory=empty_table)
+    requirement_scale: dict[str, ScaleFactor] = Field(default_factory=empty_table)
+    requirement: dict[str, Money] = Field(default_factory=empty_table)
+    buffer: dict[str, Buffer] = Field(default_factory=empty_table)
+    holdings: dict[str, Quantity] = Field(default_factory=empty_table)
+    carry: dict[str, Rate] = Field(default_factory=empty_table)
+    yields: dict[str, dict[str, Rate]] = Field(default_factory=empty_table)
+    route_cost_bps: dict[str, Bps] = Field(default_factory=empty_table)
+    volatility_scale: dict[str, ScaleFactor] = Field(default_factory=empty_table)
 
     @classmethod
     def parse(cls, data: Scenario | Mapping[str, Any], where: str = "scenario") -> Scenario:

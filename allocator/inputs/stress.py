@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from allocator.inputs.fields import Id, StrictModel, interval
+from allocator.inputs.fields import Id, StrictModel, empty_table, interval
 
 #: A proxy that keeps the asset at today's price.
 CONSTANT = "constant"
@@ -25,5 +25,5 @@ Penalty = Annotated[float, AfterValidator(interval(0.0, 1.0))]
 class StressSettings(StrictModel):
     """Per-problem overrides of the stress test's proxy rules and liquidation penalties."""
 
-    proxies: dict[Id, Id] = Field(default_factory=dict)
-    liquidation_penalty: dict[Id, Penalty] = Field(default_factory=dict)
+    proxies: dict[Id, Id] = Field(default_factory=empty_table)
+    liquidation_penalty: dict[Id, Penalty] = Field(default_factory=empty_table)

@@ -15,9 +15,10 @@ file, never a traceback. The faults and their codes:
 
 from __future__ import annotations
 
-import json
+import functools
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +87,19 @@ def _utf16(raw: bytes) -> bool:
 
 def parse(text: str, kind: str, where: str = "") -> Any:
     """``text`` parsed as ``kind`` ("toml" or "json"), depth-checked and, for JSON, free of repeated keys."""
+    if kind == "toml":
+        loads: Callable[[str], Any] = tomllib.loads
+        fault: type[ValueError] = tomllib.TOMLDecodeError
+    else:
+        import json  # deferred: a TOML file is read without it (allocator validate's start-up, docs/cli.md)
+
+        loads, fault = functools.partial(json.loads, object_pairs_hook=_Object.of), json.JSONDecodeError
     try:
-        data = tomllib.loads(text) if kind == "toml" else json.loads(text, object_pairs_hook=_Object.of)
+        data = loads(text)
     except RecursionError:
         raise InputError([InputIssue(where, f"is nested too deeply to read (more than {MAX_DEPTH} levels)",
                                      "too_deep")]) from None
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+    except fault as error:
         raise InputError([InputIssue(where, f"not valid {kind.upper()}: {error}", "syntax")]) from None
     issues = _structure_issues(data, where)
     if issues:
