@@ -52,7 +52,7 @@ def coarse_moves(problem: Problem, periods: Periods, data: TransitionData, *, co
     program = build(coarse, coarse_data, coverage_margin=coverage_margin, limit_margin=limit_margin, pwl=True,
                     pieces=pieces)
     lp = HighsLP({**profile("HIGHS").options, **OPTIONS})
-    _, offsets, columns = loaded(program, lp)
+    _, offsets, columns = loaded(program, lp, dpp=False)
     if lp.solve(None, method="simplex").status is not Status.OPTIMAL:
         return None
     values = columns.values(lp.solution().col_value)

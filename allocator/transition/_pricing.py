@@ -73,12 +73,12 @@ class Columns:
             return 0.0
         return float(np.minimum(self.reduced(row_dual), 0.0) @ self.col_upper[self.closed])
 
-    def open(self, lp: HighsLP, row_dual: np.ndarray | None = None) -> int:
+    def open(self, lp: HighsLP, row_dual: np.ndarray | None = None, price: float = PRICE) -> int:
         """Add to HiGHS's program the closed columns that price below ``-PRICE`` under ``row_dual`` (all of them
         when None), those with room above zero; the number added."""
         if not len(self.closed):
             return 0
-        which = np.ones(len(self.closed), dtype=bool) if row_dual is None else self.reduced(row_dual) < -PRICE
+        which = np.ones(len(self.closed), dtype=bool) if row_dual is None else self.reduced(row_dual) < -price
         which &= self.col_upper[self.closed] > 0
         count = int(which.sum())
         if count:

@@ -29,6 +29,7 @@ from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ConeMatrixStuffing
 from allocator.solve._highs import HighsLP
 from allocator.solve._solvers import SolveRecord, profile
 from allocator.solve._status import Status
+from allocator.transition._bounds import implied
 from allocator.transition._pricing import Columns
 from allocator.transition._program import TransitionProgram
 
@@ -47,6 +48,8 @@ OPTIONS: dict[str, object] = {"primal_feasibility_tolerance": 1e-10}
 STALL = 0.05
 #: Cut rounds at most; a schedule still cut after them is returned with its (larger) bound.
 ROUNDS = 40
+#: Pricings of the closed moves (_pricing.py) at most: the last opens every move still closed.
+OPENINGS = 8
 
 
 @dataclass(frozen=True)
@@ -67,21 +70,23 @@ def _columns(offsets: dict[int, int], variable: cp.Variable) -> np.ndarray:
     return offsets[variable.id] + np.arange(variable.size)
 
 
-def _compiled(program: TransitionProgram) -> tuple[dict[str, Any], dict[int, int], np.ndarray]:
+def _compiled(program: TransitionProgram, dpp: bool = True
+              ) -> tuple[dict[str, Any], dict[int, int], np.ndarray]:
     """The LP of a ``pwl`` program as cvxpy hands it to HiGHS (``A x <= b`` after ``dims.zero`` equalities, column
     bounds), its variables' column offsets and its rows' lower bounds.
 
     Compiled with DPP (the parameters kept symbolic): 0.45 s at 100 x 10 x 48 (0.57 s without), and the margin-free
     right-hand sides of the bound are then the same compiled program with other parameter values, 0.01 s
-    (``_margin_free``) where a second compile took as long as the first."""
-    data, chain, inverse = program.problem.get_problem_data(cp.HIGHS)
+    (``_margin_free``) where a second compile took as long as the first. ``dpp=False`` for a program compiled once
+    (the coarse guess: 0.3 s against 0.6 s)."""
+    data, chain, inverse = program.problem.get_problem_data(cp.HIGHS, ignore_dpp=not dpp)
     offsets = next(i for r, i in zip(chain.reductions, inverse, strict=True)
                    if isinstance(r, ConeMatrixStuffing)).var_offsets
     rows, equalities = data["A"].shape[0], data["dims"].zero
     return data, offsets, np.concatenate([data["b"][:equalities], np.full(rows - equalities, -np.inf)])
 
 
-def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = None
+def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = None, dpp: bool = True
            ) -> tuple[dict[str, Any], dict[int, int], Columns]:
     """Compile a ``pwl`` program and load it into ``lp``, with only the ``moves`` (a guess, _coarse.py) open in
     every period when given: the others are closed (_pricing.py). Its data
@@ -91,10 +96,11 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = N
     Rows of a single entry (the ``window`` rows of every move and leg, the rows fixing today's holdings) become
     column bounds: the same program, with 45% fewer rows at 100 x 10 x 48. HiGHS's presolve removes them from a
     first solve too, but not from the re-solves from a basis after each round of cuts."""
-    data, offsets, lower = _compiled(program)
+    data, offsets, lower = _compiled(program, dpp)
     rows = data["A"].tocsr()
     rows.eliminate_zeros()
     col_lower, col_upper, kept = _singletons(data, rows, lower)
+    implied(program, offsets, col_lower, col_upper)
     upper = np.asarray(data["b"], dtype=float)
     closed = None
     if moves is not None:
@@ -146,33 +152,32 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     solve_seconds = wall = 0.0
     iterations, added, rounds = 0, 0, 0
     record: SolveRecord | None = None
-    converged, previous, pending = False, np.inf, False
-    while rounds < ROUNDS or pending:
+    converged, previous, openings = False, np.inf, 0
+    while True:
         rounds += 1
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
         record = lp.solve(left, method="simplex")
         solve_seconds, wall = solve_seconds + record.solve_seconds, wall + record.wall_seconds
         iterations += record.iterations or 0
         if record.status is not Status.OPTIMAL:
-            pending = columns.open(lp) > 0  # the guess admits no schedule (or none was found): open every move
-            if pending:
+            if columns.open(lp):  # the guess admits no schedule (or none was found): open every move
                 continue
             break
-        solution = lp.solution()
-        x = columns.values(solution.col_value)
+        solution = lp.highs.getSolution()  # two of HighsLP.solution()'s four arrays: 20 ms a round at 100 x 10 x 48
+        x, row_dual = columns.values(np.asarray(solution.col_value)), np.asarray(solution.row_dual)
         cut, residual = _tangents(x, sides, coefficient)
-        stop = cut is None or residual > (1.0 - STALL) * previous
+        stop = cut is None or residual > (1.0 - STALL) * previous or rounds >= ROUNDS
+        opened = 0
         # closed moves are priced after the first solve and when the cuts are done (in between, each opening would
-        # cost a re-solve of its own); after ROUNDS whatever is left is opened: one more solve proves the optimum
-        pending = (rounds == 1 or stop or rounds >= ROUNDS) \
-            and columns.open(lp, solution.row_dual if rounds < ROUNDS else None) > 0
-        if pending:
-            previous = np.inf  # a new optimum: the stall test starts afresh
-        elif stop:
-            converged = cut is None
-            break
-        else:
-            previous = residual
+        # cost a re-solve of its own); the last time, whatever is left is opened: one more solve proves the optimum
+        if rounds == 1 or stop:
+            openings += 1
+            opened = columns.open(lp, row_dual if openings < OPENINGS else None)
+            if not opened and stop:
+                converged = cut is None
+                break
+        # a new optimum after an opening: the stall test starts afresh
+        previous = np.inf if opened else residual
         if cut is not None:
             lower, upper, start, index, value = cut
             lp.add_rows(lower, upper, start, columns.position[index], value)
@@ -186,7 +191,7 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
         variable.save_value(x[_columns(offsets, variable)].reshape(variable.shape, order="F"))  # as a solver would
     bound = float(program.problem.objective.value)
     offset = bound - lp.objective()
-    bound += columns.correction(solution.row_dual)
+    bound += columns.correction(row_dual)
     if unmargined is not None:
         bound = _unmargined_bound(lp, program, unmargined, data, bound, offset, columns)
     return record, Cuts(lower_bound=bound, rounds=rounds, added=added, converged=converged,
@@ -217,12 +222,13 @@ def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: Trans
     are data), re-solved from the last basis, closed columns priced and opened as in the loop (their correction
     added); the margined optimum ``bound`` if anything differs (a bound still, of a program whose margins make it
     dearer)."""
-    free, _, lower = _margin_free(program, unmargined)
+    free, free_offsets, lower = _margin_free(program, unmargined)
     rows = free["A"].tocsr()
     rows.eliminate_zeros()
     if rows.shape != data["rows"].shape or (rows != data["rows"]).nnz:
         return bound
     col_lower, col_upper, kept = _singletons(free, rows, lower)
+    implied(program, free_offsets, col_lower, col_upper)
     if not np.array_equal(kept, data["kept"]):
         return bound
     lp.set_row_bounds(lower[kept], np.asarray(free["b"], dtype=float)[kept])
