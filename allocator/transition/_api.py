@@ -189,7 +189,7 @@ class _LinearRungs(_Rungs):
                      pieces=INITIAL_PIECES)
         clock = time.perf_counter()
         moves = coarse_moves(self.problem, self.periods, self.data, coverage_margin=margins.coverage_margin,
-                             limit_margin=margins.limit_margin, pieces=INITIAL_PIECES)
+                             limit_margin=margins.limit_margin, pieces=INITIAL_PIECES, time_limit=self.time_limit)
         guess = time.perf_counter() - clock
         record, self.cuts = solve_with_cuts(self.program, self.time_limit, unmargined=free, moves=moves)
         return replace(record, setup_seconds=record.setup_seconds + guess)

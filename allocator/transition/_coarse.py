@@ -34,7 +34,7 @@ USED = 1e-9
 
 
 def coarse_moves(problem: Problem, periods: Periods, data: TransitionData, *, coverage_margin: float,
-                 limit_margin: float, pieces: int) -> np.ndarray | None:
+                 limit_margin: float, pieces: int, time_limit: float | None = None) -> np.ndarray | None:
     """(moves,) True for every move the coarse transition's optimum uses; None when the transition is too small
     for a guess to pay, or the coarse program has no optimum (the fine one is then solved whole)."""
     T, schedule = periods.periods, problem.schedule
@@ -53,7 +53,7 @@ def coarse_moves(problem: Problem, periods: Periods, data: TransitionData, *, co
                     pieces=pieces)
     lp = HighsLP({**profile("HIGHS").options, **OPTIONS})
     _, offsets, columns = loaded(program, lp, dpp=False)
-    if lp.solve(None, method="simplex").status is not Status.OPTIMAL:
+    if lp.solve(time_limit, method="simplex").status is not Status.OPTIMAL:
         return None
     values = columns.values(lp.solution().col_value)
     move = program.variables.move

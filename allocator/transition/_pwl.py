@@ -233,12 +233,12 @@ def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: Trans
         return bound
     lp.set_row_bounds(lower[kept], np.asarray(free["b"], dtype=float)[kept])
     columns.rebound(lp, col_lower, col_upper)
-    for attempt in range(ROUNDS):
+    for attempt in range(OPENINGS + 1):
         record = lp.solve(None, method="simplex")
         if record.status is not Status.OPTIMAL:
             return bound
         row_dual = lp.solution().row_dual
-        if not columns.open(lp, row_dual if attempt < ROUNDS - 2 else None):
+        if not columns.open(lp, row_dual if attempt < OPENINGS - 1 else None):
             return lp.objective() + offset + columns.correction(row_dual)
     return bound
 
