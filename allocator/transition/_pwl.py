@@ -13,6 +13,11 @@ schedule is feasible for the convex program, so ``C* <= U`` and
 
 (both programs with the same margins; the convex path's are wider, so its optimum is above ``L`` too). The result
 reports ``diagnostics.lower_bound`` and ``diagnostics.bound_gap`` (currency).
+
+The fast start (issue 16; 12.3 s to about 6 s at 100 x 10 x 48): the moves a coarse-clock transition uses are
+open first, the others closed and opened only where their reduced cost is negative (_coarse.py, _pricing.py), the
+single-entry rows and implied bounds given as column bounds (_bounds.py), one DPP compile for both the margined
+program and the margin-free bound. None changes the program's optimum.
 """
 
 from __future__ import annotations
