@@ -1,13 +1,13 @@
 """Solving the linear path's program on a subset of its move columns, and proving the answer optimal for all.
 
-HiGHS gets the program without the move columns outside a guess (_coarse.py): *closed* columns, half of the
-program's columns at 100 x 10 x 48. Every re-solve from a basis (after a round of cuts) works on the loaded
-program without presolve, so what is not loaded is not paid for in any of them. After a solve, every closed
-column is priced against the duals: HiGHS's reduced cost ``d = c - A' y`` (the program's rows; tangent cuts never
-touch a move). Columns with ``d < -PRICE`` could lower the cost: they are added to HiGHS's program (its basis is
-kept) and the dual simplex goes on; with bounded columns it stays dual feasible by putting them at their bounds,
-so an opening costs a few hundred iterations, not a new solve. When no closed column prices negative, the
-restricted optimum is optimal for the whole program.
+The move columns outside a guess (_coarse.py) are *closed*: upper bound zero, half of the program's columns at
+100 x 10 x 48 (HiGHS's presolve drops them from the first solve). After a solve, every closed column is priced
+against the duals: HiGHS's reduced cost ``d = c - A' y`` (the program's rows; tangent cuts never touch a move).
+Columns with ``d < -PRICE`` could lower the cost: their bounds are restored (HiGHS keeps its basis) and the dual
+simplex goes on; with bounded columns it stays dual feasible by putting them at their bounds, so an opening costs
+a few thousand iterations at most, not a new solve. When no closed column prices negative, the restricted optimum
+is optimal for the whole program. (Removing the closed columns from HiGHS's program and adding them back with
+``addCols`` instead took more iterations in every later round: measured, rejected.)
 
 The bound is certified whatever is left closed: for any duals ``y`` of the rows, the program's optimum is at least
 the restricted optimum plus ``sum over closed columns of min(0, d) * upper`` (Lagrangian duality, the closed
@@ -24,20 +24,22 @@ import scipy.sparse as sp
 
 from allocator.solve._highs import HighsLP
 
-#: A closed column is opened when its reduced cost is below minus this (scaled cost units): a hundredth of HiGHS's
-#: own dual feasibility tolerance, so that what stays closed changes the bound by almost nothing.
+#: A closed column is opened when its reduced cost is below minus this (scaled cost units): the HiGHS profile's own
+#: dual feasibility tolerance, so that a closed column is priced out exactly as strictly as HiGHS prices an open one
+#: (and the correction for what stays closed is at most this times its bounds).
 PRICE = 1e-9
 
 
 @dataclass(eq=False)
 class Columns:
-    """The program's columns as loaded into HiGHS: ``position`` maps each to its index there (-1: closed)."""
+    """The program's columns as loaded into HiGHS (all of them, in order: ``position`` is the identity) and which
+    are closed."""
 
     matrix: sp.csc_matrix  # (rows, columns) the whole program's rows
     cost: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
-    position: np.ndarray  # (columns,) index in HiGHS's program, -1 when closed
+    position: np.ndarray  # (columns,) index in HiGHS's program
     closed: np.ndarray  # (closed,) indices of the closed columns
     transposed: sp.csr_matrix  # (closed, rows) their columns of the matrix, transposed
     opened: int = 0  # columns opened so far
@@ -46,7 +48,8 @@ class Columns:
     def load(cls, lp: HighsLP, matrix: sp.csc_matrix, cost: np.ndarray, col_lower: np.ndarray,
              col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
              closed: np.ndarray | None = None) -> tuple[Columns, float]:
-        """Load the program without the ``closed`` columns into ``lp``; the columns and the seconds taken."""
+        """Load the program into ``lp`` with the ``closed`` columns' upper bounds at zero; the columns and the
+        seconds taken."""
         closed = np.zeros(0, dtype=int) if closed is None else np.unique(closed)
         upper = col_upper.copy()
         upper[closed] = 0.0
@@ -56,7 +59,7 @@ class Columns:
                    position=np.arange(matrix.shape[1]), closed=closed, transposed=matrix[:, closed].T.tocsr()), setup
 
     def values(self, loaded: np.ndarray) -> np.ndarray:
-        """(columns,) the whole program's column values from HiGHS's (closed columns at zero)."""
+        """(columns,) the whole program's column values from HiGHS's."""
         out = np.zeros(len(self.position))
         where = self.position >= 0
         out[where] = loaded[self.position[where]]
@@ -74,8 +77,8 @@ class Columns:
         return float(np.minimum(self.reduced(row_dual), 0.0) @ self.col_upper[self.closed])
 
     def open(self, lp: HighsLP, row_dual: np.ndarray | None = None, price: float = PRICE) -> int:
-        """Add to HiGHS's program the closed columns that price below ``-PRICE`` under ``row_dual`` (all of them
-        when None), those with room above zero; the number added."""
+        """Open the closed columns that price below ``-price`` under ``row_dual`` (all of them when None), those
+        with room above zero; the number opened."""
         if not len(self.closed):
             return 0
         which = np.ones(len(self.closed), dtype=bool) if row_dual is None else self.reduced(row_dual) < -price

@@ -67,7 +67,7 @@ class Cuts:
     rounds: int
     added: int
     converged: bool
-    closed: int = 0  # move columns never loaded (priced out by their reduced costs)
+    closed: int = 0  # move columns that stayed closed (priced out by their reduced costs, _pricing.py)
 
 
 def _columns(offsets: dict[int, int], variable: cp.Variable) -> np.ndarray:
