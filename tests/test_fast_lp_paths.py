@@ -85,13 +85,8 @@ def _smaller(problem: allocator.Problem) -> tuple[Layout, FastProgram, np.ndarra
 
 
 def _solve_columns(fast: FastProgram, keep: np.ndarray):
-    m = fast.matrices
-    kept = np.flatnonzero(keep)
     lp = HighsLP(dict(profile("HIGHS").options))
-    counts = np.diff(m.start)[kept]
-    entries = np.concatenate([np.arange(m.start[j], m.start[j + 1]) for j in kept])
-    lp.load_arrays(m.cost[kept], m.col_lower[kept], m.col_upper[kept], m.row_lower, m.row_upper,
-                   np.concatenate([[0], np.cumsum(counts)]), m.index[entries], m.value[entries])
+    lp.load_arrays(*fast.matrices.restricted(keep))
     assert lp.solve().status is Status.OPTIMAL
     return lp.solution()
 

@@ -162,18 +162,13 @@ class FastProgram:
             if self.small_home is None or not np.array_equal(self.small_home[0], keep):
                 return self._whole(time_limit, "other useful columns than the home basis's", home)
             small_home = self.small_home[1]
-        kept = np.flatnonzero(keep)
-        counts = np.diff(m.start)[kept]
-        entries = np.repeat(m.start[kept] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) \
-            + np.arange(counts.sum())
+        kept, smaller_lp = int(keep.sum()), m.restricted(keep)
         reduce_seconds = time.perf_counter() - started
         first = HighsLP(self.options)
-        setup = first.load_arrays(m.cost[kept], m.col_lower[kept], m.col_upper[kept], m.row_lower, m.row_upper,
-                                  np.concatenate([[0], np.cumsum(counts)]), m.index[entries], m.value[entries],
-                                  small_home)
+        setup = first.load_arrays(*smaller_lp, basis=small_home)
         smaller = first.solve(time_limit, method="simplex" if small_home is not None
-                              else str(self.forced_method or _method(len(kept))))
-        info = Reduction(columns, len(kept), small_home is not None, reduce_seconds, smaller.solve_seconds)
+                              else str(self.forced_method or _method(kept)))
+        info = Reduction(columns, kept, small_home is not None, reduce_seconds, smaller.solve_seconds)
         if smaller.status.value == "user_limit":
             compile_seconds, compiled = self._first()
             self.reduction = info

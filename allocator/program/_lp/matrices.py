@@ -34,6 +34,8 @@ from allocator.program._layout import Layout
 from allocator.program._lp.values import LinearValues, hedge_limit_pairs
 
 INF = np.inf
+#: An LP as ``HighsLP.load_arrays`` takes it: cost, column bounds, row bounds, column starts, row indices, values.
+LoadArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _numbers(n: int) -> np.ndarray:
@@ -83,6 +85,16 @@ class Matrices:
     col_upper: np.ndarray
     row_lower: np.ndarray
     row_upper: np.ndarray
+
+    def restricted(self, keep: np.ndarray) -> LoadArrays:
+        """The LP on the ``keep`` columns only (a mask; every row kept), as ``HighsLP.load_arrays`` takes it: cost,
+        column and row bounds, the column-wise matrix (starts with one entry per column and the end)."""
+        kept = np.flatnonzero(keep)
+        counts = np.diff(self.start)[kept]
+        start = np.concatenate([[0], np.cumsum(counts)])
+        entries = np.repeat(self.start[kept] - start[:-1], counts) + np.arange(start[-1])
+        return (self.cost[kept], self.col_lower[kept], self.col_upper[kept], self.row_lower, self.row_upper, start,
+                self.index[entries], self.value[entries])
 
 
 class Structure:
