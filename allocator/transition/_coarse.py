@@ -52,10 +52,10 @@ def coarse_moves(problem: Problem, periods: Periods, data: TransitionData, *, co
     program = build(coarse, coarse_data, coverage_margin=coverage_margin, limit_margin=limit_margin, pwl=True,
                     pieces=pieces)
     lp = HighsLP({**profile("HIGHS").options, **OPTIONS})
-    _, offsets, columns = loaded(program, lp, dpp=False)
+    _, offsets, _ = loaded(program, lp, dpp=False)
     if lp.solve(time_limit, method="simplex").status is not Status.OPTIMAL:
         return None
-    values = columns.values(lp.solution().col_value)
+    values = lp.solution().col_value
     move = program.variables.move
     flows = values[offsets[move.id] + np.arange(move.size)].reshape(move.shape, order="F")
     return np.asarray((flows[:periods.n_moves] > USED).any(axis=1))

@@ -32,14 +32,12 @@ PRICE = 1e-9
 
 @dataclass(eq=False)
 class Columns:
-    """The program's columns as loaded into HiGHS (all of them, in order: ``position`` is the identity) and which
-    are closed."""
+    """The program's columns as loaded into HiGHS (all of them, in the program's order) and which are closed."""
 
     matrix: sp.csc_matrix  # (rows, columns) the whole program's rows
     cost: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
-    position: np.ndarray  # (columns,) index in HiGHS's program
     closed: np.ndarray  # (closed,) indices of the closed columns
     transposed: sp.csr_matrix  # (closed, rows) their columns of the matrix, transposed
     opened: int = 0  # columns opened so far
@@ -56,14 +54,7 @@ class Columns:
         setup = lp.load_arrays(cost, col_lower, upper, row_lower, row_upper, matrix.indptr, matrix.indices,
                                matrix.data)
         return cls(matrix=matrix, cost=cost, col_lower=col_lower, col_upper=col_upper,
-                   position=np.arange(matrix.shape[1]), closed=closed, transposed=matrix[:, closed].T.tocsr()), setup
-
-    def values(self, loaded: np.ndarray) -> np.ndarray:
-        """(columns,) the whole program's column values from HiGHS's."""
-        out = np.zeros(len(self.position))
-        where = self.position >= 0
-        out[where] = loaded[self.position[where]]
-        return out
+                   closed=closed, transposed=matrix[:, closed].T.tocsr()), setup
 
     def reduced(self, row_dual: np.ndarray) -> np.ndarray:
         """(closed,) reduced costs under the duals of the program's rows (cuts appended after them are ignored:
@@ -98,5 +89,5 @@ class Columns:
         changed = np.flatnonzero(((col_lower != self.col_lower) | (col_upper != self.col_upper)) & ~shut)
         self.col_lower, self.col_upper = col_lower, col_upper
         if len(changed):
-            index = np.asarray(self.position[changed], dtype=np.int32)
+            index = np.asarray(changed, dtype=np.int32)
             lp.highs.changeColsBounds(len(index), index, col_lower[changed], col_upper[changed])

@@ -104,8 +104,7 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = N
     data, offsets, lower = _compiled(program, dpp)
     rows = data["A"].tocsr()
     rows.eliminate_zeros()
-    col_lower, col_upper, kept = _singletons(data, rows, lower)
-    implied(program, offsets, col_lower, col_upper)
+    col_lower, col_upper, kept = _bounds(program, data, offsets, rows, lower)
     upper = np.asarray(data["b"], dtype=float)
     closed = None
     if moves is not None:
@@ -116,6 +115,15 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = N
     columns, setup = Columns.load(lp, rows[kept].tocsc(), np.asarray(data["c"], dtype=float), col_lower, col_upper,
                                   lower[kept], upper[kept], closed)
     return {**data, "rows": rows, "kept": kept, "setup": setup}, offsets, columns
+
+
+def _bounds(program: TransitionProgram, data: dict[str, Any], offsets: dict[int, int], rows: sp.csr_matrix,
+            lower: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The column bounds HiGHS gets (single-entry rows folded in, then the implied bounds, _bounds.py) and the
+    indices of the rows it keeps: one place, so that the margin-free bound's program is bounded as the loaded one."""
+    col_lower, col_upper, kept = _singletons(data, rows, lower)
+    implied(program, offsets, col_lower, col_upper)
+    return col_lower, col_upper, kept
 
 
 def _singletons(data: dict[str, Any], rows: sp.csr_matrix, lower: np.ndarray
@@ -169,7 +177,7 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
                 continue
             break
         solution = lp.highs.getSolution()  # two of HighsLP.solution()'s four arrays: 20 ms a round at 100 x 10 x 48
-        x, row_dual = columns.values(np.asarray(solution.col_value)), np.asarray(solution.row_dual)
+        x, row_dual = np.asarray(solution.col_value), np.asarray(solution.row_dual)
         cut, residual = _tangents(x, sides, coefficient)
         stop = cut is None or residual > (1.0 - STALL) * previous or rounds >= ROUNDS
         opened = 0
@@ -185,7 +193,7 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
         previous = np.inf if opened else residual
         if cut is not None:
             lower, upper, start, index, value = cut
-            lp.add_rows(lower, upper, start, columns.position[index], value)
+            lp.add_rows(lower, upper, start, index, value)
             added += len(lower)
     assert record is not None
     record = replace(record, setup_seconds=data["setup"], solve_seconds=solve_seconds, wall_seconds=wall,
@@ -232,8 +240,7 @@ def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: Trans
     rows.eliminate_zeros()
     if rows.shape != data["rows"].shape or (rows != data["rows"]).nnz:
         return bound
-    col_lower, col_upper, kept = _singletons(free, rows, lower)
-    implied(program, free_offsets, col_lower, col_upper)
+    col_lower, col_upper, kept = _bounds(program, free, free_offsets, rows, lower)
     if not np.array_equal(kept, data["kept"]):
         return bound
     lp.set_row_bounds(lower[kept], np.asarray(free["b"], dtype=float)[kept])
