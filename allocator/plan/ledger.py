@@ -70,9 +70,12 @@ class Ledger:
         self.risk: RiskFloors | None = risk_floors(problem, self.money_scale, self.initial_collateral, arrays)
 
     def _collateral_of(self, account: str) -> float:
-        curves = self.curves[account]
-        return sum(float(curves[a].value(max(self.price[a] * self.quantity[(a, account)], 0.0))) if a in curves
-                   else w * self.price[a] * self.quantity[(a, account)] for a, w in self.weights[account].items())
+        """Credit of what the account holds, in its eligible assets' order. A cell never held is left out (it
+        adds an exact 0: every curve is 0 at 0), so a large book's accounts do not each touch every asset."""
+        curves, price, quantity = self.curves[account], self.price, self.quantity
+        return sum(float(curves[a].value(max(price[a] * quantity[(a, account)], 0.0))) if a in curves
+                   else w * price[a] * quantity[(a, account)]
+                   for a, w in self.weights[account].items() if (a, account) in quantity)
 
     def unit_tolerance(self, asset: str) -> float:
         return self._unit_tolerance[asset]

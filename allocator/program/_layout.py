@@ -207,26 +207,31 @@ class Layout:
             edge_route = np.arange(len(problem.routes))
             allowed = [sorted(asset_index[a] for a in r.assets) if r.assets is not None else list(range(len(assets)))
                        for r in problem.routes]
-        move_edge = np.array([e for e, edge_assets in enumerate(allowed) for _ in edge_assets], dtype=int)
-        move_asset = np.array([a for edge_assets in allowed for a in edge_assets], dtype=int)
+        move_edge = np.repeat(np.arange(len(allowed), dtype=int), [len(edge_assets) for edge_assets in allowed])
+        move_asset = np.concatenate([np.asarray(edge_assets, dtype=int) for edge_assets in allowed]) \
+            if allowed else np.zeros(0, dtype=int)
 
-        terms = problem.terms  # once: a property (10 us a call), read per pair below
-        pairs = [(asset_index[a], k) for k, account in enumerate(problem.accounts)
-                 for a in terms[account.id].eligible]
-        pair_index = {pair: i for i, pair in enumerate(pairs)}
-        limits = [pair_index[(asset_index[a], k)] for k, account in enumerate(problem.accounts)
-                  for a in account.concentration]
+        terms = problem.terms  # once: a property (10 us a call), read per account below
+        eligible = [[asset_index[a] for a in terms[k].eligible] for k in accounts]  # pairs, account by account
+        pair_asset = np.array([a for assets_of in eligible for a in assets_of], dtype=int)
+        pair_account = np.repeat(np.arange(len(accounts), dtype=int), [len(assets_of) for assets_of in eligible])
+        first_pair = np.concatenate([[0], np.cumsum([len(assets_of) for assets_of in eligible])]).astype(int)
+        limits: list[int] = []
+        for k, account in enumerate(problem.accounts):
+            if account.concentration:  # the pair of each limited asset, by a lookup of the account's pairs
+                pair_of = {asset: int(first_pair[k]) + i for i, asset in enumerate(eligible[k])}
+                limits += [pair_of[asset_index[a]] for a in account.concentration]
+        curve_pairs = [int(first_pair[k]) + i for k, account in enumerate(accounts) if terms[account].curves
+                       for i, a in enumerate(terms[account].eligible) if a in terms[account].curves]
         return cls(
             assets=assets, locations=locations, accounts=accounts,
             account_location=np.array([location_index[k] for k in accounts], dtype=int),
             has_hub=problem.routes is None,
             edge_from=edge_from, edge_to=edge_to, edge_route=edge_route,
             move_asset=move_asset, move_edge=move_edge,
-            pair_asset=np.array([a for a, _ in pairs], dtype=int),
-            pair_account=np.array([k for _, k in pairs], dtype=int),
+            pair_asset=pair_asset, pair_account=pair_account,
             limit_pair=np.array(limits, dtype=int),
-            curve_pairs=np.array([p for p, (a, k) in enumerate(pairs)
-                                  if assets[a] in terms[accounts[k]].curves], dtype=int),
+            curve_pairs=np.array(curve_pairs, dtype=int),
             risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
                                    dtype=int),
             cone=np.array([j for j, a in enumerate(a for a in problem.accounts if a.risk is not None)

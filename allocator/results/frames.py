@@ -41,6 +41,11 @@ def flat_frame(rows: Sequence[BaseModel], model: type[BaseModel], rename: Mappin
     frame = pd.DataFrame(data, columns=names).rename(columns=dict(rename or {}))
     if columns is not None:
         frame = frame[list(columns)]
+    return with_units(frame)
+
+
+def with_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``attrs["units"]``: the unit of each of its columns that has one (UNITS)."""
     frame.attrs["units"] = {column: UNITS[column] for column in frame.columns if column in UNITS}
     return frame
 

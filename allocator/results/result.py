@@ -16,7 +16,9 @@ from typing import ClassVar, Literal
 import pandas as pd
 from pydantic import Field
 
-from allocator.results.frames import flat_frame, unknown_frame
+from allocator.results.frames import flat_frame, unknown_frame, with_units
+from allocator.results.marginal import MarginalValue as MarginalValue  # re-exported: rows of `marginal_values`
+from allocator.results.marginal import MarginalValues
 from allocator.results.reportable import Reportable, Row, rows_frame
 
 
@@ -103,12 +105,6 @@ class Step(Row):
     needs_funding: bool = False
 
 
-class MarginalValue(Row):
-    asset: str
-    location: str
-    value: float = Field(description="objective decrease per extra unit held there today (currency/unit)")
-
-
 class Binding(Row):
     label: str
     shadow_price: float = Field(description="objective increase per currency of extra requirement of the row's "
@@ -169,7 +165,8 @@ class Result(Reportable):
     funding: list[Funding] = Field(default_factory=list)
     shortfalls: list[Shortfall] = Field(default_factory=list)
     planned: bool = True
-    marginal_values: list[MarginalValue] = Field(default_factory=list)
+    marginal_values: MarginalValues = Field(default_factory=MarginalValues.empty, description="rows of asset, "
+                                            "location and value, kept as columns (results/marginal.py)")
     binding: list[Binding] = Field(default_factory=list)
     hedges: list[HedgeTrade] = Field(default_factory=list)
     deltas: list[DeltaRow] = Field(default_factory=list)
@@ -191,7 +188,7 @@ class Result(Reportable):
 
     @property
     def marginal_values_frame(self) -> pd.DataFrame:
-        return rows_frame(self.marginal_values, MarginalValue)
+        return self.marginal_values.frame()
 
     @property
     def shortfalls_frame(self) -> pd.DataFrame:
@@ -231,9 +228,10 @@ class Result(Reportable):
             "plan": (self.plan, Step, {}),
             "funding": (self.funding, Funding, {}),
             "shortfalls": (self.shortfalls, Shortfall, {}),
-            "marginal_values": (self.marginal_values, MarginalValue, {"value": "marginal_value"}),
             "binding": (self.binding, Binding, {}),
         }
+        if name == "marginal_values":  # straight from its columns, as flat_frame would make it from the rows
+            return with_units(self.marginal_values.frame().rename(columns={"value": "marginal_value"}))
         if name not in rows:
             raise unknown_frame(name, self.FRAMES)
         items, model, rename = rows[name]

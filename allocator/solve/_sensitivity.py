@@ -31,7 +31,8 @@ from allocator.program._layout import Layout
 from allocator.program._model import Program
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
-from allocator.results.result import Binding, MarginalValue
+from allocator.results.marginal import MarginalValues
+from allocator.results.result import Binding
 
 #: Duals below this (program units, costs of order one) are read as zero.
 DUAL_FLOOR = 1e-9
@@ -113,10 +114,10 @@ class Sensitivity:
         binding += priced(program.dual("delta"), units.money, program.labels("delta").__getitem__)
         return cls.of(layout, numbers, scale, coverage, program.dual("balance"), binding)
 
-    def marginal_rows(self, layout: Layout) -> list[MarginalValue]:
-        locations, assets, values = layout.n_locations, layout.assets, self.marginal_value.tolist()
-        return [MarginalValue(asset=assets[c // locations], location=layout.locations[c % locations], value=values[c])
-                for c in np.flatnonzero(np.abs(self.marginal_value) > 0).tolist()]
+    def marginal_rows(self, layout: Layout) -> MarginalValues:
+        """The non-zero marginal values, one row per cell, as columns (rows are made only when read)."""
+        cells = np.flatnonzero(np.abs(self.marginal_value) > 0)
+        return MarginalValues.of_cells(layout.assets, layout.locations, cells, self.marginal_value[cells])
 
 
 def lagrangian(program: Program) -> float:

@@ -167,9 +167,13 @@ def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray) 
         short = np.flatnonzero(derived < 0)
         if not len(short):
             break
-        for cell in short:
+        out_of = np.flatnonzero(np.isin(from_cell, short) & (moved > 0))  # the short cells' moves out
+        out_of = out_of[np.argsort(from_cell[out_of], kind="stable")]  # grouped by cell, in move order within one
+        first = np.searchsorted(from_cell[out_of], short)
+        last = np.searchsorted(from_cell[out_of], short, side="right")
+        for cell, lo, hi in zip(short.tolist(), first.tolist(), last.tolist(), strict=True):
             deficit = -derived[cell]
-            for move in sorted(np.flatnonzero((from_cell == cell) & (moved > 0)), key=lambda m: -moved[m]):
+            for move in sorted(out_of[lo:hi].tolist(), key=lambda m: -moved[m]):
                 take = min(moved[move], deficit)
                 moved[move] -= take
                 deficit -= take
