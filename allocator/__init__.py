@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time _
     from allocator.io.examples import example_names, example_problem, load_example
     from allocator.io.loading import load_problem
     from allocator.plan.validate import PlanViolation, validate_plan
+    from allocator.results.marginal import MarginalValues
     from allocator.results.result import Result
     from allocator.solve._engine import Allocator, optimize
     from allocator.solve._status import Status
@@ -69,6 +70,7 @@ _HOMES: dict[str, str] = {
     "load_problem": "allocator.io.loading",
     **dict.fromkeys(["PlanViolation", "validate_plan"], "allocator.plan.validate"),
     "Result": "allocator.results.result",
+    "MarginalValues": "allocator.results.marginal",
     **dict.fromkeys(["Allocator", "optimize"], "allocator.solve._engine"),
     "Status": "allocator.solve._status",
     **dict.fromkeys(["TransitionDiagnosis", "TransitionInfeasibleError", "TransitionResult", "TransitionStep",
@@ -107,6 +109,7 @@ __all__ = [
     "HedgeSavings",
     "Holding",
     "Location",
+    "MarginalValues",
     "InfeasibleError",
     "InputError",
     "InputIssue",

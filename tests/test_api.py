@@ -12,7 +12,7 @@ import allocator
 
 PUBLIC = {
     "Account", "Allocator", "AllocatorError", "Asset", "Holding", "InfeasibleError", "InputError", "InputIssue",
-    "PlanViolation", "Problem", "Result", "Route", "SolverError", "Status", "VerificationError",
+    "PlanViolation", "Problem", "Result", "MarginalValues", "Route", "SolverError", "Status", "VerificationError",
     "load_problem", "optimize", "validate_plan", "Location",
     # example problems shipped with the package
     "example_names", "example_problem", "load_example",
