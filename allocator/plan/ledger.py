@@ -45,7 +45,7 @@ class Ledger:
         floors and their exposure to the risk margins."""
         self.price = {asset.id: asset.price for asset in problem.assets}
         terms = problem.terms
-        self.weights = {k: {a: 1.0 - h for a, h in t.eligible.items()} for k, t in terms.items()}
+        self.weights = {k: t.weights for k, t in terms.items()}  # shared with every ledger of the problem
         self.curves = {k: t.curves for k, t in terms.items()}  # exact credit of curved assets
         self.quantity: defaultdict[tuple[str, str], float] = defaultdict(float)
         for holding in problem.holdings:

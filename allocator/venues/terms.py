@@ -24,7 +24,7 @@ Both are computed again whenever the problem is validated, so a what-if that mov
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from allocator.errors import InputError, InputIssue
@@ -83,6 +83,12 @@ class AccountTerms:
     def required(self) -> float:
         """Collateral the account must hold after the buffer, in currency."""
         return self.requirement * (1.0 + self.buffer)
+
+    @cached_property
+    def weights(self) -> dict[str, float]:
+        """``1 - haircut`` of every eligible asset (a curved one: of a small posting), made once per problem for
+        every ledger that replays a plan of it (plan/ledger.py); read-only by convention, like ``eligible``."""
+        return {asset: 1.0 - haircut for asset, haircut in self.eligible.items()}
 
 
 def venue_terms(problem: Problem) -> list[AccountTerms]:
