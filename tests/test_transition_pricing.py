@@ -12,7 +12,7 @@ from allocator.solve._highs import HighsLP
 from allocator.solve._solvers import profile
 from allocator.solve._status import Status
 from allocator.transition import plan_transition, validate_transition
-from allocator.transition._coarse import coarse_moves
+from allocator.transition._coarse import coarse_guess, coarse_moves
 from allocator.transition._data import TransitionData
 from allocator.transition._generate import generate_transition
 from allocator.transition._periods import Periods
@@ -143,3 +143,29 @@ def test_the_parallel_and_the_serial_dual_simplex_reach_the_same_cut_program():
         assert record.status is Status.OPTIMAL and cuts is not None and cuts.converged
         bounds.append(cuts.lower_bound)
     assert bounds[0] == pytest.approx(bounds[1], rel=1e-9, abs=1e-12)
+
+
+def test_the_guess_solved_on_a_thread_is_the_coarse_guess_and_loads_as_an_array():
+    """coarse_guess solves the coarse program on a thread while the caller goes on: the function it returns gives
+    the same moves as coarse_moves, and loading the fine program with that function or with the array gives the
+    same restricted program (the same columns closed, the same optimum)."""
+    problem, shape, data = _setup()
+    args = dict(coverage_margin=MARGIN, limit_margin=MARGIN / 10, pieces=INITIAL_PIECES)
+    waiting = coarse_guess(problem, shape, data, **args)
+    assert waiting is not None
+    moves = coarse_moves(problem, shape, data, **args)
+    program = _program(shape, data)
+    lps = [_lp(), _lp()]
+    first = loaded(program, lps[0], waiting)[2]
+    second = loaded(program, lps[1], moves)[2]
+    np.testing.assert_array_equal(first.closed, second.closed)
+    assert len(first.closed) > 0
+    for lp in lps:
+        assert lp.solve(None, method="simplex").status is Status.OPTIMAL
+    assert lps[0].objective() == pytest.approx(lps[1].objective(), rel=1e-12, abs=1e-15)
+
+
+def test_no_guess_for_a_transition_too_small_to_pay():
+    problem, shape, data = _setup(periods=6)
+    assert coarse_guess(problem, shape, data, coverage_margin=MARGIN, limit_margin=MARGIN / 10,
+                        pieces=INITIAL_PIECES) is None

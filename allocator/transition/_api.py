@@ -24,7 +24,7 @@ from allocator.errors import InputError, InputIssue, SolverError, VerificationEr
 from allocator.inputs.problem import Problem
 from allocator.solve._ladder import climb
 from allocator.solve._solvers import SolveRecord, SolverProfile, normalise, profile
-from allocator.transition._coarse import coarse_moves
+from allocator.transition._coarse import coarse_guess
 from allocator.transition._data import TransitionData
 from allocator.transition._diagnose import TransitionInfeasibleError, diagnose
 from allocator.transition._outcome import outcome
@@ -185,12 +185,13 @@ class _LinearRungs(_Rungs):
                              limit_margin=margins.limit_margin,
                              floor_margin=min(margins.coverage_margin, self.margins.coverage_margin), pwl=True,
                              pieces=INITIAL_PIECES)
-        free = build(self.periods, self.data, coverage_margin=0.0, limit_margin=0.0, floor_margin=0.0, pwl=True,
-                     pieces=INITIAL_PIECES)
         clock = time.perf_counter()
-        moves = coarse_moves(self.problem, self.periods, self.data, coverage_margin=margins.coverage_margin,
+        # the coarse solve runs on a thread while the margin-free program is built and the fine one compiled
+        moves = coarse_guess(self.problem, self.periods, self.data, coverage_margin=margins.coverage_margin,
                              limit_margin=margins.limit_margin, pieces=INITIAL_PIECES, time_limit=self.time_limit)
         guess = time.perf_counter() - clock
+        free = build(self.periods, self.data, coverage_margin=0.0, limit_margin=0.0, floor_margin=0.0, pwl=True,
+                     pieces=INITIAL_PIECES)
         record, self.cuts = solve_with_cuts(self.program, self.time_limit, unmargined=free, moves=moves)
         return replace(record, setup_seconds=record.setup_seconds + guess)
 

@@ -63,6 +63,10 @@ OPENINGS = 8
 PARALLEL, SERIAL = 2, 1
 
 
+#: The moves to open first (moves,), a function that waits for them (_coarse.coarse_guess), or None: all open.
+Guess = np.ndarray | Callable[[], np.ndarray | None] | None
+
+
 @dataclass(frozen=True)
 class Cuts:
     """How the cut loop ended: the LP's optimum (program units: a lower bound of the convex optimum), the rounds,
@@ -97,12 +101,13 @@ def _compiled(program: TransitionProgram, dpp: bool = True
     return data, offsets, np.concatenate([data["b"][:equalities], np.full(rows - equalities, -np.inf)])
 
 
-def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = None, dpp: bool = True
+def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bool = True
            ) -> tuple[dict[str, Any], dict[int, int], Columns]:
     """Compile a ``pwl`` program and load it into ``lp``, with only the ``moves`` (a guess, _coarse.py) open in
     every period when given: the others are closed (_pricing.py). Its data
     (``rows`` the compiled rows, ``kept`` the indices of those loaded, the seconds ``setup`` took), offsets and
-    columns.
+    columns. ``moves`` may be a function that waits for the guess (_coarse.coarse_guess): called once the program
+    is compiled, so that the coarse solve runs meanwhile.
 
     Rows of a single entry (the ``window`` rows of every move and leg, the rows fixing today's holdings) become
     column bounds: the same program, with 45% fewer rows at 100 x 10 x 48. HiGHS's presolve removes them from a
@@ -113,6 +118,8 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: np.ndarray | None = N
     col_lower, col_upper, kept = _bounds(program, data, offsets, rows, lower)
     upper = np.asarray(data["b"], dtype=float)
     closed = None
+    if callable(moves):
+        moves = moves()
     if moves is not None:
         move = program.variables.move
         shut = np.zeros(move.shape[0], dtype=bool)
@@ -153,12 +160,13 @@ def _singletons(data: dict[str, Any], rows: sp.csr_matrix, lower: np.ndarray
 def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
                     options: dict[str, object] | None = None,
                     unmargined: TransitionProgram | None = None,
-                    moves: np.ndarray | None = None) -> tuple[SolveRecord, Cuts | None]:
+                    moves: Guess = None) -> tuple[SolveRecord, Cuts | None]:
     """Solve ``program`` (a ``pwl`` variant) on HiGHS with tangent cuts until its impact is exact; sets the cvxpy
     variables' values as a solve would. Returns the summed record and the loop's outcome (None unless optimal).
     ``unmargined``: the same program without margins; the lower bound is then its optimum with the same cuts (a
     bound of the convex optimum without margins), else ``program``'s own. ``moves``: (moves,) the moves to open
-    first (_coarse.py); the others are opened as their reduced costs ask (_pricing.py), None opens all."""
+    first (_coarse.py), or the function that waits for them; the others are opened as their reduced costs ask
+    (_pricing.py), None opens all."""
     started = time.perf_counter()
     lp = HighsLP({**profile("HIGHS").options, **OPTIONS, **(options or {})})
     strategy = _strategy(lp, options)
