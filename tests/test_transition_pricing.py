@@ -17,7 +17,7 @@ from allocator.transition._data import TransitionData
 from allocator.transition._generate import generate_transition
 from allocator.transition._periods import Periods
 from allocator.transition._program import build
-from allocator.transition._pwl import INITIAL_PIECES, OPTIONS, _compiled, _margin_free, loaded, solve_with_cuts
+from allocator.transition._pwl import INITIAL_PIECES, OPTIONS, _compiled, _margin_free, loaded
 
 MARGIN = 1e-5
 
@@ -129,20 +129,6 @@ def test_a_guessed_transition_agrees_with_the_convex_program_within_the_bound():
     slack = 1e-7 * max(abs(exact.costs.total), 1.0)
     assert d.lower_bound is not None and d.lower_bound <= exact.costs.total + slack
     assert exact.costs.total <= linear.costs.total + slack
-
-
-def test_the_parallel_and_the_serial_dual_simplex_reach_the_same_cut_program():
-    """The loop's default (the parallel dual simplex for the heavy solves) and a caller's own serial strategy for
-    every solve: the same converged lower bound, each a bound of the same program."""
-    problem, shape, data = _setup()
-    moves = coarse_moves(problem, shape, data, coverage_margin=MARGIN, limit_margin=MARGIN / 10,
-                         pieces=INITIAL_PIECES)
-    bounds = []
-    for options in (None, {"simplex_strategy": 1}):
-        record, cuts = solve_with_cuts(_program(shape, data), options=options, moves=moves)
-        assert record.status is Status.OPTIMAL and cuts is not None and cuts.converged
-        bounds.append(cuts.lower_bound)
-    assert bounds[0] == pytest.approx(bounds[1], rel=1e-9, abs=1e-12)
 
 
 def test_the_guess_solved_on_a_thread_is_the_coarse_guess_and_loads_as_an_array():

@@ -56,11 +56,6 @@ STALL = 0.05
 ROUNDS = 40
 #: Pricings of the closed moves (_pricing.py) at most: the last opens every move still closed.
 OPENINGS = 8
-#: HiGHS's ``simplex_strategy`` for the solves that do most of the work (the first, from scratch, and each after an
-#: opening): 2, the dual simplex with parallel pricing and updates (PAMI) on HiGHS's threads, the same path as the
-#: serial one (the same iterations) in less wall time on two cores; the cut rounds (a few hundred iterations each)
-#: stay serial (1). A caller's own ``simplex_strategy`` is kept for every solve.
-PARALLEL, SERIAL = 2, 1
 
 
 #: The moves to open first (moves,), a function that waits for them (_coarse.coarse_guess), or None: all open.
@@ -169,7 +164,6 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     (_pricing.py), None opens all."""
     started = time.perf_counter()
     lp = HighsLP({**profile("HIGHS").options, **OPTIONS, **(options or {})})
-    strategy = _strategy(lp, options)
     data, offsets, columns = loaded(program, lp, moves)
     compile_seconds = time.perf_counter() - started - data["setup"]
     v, T = program.variables, program.periods.periods
@@ -180,17 +174,15 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     solve_seconds = wall = 0.0
     iterations, added, rounds = 0, 0, 0
     record: SolveRecord | None = None
-    converged, previous, openings, opened = False, np.inf, 0, 1
+    converged, previous, openings = False, np.inf, 0
     while True:
         rounds += 1
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
-        strategy(bool(opened))
         record = lp.solve(left, method="simplex")
         solve_seconds, wall = solve_seconds + record.solve_seconds, wall + record.wall_seconds
         iterations += record.iterations or 0
         if record.status is not Status.OPTIMAL:
-            opened = columns.open(lp)
-            if opened:  # the guess admits no schedule (or none was found): open every move
+            if columns.open(lp):  # the guess admits no schedule (or none was found): open every move
                 continue
             break
         solution = lp.highs.getSolution()  # two of HighsLP.solution()'s four arrays: 20 ms a round at 100 x 10 x 48
@@ -226,15 +218,6 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
         bound = _unmargined_bound(lp, program, unmargined, data, bound, offset, columns)
     return record, Cuts(lower_bound=bound, rounds=rounds, added=added, converged=converged,
                         closed=len(columns.closed))
-
-
-def _strategy(lp: HighsLP, options: dict[str, object] | None) -> Callable[[bool], None]:
-    """A switch between the parallel dual simplex (True: a solve from scratch or after an opening) and the serial
-    one (cut rounds), unless the caller chose a ``simplex_strategy``."""
-    def switch(heavy: bool) -> None:
-        if not (options and "simplex_strategy" in options):
-            lp.highs.setOptionValue("simplex_strategy", PARALLEL if heavy else SERIAL)
-    return switch
 
 
 def _margin_free(program: TransitionProgram, unmargined: TransitionProgram
