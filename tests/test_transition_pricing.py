@@ -17,15 +17,7 @@ from allocator.transition._data import TransitionData
 from allocator.transition._generate import generate_transition
 from allocator.transition._periods import Periods
 from allocator.transition._program import build
-from allocator.transition._pwl import (
-    INITIAL_PIECES,
-    OPTIONS,
-    _compiled,
-    _margin_free,
-    _margin_free_bounds,
-    _while_solving,
-    loaded,
-)
+from allocator.transition._pwl import INITIAL_PIECES, OPTIONS, _compiled, _margin_free, loaded
 
 MARGIN = 1e-5
 
@@ -163,35 +155,3 @@ def test_no_guess_for_a_transition_too_small_to_pay():
     problem, shape, data = _setup(periods=6)
     assert coarse_guess(problem, shape, data, coverage_margin=MARGIN, limit_margin=MARGIN / 10,
                         pieces=INITIAL_PIECES) is None
-
-
-def test_the_margin_free_bounds_are_those_of_the_margin_free_program_as_loaded():
-    """The bound's right-hand sides and column bounds, compiled beside the first solve from the margined program's
-    matrix, are those the margin-free program itself loads with."""
-    _, shape, data = _setup()
-    program, free = _program(shape, data), _program(shape, data, margin=0.0)
-    compiled, _, _ = loaded(program, _lp())
-    bounds = _margin_free_bounds(program, free, compiled)
-    assert bounds is not None
-    direct = _lp()
-    _, _, columns = loaded(free, direct)
-    np.testing.assert_array_equal(bounds.col_lower, columns.col_lower)
-    np.testing.assert_array_equal(bounds.col_upper, columns.col_upper)
-    rows = direct.highs.getLp()
-    np.testing.assert_array_equal(bounds.row_lower, np.asarray(rows.row_lower_))
-    np.testing.assert_array_equal(bounds.row_upper, np.asarray(rows.row_upper_))
-
-
-def test_work_beside_a_solve_that_fails_leaves_the_solve_finished():
-    _, shape, data = _setup()
-    lp = _lp()
-    loaded(_program(shape, data), lp)
-
-    def fails() -> None:
-        raise ValueError("beside the solve")
-
-    with pytest.raises(ValueError, match="beside the solve"):
-        _while_solving(lp, None, fails)
-    assert lp.highs.getModelStatus().name == "kOptimal"
-    record, done = _while_solving(lp, None, lambda: 42)
-    assert record.status is Status.OPTIMAL and done == 42

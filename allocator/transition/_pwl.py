@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import cvxpy as cp
 import numpy as np
@@ -61,8 +60,6 @@ ROUNDS = 40
 #: Pricings of the closed moves (_pricing.py) at most: the last opens every move still closed.
 OPENINGS = 8
 
-
-Done = TypeVar("Done")
 
 #: The moves to open first (moves,), a function that waits for them (_coarse.coarse_guess), or None: all open.
 Guess = np.ndarray | Callable[[], np.ndarray | None] | None
@@ -181,14 +178,10 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     iterations, added, rounds = 0, 0, 0
     record: SolveRecord | None = None
     converged, previous, openings = False, np.inf, 0
-    free: FreeBounds | None = None
     while True:
         rounds += 1
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
-        if rounds == 1 and unmargined is not None:  # the margin-free bounds are compiled during the first solve
-            record, free = _while_solving(lp, left, lambda: _margin_free_bounds(program, unmargined, data))
-        else:
-            record = lp.solve(left, method="simplex")
+        record = lp.solve(left, method="simplex")
         solve_seconds, wall = solve_seconds + record.solve_seconds, wall + record.wall_seconds
         iterations += record.iterations or 0
         if record.status is not Status.OPTIMAL:
@@ -224,8 +217,8 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     bound = float(program.problem.objective.value)
     offset = bound - lp.objective()
     bound += columns.correction(row_dual)
-    if free is not None:
-        bound = _unmargined_bound(lp, free, bound, offset, columns)
+    if unmargined is not None:
+        bound = _unmargined_bound(lp, program, unmargined, data, bound, offset, columns)
     return record, Cuts(lower_bound=bound, rounds=rounds, added=added, converged=converged,
                         closed=len(columns.closed))
 
@@ -247,53 +240,23 @@ def _margin_free(program: TransitionProgram, unmargined: TransitionProgram
             p.value = value
 
 
-def _while_solving(lp: HighsLP, time_limit: float | None, work: Callable[[], Done]) -> tuple[SolveRecord, Done]:
-    """``lp.solve`` on a thread of its own while ``work`` runs here: HiGHS runs without Python's lock, so Python work
-    that does not touch ``lp`` costs no wall time (on a second core; on a busy machine the two only share one)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cut-loop")
-    try:
-        solving = pool.submit(lp.solve, time_limit, method="simplex")
-        try:
-            done = work()
-        finally:
-            record = solving.result()  # HiGHS is never left running, whatever ``work`` raised
-    finally:
-        pool.shutdown(wait=True)
-    return record, done
-
-
-@dataclass(frozen=True)
-class FreeBounds:
-    """The margin-free program's row bounds (the rows loaded) and column bounds, on the loaded program's matrix."""
-
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-
-
-def _margin_free_bounds(program: TransitionProgram, unmargined: TransitionProgram, data: dict[str, Any]
-                        ) -> FreeBounds | None:
-    """The bounds of ``unmargined`` (the same program without margins) as ``program`` was loaded (``data``), or
-    None if its matrix or its loaded rows differ (the margins are data, so they should not)."""
+def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: TransitionProgram, data: dict[str, Any],
+                      bound: float,
+                      offset: float, columns: Columns) -> float:
+    """The cut LP's optimum with the margin-free right-hand sides and column bounds (the same matrix: the margins
+    are data), re-solved from the last basis, closed columns priced and opened as in the loop (their correction
+    added); the margined optimum ``bound`` if anything differs (a bound still, of a program whose margins make it
+    dearer)."""
     free, free_offsets, lower = _margin_free(program, unmargined)
     rows = free["A"].tocsr()
     rows.eliminate_zeros()
     if rows.shape != data["rows"].shape or (rows != data["rows"]).nnz:
-        return None
+        return bound
     col_lower, col_upper, kept = _bounds(program, free, free_offsets, rows, lower)
     if not np.array_equal(kept, data["kept"]):
-        return None
-    return FreeBounds(lower[kept], np.asarray(free["b"], dtype=float)[kept], col_lower, col_upper)
-
-
-def _unmargined_bound(lp: HighsLP, free: FreeBounds, bound: float, offset: float, columns: Columns) -> float:
-    """The cut LP's optimum with the margin-free right-hand sides and column bounds (the same matrix: the margins
-    are data), re-solved from the last basis, closed columns priced and opened as in the loop (their correction
-    added); the margined optimum ``bound`` if no optimum is found (a bound still, of a program whose margins make
-    it dearer)."""
-    lp.set_row_bounds(free.row_lower, free.row_upper)
-    columns.rebound(lp, free.col_lower, free.col_upper)
+        return bound
+    lp.set_row_bounds(lower[kept], np.asarray(free["b"], dtype=float)[kept])
+    columns.rebound(lp, col_lower, col_upper)
     for attempt in range(OPENINGS + 1):
         record = lp.solve(None, method="simplex")
         if record.status is not Status.OPTIMAL:
