@@ -17,10 +17,11 @@ reports ``diagnostics.lower_bound`` and ``diagnostics.bound_gap`` (currency).
 The fast start (issue 16; 12.3 s to about 6 s at 100 x 10 x 48): the moves a coarse-clock transition uses are
 open first, the others closed and opened only where their reduced cost is negative (_coarse.py, _pricing.py), the
 single-entry rows and implied bounds given as column bounds (_bounds.py), one DPP compile for both the margined
-program and the margin-free bound. None changes the program's optimum. The margin-free bound's data are compiled
-while HiGHS runs the first solve on a thread (``_while_solving``), as the coarse solve runs while the fine program
-compiles (_coarse.py): HiGHS runs without Python's lock. HiGHS's own parallel dual simplex is not used: 1.2 s
-became 17.7 s for one solve when another process held the second core.
+program and the margin-free bound. None changes the program's optimum. The coarse solve runs on a thread while the
+fine program compiles (_coarse.py: HiGHS runs without Python's lock); the cut loop's own solves stay on the calling
+thread and serial (measured: the first solve on a thread, beside the margin-free bound's compile, made HiGHS slower
+than the 0.1 s it hid; HiGHS's parallel dual simplex took 17.7 s instead of 1.2 s for one solve when another
+process held the second core).
 """
 
 from __future__ import annotations
