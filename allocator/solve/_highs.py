@@ -44,8 +44,19 @@ class Solution:
     the solution when first read: a phase reads one to four of them, and at 300,000 columns each costs about
     10-15 ms."""
 
-    def __init__(self, solution: highspy.HighsSolution) -> None:
-        self._solution = solution
+    _solution: highspy.HighsSolution  # set by ``of``; the arrays given to ``__init__`` need none
+
+    def __init__(self, col_value: np.ndarray, col_dual: np.ndarray, row_value: np.ndarray,
+                 row_dual: np.ndarray) -> None:
+        """A solution from its four arrays (the cached properties read them as given)."""
+        self.__dict__.update(col_value=col_value, col_dual=col_dual, row_value=row_value, row_dual=row_dual)
+
+    @classmethod
+    def of(cls, solution: highspy.HighsSolution) -> Solution:
+        """HiGHS's copy of a solution, each array converted when first read."""
+        out = cls.__new__(cls)
+        out._solution = solution
+        return out
 
     @cached_property
     def col_value(self) -> np.ndarray:
@@ -165,7 +176,7 @@ class HighsLP:
                            compile_seconds=compile_seconds, compiled=compiled, iterations=int(iterations))
 
     def solution(self) -> Solution:
-        return Solution(self.highs.getSolution())
+        return Solution.of(self.highs.getSolution())
 
     def crossover(self, col_value: np.ndarray, col_dual: np.ndarray, row_value: np.ndarray,
                   row_dual: np.ndarray, time_limit: float | None = None) -> bool:
