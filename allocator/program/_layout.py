@@ -213,9 +213,10 @@ class Layout:
 
         terms = problem.terms  # once: a property (10 us a call), read per account below
         eligible = [[asset_index[a] for a in terms[k].eligible] for k in accounts]  # pairs, account by account
+        sizes = [len(assets_of) for assets_of in eligible]
         pair_asset = np.array([a for assets_of in eligible for a in assets_of], dtype=int)
-        pair_account = np.repeat(np.arange(len(accounts), dtype=int), [len(assets_of) for assets_of in eligible])
-        first_pair = np.concatenate([[0], np.cumsum([len(assets_of) for assets_of in eligible])]).astype(int)
+        pair_account = np.repeat(np.arange(len(accounts), dtype=int), sizes)
+        first_pair = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         limits: list[int] = []
         for k, account in enumerate(problem.accounts):
             if account.concentration:  # the pair of each limited asset, by a lookup of the account's pairs

@@ -104,8 +104,8 @@ class MarginalValues(Sequence[MarginalValue]):
 
     def frame(self) -> pd.DataFrame:
         """Columns ``asset``, ``location``, ``value``, one row per item, without making the rows."""
-        return pd.DataFrame({"asset": np.array(self.assets, dtype=object)[self.asset] if len(self) else [],
-                             "location": np.array(self.locations, dtype=object)[self.location] if len(self) else [],
+        return pd.DataFrame({"asset": np.array(self.assets, dtype=object)[self.asset],
+                             "location": np.array(self.locations, dtype=object)[self.location],
                              "value": self.value}, columns=["asset", "location", "value"])
 
     def __eq__(self, other: object) -> bool:
