@@ -229,3 +229,34 @@ def test_random_problems_take_the_whole_programs_optimum(seed):
     assert relative_gap(reduced.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
     assert _kkt(reduced_engine) <= 1e-9
     assert_verified(problem, reduced)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cost_to_go_is_the_bellman_fixpoint(seed):
+    """The dual completion's cost to go (value iteration on moves grouped once per layout, and the Dijkstra it
+    falls back to) against a plain Bellman-Ford: ``y_u = min(terminal_u, min over moves u -> v of cost + y_v)``,
+    with zero-cost moves, negative terminal costs and, for odd seeds, a second route beside an existing one
+    (parallel moves)."""
+    from allocator.program._lp.paths import Network, _cost_to_go
+
+    problem = generate_problem(12, 2, 4, seed=seed, topology="complete")
+    if seed % 2:
+        route = problem.routes[0]
+        problem = problem.model_copy(update={"routes": [*problem.routes, route.model_copy(
+            update={"cost_bps": route.cost_bps + 3.0})]})
+    layout = Layout.from_problem(problem)
+    fast = FastProgram(layout, {})
+    fast.assign(Numbers.from_problem(problem, layout), profile("HIGHS"))
+    network = Network.of(layout, fast.matrices)
+    rng = np.random.default_rng(seed)
+    cost = np.where(rng.random(layout.n_moves) < 0.3, 0.0, rng.random(layout.n_moves))
+    network = Network(tail=network.tail, head=network.head, cost=cost, inert=network.inert,
+                      carry=network.carry, supply=network.supply)
+    arcs = len(np.unique(network.tail * layout.n_cells + network.head))
+    assert (arcs < layout.n_moves) == bool(seed % 2)
+    terminal = rng.normal(size=layout.n_cells)
+    expected = terminal.copy()
+    for _ in range(layout.n_cells + 1):
+        np.minimum.at(expected, network.tail, cost + expected[network.head])
+    for rounds in (8, 8, 1):  # value iteration (the second call reads the cached structure), then Dijkstra
+        assert np.allclose(_cost_to_go(layout, network, terminal, rounds), expected, rtol=0, atol=1e-12)

@@ -218,10 +218,14 @@ class Layout:
         pair_account = np.repeat(np.arange(len(accounts), dtype=int), sizes)
         first_pair = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         limits: list[int] = []
+        pair_of = np.empty(len(assets), dtype=int)  # per account: asset -> its pair, -1 where not eligible
         for k, account in enumerate(problem.accounts):
-            if account.concentration:  # the pair of each limited asset, by a lookup of the account's pairs
-                pair_of = {asset: int(first_pair[k]) + i for i, asset in enumerate(eligible[k])}
-                limits += [pair_of[asset_index[a]] for a in account.concentration]
+            if account.concentration:  # the pair of each limited asset (validation: every one is eligible)
+                pair_of.fill(-1)
+                pair_of[eligible[k]] = np.arange(first_pair[k], first_pair[k + 1])
+                limited = pair_of[[asset_index[a] for a in account.concentration]]
+                assert np.all(limited >= 0), f"a concentration limit of {account.id} on an asset it does not take"
+                limits += limited.tolist()
         curve_pairs = [int(first_pair[k]) + i for k, account in enumerate(accounts) if terms[account].curves
                        for i, a in enumerate(terms[account].eligible) if a in terms[account].curves]
         return cls(

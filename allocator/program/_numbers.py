@@ -119,7 +119,11 @@ class Numbers:
             quantity[layout.cell(asset_index[holding.asset], location_index[holding.location])] += holding.quantity
         accounts, terms = problem.accounts, problem.terms
         carry = np.array([asset.carry for asset in problem.assets])
-        yields = np.array([[account.yields.get(a, 0.0) for a in layout.assets] for account in accounts])
+        yields = np.zeros((len(accounts), layout.n_assets))
+        for row, account in enumerate(accounts):
+            for asset_id, rate in account.yields.items():
+                if asset_id in asset_index:
+                    yields[row, asset_index[asset_id]] = rate
         carry_rate = ((carry[None, :] - yields) * problem.horizon_days / DAYS_PER_YEAR).ravel()
         if problem.routes is None:
             move_rate = np.zeros(layout.n_moves)
@@ -157,9 +161,10 @@ class Numbers:
             risk_z=np.array([a.risk.z if a.risk else 0.0 for a in accounts]),
             risk_root_horizon=np.array([np.sqrt(a.risk.horizon_days / DAYS_PER_YEAR) if a.risk else 0.0
                                         for a in accounts]),
-            curves={p: curve for p, curve in enumerate(curve for account in accounts for a in terms[account.id].eligible
-                                                       for curve in [terms[account.id].curves.get(a)])
-                    if curve is not None},
+            curves=dict(zip(layout.curve_pairs.tolist(),  # the layout's curved pairs, in the same pair order
+                            [curve for account in accounts for curves in [terms[account.id].curves] if curves
+                             for a in terms[account.id].eligible for curve in [curves.get(a)] if curve is not None],
+                            strict=True)),
             portfolio_z=problem.portfolio.z if problem.portfolio else 0.0,
             portfolio_root_horizon=(np.sqrt(problem.portfolio.horizon_days / DAYS_PER_YEAR)
                                     if problem.portfolio else 0.0),

@@ -17,6 +17,12 @@ def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:
     """``moved`` (per move slot) with every directed cycle of each asset's moves removed."""
     moved = moved.copy()
     positive = np.flatnonzero(moved[: layout.n_moves] > 0)
+    # every location on a cycle both sends and receives the asset: only assets with such a location can have one
+    edge, asset = layout.move_edge[positive], layout.move_asset[positive]
+    places = layout.n_locations + 1  # the hub too
+    sends, receives = asset * places + layout.edge_from[edge], asset * places + layout.edge_to[edge]
+    through = np.unique(sends[np.isin(sends, receives)] // places)
+    positive = positive[np.isin(asset, through)]
     by_asset = positive[np.argsort(layout.move_asset[positive], kind="stable")]  # ascending within each asset
     starts = np.flatnonzero(np.diff(layout.move_asset[by_asset], prepend=-1))
     for moves in np.split(by_asset, starts[1:]) if len(by_asset) else []:
