@@ -17,17 +17,28 @@ def cancel_cycles(layout: Layout, moved: np.ndarray) -> np.ndarray:
     """``moved`` (per move slot) with every directed cycle of each asset's moves removed."""
     moved = moved.copy()
     positive = np.flatnonzero(moved[: layout.n_moves] > 0)
-    # every location on a cycle both sends and receives the asset: only assets with such a location can have one
-    edge, asset = layout.move_edge[positive], layout.move_asset[positive]
-    places = layout.n_locations + 1  # the hub too
-    sends, receives = asset * places + layout.edge_from[edge], asset * places + layout.edge_to[edge]
-    through = np.unique(sends[np.isin(sends, receives)] // places)
-    positive = positive[np.isin(asset, through)]
+    positive = positive[_on_some_cycle(layout, positive)]
     by_asset = positive[np.argsort(layout.move_asset[positive], kind="stable")]  # ascending within each asset
     starts = np.flatnonzero(np.diff(layout.move_asset[by_asset], prepend=-1))
     for moves in np.split(by_asset, starts[1:]) if len(by_asset) else []:
         _cancel_among(layout, moved, moves)
     return moved
+
+
+def _on_some_cycle(layout: Layout, moves: np.ndarray) -> np.ndarray:
+    """(len(moves),) False for each move that is on no cycle of its asset's ``moves``: a move is on a cycle only
+    if its source receives the asset and its destination sends it, through moves that are so too (peeled away
+    until none is left, or only moves that may close a cycle: those go to the depth-first search)."""
+    edge, asset = layout.move_edge[moves], layout.move_asset[moves]
+    places = layout.n_locations + 1  # the hub too
+    tail, head = asset * places + layout.edge_from[edge], asset * places + layout.edge_to[edge]
+    alive = np.ones(len(moves), dtype=bool)
+    while alive.any():
+        kept = alive & np.isin(tail, head[alive]) & np.isin(head, tail[alive])
+        if np.array_equal(kept, alive):
+            break
+        alive = kept
+    return alive
 
 
 def _cancel_among(layout: Layout, moved: np.ndarray, moves: np.ndarray) -> None:
