@@ -195,21 +195,21 @@ class Layout:
         location_index = {name: i for i, name in enumerate(locations)}
         n_locations = len(locations)
 
+        every = np.arange(len(assets), dtype=int)  # one array shared by every route that takes every asset
         if problem.routes is None:
             here = np.arange(n_locations)
             edge_from = np.concatenate([here, np.full(n_locations, n_locations)])
             edge_to = np.concatenate([np.full(n_locations, n_locations), here])
             edge_route = np.full(2 * n_locations, -1)
-            allowed = [list(range(len(assets)))] * (2 * n_locations)
+            allowed = [every] * (2 * n_locations)
         else:
             edge_from = np.array([location_index[r.from_] for r in problem.routes], dtype=int)
             edge_to = np.array([location_index[r.to] for r in problem.routes], dtype=int)
             edge_route = np.arange(len(problem.routes))
-            allowed = [sorted(asset_index[a] for a in r.assets) if r.assets is not None else list(range(len(assets)))
-                       for r in problem.routes]
+            allowed = [np.array(sorted(asset_index[a] for a in r.assets), dtype=int) if r.assets is not None
+                       else every for r in problem.routes]
         move_edge = np.repeat(np.arange(len(allowed), dtype=int), [len(edge_assets) for edge_assets in allowed])
-        move_asset = np.concatenate([np.asarray(edge_assets, dtype=int) for edge_assets in allowed]) \
-            if allowed else np.zeros(0, dtype=int)
+        move_asset = np.concatenate(allowed) if allowed else np.zeros(0, dtype=int)
 
         terms = problem.terms  # once: a property (10 us a call), read per account below
         eligible = [[asset_index[a] for a in terms[k].eligible] for k in accounts]  # pairs, account by account

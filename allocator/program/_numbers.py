@@ -114,9 +114,11 @@ class Numbers:
     def from_problem(cls, problem: Problem, layout: Layout) -> Numbers:
         asset_index = {a: i for i, a in enumerate(layout.assets)}
         location_index = {name: i for i, name in enumerate(layout.locations)}
-        quantity = np.zeros(layout.n_cells)
-        for holding in problem.holdings:
-            quantity[layout.cell(asset_index[holding.asset], location_index[holding.location])] += holding.quantity
+        holdings = problem.holdings
+        quantity = np.bincount(
+            np.array([asset_index[h.asset] * layout.n_locations + location_index[h.location] for h in holdings],
+                     dtype=int),
+            weights=np.array([h.quantity for h in holdings], dtype=float), minlength=layout.n_cells)
         accounts, terms = problem.accounts, problem.terms
         carry = np.array([asset.carry for asset in problem.assets])
         yields = np.zeros((len(accounts), layout.n_assets))
