@@ -95,12 +95,24 @@ class Periods:
         return tuple(int(lag) for lag in np.unique(self.move_lag))
 
     def departures(self) -> sp.csr_matrix:
-        """(cells, move slots): 1 at the cell a move leaves (hub edges leave no cell)."""
-        return self._incidence(self.base.edge_from, np.ones(self.n_moves, dtype=bool))
+        """(cells, move slots): 1 at the cell a move leaves (hub edges leave no cell). Built once: read it, do
+        not change it."""
+        return self._departures
 
     def arrivals(self, lag: int) -> sp.csr_matrix:
-        """(cells, move slots): 1 at the cell a move with this lag arrives at."""
-        return self._incidence(self.base.edge_to, self.move_lag == lag)
+        """(cells, move slots): 1 at the cell a move with this lag arrives at. Built once per lag (the floor
+        repair reads it every period): read it, do not change it."""
+        if lag not in self._arrivals:
+            self._arrivals[lag] = self._incidence(self.base.edge_to, self.move_lag == lag)
+        return self._arrivals[lag]
+
+    @cached_property
+    def _departures(self) -> sp.csr_matrix:
+        return self._incidence(self.base.edge_from, np.ones(self.n_moves, dtype=bool))
+
+    @cached_property
+    def _arrivals(self) -> dict[int, sp.csr_matrix]:
+        return {}
 
     def _incidence(self, end: np.ndarray, chosen: np.ndarray) -> sp.csr_matrix:
         base = self.base

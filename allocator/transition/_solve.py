@@ -79,6 +79,7 @@ def _repaired(replay: Replay, enforced: np.ndarray) -> Replay:
     hold = data.x0 * data.money
     floors = Floors.of(periods, data, source, leaves, cap=enforced)
     arriving = np.zeros((periods.base.n_cells, periods.periods))
+    arrivals = [(lag, periods.arrivals(lag)[:, :periods.n_moves].tocsr()) for lag in periods.lags]
     for t in range(periods.periods):
         need = departures @ move[:, t] + legs @ sell[:, t]
         short = need > np.maximum(hold, 0.0)
@@ -90,9 +91,9 @@ def _repaired(replay: Replay, enforced: np.ndarray) -> Replay:
         for v in range(len(periods.venues)):
             _balance_venue(replay, np.flatnonzero(periods.leg_venue == v), sell[:, t], buy[:, t], traded, leg_row)
         floors.hold(hold, departures @ move[:, t], legs @ (buy[:, t] - sell[:, t]), move[:, t])
-        for lag in periods.lags:
+        for lag, matrix in arrivals:
             if t + lag < periods.periods:
-                arriving[:, t + lag] += periods.arrivals(lag)[:, :periods.n_moves] @ move[:, t]
+                arriving[:, t + lag] += matrix @ move[:, t]
         hold = hold - departures @ move[:, t] - legs @ sell[:, t] + legs @ buy[:, t] + arriving[:, t]
     return Replay(periods, data, move, sell, buy)
 
