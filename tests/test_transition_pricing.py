@@ -17,7 +17,7 @@ from allocator.transition._data import TransitionData
 from allocator.transition._generate import generate_transition
 from allocator.transition._periods import Periods
 from allocator.transition._program import build
-from allocator.transition._pwl import INITIAL_PIECES, OPTIONS, _compiled, _margin_free, loaded
+from allocator.transition._pwl import INITIAL_PIECES, OPTIONS, _compiled, _margin_free, free_values, loaded
 
 MARGIN = 1e-5
 
@@ -155,3 +155,34 @@ def test_no_guess_for_a_transition_too_small_to_pay():
     problem, shape, data = _setup(periods=6)
     assert coarse_guess(problem, shape, data, coverage_margin=MARGIN, limit_margin=MARGIN / 10,
                         pieces=INITIAL_PIECES) is None
+
+
+def _stressed():
+    """test_transition_risk's TINY with a crash scenario and a risk limit: stress parameters in the program."""
+    from test_transition_risk import CRASH, problem
+
+    stressed = problem({"parametric": False}, CRASH)
+    shape = Periods.from_problem(stressed)
+    return stressed, shape, TransitionData.from_problem(stressed, shape)
+
+
+@pytest.mark.parametrize("case", ["generated", "stressed"])
+def test_free_values_are_the_margin_free_programs_and_compile_to_its_data(case):
+    """The bound's margin-free parameter values, set afresh without building that program (_pwl.free_values), are
+    exactly those of the built margin-free program, parameter by parameter (stress rows included), and the swap
+    compiles to its data and restores the program's own values."""
+    _, shape, data = _setup() if case == "generated" else _stressed()
+    program, free = _program(shape, data), _program(shape, data, margin=0.0)
+    if case == "stressed":
+        assert any(p.name().startswith("stress_floor") for p in program.problem.parameters())
+    values = free_values(program)
+    for mine, theirs in zip(program.problem.parameters(), free.problem.parameters(), strict=True):
+        np.testing.assert_array_equal(values[id(mine)], theirs.value)
+    before = [np.array(p.value, copy=True) for p in program.problem.parameters()]
+    swapped, _, swapped_lower = _margin_free(program)
+    direct, _, direct_lower = _compiled(free)
+    assert (swapped["A"] != direct["A"]).nnz == 0
+    np.testing.assert_array_equal(swapped["b"], direct["b"])
+    np.testing.assert_array_equal(swapped_lower, direct_lower)
+    for p, value in zip(program.problem.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.value, value)

@@ -186,13 +186,12 @@ class _LinearRungs(_Rungs):
                              floor_margin=min(margins.coverage_margin, self.margins.coverage_margin), pwl=True,
                              pieces=INITIAL_PIECES)
         clock = time.perf_counter()
-        # the coarse solve runs on a thread while the margin-free program is built and the fine one compiled
+        # the coarse solve runs on a thread while the fine program is compiled
         moves = coarse_guess(self.problem, self.periods, self.data, coverage_margin=margins.coverage_margin,
                              limit_margin=margins.limit_margin, pieces=INITIAL_PIECES, time_limit=self.time_limit)
         guess = time.perf_counter() - clock
-        free = build(self.periods, self.data, coverage_margin=0.0, limit_margin=0.0, floor_margin=0.0, pwl=True,
-                     pieces=INITIAL_PIECES)
-        record, self.cuts = solve_with_cuts(self.program, self.time_limit, unmargined=free, moves=moves)
+        # the bound's margin-free values are set on the program's own parameters (_pwl.free_values), unbuilt
+        record, self.cuts = solve_with_cuts(self.program, self.time_limit, moves=moves, margin_free=True)
         return replace(record, setup_seconds=record.setup_seconds + guess)
 
     def diagnose(self) -> TransitionInfeasibleError | None:

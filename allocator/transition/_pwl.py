@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import cvxpy as cp
@@ -41,7 +41,9 @@ from allocator.solve._solvers import SolveRecord, profile
 from allocator.solve._status import Status
 from allocator.transition._bounds import implied
 from allocator.transition._pricing import Columns
-from allocator.transition._program import TransitionProgram
+from allocator.transition._program import TransitionProgram, build
+from allocator.transition._risk import RiskParameters
+from allocator.transition._variables import TransitionParameters
 
 #: Tangents per leg and period before the first solve, at ``cap (i / 4)^2``: fewer made the cut rounds more than
 #: the first solve saved (docs/performance.md).
@@ -159,11 +161,12 @@ def _singletons(data: dict[str, Any], rows: sp.csr_matrix, lower: np.ndarray
 def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
                     options: dict[str, object] | None = None,
                     unmargined: TransitionProgram | None = None,
-                    moves: Guess = None) -> tuple[SolveRecord, Cuts | None]:
+                    moves: Guess = None, margin_free: bool = False) -> tuple[SolveRecord, Cuts | None]:
     """Solve ``program`` (a ``pwl`` variant) on HiGHS with tangent cuts until its impact is exact; sets the cvxpy
     variables' values as a solve would. Returns the summed record and the loop's outcome (None unless optimal).
     ``unmargined``: the same program without margins; the lower bound is then its optimum with the same cuts (a
-    bound of the convex optimum without margins), else ``program``'s own. ``moves``: (moves,) the moves to open
+    bound of the convex optimum without margins), else ``program``'s own. ``margin_free``: the same bound without
+    building that program (its parameter values set afresh, ``free_values``). ``moves``: (moves,) the moves to open
     first (_coarse.py), or the function that waits for them; the others are opened as their reduced costs ask
     (_pricing.py), None opens all."""
     started = time.perf_counter()
@@ -179,6 +182,7 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     iterations, added, rounds = 0, 0, 0
     record: SolveRecord | None = None
     converged, previous, openings = False, np.inf, 0
+    row_dual = np.zeros(0)  # the last priced round's: the loop ends in one
     while True:
         rounds += 1
         left = None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
@@ -189,14 +193,17 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
             if columns.open(lp):  # the guess admits no schedule (or none was found): open every move
                 continue
             break
-        solution = lp.highs.getSolution()  # two of HighsLP.solution()'s four arrays: 20 ms a round at 100 x 10 x 48
-        x, row_dual = np.asarray(solution.col_value), np.asarray(solution.row_dual)
+        # the arrays read are converted from HiGHS's lists on each read (3-4 ms each at 100 x 10 x 48): the values
+        # every round, the row duals only when the closed moves are priced (and the loop ends)
+        solution = lp.highs.getSolution()
+        x = np.asarray(solution.col_value)
         cut, residual = _tangents(x, sides, coefficient)
         stop = cut is None or residual > (1.0 - STALL) * previous or rounds >= ROUNDS
         opened = 0
         # closed moves are priced after the first solve and when the cuts are done (in between, each opening would
         # cost a re-solve of its own); the last time, whatever is left is opened: one more solve proves the optimum
         if rounds == 1 or stop:
+            row_dual = np.asarray(solution.row_dual)
             openings += 1
             opened = columns.open(lp, row_dual if openings < OPENINGS else None)
             if not opened and stop:
@@ -218,30 +225,60 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     bound = float(program.problem.objective.value)
     offset = bound - lp.objective()
     bound += columns.correction(row_dual)
-    if unmargined is not None:
+    if unmargined is not None or margin_free:
         bound = _unmargined_bound(lp, program, unmargined, data, bound, offset, columns)
     return record, Cuts(lower_bound=bound, rounds=rounds, added=added, converged=converged,
                         closed=len(columns.closed))
 
 
-def _margin_free(program: TransitionProgram, unmargined: TransitionProgram
+def _margin_free(program: TransitionProgram, unmargined: TransitionProgram | None = None
                  ) -> tuple[dict[str, Any], dict[int, int], np.ndarray]:
-    """``program`` compiled with ``unmargined``'s parameter values (the same structure, built by the same code: its
-    parameters in the same order), which are restored afterwards: the replay reads them."""
-    mine, theirs = program.problem.parameters(), unmargined.problem.parameters()
-    if [(p.name(), p.shape) for p in mine] != [(p.name(), p.shape) for p in theirs]:
-        return _compiled(unmargined)
+    """``program`` compiled with the margin-free parameter values, which are restored afterwards: the replay reads
+    them. The values are ``unmargined``'s (the same structure, built by the same code: its parameters in the same
+    order) or, without it, set afresh with zero margins (``free_values``: what building the margin-free program
+    would give them, without building it)."""
+    mine = program.problem.parameters()
+    if unmargined is None:
+        values = free_values(program)
+        theirs = [values.get(id(p)) for p in mine]
+        if any(value is None for value in theirs):  # a parameter free_values does not know: build after all
+            unmargined = build(program.periods, program.data, coverage_margin=0.0, limit_margin=0.0,
+                               floor_margin=0.0, pwl=True, pieces=INITIAL_PIECES)  # pieces add no parameter
+    if unmargined is not None:
+        others = unmargined.problem.parameters()
+        if [(p.name(), p.shape) for p in mine] != [(p.name(), p.shape) for p in others]:
+            return _compiled(unmargined)
+        theirs = [q.value for q in others]
     saved = [p.value for p in mine]
     try:
-        for p, q in zip(mine, theirs, strict=True):
-            p.value = q.value
+        for p, value in zip(mine, theirs, strict=True):
+            p.value = value
         return _compiled(program)
     finally:
         for p, value in zip(mine, saved, strict=True):
             p.value = value
 
 
-def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: TransitionProgram, data: dict[str, Any],
+def free_values(program: TransitionProgram) -> dict[int, Any]:
+    """The values the margin-free variant of ``program`` (coverage, limit and floor margins zero) gives its
+    parameters, by the ``id`` of ``program``'s parameter: the same ``set`` and ``RiskParameters.of`` as ``build``,
+    on fresh parameters (building the whole program for them took 20-40 ms)."""
+    periods, data = program.periods, program.data
+    fresh = TransitionParameters.of(periods)
+    fresh.set(periods, data, coverage_margin=0.0, limit_margin=0.0, floor_margin=0.0)
+    out = {id(getattr(program.parameters, name.name)): getattr(fresh, name.name).value
+           for name in fields(TransitionParameters)}
+    if program.risk is not None:
+        risk = RiskParameters.of(periods, data, 0.0)
+        for name in fields(RiskParameters):
+            mine, theirs = getattr(program.risk, name.name), getattr(risk, name.name)
+            pairs = zip(mine, theirs, strict=True) if isinstance(mine, list) else [(mine, theirs)]
+            out.update({id(p): q.value for p, q in pairs if p is not None and q is not None})
+    return out
+
+
+def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: TransitionProgram | None,
+                      data: dict[str, Any],
                       bound: float,
                       offset: float, columns: Columns) -> float:
     """The cut LP's optimum with the margin-free right-hand sides and column bounds (the same matrix: the margins
