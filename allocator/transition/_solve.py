@@ -72,8 +72,10 @@ def _repaired(replay: Replay, enforced: np.ndarray) -> Replay:
     move, sell, buy = replay.move.copy(), replay.sell.copy(), replay.buy.copy()
     departures = periods.departures()[:, :periods.n_moves].tocsc()
     legs = periods.legs()[:, :periods.n_legs].tocsc()
-    source = np.asarray(departures.argmax(axis=0)).ravel()  # the cell each move leaves (hub moves: none)
-    leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
+    # the cell each move leaves (hub moves: none, 0): the one entry of its column (sparse argmax took 8 ms)
+    leaves = np.diff(departures.indptr) > 0
+    source = np.zeros(departures.shape[1], dtype=int)
+    source[leaves] = departures.indices[departures.indptr[:-1][leaves]]
     traded = periods.asset_sum()[:, :periods.n_legs].tocsr()  # (traded assets, legs)
     leg_row = periods.leg_row
     hold = data.x0 * data.money
