@@ -54,15 +54,22 @@ def outer_impact(periods: Periods, data: TransitionData, p: TransitionParameters
     the MILP, with tangents at ``cap * (i / pieces)^2`` where ``cap`` is the leg's participation limit per period.
     It never overstates the impact; the MILP's schedule is re-costed exactly afterwards (the HiGHS path, _pwl.py,
     refines it with tangents at its own solution)."""
+    impact = cp.reshape(p.impact, (p.impact.shape[0], 1), order="F")
+    return [epigraph >= cp.multiply(impact, cp.multiply(slope[:, None], leg_values) - offset[:, None])
+            for slope, offset in tangent_points(periods, data, pieces)]
+
+
+def tangent_points(periods: Periods, data: TransitionData, pieces: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per tangent ``i = 1..pieces`` of ``outer_impact``: the slope ``1.5 sqrt(u_i)`` and offset ``0.5 u_i^1.5`` of
+    ``u^1.5`` at ``u_i = cap (i / pieces)^2`` for every leg slot (the cap: the leg's participation limit per
+    period, scaled); shared with the program's direct matrices (_direct.py)."""
     cap = np.zeros(periods.n_leg_slots)
     rows = {int(a): i for i, a in enumerate(periods.traded_assets)}
     cap[:periods.n_legs] = [data.participation[rows[int(a)]] / data.money for a in periods.leg_asset]
-    impact = cp.reshape(p.impact, (p.impact.shape[0], 1), order="F")
     out = []
     for i in range(1, pieces + 1):
         point = cap * (i / pieces) ** 2
-        slope, offset = 1.5 * np.sqrt(point), 0.5 * point ** 1.5
-        out.append(epigraph >= cp.multiply(impact, cp.multiply(slope[:, None], leg_values) - offset[:, None]))
+        out.append((1.5 * np.sqrt(point), 0.5 * point ** 1.5))
     return out
 
 

@@ -40,6 +40,7 @@ from allocator.solve._highs import HighsLP
 from allocator.solve._solvers import SolveRecord, profile
 from allocator.solve._status import Status
 from allocator.transition._bounds import implied
+from allocator.transition._direct import lp_data
 from allocator.transition._pricing import Columns
 from allocator.transition._program import TransitionProgram, build
 from allocator.transition._risk import RiskParameters
@@ -64,6 +65,10 @@ ROUNDS = 40
 OPENINGS = 8
 
 
+#: Whether the plain ``pwl`` program's matrices are written directly (_direct.py) instead of compiled by cvxpy: the
+#: same matrices; False compiles every program with cvxpy (the reference, tests/test_transition_direct.py).
+DIRECT = True
+
 #: The moves to open first (moves,), a function that waits for them (_coarse.coarse_guess), or None: all open.
 Guess = np.ndarray | Callable[[], np.ndarray | None] | None
 
@@ -86,15 +91,20 @@ def _columns(offsets: dict[int, int], variable: cp.Variable) -> np.ndarray:
     return offsets[variable.id] + np.arange(variable.size)
 
 
-def _compiled(program: TransitionProgram, dpp: bool = True
+def _compiled(program: TransitionProgram, dpp: bool = True, direct: bool | None = None
               ) -> tuple[dict[str, Any], dict[int, int], np.ndarray]:
     """The LP of a ``pwl`` program as cvxpy hands it to HiGHS (``A x <= b`` after ``dims.zero`` equalities, column
     bounds), its variables' column offsets and its rows' lower bounds.
 
-    Compiled with DPP (the parameters kept symbolic): 0.45 s at 100 x 10 x 48 (0.57 s without), and the margin-free
-    right-hand sides of the bound are then the same compiled program with other parameter values, 0.01 s
-    (``_margin_free``) where a second compile took as long as the first. ``dpp=False`` for a program compiled once
-    (the coarse guess: 0.3 s against 0.6 s)."""
+    ``direct`` (default ``DIRECT``): written straight from the structure and the parameters' current values where
+    _direct.py writes the program (the same matrices, entry for entry: 0.02 s against cvxpy's 0.3-0.5 s at 100 x
+    10 x 48), else compiled by cvxpy. cvxpy compiles with DPP (the parameters kept symbolic): 0.45 s at 100 x 10
+    x 48 (0.57 s without), and the margin-free right-hand sides of the bound are then the same compiled program
+    with other parameter values, 0.01 s (``_margin_free``) where a second compile took as long as the first.
+    ``dpp=False`` for a program compiled once (the coarse guess: 0.3 s against 0.6 s)."""
+    written = lp_data(program) if (DIRECT if direct is None else direct) else None
+    if written is not None:
+        return written
     data, chain, inverse = program.problem.get_problem_data(cp.HIGHS, ignore_dpp=not dpp)
     offsets = next(i for r, i in zip(chain.reductions, inverse, strict=True)
                    if isinstance(r, ConeMatrixStuffing)).var_offsets
