@@ -181,15 +181,15 @@ class _LinearRungs(_Rungs):
     cuts: Cuts | None = field(default=None, init=False)
 
     def attempt(self, margins: SolverProfile) -> SolveRecord:
+        clock = time.perf_counter()
+        # the coarse solve runs on a thread while the fine program is built and written (_direct.py) or compiled
+        moves = coarse_guess(self.problem, self.periods, self.data, coverage_margin=margins.coverage_margin,
+                             limit_margin=margins.limit_margin, pieces=INITIAL_PIECES, time_limit=self.time_limit)
+        guess = time.perf_counter() - clock
         self.program = build(self.periods, self.data, coverage_margin=margins.coverage_margin,
                              limit_margin=margins.limit_margin,
                              floor_margin=min(margins.coverage_margin, self.margins.coverage_margin), pwl=True,
                              pieces=INITIAL_PIECES)
-        clock = time.perf_counter()
-        # the coarse solve runs on a thread while the fine program is compiled
-        moves = coarse_guess(self.problem, self.periods, self.data, coverage_margin=margins.coverage_margin,
-                             limit_margin=margins.limit_margin, pieces=INITIAL_PIECES, time_limit=self.time_limit)
-        guess = time.perf_counter() - clock
         # the bound's margin-free values are set on the program's own parameters (_pwl.free_values), unbuilt
         record, self.cuts = solve_with_cuts(self.program, self.time_limit, moves=moves, margin_free=True)
         return replace(record, setup_seconds=record.setup_seconds + guess)

@@ -16,9 +16,11 @@ reports ``diagnostics.lower_bound`` and ``diagnostics.bound_gap`` (currency).
 
 The fast start (issue 16; 12.3 s to about 6 s at 100 x 10 x 48): the moves a coarse-clock transition uses are
 open first, the others closed and opened only where their reduced cost is negative (_coarse.py, _pricing.py), the
-single-entry rows and implied bounds given as column bounds (_bounds.py), one DPP compile for both the margined
-program and the margin-free bound. None changes the program's optimum. The coarse solve runs on a thread while the
-fine program compiles (_coarse.py: HiGHS runs without Python's lock); the cut loop's own solves stay on the calling
+single-entry rows and implied bounds given as column bounds (_bounds.py), the matrices written directly from the
+structure (_direct.py: cvxpy's compile, identical, took 0.3-0.5 s) with the margin-free bound's right-hand sides
+from the same writer on other parameter values. None changes the program's optimum. The coarse solve runs on a
+thread while the fine program is built (_coarse.py: HiGHS runs without Python's lock); the cut loop's own solves
+stay on the calling
 thread and serial (measured: the first solve on a thread, beside the margin-free bound's compile, made HiGHS slower
 than the 0.1 s it hid; HiGHS's parallel dual simplex took 17.7 s instead of 1.2 s for one solve when another
 process held the second core).
@@ -114,11 +116,11 @@ def _compiled(program: TransitionProgram, dpp: bool = True, direct: bool | None 
 
 def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bool = True
            ) -> tuple[dict[str, Any], dict[int, int], Columns]:
-    """Compile a ``pwl`` program and load it into ``lp``, with only the ``moves`` (a guess, _coarse.py) open in
-    every period when given: the others are closed (_pricing.py). Its data
+    """Write (or compile, ``_compiled``) a ``pwl`` program and load it into ``lp``, with only the ``moves`` (a
+    guess, _coarse.py) open in every period when given: the others are closed (_pricing.py). Its data
     (``rows`` the compiled rows, ``kept`` the indices of those loaded, the seconds ``setup`` took), offsets and
     columns. ``moves`` may be a function that waits for the guess (_coarse.coarse_guess): called once the program
-    is compiled, so that the coarse solve runs meanwhile.
+    is written, so that the coarse solve runs meanwhile.
 
     Rows of a single entry (the ``window`` rows of every move and leg, the rows fixing today's holdings) become
     column bounds: the same program, with 45% fewer rows at 100 x 10 x 48. HiGHS's presolve removes them from a
