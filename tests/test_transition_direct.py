@@ -53,6 +53,10 @@ CASES = {
                                                                 venue_assets=8),
     "derisk": _derisk,  # capacity, withdrawal and concentration rows
     "derisk liquidation_days": lambda: _derisk(liquidation_days=3.0),
+    # no venue rows: the impacts' epigraphs first appear after the end collateral, and cvxpy orders them so
+    "derisk without venues": lambda: _derisk().with_changes(venues=[]),
+    "generated 8x2x5 without venues": lambda: generate_transition(8, 2, 5, seed=7,
+                                                                  eligible_share=0.7).with_changes(venues=[]),
 }
 
 

@@ -34,9 +34,9 @@ class _Columns:
     """The LP's columns: each variable's offset (cvxpy's order) and its entries' columns, column-major."""
 
     def __init__(self, program: TransitionProgram) -> None:
-        v = program.variables
-        assert v.sell_impact is not None and v.buy_impact is not None
-        self.order = [v.start, v.hold, v.move, v.sell, v.buy, v.sell_impact, v.buy_impact, v.end]
+        # cvxpy's order: each variable where it first appears in the objective and the constraints (without venues
+        # the impacts' epigraphs first appear after the end collateral)
+        self.order = program.problem.variables()
         self.offsets: dict[int, int] = {}
         at = 0
         for variable in self.order:
@@ -57,6 +57,9 @@ def _supported(program: TransitionProgram) -> int | None:
         return None
     names = [f.name for f in program.families]
     if [n for n in FAMILIES if n in names] != names or names.count("window") != 3 or names.count("floor") != 2:
+        return None
+    expected = {v.start.id, v.hold.id, v.move.id, v.sell.id, v.buy.id, v.sell_impact.id, v.buy_impact.id, v.end.id}
+    if {variable.id for variable in program.problem.variables()} != expected:
         return None
     extra = len(program.problem.constraints) - len(program.families)
     if extra <= 0 or extra % 2:
