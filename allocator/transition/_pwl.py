@@ -207,17 +207,17 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
             if columns.open(lp):  # the guess admits no schedule (or none was found): open every move
                 continue
             break
-        # the arrays read are converted from HiGHS's lists on each read (3-4 ms each at 100 x 10 x 48): the values
-        # every round, the row duals only when the closed moves are priced (and the loop ends)
-        solution = lp.highs.getSolution()
-        x = np.asarray(solution.col_value)
+        # the arrays read are converted from HiGHS's lists (np.fromiter, 1-1.5 ms each at 100 x 10 x 48; asarray
+        # took 3-4 ms): the values every round, the row duals only when the closed moves are priced (and at the end)
+        solution = lp.solution()
+        x = solution.col_value
         cut, residual = _tangents(x, sides, coefficient)
         stop = cut is None or residual > (1.0 - STALL) * previous or rounds >= ROUNDS
         opened = 0
         # closed moves are priced after the first solve and when the cuts are done (in between, each opening would
         # cost a re-solve of its own); the last time, whatever is left is opened: one more solve proves the optimum
         if rounds == 1 or stop:
-            row_dual = np.asarray(solution.row_dual)
+            row_dual = solution.row_dual
             openings += 1
             opened = columns.open(lp, row_dual if openings < OPENINGS else None)
             if not opened and stop:
