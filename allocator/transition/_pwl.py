@@ -174,13 +174,12 @@ def _singletons(data: dict[str, Any], rows: sp.csr_matrix, lower: np.ndarray
 
 def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
                     options: dict[str, object] | None = None,
-                    unmargined: TransitionProgram | None = None,
                     moves: Guess = None, margin_free: bool = False) -> tuple[SolveRecord, Cuts | None]:
     """Solve ``program`` (a ``pwl`` variant) on HiGHS with tangent cuts until its impact is exact; sets the cvxpy
     variables' values as a solve would. Returns the summed record and the loop's outcome (None unless optimal).
-    ``unmargined``: the same program without margins; the lower bound is then its optimum with the same cuts (a
-    bound of the convex optimum without margins), else ``program``'s own. ``margin_free``: the same bound without
-    building that program (its parameter values set afresh, ``free_values``). ``moves``: (moves,) the moves to open
+    ``margin_free``: the lower bound is the optimum, with the same cuts, of the same program without margins (a
+    bound of the convex optimum without margins; its parameter values set afresh, ``free_values``, not built),
+    else ``program``'s own. ``moves``: (moves,) the moves to open
     first (_coarse.py), or the function that waits for them; the others are opened as their reduced costs ask
     (_pricing.py), None opens all."""
     started = time.perf_counter()
@@ -239,8 +238,8 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     bound = float(program.problem.objective.value)
     offset = bound - lp.objective()
     bound += columns.correction(row_dual)
-    if unmargined is not None or margin_free:
-        bound = _unmargined_bound(lp, program, unmargined, data, bound, offset, columns)
+    if margin_free:
+        bound = _unmargined_bound(lp, program, data, bound, offset, columns)
     return record, Cuts(lower_bound=bound, rounds=rounds, added=added, converged=converged,
                         closed=len(columns.closed))
 
@@ -291,15 +290,13 @@ def free_values(program: TransitionProgram) -> dict[int, Any]:
     return out
 
 
-def _unmargined_bound(lp: HighsLP, program: TransitionProgram, unmargined: TransitionProgram | None,
-                      data: dict[str, Any],
-                      bound: float,
-                      offset: float, columns: Columns) -> float:
+def _unmargined_bound(lp: HighsLP, program: TransitionProgram, data: dict[str, Any], bound: float, offset: float,
+                      columns: Columns) -> float:
     """The cut LP's optimum with the margin-free right-hand sides and column bounds (the same matrix: the margins
     are data), re-solved from the last basis, closed columns priced and opened as in the loop (their correction
     added); the margined optimum ``bound`` if anything differs (a bound still, of a program whose margins make it
     dearer)."""
-    free, free_offsets, lower = _margin_free(program, unmargined)
+    free, free_offsets, lower = _margin_free(program)
     rows = free["A"].tocsr()
     rows.eliminate_zeros()
     if rows.shape != data["rows"].shape or (rows != data["rows"]).nnz:
