@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from helpers import PROBLEMS, ROOT
+from helpers import PROBLEM_FILES, PROBLEMS, ROOT
 
 import allocator
 from allocator.report import ModesTable, WhatIfTable
 
-FIXTURES = sorted(path.name for path in PROBLEMS.iterdir() if path.suffix in (".toml", ".json"))
+FIXTURES = PROBLEM_FILES
 CASES = [*FIXTURES, "derisk-transition", "desk-whatif", "stress-desk-stress", "stress-desk-modes",
          "desk-backtest"]
 DRAWS, SEED = 300, 1  # the stress case's Monte Carlo draws

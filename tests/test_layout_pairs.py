@@ -5,13 +5,13 @@ generated book with thousands of limits."""
 from __future__ import annotations
 
 import pytest
-from helpers import PROBLEMS
+from helpers import PROBLEM_FILES, PROBLEMS
 
 from allocator.io.generate import generate_problem
 from allocator.io.loading import load_problem
 from allocator.program._layout import Layout
 
-BOOKS = sorted(p.name for p in PROBLEMS.iterdir() if p.suffix in {".toml", ".json"})
+BOOKS = PROBLEM_FILES
 
 
 def expected_pairs(problem):
