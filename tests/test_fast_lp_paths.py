@@ -203,6 +203,33 @@ def test_a_resolve_with_other_useful_columns_starts_the_whole_program_from_its_h
     assert_verified(changed, result)
 
 
+@pytest.mark.parametrize(("assets", "wallets", "accounts", "seed", "topology", "density", "posted", "limits"), CASES)
+def test_a_resolve_without_the_plan_is_the_smaller_optimum_proved_by_its_completed_duals(
+        assets, wallets, accounts, seed, topology, density, posted, limits):
+    """A warm re-solve does not cross over: the smaller program's optimum and its completed duals are the answer
+    (and with no moves phase after it, the whole program is not even loaded). Checked here from the whole
+    program's own matrices (the KKT conditions: a certificate of optimality), against the reference LP, and
+    against the same re-solve with the plan, whose shadow prices and marginal values it must equal."""
+    problem = generate_problem(assets, wallets, accounts, seed=seed, topology=topology, route_density=density,
+                               posted_share=posted, limits=limits)
+    changed = scaled(problem, 1.02, 1.05)
+    engine = _engine(problem, True)
+    engine.solve()
+    result = engine.solve(changed, plan=False)
+    start = engine.fast.reduction
+    assert start.whole is None, start.whole
+    assert not start.crossed and start.crossover_seconds == 0.0 and engine.fast.cost_solution is engine.fast.proved
+    assert _kkt(engine) <= 1e-9
+    assert objective_gap(result, solve_reference(changed).objective) < 1e-9
+    assert_verified(changed, result)
+    planned = engine.solve(changed)  # the whole program loaded at the home basis for the moves phase: no crossover
+    assert engine.fast.reduction.whole is None and not engine.fast.reduction.crossed
+    assert_verified(changed, planned)
+    assert relative_gap(result.objective.total, planned.objective.total, _gross(planned)) <= 1e-9
+    assert [a.shadow_price for a in result.accounts] == [a.shadow_price for a in planned.accounts]
+    assert result.marginal_values == planned.marginal_values and result.binding == planned.binding
+
+
 @pytest.mark.parametrize("name", ["desk", "swap"])
 def test_fixtures_take_the_same_optimum_on_the_useful_columns(name):
     problem = allocator.load_problem(PROBLEMS / f"{name}.toml")

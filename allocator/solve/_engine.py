@@ -188,7 +188,7 @@ class Allocator:
         layout, fast = self.layout, self._fast
         numbers = Numbers.from_problem(problem, layout)
         rungs: _Rungs = _CostRungs(self, problem, numbers, working) if fast is None else \
-            _FastRungs(self, problem, numbers)
+            _FastRungs(self, problem, numbers, moves)
         climbed = climb(rungs, profile(self.solver), widen=layout.has_cones)
         allocation, scale, notes = climbed.answer, rungs.scale, climbed.notes
         sensitivity = Sensitivity.read(self.program, numbers, scale) if fast is None else \
@@ -380,15 +380,19 @@ class _CostRungs(_Rungs):
 
 @dataclass
 class _FastRungs(_Rungs):
-    """The linear path's cost phase (solve/_fast.py): from the home basis once there is one."""
+    """The linear path's cost phase (solve/_fast.py): from the home basis once there is one. The whole program's
+    optimal basis is needed only by a moves phase after it (``moves``) and to become the home basis."""
+
+    moves: bool = True
 
     def attempt(self, margins: SolverProfile) -> SolveRecord:
         engine, fast = self.engine, self.engine.fast
         assert fast is not None
         self.scale = fast.assign(self.numbers, margins)
-        record = engine._record(fast.run_cost(engine.time_limit, warm=fast.warm_starts and fast.home_basis is not None))
-        if (self.problem is engine.problem and margins == profile(self.solver) and fast.home_basis is None
-                and record.status is Status.OPTIMAL):
+        home = self.problem is engine.problem and margins == profile(self.solver) and fast.home_basis is None
+        record = engine._record(fast.run_cost(engine.time_limit, warm=fast.warm_starts and fast.home_basis is not None,
+                                              basis=self.moves or home))
+        if home and record.status is Status.OPTIMAL:
             fast.keep_home_basis()
         return record
 

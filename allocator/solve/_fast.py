@@ -8,7 +8,8 @@ Re-solves of the same structure (what-ifs, batches) start from the optimal basis
 (its *home basis*, found once, on the first solve of that problem or before the first re-solve of another): a
 warm start that skips nothing of the verification, and that keeps each answer a function of the engine's problem
 and the problem solved only, never of which problems were solved before. The moves phase changes costs and
-bounds in place and starts from the cost optimum's basis.
+bounds in place and starts from the basis the whole program is loaded with: the cost optimum's after a crossover
+(a cold solve), else the home basis.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ from allocator.solve._solvers import SolveRecord
 #: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
 #: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.
 IPM_MIN_COLUMNS = 250_000
-#: From this many columns a cold cost solve first solves only the columns a cost optimum can use (shortest paths,
-#: program/_lp/paths.py), proves that optimum optimal for the whole program by completing its duals, and has HiGHS
-#: cross over from it to a basis of the whole program and confirm it: a fifth of the columns on hub-and-spoke books.
+#: From this many columns a cost solve first solves only the columns a cost optimum can use (shortest paths,
+#: program/_lp/paths.py) and proves that optimum optimal for the whole program by completing its duals; a cold
+#: solve then has HiGHS cross over from it to a basis of the whole program and confirm it (``_reduced``). A fifth of
+#: the columns on hub-and-spoke books.
 REDUCE_MIN_COLUMNS = 10_000
 
 
@@ -56,6 +58,7 @@ class Reduction:
     reduced_seconds: float = 0.0
     complete_seconds: float = 0.0
     crossover_seconds: float = 0.0
+    crossed: bool = False  # the whole program crossed over to its optimal basis (else the smaller optimum, proved)
     whole: str | None = None
 
 
@@ -104,6 +107,11 @@ class FastProgram:
         self._last_small: tuple[np.ndarray, highspy.HighsBasis] | None = None
         self._useful_memo: tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None] | None = None
         self.home_tried = False
+        #: the last cost phase's smaller optimum with its completed duals, when that path answered: the answer
+        #: itself without the whole program's basis, and the duals every figure reads either way (so that they do
+        #: not depend on whether a moves phase followed: the crossover's basis may carry other, equally optimal,
+        #: duals where the optimum is degenerate)
+        self.proved: Solution | None = None
         self._elastic: _Elastic | None = None
 
     def assign(self, numbers: Numbers, margins: Margins) -> Scale:
@@ -118,14 +126,21 @@ class FastProgram:
         seconds, self.build_seconds = self.build_seconds, 0.0
         return seconds, seconds > 0
 
-    def run_cost(self, time_limit: float | None, warm: bool) -> SolveRecord:
+    def run_cost(self, time_limit: float | None, warm: bool, basis: bool = True) -> SolveRecord:
         """Solve the cost phase, from the home basis when ``warm`` and one exists, else from scratch; on the useful
-        columns first where that applies (``_reduced``)."""
+        columns first where that applies (``_reduced``). ``basis``: the whole program must end loaded in HiGHS
+        with a basis, for a moves phase after it or to become the home basis."""
         assert self.matrices is not None  # assign() comes first
         home = self.home_basis if warm else None
         self._last_small = None
-        record = self._reduced(time_limit, home)
-        self.solution = self.cost_solution = self.lp.solution() if record.status.value == "optimal" else None
+        self.proved = None
+        record = self._reduced(time_limit, home, basis)
+        if record.status.value != "optimal":
+            self.solution = self.cost_solution = None
+        elif self.proved is not None and not self.reduction.crossed:
+            self.solution = self.cost_solution = self.proved
+        else:
+            self.solution = self.cost_solution = self.lp.solution()
         return record
 
     def _whole(self, time_limit: float | None, why: str, home: highspy.HighsBasis | None,
@@ -139,7 +154,7 @@ class FastProgram:
         return self.lp.solve(time_limit, setup, compile_seconds, compiled,
                              method="simplex" if home is not None else self.method)
 
-    def _reduced(self, time_limit: float | None, home: highspy.HighsBasis | None) -> SolveRecord:
+    def _reduced(self, time_limit: float | None, home: highspy.HighsBasis | None, basis: bool = True) -> SolveRecord:
         """The cost phase on the useful columns first where that applies (REDUCE_MIN_COLUMNS), else whole.
 
         The smaller program starts from its own home basis on a re-solve whose useful columns are the engine's
@@ -148,7 +163,16 @@ class FastProgram:
         (paths.complete) and HiGHS, crossing over from that pair to a basis of the whole program, runs its simplex
         from there and says optimal (no iterations when the proof holds). A time or iteration limit on the way is
         the answer (an honest stop); any other status, or a proof that fails, solves the whole program instead,
-        which then decides (and feeds the diagnosis of an infeasible problem)."""
+        which then decides (and feeds the diagnosis of an infeasible problem).
+
+        Only a cold solve that needs the whole program's basis (``basis``: the first solve, whose basis becomes
+        the home basis) crosses over. A warm re-solve's answer is the smaller program's optimum, which HiGHS said
+        optimal, certified for the whole program by the completed duals (every column's reduced cost at most
+        HiGHS's own dual feasibility tolerance below zero, within it of zero on every column that carries value;
+        the other rows' duals and activities are the smaller program's); with ``basis`` the whole program is
+        loaded at the home basis meanwhile, for the moves phase to start from. The crossover and HiGHS's
+        confirmation were half of such a re-solve's time. The engine verifies the allocation in numpy either way.
+        Solver time is HiGHS's own (runs and crossover); the completion and the copies into HiGHS are set-up."""
         assert self.matrices is not None
         m, columns = self.matrices, self.structure.blocks.columns
         if columns < self.reduce_min_columns:
@@ -167,13 +191,16 @@ class FastProgram:
         reduce_seconds = time.perf_counter() - started
         first = HighsLP(self.options)
         setup = first.load_arrays(*smaller_lp, basis=small_home)
-        # the whole program goes into HiGHS (for the crossover) while the smaller one solves: HiGHS's run releases
-        # Python's lock, its passModel holds it (10-30 ms at 500 x 40 to 1000 x 60)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-whole") as pool:
-            loading = pool.submit(self.lp.load, m)
-            smaller = first.solve(time_limit, method="simplex" if small_home is not None
-                                  else str(self.forced_method or _method(kept)))
-            whole_setup = loading.result()
+        method = "simplex" if small_home is not None else str(self.forced_method or _method(kept))
+        if basis:
+            # the whole program goes into HiGHS (for the crossover or the moves phase) while the smaller one solves:
+            # HiGHS's run releases Python's lock, its passModel holds it (10-30 ms at 500 x 40 to 1000 x 60)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-whole") as pool:
+                loading = pool.submit(self.lp.load, m, home)
+                smaller = first.solve(time_limit, method=method)
+                whole_setup = loading.result()
+        else:
+            smaller, whole_setup = first.solve(time_limit, method=method), 0.0
         info = Reduction(columns, kept, small_home is not None, reduce_seconds, smaller.solve_seconds)
         if smaller.status.value == "user_limit":
             compile_seconds, compiled = self._first()
@@ -189,11 +216,18 @@ class FastProgram:
         info = replace(info, complete_seconds=time.perf_counter() - clock)
         if proof is None:
             return self._whole(_left(time_limit, started), "the completed duals prove nothing", home, info)
-        setup += whole_setup
+        setup += info.complete_seconds + whole_setup
+        proved = Solution(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual)
+        if not basis or home is not None:
+            compile_seconds, compiled = self._first()
+            self.reduction, self._last_small, self.proved = info, (keep, small_basis), proved
+            return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
+                           compiled=compiled, wall_seconds=time.perf_counter() - started)
         clock = time.perf_counter()
-        crossed = self.lp.crossover(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual,
-                                    _left(time_limit, started))
-        info = replace(info, crossover_seconds=time.perf_counter() - clock)
+        crossed, crossing = self.lp.crossover(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual,
+                                              _left(time_limit, started))
+        info = replace(info, crossover_seconds=crossing)
+        setup += time.perf_counter() - clock - crossing  # the four arrays copied into HiGHS
         if not crossed:
             return self._whole(_left(time_limit, started), "no crossover", home, info)
         compile_seconds, compiled = self._first()
@@ -201,12 +235,11 @@ class FastProgram:
         if final.status.value not in ("optimal", "user_limit"):
             return self._whole(_left(time_limit, started), f"the whole program from the basis: {final.raw_status}",
                                home, info)
-        self.reduction = info
-        self._last_small = (keep, small_basis)
+        self.reduction, self._last_small, self.proved = replace(info, crossed=True), (keep, small_basis), proved
         return replace(final, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                        compiled=compiled, wall_seconds=time.perf_counter() - started,
-                       solve_seconds=smaller.solve_seconds + info.complete_seconds + info.crossover_seconds
-                       + final.solve_seconds, iterations=(smaller.iterations or 0) + (final.iterations or 0))
+                       solve_seconds=smaller.solve_seconds + info.crossover_seconds + final.solve_seconds,
+                       iterations=(smaller.iterations or 0) + (final.iterations or 0))
 
     def _useful(self, m: Matrices) -> np.ndarray | None:
         """``paths.useful_columns``, computed again only when what it reads changed: the costs of the holdings and
@@ -296,7 +329,7 @@ class FastProgram:
         sign convention (its coverage dual is HiGHS's row dual; its balance, concentration and hedge-size duals
         are the negated HiGHS row duals)."""
         assert self.cost_solution is not None
-        layout, b, sol = self.layout, self.structure.blocks, self.cost_solution
+        layout, b, sol = self.layout, self.structure.blocks, self.proved or self.cost_solution
         # ``x + 0.0`` and ``0.0 - x`` turn HiGHS's -0.0 duals into 0.0, so that no figure reads "-0.0000%"
         coverage = sol.row_dual[b.row_slice("coverage")] + 0.0
         limits = 0.0 - sol.row_dual[b.row_slice("concentration")]
