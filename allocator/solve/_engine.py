@@ -180,7 +180,7 @@ class Allocator:
         assert fast is not None
         fast.home_tried = True
         fast.assign(Numbers.from_problem(self.problem, self.layout), profile(self.solver))
-        record = self._record(fast.run_cost(self.time_limit, warm=False))
+        record = self._record(fast.run_cost(self.time_limit, warm=False, for_home=True))
         if record.status is Status.OPTIMAL:
             fast.keep_home_basis()
 
@@ -188,7 +188,7 @@ class Allocator:
         layout, fast = self.layout, self._fast
         numbers = Numbers.from_problem(problem, layout)
         rungs: _Rungs = _CostRungs(self, problem, numbers, working) if fast is None else \
-            _FastRungs(self, problem, numbers, moves)
+            _FastRungs(self, problem, numbers)
         climbed = climb(rungs, profile(self.solver), widen=layout.has_cones)
         allocation, scale, notes = climbed.answer, rungs.scale, climbed.notes
         sensitivity = Sensitivity.read(self.program, numbers, scale) if fast is None else \
@@ -380,10 +380,7 @@ class _CostRungs(_Rungs):
 
 @dataclass
 class _FastRungs(_Rungs):
-    """The linear path's cost phase (solve/_fast.py): from the home basis once there is one. The whole program's
-    optimal basis is needed only by a moves phase after it (``moves``) and to become the home basis."""
-
-    moves: bool = True
+    """The linear path's cost phase (solve/_fast.py): from the home basis once there is one."""
 
     def attempt(self, margins: SolverProfile) -> SolveRecord:
         engine, fast = self.engine, self.engine.fast
@@ -391,7 +388,7 @@ class _FastRungs(_Rungs):
         self.scale = fast.assign(self.numbers, margins)
         home = self.problem is engine.problem and margins == profile(self.solver) and fast.home_basis is None
         record = engine._record(fast.run_cost(engine.time_limit, warm=fast.warm_starts and fast.home_basis is not None,
-                                              basis=self.moves or home))
+                                              for_home=home))
         if home and record.status is Status.OPTIMAL:
             fast.keep_home_basis()
         return record

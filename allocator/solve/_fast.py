@@ -107,11 +107,12 @@ class FastProgram:
         self._last_small: tuple[np.ndarray, highspy.HighsBasis] | None = None
         self._useful_memo: tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None] | None = None
         self.home_tried = False
-        #: the last cost phase's smaller optimum with its completed duals, when that path answered: the answer
-        #: itself without the whole program's basis, and the duals every figure reads either way (so that they do
-        #: not depend on whether a moves phase followed: the crossover's basis may carry other, equally optimal,
-        #: duals where the optimum is degenerate)
+        #: the last cost phase's smaller optimum with its completed duals, when that path answered (the answer,
+        #: whether or not it also crossed over), and the smaller program's HiGHS instance at that optimum, where
+        #: the moves phase runs
         self.proved: Solution | None = None
+        self._small: tuple[np.ndarray, HighsLP] | None = None
+        self._moves_on: tuple[np.ndarray | None, HighsLP] | None = None
         self._elastic: _Elastic | None = None
 
     def assign(self, numbers: Numbers, margins: Margins) -> Scale:
@@ -126,21 +127,19 @@ class FastProgram:
         seconds, self.build_seconds = self.build_seconds, 0.0
         return seconds, seconds > 0
 
-    def run_cost(self, time_limit: float | None, warm: bool, basis: bool = True) -> SolveRecord:
+    def run_cost(self, time_limit: float | None, warm: bool, for_home: bool = False) -> SolveRecord:
         """Solve the cost phase, from the home basis when ``warm`` and one exists, else from scratch; on the useful
-        columns first where that applies (``_reduced``). ``basis``: the whole program must end loaded in HiGHS
-        with a basis, for a moves phase after it or to become the home basis."""
+        columns first where that applies (``_reduced``). ``for_home``: the optimum's basis of the whole program
+        is to become the home basis (``keep_home_basis``), so the whole program must end loaded at it."""
         assert self.matrices is not None  # assign() comes first
         home = self.home_basis if warm else None
-        self._last_small = None
+        self._last_small = self._small = None
         self.proved = None
-        record = self._reduced(time_limit, home, basis)
+        record = self._reduced(time_limit, home, for_home)
         if record.status.value != "optimal":
             self.solution = self.cost_solution = None
-        elif self.proved is not None and not self.reduction.crossed:
-            self.solution = self.cost_solution = self.proved
         else:
-            self.solution = self.cost_solution = self.lp.solution()
+            self.solution = self.cost_solution = self.proved if self.proved is not None else self.lp.solution()
         return record
 
     def _whole(self, time_limit: float | None, why: str, home: highspy.HighsBasis | None,
@@ -154,7 +153,7 @@ class FastProgram:
         return self.lp.solve(time_limit, setup, compile_seconds, compiled,
                              method="simplex" if home is not None else self.method)
 
-    def _reduced(self, time_limit: float | None, home: highspy.HighsBasis | None, basis: bool = True) -> SolveRecord:
+    def _reduced(self, time_limit: float | None, home: highspy.HighsBasis | None, for_home: bool) -> SolveRecord:
         """The cost phase on the useful columns first where that applies (REDUCE_MIN_COLUMNS), else whole.
 
         The smaller program starts from its own home basis on a re-solve whose useful columns are the engine's
@@ -165,14 +164,15 @@ class FastProgram:
         the answer (an honest stop); any other status, or a proof that fails, solves the whole program instead,
         which then decides (and feeds the diagnosis of an infeasible problem).
 
-        Only a cold solve that needs the whole program's basis (``basis``: the first solve, whose basis becomes
-        the home basis) crosses over. A warm re-solve's answer is the smaller program's optimum, which HiGHS said
-        optimal, certified for the whole program by the completed duals (every column's reduced cost at most
-        HiGHS's own dual feasibility tolerance below zero, within it of zero on every column that carries value;
-        the other rows' duals and activities are the smaller program's); with ``basis`` the whole program is
-        loaded at the home basis meanwhile, for the moves phase to start from. The crossover and HiGHS's
-        confirmation were half of such a re-solve's time. The engine verifies the allocation in numpy either way.
-        Solver time is HiGHS's own (runs and crossover); the completion and the copies into HiGHS are set-up."""
+        The answer is the smaller program's optimum, which HiGHS said optimal, certified for the whole program by
+        the completed duals (every column's reduced cost at most HiGHS's own dual feasibility tolerance below
+        zero, within it of zero on every column that carries value; the other rows' duals and activities are the
+        smaller program's). Only a solve whose basis becomes the home basis (``for_home``: the engine's own
+        problem, solved cold) also crosses over, to leave the whole program loaded at an optimal basis; re-solves
+        never load the whole program (the crossover and HiGHS's confirmation were half of a re-solve's time). The
+        moves phase runs on the smaller program too (``restrict_to_optimum``). The engine verifies the allocation
+        in numpy either way. Solver time is HiGHS's own (runs and crossover); the completion and the copies into
+        HiGHS are set-up."""
         assert self.matrices is not None
         m, columns = self.matrices, self.structure.blocks.columns
         if columns < self.reduce_min_columns:
@@ -192,11 +192,11 @@ class FastProgram:
         first = HighsLP(self.options)
         setup = first.load_arrays(*smaller_lp, basis=small_home)
         method = "simplex" if small_home is not None else str(self.forced_method or _method(kept))
-        if basis:
-            # the whole program goes into HiGHS (for the crossover or the moves phase) while the smaller one solves:
-            # HiGHS's run releases Python's lock, its passModel holds it (10-30 ms at 500 x 40 to 1000 x 60)
+        if for_home:
+            # the whole program goes into HiGHS (for the crossover) while the smaller one solves: HiGHS's run
+            # releases Python's lock, its passModel holds it (10-30 ms at 500 x 40 to 1000 x 60)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-whole") as pool:
-                loading = pool.submit(self.lp.load, m, home)
+                loading = pool.submit(self.lp.load, m)
                 smaller = first.solve(time_limit, method=method)
                 whole_setup = loading.result()
         else:
@@ -210,7 +210,6 @@ class FastProgram:
         if smaller.status.value != "optimal":
             return self._whole(_left(time_limit, started), f"the smaller program: {smaller.raw_status}", home, info)
         solution, small_basis = first.solution(), first.basis()
-        del first
         clock = time.perf_counter()
         proof = complete(self.layout, m, keep, solution.col_value, solution.row_dual)
         info = replace(info, complete_seconds=time.perf_counter() - clock)
@@ -218,9 +217,9 @@ class FastProgram:
             return self._whole(_left(time_limit, started), "the completed duals prove nothing", home, info)
         setup += info.complete_seconds + whole_setup
         proved = Solution(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual)
-        if not basis or home is not None:
+        if not for_home:
             compile_seconds, compiled = self._first()
-            self.reduction, self._last_small, self.proved = info, (keep, small_basis), proved
+            self.reduction, self._last_small, self.proved, self._small = info, (keep, small_basis), proved, (keep, first)
             return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                            compiled=compiled, wall_seconds=time.perf_counter() - started)
         clock = time.perf_counter()
@@ -236,6 +235,7 @@ class FastProgram:
             return self._whole(_left(time_limit, started), f"the whole program from the basis: {final.raw_status}",
                                home, info)
         self.reduction, self._last_small, self.proved = replace(info, crossed=True), (keep, small_basis), proved
+        self._small = (keep, first)
         return replace(final, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                        compiled=compiled, wall_seconds=time.perf_counter() - started,
                        solve_seconds=smaller.solve_seconds + info.crossover_seconds + final.solve_seconds,
@@ -261,12 +261,26 @@ class FastProgram:
 
     def run_moves(self, time_limit: float | None) -> SolveRecord:
         """Least value moved on the optimal face of the last cost optimum (restrict_to_optimum first)."""
-        record = self.lp.solve(time_limit)
-        self.solution = self.lp.solution() if record.status.value == "optimal" else None
+        assert self._moves_on is not None
+        keep, lp = self._moves_on
+        record = lp.solve(time_limit)
+        self.solution = None
+        if record.status.value == "optimal":
+            solution = lp.solution()
+            if keep is None:
+                self.solution = solution
+            else:  # the smaller program's columns, every left-out one at zero
+                col_value = np.zeros(len(keep))
+                col_value[keep] = solution.col_value
+                self.solution = Solution(col_value, np.full(len(keep), np.nan), solution.row_value,
+                                         solution.row_dual)
         return record
 
     def restrict_to_optimum(self) -> None:
-        """Turn the loaded cost program into the moves phase on the cost optimum's face (program/_face.py)."""
+        """Turn the cost program into the moves phase on the cost optimum's face (program/_face.py), in place: the
+        smaller program where it answered (every least-moving optimum lies on its columns: a move off every
+        shortest path, or into a dearer inert cell, would cost more, and a cycle only adds moves), else the whole
+        one loaded in HiGHS."""
         assert self.cost_solution is not None and self.matrices is not None and self.values is not None
         m, b, sol = self.matrices, self.matrices.blocks, self.cost_solution
         moves, holdings = b.column_slice("move"), b.column_slice("holding")
@@ -282,7 +296,12 @@ class FastProgram:
         required = self.values.required
         row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
         row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
-        self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
+        if self._small is None:
+            self._moves_on = (None, self.lp)
+            self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
+        else:
+            keep, lp = self._moves_on = self._small
+            lp.restrict(cost[keep], col_lower[keep], col_upper[keep], row_lower, row_upper)
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
         """Minimise the total shortfall (coverage and concentration relaxed), from scratch."""
