@@ -242,8 +242,8 @@ def test_the_moves_phase_on_the_useful_columns_moves_as_little_as_on_the_whole_p
     reduced_engine, whole_engine = _engine(problem, True), _engine(problem, False)
     for case in (problem, changed):
         reduced, whole = reduced_engine.solve(case), whole_engine.solve(case)
-        assert reduced_engine.fast.reduction.whole is None and reduced_engine.fast._moves_on[0] is not None
-        assert whole_engine.fast._moves_on[0] is None
+        assert reduced_engine.fast.reduction.whole is None and reduced_engine.fast.moves_on_smaller
+        assert not whole_engine.fast.moves_on_smaller
         assert "moves" in reduced.diagnostics.phases and "moves" in whole.diagnostics.phases
         assert relative_gap(reduced.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
         moved, least = sum(s.value for s in reduced.plan), sum(s.value for s in whole.plan)

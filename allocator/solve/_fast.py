@@ -113,6 +113,7 @@ class FastProgram:
         self.proved: Solution | None = None
         self._small: tuple[np.ndarray, HighsLP] | None = None
         self._moves_on: tuple[np.ndarray | None, HighsLP] | None = None
+        self.moves_on_smaller = False  # where the last moves phase ran (tests, benchmarks)
         self._elastic: _Elastic | None = None
 
     def assign(self, numbers: Numbers, margins: Margins) -> Scale:
@@ -263,6 +264,7 @@ class FastProgram:
         """Least value moved on the optimal face of the last cost optimum (restrict_to_optimum first)."""
         assert self._moves_on is not None
         keep, lp = self._moves_on
+        self._moves_on = self._small = None  # the smaller program's HiGHS instance is freed after this phase
         record = lp.solve(time_limit)
         self.solution = None
         if record.status.value == "optimal":
@@ -296,6 +298,7 @@ class FastProgram:
         required = self.values.required
         row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
         row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
+        self.moves_on_smaller = self._small is not None
         if self._small is None:
             self._moves_on = (None, self.lp)
             self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
