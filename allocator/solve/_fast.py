@@ -111,7 +111,7 @@ class FastProgram:
         #: whether or not it also crossed over), and the smaller program's HiGHS instance at that optimum, where
         #: the moves phase runs
         self.proved: Solution | None = None
-        self._small: tuple[np.ndarray, HighsLP] | None = None
+        self._small: tuple[np.ndarray, HighsLP, Solution] | None = None  # its columns, HiGHS instance, face
         self._moves_on: tuple[np.ndarray | None, HighsLP] | None = None
         self.moves_on_smaller = False  # where the last moves phase ran (tests, benchmarks)
         self._elastic: _Elastic | None = None
@@ -170,8 +170,9 @@ class FastProgram:
         zero, within it of zero on every column that carries value; the other rows' duals and activities are the
         smaller program's). Only a solve whose basis becomes the home basis (``for_home``: the engine's own
         problem, solved cold) also crosses over, to leave the whole program loaded at an optimal basis; re-solves
-        never load the whole program (the crossover and HiGHS's confirmation were half of a re-solve's time). The
-        moves phase runs on the smaller program too (``restrict_to_optimum``). The engine verifies the allocation
+        never load the whole program (the crossover and HiGHS's confirmation were half of a re-solve's time), and
+        their moves phase runs on the smaller program (``restrict_to_optimum``); after a crossover it runs on the
+        whole program, from whose basis it needs next to no iterations. The engine verifies the allocation
         in numpy either way. Solver time is HiGHS's own (runs and crossover); the completion and the copies into
         HiGHS are set-up."""
         assert self.matrices is not None
@@ -220,9 +221,15 @@ class FastProgram:
         proved = Solution(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual)
         if not for_home:
             compile_seconds, compiled = self._first()
-            self.reduction, self._last_small, self.proved, self._small = info, (keep, small_basis), proved, (keep, first)
+            self.reduction, self._last_small, self.proved = info, (keep, small_basis), proved
+            # the smaller program's own duals define the face there: they are its basis's, so the moves phase
+            # starts optimal for the cost (the completed duals define the same face but another basis)
+            col_dual = np.zeros(columns)
+            col_dual[keep] = solution.col_dual
+            self._small = (keep, first, Solution(proof.col_value, col_dual, proof.row_value, solution.row_dual))
             return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                            compiled=compiled, wall_seconds=time.perf_counter() - started)
+        del first  # the moves phase runs on the whole program from the crossover's basis (none of its iterations)
         clock = time.perf_counter()
         crossed, crossing = self.lp.crossover(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual,
                                               _left(time_limit, started))
@@ -236,7 +243,6 @@ class FastProgram:
             return self._whole(_left(time_limit, started), f"the whole program from the basis: {final.raw_status}",
                                home, info)
         self.reduction, self._last_small, self.proved = replace(info, crossed=True), (keep, small_basis), proved
-        self._small = (keep, first)
         return replace(final, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                        compiled=compiled, wall_seconds=time.perf_counter() - started,
                        solve_seconds=smaller.solve_seconds + info.crossover_seconds + final.solve_seconds,
@@ -280,11 +286,15 @@ class FastProgram:
 
     def restrict_to_optimum(self) -> None:
         """Turn the cost program into the moves phase on the cost optimum's face (program/_face.py), in place: the
-        smaller program where it answered (every least-moving optimum lies on its columns: a move off every
-        shortest path, or into a dearer inert cell, would cost more, and a cycle only adds moves), else the whole
-        one loaded in HiGHS."""
+        smaller program where it answered without a crossover (every least-moving optimum lies on its columns: a
+        move off every shortest path, or into a dearer inert cell, would cost more, and a cycle only adds moves),
+        else the whole one loaded in HiGHS."""
         assert self.cost_solution is not None and self.matrices is not None and self.values is not None
-        m, b, sol = self.matrices, self.matrices.blocks, self.cost_solution
+        m, b = self.matrices, self.matrices.blocks
+        # the duals of the basis the moves phase starts from: the smaller program's, HiGHS's after a crossover
+        # (its basis is optimal on the face they define: next to no iterations), else the cost phase's own
+        sol = self._small[2] if self._small is not None else \
+            self.lp.solution() if self.proved is not None else self.cost_solution
         moves, holdings = b.column_slice("move"), b.column_slice("holding")
         coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
         cost = np.zeros_like(m.cost)
@@ -303,7 +313,8 @@ class FastProgram:
             self._moves_on = (None, self.lp)
             self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
         else:
-            keep, lp = self._moves_on = self._small
+            keep, lp, _ = self._small
+            self._moves_on = (keep, lp)
             lp.restrict(cost[keep], col_lower[keep], col_upper[keep], row_lower, row_upper)
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
