@@ -8,8 +8,8 @@ Re-solves of the same structure (what-ifs, batches) start from the optimal basis
 (its *home basis*, found once, on the first solve of that problem or before the first re-solve of another): a
 warm start that skips nothing of the verification, and that keeps each answer a function of the engine's problem
 and the problem solved only, never of which problems were solved before. The moves phase changes costs and
-bounds in place and starts from the basis the whole program is loaded with: the cost optimum's after a crossover
-(a cold solve), else the home basis.
+bounds in place on the HiGHS instance that found the cost optimum (the smaller program's on a re-solve of a large
+book: ``_reduced``) and starts from that optimum's basis.
 """
 
 from __future__ import annotations
@@ -159,22 +159,19 @@ class FastProgram:
 
         The smaller program starts from its own home basis on a re-solve whose useful columns are the engine's
         problem's, from scratch on a cold solve (a re-solve with other useful columns takes the whole program from
-        its home basis). Its optimum counts only once its completed duals prove it optimal for the whole program
-        (paths.complete) and HiGHS, crossing over from that pair to a basis of the whole program, runs its simplex
-        from there and says optimal (no iterations when the proof holds). A time or iteration limit on the way is
-        the answer (an honest stop); any other status, or a proof that fails, solves the whole program instead,
-        which then decides (and feeds the diagnosis of an infeasible problem).
+        its home basis). Its optimum, which HiGHS said optimal, is the answer once its completed duals certify it
+        for the whole program (paths.complete: every column's reduced cost at most HiGHS's own dual feasibility
+        tolerance below zero, within it of zero on every column that carries value; the other rows' duals and
+        activities are the smaller program's). A time or iteration limit on the way is the answer (an honest
+        stop); any other status, or a proof that fails, solves the whole program instead, which then decides (and
+        feeds the diagnosis of an infeasible problem). The engine verifies the allocation in numpy either way.
 
-        The answer is the smaller program's optimum, which HiGHS said optimal, certified for the whole program by
-        the completed duals (every column's reduced cost at most HiGHS's own dual feasibility tolerance below
-        zero, within it of zero on every column that carries value; the other rows' duals and activities are the
-        smaller program's). Only a solve whose basis becomes the home basis (``for_home``: the engine's own
-        problem, solved cold) also crosses over, to leave the whole program loaded at an optimal basis; re-solves
-        never load the whole program (the crossover and HiGHS's confirmation were half of a re-solve's time), and
-        their moves phase runs on the smaller program (``restrict_to_optimum``); after a crossover it runs on the
-        whole program, from whose basis it needs next to no iterations. The engine verifies the allocation
-        in numpy either way. Solver time is HiGHS's own (runs and crossover); the completion and the copies into
-        HiGHS are set-up."""
+        Only a solve whose basis becomes the home basis (``for_home``: the engine's own problem, solved cold) also
+        has HiGHS cross over from the completed pair to a basis of the whole program and confirm it (no iterations
+        when the proof holds), to leave the whole program loaded at an optimal basis; its moves phase runs there.
+        Re-solves never load the whole program (the crossover and HiGHS's confirmation were half of a re-solve's
+        time), and their moves phase runs on the smaller program (``restrict_to_optimum``). Solver time is
+        HiGHS's own (runs and crossover); the completion and the copies into HiGHS are set-up."""
         assert self.matrices is not None
         m, columns = self.matrices, self.structure.blocks.columns
         if columns < self.reduce_min_columns:
