@@ -111,7 +111,7 @@ class FastProgram:
         #: whether or not it also crossed over), and the smaller program's HiGHS instance at that optimum, where
         #: the moves phase runs
         self.proved: Solution | None = None
-        self._small: tuple[np.ndarray, HighsLP, Solution] | None = None  # its columns, HiGHS instance, face
+        self._small: tuple[np.ndarray, HighsLP, Solution] | None = None  # its columns, HiGHS instance, optimum
         self._moves_on: tuple[np.ndarray | None, HighsLP] | None = None
         self.moves_on_smaller = False  # where the last moves phase ran (tests, benchmarks)
         self._elastic: _Elastic | None = None
@@ -219,11 +219,7 @@ class FastProgram:
         if not for_home:
             compile_seconds, compiled = self._first()
             self.reduction, self._last_small, self.proved = info, (keep, small_basis), proved
-            # the smaller program's own duals define the face there: they are its basis's, so the moves phase
-            # starts optimal for the cost (the completed duals define the same face but another basis)
-            col_dual = np.zeros(columns)
-            col_dual[keep] = solution.col_dual
-            self._small = (keep, first, Solution(proof.col_value, col_dual, proof.row_value, solution.row_dual))
+            self._small = (keep, first, solution)
             return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                            compiled=compiled, wall_seconds=time.perf_counter() - started)
         del first  # the moves phase runs on the whole program from the crossover's basis (none of its iterations)
@@ -288,10 +284,10 @@ class FastProgram:
         else the whole one loaded in HiGHS."""
         assert self.cost_solution is not None and self.matrices is not None and self.values is not None
         m, b = self.matrices, self.matrices.blocks
-        # the duals of the basis the moves phase starts from: the smaller program's, HiGHS's after a crossover
-        # (its basis is optimal on the face they define: next to no iterations), else the cost phase's own
-        sol = self._small[2] if self._small is not None else \
-            self.lp.solution() if self.proved is not None else self.cost_solution
+        # the duals of the basis the moves phase starts from, so that it starts optimal for the cost on the face
+        # they define (next to no iterations; any optimal dual defines the same face): the smaller program's
+        # own, HiGHS's after a crossover, else the cost phase's
+        sol = self._face()
         moves, holdings = b.column_slice("move"), b.column_slice("holding")
         coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
         cost = np.zeros_like(m.cost)
@@ -313,6 +309,17 @@ class FastProgram:
             keep, lp, _ = self._small
             self._moves_on = (keep, lp)
             lp.restrict(cost[keep], col_lower[keep], col_upper[keep], row_lower, row_upper)
+
+    def _face(self) -> Solution:
+        if self._small is None:
+            face = self.lp.solution() if self.proved is not None else self.cost_solution
+            assert face is not None  # restrict_to_optimum follows an optimal cost phase
+            return face
+        keep, _, small = self._small
+        assert self.proved is not None
+        col_dual = np.zeros(len(keep))
+        col_dual[keep] = small.col_dual
+        return Solution(self.proved.col_value, col_dual, self.proved.row_value, small.row_dual)
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
         """Minimise the total shortfall (coverage and concentration relaxed), from scratch."""
