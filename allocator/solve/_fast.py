@@ -302,13 +302,17 @@ class FastProgram:
         row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
         row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
         self.moves_on_smaller = self._small is not None
-        if self._small is None:
-            self._moves_on = (None, self.lp)
-            self.lp.restrict(cost, col_lower, col_upper, row_lower, row_upper)
-        else:
-            keep, lp, _ = self._small
-            self._moves_on = (keep, lp)
-            lp.restrict(cost[keep], col_lower[keep], col_upper[keep], row_lower, row_upper)
+        keep, lp = (None, self.lp) if self._small is None else self._small[:2]
+        self._moves_on = (keep, lp)
+        # only what differs from the cost program loaded: most rows keep their bounds, and a column the face fixes
+        # needs no new cost
+        repriced = (cost != m.cost) & (col_lower != col_upper)
+        rebounded = (col_lower != m.col_lower) | (col_upper != m.col_upper)
+        rows = np.flatnonzero((row_lower != m.row_lower) | (row_upper != m.row_upper))
+        own = np.flatnonzero(keep) if keep is not None else np.arange(len(cost))  # the loaded program's columns
+        priced, bounded = np.flatnonzero(repriced[own]), np.flatnonzero(rebounded[own])
+        lp.restrict(priced, cost[own[priced]], bounded, col_lower[own[bounded]], col_upper[own[bounded]], rows,
+                    row_lower[rows], row_upper[rows])
 
     def _face(self) -> Solution:
         if self._small is None:

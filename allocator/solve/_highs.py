@@ -147,15 +147,21 @@ class HighsLP:
     def objective(self) -> float:
         return float(self.highs.getInfo().objective_function_value)
 
-    def restrict(self, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, row_lower: np.ndarray,
-                 row_upper: np.ndarray) -> None:
-        """New costs and bounds for the loaded LP, in place: HiGHS keeps the current basis as its start."""
+    def restrict(self, priced: np.ndarray, cost: np.ndarray, bounded: np.ndarray, col_lower: np.ndarray,
+                 col_upper: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
+        """New costs of the ``priced`` columns, new bounds of the ``bounded`` columns and of the ``rows`` (each an
+        increasing index array with one value per index), in place: HiGHS keeps the current basis as its start.
+        HiGHS sorts every index set it is given, so a caller passes only what changes."""
         h = self.highs
-        columns = np.arange(len(cost), dtype=np.int32)
-        rows = np.arange(len(row_lower), dtype=np.int32)
-        h.changeColsCost(len(columns), columns, cost)
-        h.changeColsBounds(len(columns), columns, col_lower, col_upper)
-        h.changeRowsBounds(len(rows), rows, row_lower, row_upper)  # type: ignore[attr-defined]  # not in its stubs
+        priced, bounded, rows = (np.asarray(x, dtype=np.int32) for x in (priced, bounded, rows))
+        if len(priced):
+            h.changeColsCost(len(priced), priced, np.asarray(cost, dtype=float))
+        if len(bounded):
+            h.changeColsBounds(len(bounded), bounded, np.asarray(col_lower, dtype=float),
+                               np.asarray(col_upper, dtype=float))
+        if len(rows):
+            h.changeRowsBounds(len(rows), rows, np.asarray(row_lower, dtype=float),  # type: ignore[attr-defined]
+                               np.asarray(row_upper, dtype=float))
 
     def solve(self, time_limit: float | None = None, setup_seconds: float = 0.0, compile_seconds: float = 0.0,
               compiled: bool = False, method: str = "simplex") -> SolveRecord:
