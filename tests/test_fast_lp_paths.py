@@ -281,6 +281,40 @@ def test_random_problems_take_the_whole_programs_optimum(seed):
     assert_verified(problem, reduced)
 
 
+@pytest.mark.parametrize("seed", range(16))
+def test_random_resolves_take_the_whole_programs_optimum_and_least_moves(seed):
+    """Random books of every topology re-solved with new prices and requirements: the certified smaller optimum
+    (no crossover) has the whole program's cost and KKT conditions, and its moves phase on the smaller program
+    moves as little value as the whole program's, with the plan or without."""
+    rng = np.random.default_rng(100 + seed)
+    topology = ("hub", "complete", "hub")[seed % 3]
+    problem = generate_problem(int(rng.integers(8, 40)), int(rng.integers(1, 4)), int(rng.integers(2, 9)),
+                               seed=100 + seed, topology=topology, route_density=float(rng.uniform(0.2, 1.0)),
+                               posted_share=float(rng.uniform(0.0, 1.0)), limits=bool(seed % 2),
+                               tightness=float(rng.uniform(0.3, 0.9)), eligible_share=float(rng.uniform(0.2, 0.8)))
+    changed = scaled(problem, float(rng.uniform(0.9, 1.1)), float(rng.uniform(0.9, 1.1)))
+    reduced_engine, whole_engine = _engine(problem, True), _engine(problem, False)
+    reduced_engine.solve()
+    whole_engine.solve()
+    for plan in (False, True):
+        try:
+            whole = whole_engine.solve(changed, plan=plan)
+        except allocator.InfeasibleError:
+            with pytest.raises(allocator.InfeasibleError):
+                reduced_engine.solve(changed, plan=plan)
+            return
+        reduced = reduced_engine.solve(changed, plan=plan)
+        assert reduced_engine.fast.reduction.whole in (None, "no columns to leave out")
+        assert relative_gap(reduced.objective.total, whole.objective.total, _gross(whole)) <= 1e-9
+        if reduced_engine.fast.reduction.whole is None:
+            assert not reduced_engine.fast.reduction.crossed
+            if not plan:
+                assert _kkt(reduced_engine) <= 1e-9
+        moved, least = sum(s.value for s in reduced.plan), sum(s.value for s in whole.plan)
+        assert moved == pytest.approx(least, rel=1e-9, abs=1e-9 * _gross(whole))
+        assert_verified(changed, reduced)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_cost_to_go_is_the_bellman_fixpoint(seed):
     """The dual completion's cost to go (value iteration on moves grouped once per layout, and the Dijkstra it
