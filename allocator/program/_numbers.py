@@ -116,8 +116,8 @@ class Numbers:
         location_index = {name: i for i, name in enumerate(layout.locations)}
         holdings = problem.holdings
         quantity = np.bincount(
-            np.array([asset_index[h.asset] * layout.n_locations + location_index[h.location] for h in holdings],
-                     dtype=int),
+            layout.cell(np.array([asset_index[h.asset] for h in holdings], dtype=int),
+                        np.array([location_index[h.location] for h in holdings], dtype=int)),
             weights=np.array([h.quantity for h in holdings], dtype=float), minlength=layout.n_cells)
         accounts, terms = problem.accounts, problem.terms
         carry = np.array([asset.carry for asset in problem.assets])
