@@ -370,7 +370,8 @@ class FastProgram:
         sign convention (its coverage dual is HiGHS's row dual; its balance, concentration and hedge-size duals
         are the negated HiGHS row duals)."""
         assert self.cost_solution is not None
-        layout, b, sol = self.layout, self.structure.blocks, self.proved or self.cost_solution
+        layout, b = self.layout, self.structure.blocks
+        sol = self.proved if self.proved is not None else self.cost_solution
         # ``x + 0.0`` and ``0.0 - x`` turn HiGHS's -0.0 duals into 0.0, so that no figure reads "-0.0000%"
         coverage = sol.row_dual[b.row_slice("coverage")] + 0.0
         limits = 0.0 - sol.row_dual[b.row_slice("concentration")]
