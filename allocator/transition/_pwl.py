@@ -63,7 +63,7 @@ OPTIONS: dict[str, object] = {"primal_feasibility_tolerance": 1e-10}
 STALL = 0.05
 #: Cut rounds at most; a schedule still cut after them is returned with its (larger) bound.
 ROUNDS = 40
-#: Pricings of the closed moves (_pricing.py) at most: the last opens every move still closed.
+#: Openings of closed moves (_pricing.py) at most: the last opens every move still closed.
 OPENINGS = 8
 
 
@@ -194,7 +194,7 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
     solve_seconds = wall = 0.0
     iterations, added, rounds = 0, 0, 0
     record: SolveRecord | None = None
-    converged, previous, openings = False, np.inf, 0
+    converged, previous, openings, finishing = False, np.inf, 0, False
     row_dual = np.zeros(0)  # the last priced round's: the loop ends in one
     while True:
         rounds += 1
@@ -213,12 +213,15 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
         cut, residual = _tangents(x, sides, coefficient)
         stop = cut is None or residual > (1.0 - STALL) * previous or rounds >= ROUNDS
         opened = 0
-        # closed moves are priced after the first solve and when the cuts are done (in between, each opening would
-        # cost a re-solve of its own); the last time, whatever is left is opened: one more solve proves the optimum
-        if rounds == 1 or stop:
+        # closed moves are priced after the first solve, when the cuts are first done, and every round after that
+        # (in between, each opening would cost a re-solve of its own; once the cuts are done, an opening and the
+        # few cuts it brings share one re-solve); the last time, whatever is left is opened: one more solve proves
+        # the optimum
+        finishing = finishing or stop
+        if rounds == 1 or finishing:
             row_dual = solution.row_dual
-            openings += 1
-            opened = columns.open(lp, row_dual if openings < OPENINGS else None)
+            opened = columns.open(lp, row_dual if openings < OPENINGS - 1 else None)
+            openings += bool(opened)
             if not opened and stop:
                 converged = cut is None
                 break

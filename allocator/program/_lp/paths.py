@@ -67,11 +67,9 @@ class Network:
         bounded = slice(0, b.move + moves)
         if np.any(m.col_lower[bounded] != 0.0) or np.any(np.isfinite(m.col_upper[bounded])):
             return None
-        edge = layout.move_edge
-        return cls(tail=np.asarray(layout.cell(layout.move_asset, layout.edge_from[edge])),
-                   head=np.asarray(layout.cell(layout.move_asset, layout.edge_to[edge])),
-                   cost=m.cost[move_columns], inert=counts[:cells] == 1, carry=m.cost[:cells],
-                   supply=m.row_lower[:cells])
+        arcs = _arcs(layout)
+        return cls(tail=arcs.tail, head=arcs.head, cost=m.cost[move_columns], inert=counts[:cells] == 1,
+                   carry=m.cost[:cells], supply=m.row_lower[:cells])
 
 
 def useful_columns(layout: Layout, m: Matrices) -> np.ndarray | None:
@@ -154,8 +152,8 @@ def complete(layout: Layout, m: Matrices, keep: np.ndarray, col_value: np.ndarra
     x = np.zeros(m.blocks.columns)
     x[keep] = col_value
     y = np.array(row_dual, dtype=float)
-    # a holding column's reduced cost without its balance row: what a unit costs where it ends
-    terminal = m.cost[:cells] - A[:, :cells].T @ y + y[:cells]
+    # a holding column's reduced cost without its balance row (where it has a 1): what a unit costs where it ends
+    terminal = m.cost[:cells] - (A.T @ y)[:cells] + y[:cells]
     y[:cells] = _cost_to_go(layout, network, terminal)
     reduced = m.cost - A.T @ y
     priced = slice(0, m.blocks.move + layout.n_moves)  # the holdings and moves: the duals that changed
@@ -179,7 +177,7 @@ def _cost_to_go(layout: Layout, network: Network, terminal: np.ndarray, rounds: 
     lowered (the others offer what they offered then). Books' paths are a move or two long, so that is two or
     three rounds; beyond ``rounds``, Dijkstra from a super node joined to every cell by its terminal cost, over the
     moves reversed (30 ms at 1000 x 60, three to ten times the rounds)."""
-    arcs = _arcs(layout, network)
+    arcs = _arcs(layout)
     best = np.minimum.reduceat(network.cost[arcs.order] + terminal[network.head[arcs.order]], arcs.first)
     y = terminal.copy()
     y[arcs.tails] = np.minimum(terminal[arcs.tails], best)
@@ -197,8 +195,11 @@ def _cost_to_go(layout: Layout, network: Network, terminal: np.ndarray, rounds: 
 
 @dataclass(frozen=True, eq=False)
 class _Arcs:
-    """The moves grouped by the cell they leave: the same for every solve of a layout, so kept per layout."""
+    """The moves as arcs between cells, and grouped by the cell they leave: the same for every solve of a layout,
+    so kept per layout (``Network.of`` reads its arcs here too)."""
 
+    tail: np.ndarray  # (M,) cell each move leaves
+    head: np.ndarray  # (M,) cell it arrives at
     order: np.ndarray  # the moves sorted by tail
     first: np.ndarray  # where each tail's moves start in ``order``
     tails: np.ndarray  # the cells with a move out, in that order
@@ -207,12 +208,16 @@ class _Arcs:
 _ARCS: weakref.WeakKeyDictionary[Layout, _Arcs] = weakref.WeakKeyDictionary()
 
 
-def _arcs(layout: Layout, network: Network) -> _Arcs:
+def _arcs(layout: Layout) -> _Arcs:
     if (arcs := _ARCS.get(layout)) is None:
-        order = np.argsort(network.tail, kind="stable")
-        tail = network.tail[order]
-        first = np.flatnonzero(np.concatenate([[True], tail[1:] != tail[:-1]]))
-        arcs = _ARCS[layout] = _Arcs(order=order, first=first, tails=tail[first])
+        edge = layout.move_edge
+        tail = np.asarray(layout.cell(layout.move_asset, layout.edge_from[edge]))
+        head = np.asarray(layout.cell(layout.move_asset, layout.edge_to[edge]))
+        tail.flags.writeable = head.flags.writeable = False  # shared by every Network of the layout
+        order = np.argsort(tail, kind="stable")
+        sorted_tail = tail[order]
+        first = np.flatnonzero(np.concatenate([[True], sorted_tail[1:] != sorted_tail[:-1]]))
+        arcs = _ARCS[layout] = _Arcs(tail=tail, head=head, order=order, first=first, tails=sorted_tail[first])
     return arcs
 
 
