@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,13 @@ class Layout:
         """Positions in ``curve_pairs`` of an account's curved pairs."""
         return np.flatnonzero(self.pair_account[self.curve_pairs] == account)
 
+    @cached_property
+    def move_route(self) -> np.ndarray:
+        """(moves,) the route (index into ``problem.routes``) each move takes; -1 through the virtual hub."""
+        route = self.edge_route[self.move_edge]
+        route.flags.writeable = False  # shared by every reader of the layout
+        return route
+
     @property
     def n_move_slots(self) -> int:
         """Length of the move variable: one slot even when nothing may move (it is then fixed at zero)."""
@@ -212,9 +220,10 @@ class Layout:
         move_asset = np.concatenate(allowed) if allowed else np.zeros(0, dtype=int)
 
         terms = problem.terms  # once: a property (10 us a call), read per account below
-        eligible = [[asset_index[a] for a in terms[k].eligible] for k in accounts]  # pairs, account by account
+        index = asset_index.__getitem__
+        eligible = [list(map(index, terms[k].eligible)) for k in accounts]  # pairs, account by account
         sizes = [len(assets_of) for assets_of in eligible]
-        pair_asset = np.array([a for assets_of in eligible for a in assets_of], dtype=int)
+        pair_asset = np.fromiter(chain.from_iterable(eligible), dtype=int, count=sum(sizes))
         pair_account = np.repeat(np.arange(len(accounts), dtype=int), sizes)
         first_pair = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         limits: list[int] = []
@@ -222,8 +231,9 @@ class Layout:
         for k, account in enumerate(problem.accounts):
             if account.concentration:  # the pair of each limited asset (validation: every one is eligible)
                 pair_of.fill(-1)
-                pair_of[eligible[k]] = np.arange(first_pair[k], first_pair[k + 1])
-                limited = pair_of[[asset_index[a] for a in account.concentration]]
+                pair_of[pair_asset[first_pair[k]:first_pair[k + 1]]] = np.arange(first_pair[k], first_pair[k + 1])
+                limited = pair_of[np.fromiter(map(index, account.concentration), dtype=int,
+                                              count=len(account.concentration))]
                 assert np.all(limited >= 0), f"a concentration limit of {account.id} on an asset it does not take"
                 limits += limited.tolist()
         curve_pairs = [int(first_pair[k]) + i for k, account in enumerate(accounts) if terms[account].curves

@@ -11,6 +11,7 @@ cover: ``required`` (coverage) and ``net_requirement`` (every risk row), both
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -122,16 +123,18 @@ class Numbers:
         accounts, terms = problem.accounts, problem.terms
         carry = np.array([asset.carry for asset in problem.assets])
         yields = np.zeros((len(accounts), layout.n_assets))
-        for row, account in enumerate(accounts):
-            for asset_id, rate in account.yields.items():
-                if asset_id in asset_index:
-                    yields[row, asset_index[asset_id]] = rate
+        for row, account in enumerate(accounts):  # a yield on an asset the problem does not hold is ignored
+            if account.yields:
+                count = len(account.yields)
+                where = np.fromiter(map(asset_index.get, account.yields, repeat(-1)), dtype=int, count=count)
+                rate = np.fromiter(account.yields.values(), dtype=float, count=count)
+                yields[row, where[where >= 0]] = rate[where >= 0]
         carry_rate = ((carry[None, :] - yields) * problem.horizon_days / DAYS_PER_YEAR).ravel()
         if problem.routes is None:
             move_rate = np.zeros(layout.n_moves)
         else:
             route_cost = np.array([route.cost_bps / 1e4 for route in problem.routes])
-            move_rate = route_cost[layout.edge_route[layout.move_edge]]
+            move_rate = route_cost[layout.move_route]
         price = np.array([asset.price for asset in problem.assets])
         exposure = np.zeros((len(accounts), layout.n_assets))
         account_index = {k: i for i, k in enumerate(layout.accounts)}
@@ -149,8 +152,10 @@ class Numbers:
         return cls(
             price=price,
             quantity=quantity,
-            haircut=np.array([h for account in accounts for h in terms[account.id].eligible.values()]),
-            limit=np.array([c for account in accounts for c in account.concentration.values()]),
+            haircut=np.fromiter(chain.from_iterable(terms[account.id].eligible.values() for account in accounts),
+                                dtype=float),
+            limit=np.fromiter(chain.from_iterable(account.concentration.values() for account in accounts),
+                              dtype=float),
             requirement=np.array([terms[account.id].requirement for account in accounts]),
             pnl=np.array([marked.get(k, 0.0) for k in layout.accounts]),
             buffer=np.array([account.buffer for account in accounts]),

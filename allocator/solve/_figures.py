@@ -102,16 +102,20 @@ def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], a
     cell_price = numbers.cell_price(layout)
     quantity = allocation.quantity
     assets, locations, n_locations = layout.assets, layout.locations, layout.n_locations
-    targets = [Target(asset=assets[c // n_locations], location=locations[c % n_locations], quantity=float(quantity[c]),
-                      value=float(quantity[c] * cell_price[c]), initial_quantity=float(numbers.quantity[c]))
-               for c in np.flatnonzero((quantity > 0) | (numbers.quantity > 0)).tolist()]
+    cells = np.flatnonzero((quantity > 0) | (numbers.quantity > 0))  # the rows as lists: one float each, once
+    targets = [Target(asset=assets[a], location=locations[at], quantity=q, value=v, initial_quantity=q0)
+               for a, at, q, v, q0 in zip((cells // n_locations).tolist(), (cells % n_locations).tolist(),
+                                          quantity[cells].tolist(), (quantity[cells] * cell_price[cells]).tolist(),
+                                          numbers.quantity[cells].tolist(), strict=True)]
     before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
     after = allocation.collateral(layout, numbers)
     shadow = sensitivity.shadow_price
     sigma, stressed = allocation.risk(layout, numbers)
     cvar = allocation.cvar(layout, numbers)
-    held = {(assets[c // n_locations], locations[c % n_locations]): float(quantity[c])
-            for c in np.flatnonzero(quantity > 0).tolist()}
+    held_cells = np.flatnonzero(quantity > 0)
+    held = {(assets[a], locations[at]): q for a, at, q in zip((held_cells // n_locations).tolist(),
+                                                              (held_cells % n_locations).tolist(),
+                                                              quantity[held_cells].tolist(), strict=True)}
     margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
     hedges = hedge_positions(problem, allocation)
     distance = liquidation_moves(problem, held, hedges, dict(zip(layout.accounts, margin, strict=True))) \

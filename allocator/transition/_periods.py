@@ -151,7 +151,7 @@ class Periods:
 
     def route_sum(self) -> sp.csr_matrix:
         """(routes with a capacity, move slots): sums moves into their route."""
-        route = self.base.edge_route[self.base.move_edge]
+        route = self.base.move_route
         row = {int(r): i for i, r in enumerate(self.capacity_routes)}
         moves = [m for m in range(self.n_moves) if int(route[m]) in row]
         return sp.csr_matrix((np.ones(len(moves)), ([row[int(route[m])] for m in moves], moves)),
@@ -176,10 +176,10 @@ class Periods:
         base = Layout.from_problem(problem)
         hours = problem.schedule.period_hours
         delay = np.zeros(base.n_moves)
-        real = base.edge_route[base.move_edge] >= 0
+        real = base.move_route >= 0
         if problem.routes is not None:
             delays = np.array([route.delay_hours for route in problem.routes])
-            delay[real] = delays[base.edge_route[base.move_edge][real]]
+            delay[real] = delays[base.move_route[real]]
         # a lag of `periods` or more never arrives within the schedule (capped so that a delay of 1e20 hours fits)
         periods = problem.schedule.periods
         lag = np.array([min(max(math.ceil(min(d / hours, periods + 1) - 1e-12), 1) - 1, periods) for d in delay],
