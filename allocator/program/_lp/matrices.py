@@ -146,12 +146,14 @@ class Structure:
         rows = np.concatenate([p[0] for p in parts.values()]).astype(np.int64)
         cols = np.concatenate([p[1] for p in parts.values()]).astype(np.int64)
         constant = np.concatenate([p[2] for p in parts.values()])
-        self._order = np.lexsort((rows, cols))  # column-wise, rows ascending within a column
-        self.index = rows[self._order].astype(np.int32)
-        self.start = np.searchsorted(cols[self._order], np.arange(columns + 1)).astype(np.int32)
-        self._constant = constant
+        order = np.lexsort((rows, cols))  # column-wise, rows ascending within a column
+        self.index = rows[order].astype(np.int32)
+        self.start = np.searchsorted(cols[order], np.arange(columns + 1)).astype(np.int32)
+        self._constant = constant[order]  # in HiGHS's order; assemble fills in the numbers where each block went
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
         offsets = np.cumsum([0] + [len(p[0]) for p in parts.values()])
-        self._at = {name: slice(int(offsets[i]), int(offsets[i + 1])) for i, name in enumerate(parts)}
+        self._at = {name: position[int(offsets[i]):int(offsets[i + 1])] for i, name in enumerate(parts)}
 
     @property
     def nnz(self) -> int:
@@ -191,5 +193,5 @@ class Structure:
         row_lower[b.row_slice("hedge_limit")] = -INF
         if hedges is not None:
             row_upper[b.row_slice("hedge_limit")] = hedges.size
-        return Matrices(blocks=b, start=self.start, index=self.index, value=entries[self._order], cost=cost,
+        return Matrices(blocks=b, start=self.start, index=self.index, value=entries, cost=cost,
                         col_lower=col_lower, col_upper=col_upper, row_lower=row_lower, row_upper=row_upper)
