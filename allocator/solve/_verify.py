@@ -89,8 +89,7 @@ def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, 
         worst = int(np.argmin(derived * cell_price))
         violations.append(f"non-negativity[{layout.cell_label(worst)}]: ends at {derived[worst]:.6g} units")
     elif np.any(derived < 0):  # crumbs within the tolerance: send a little less rather than overdraw
-        moved = _repair_overdrafts(layout, numbers.quantity, moved, ROUNDING * scale.money / cell_price)
-        derived = numbers.quantity + _incidence_times(layout, moved)
+        moved, derived = _repair_overdrafts(layout, numbers.quantity, moved, ROUNDING * scale.money / cell_price)
         left = derived * cell_price < -ROUNDING * scale.money  # beyond float rounding: not repaired
         if np.any(left):
             worst = int(np.argmin(np.where(left, derived, 0.0)))
@@ -156,11 +155,12 @@ def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation:
 
 
 def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray,
-                       rounding: np.ndarray) -> np.ndarray:
+                       rounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reduce the moves out of each cell that would end (by a crumb) below zero, largest move first, so that
     conservation stays exact and nothing is overdrawn; rebalance the hub after each round. Stops once no cell
     ends below ``-rounding`` (cells,), float rounding in units, which the caller treats as zero: chasing the last
-    ulp of a cell emptied by several moves took up to ten rounds of the whole incidence product."""
+    ulp of a cell emptied by several moves took up to ten rounds of the whole incidence product. Returns the
+    moves and the holdings they leave."""
     moved = moved.copy()
     hub = layout.n_locations
     source = layout.edge_from[layout.move_edge]
@@ -169,7 +169,7 @@ def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray,
         derived = quantity + _incidence_times(layout, moved)
         short = np.flatnonzero(derived < -rounding)
         if not len(short):
-            break
+            return moved, derived
         out_of = np.flatnonzero(np.isin(from_cell, short) & (moved > 0))  # the short cells' moves out
         out_of = out_of[np.argsort(from_cell[out_of], kind="stable")]  # grouped by cell, in move order within one
         first = np.searchsorted(from_cell[out_of], short)
@@ -184,7 +184,7 @@ def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray,
                     break
         if layout.has_hub:
             moved = _balance_hub(layout, moved)
-    return moved
+    return moved, quantity + _incidence_times(layout, moved)
 
 
 def _balance_hub(layout: Layout, move: np.ndarray) -> np.ndarray:
@@ -207,7 +207,7 @@ def _balance_hub(layout: Layout, move: np.ndarray) -> np.ndarray:
 def _incidence_times(layout: Layout, moved: np.ndarray) -> np.ndarray:
     if layout.n_moves == 0:
         return np.zeros(layout.n_cells)
-    return layout.incidence[:, : layout.n_moves] @ moved
+    return layout.incidence @ moved  # one column per move: the move slots are the moves when there are any
 
 
 def _portfolio_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation: Allocation,

@@ -152,8 +152,11 @@ def complete(layout: Layout, m: Matrices, keep: np.ndarray, col_value: np.ndarra
     x = np.zeros(m.blocks.columns)
     x[keep] = col_value
     y = np.array(row_dual, dtype=float)
-    # a holding column's reduced cost without its balance row (where it has a 1): what a unit costs where it ends
-    terminal = m.cost[:cells] - (A.T @ y)[:cells] + y[:cells]
+    # a holding column's reduced cost without its balance row (where it has a 1): what a unit costs where it ends;
+    # the holdings are the first columns, so their block is a view of the column-wise arrays
+    ends = m.start[cells]
+    holdings = sp.csc_matrix((m.value[:ends], m.index[:ends], m.start[:cells + 1]), shape=(m.blocks.rows, cells))
+    terminal = m.cost[:cells] - holdings.T @ y + y[:cells]
     y[:cells] = _cost_to_go(layout, network, terminal)
     reduced = m.cost - A.T @ y
     priced = slice(0, m.blocks.move + layout.n_moves)  # the holdings and moves: the duals that changed
@@ -178,7 +181,7 @@ def _cost_to_go(layout: Layout, network: Network, terminal: np.ndarray, rounds: 
     three rounds; beyond ``rounds``, Dijkstra from a super node joined to every cell by its terminal cost, over the
     moves reversed (30 ms at 1000 x 60, three to ten times the rounds)."""
     arcs = _arcs(layout)
-    best = np.minimum.reduceat(network.cost[arcs.order] + terminal[network.head[arcs.order]], arcs.first)
+    best = np.minimum.reduceat(network.cost[arcs.order] + terminal[arcs.head_by_tail], arcs.first)
     y = terminal.copy()
     y[arcs.tails] = np.minimum(terminal[arcs.tails], best)
     lowered = y < terminal
@@ -201,6 +204,7 @@ class _Arcs:
     tail: np.ndarray  # (M,) cell each move leaves
     head: np.ndarray  # (M,) cell it arrives at
     order: np.ndarray  # the moves sorted by tail
+    head_by_tail: np.ndarray  # their heads, in that order
     first: np.ndarray  # where each tail's moves start in ``order``
     tails: np.ndarray  # the cells with a move out, in that order
 
@@ -217,7 +221,8 @@ def _arcs(layout: Layout) -> _Arcs:
         order = np.argsort(tail, kind="stable")
         sorted_tail = tail[order]
         first = np.flatnonzero(np.concatenate([[True], sorted_tail[1:] != sorted_tail[:-1]]))
-        arcs = _ARCS[layout] = _Arcs(tail=tail, head=head, order=order, first=first, tails=sorted_tail[first])
+        arcs = _ARCS[layout] = _Arcs(tail=tail, head=head, order=order, head_by_tail=head[order], first=first,
+                                     tails=sorted_tail[first])
     return arcs
 
 
