@@ -128,7 +128,8 @@ class Numbers:
                 count = len(account.yields)
                 where = np.fromiter(map(asset_index.get, account.yields, repeat(-1)), dtype=int, count=count)
                 rate = np.fromiter(account.yields.values(), dtype=float, count=count)
-                yields[row, where[where >= 0]] = rate[where >= 0]
+                known = where >= 0
+                yields[row, where[known]] = rate[known]
         carry_rate = ((carry[None, :] - yields) * problem.horizon_days / DAYS_PER_YEAR).ravel()
         if problem.routes is None:
             move_rate = np.zeros(layout.n_moves)

@@ -103,19 +103,17 @@ def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], a
     quantity = allocation.quantity
     assets, locations, n_locations = layout.assets, layout.locations, layout.n_locations
     cells = np.flatnonzero((quantity > 0) | (numbers.quantity > 0))  # the rows as lists: one float each, once
+    asset_of, location_of = np.divmod(cells, n_locations)
     targets = [Target(asset=assets[a], location=locations[at], quantity=q, value=v, initial_quantity=q0)
-               for a, at, q, v, q0 in zip((cells // n_locations).tolist(), (cells % n_locations).tolist(),
-                                          quantity[cells].tolist(), (quantity[cells] * cell_price[cells]).tolist(),
+               for a, at, q, v, q0 in zip(asset_of.tolist(), location_of.tolist(), quantity[cells].tolist(),
+                                          (quantity[cells] * cell_price[cells]).tolist(),
                                           numbers.quantity[cells].tolist(), strict=True)]
     before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
     after = allocation.collateral(layout, numbers)
     shadow = sensitivity.shadow_price
     sigma, stressed = allocation.risk(layout, numbers)
     cvar = allocation.cvar(layout, numbers)
-    held_cells = np.flatnonzero(quantity > 0)
-    held = {(assets[a], locations[at]): q for a, at, q in zip((held_cells // n_locations).tolist(),
-                                                              (held_cells % n_locations).tolist(),
-                                                              quantity[held_cells].tolist(), strict=True)}
+    held = {(t.asset, t.location): t.quantity for t in targets if t.quantity > 0}
     margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
     hedges = hedge_positions(problem, allocation)
     distance = liquidation_moves(problem, held, hedges, dict(zip(layout.accounts, margin, strict=True))) \

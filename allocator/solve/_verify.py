@@ -89,7 +89,8 @@ def _check(layout: Layout, numbers: Numbers, scale: Scale, holding: np.ndarray, 
         worst = int(np.argmin(derived * cell_price))
         violations.append(f"non-negativity[{layout.cell_label(worst)}]: ends at {derived[worst]:.6g} units")
     elif np.any(derived < 0):  # crumbs within the tolerance: send a little less rather than overdraw
-        moved, derived = _repair_overdrafts(layout, numbers.quantity, moved, ROUNDING * scale.money / cell_price)
+        moved, derived = _repair_overdrafts(layout, numbers.quantity, moved, derived,
+                                            ROUNDING * scale.money / cell_price)
         left = derived * cell_price < -ROUNDING * scale.money  # beyond float rounding: not repaired
         if np.any(left):
             worst = int(np.argmin(np.where(left, derived, 0.0)))
@@ -154,19 +155,18 @@ def _risk_violations(layout: Layout, numbers: Numbers, scale: Scale, allocation:
     return out
 
 
-def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray,
+def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray, derived: np.ndarray,
                        rounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reduce the moves out of each cell that would end (by a crumb) below zero, largest move first, so that
     conservation stays exact and nothing is overdrawn; rebalance the hub after each round. Stops once no cell
     ends below ``-rounding`` (cells,), float rounding in units, which the caller treats as zero: chasing the last
-    ulp of a cell emptied by several moves took up to ten rounds of the whole incidence product. Returns the
-    moves and the holdings they leave."""
+    ulp of a cell emptied by several moves took up to ten rounds of the whole incidence product. ``derived``: the
+    holdings ``moved`` leaves (the caller's); returns the repaired moves and the holdings they leave."""
     moved = moved.copy()
     hub = layout.n_locations
     source = layout.edge_from[layout.move_edge]
     from_cell = np.where(source < hub, layout.move_asset * layout.n_locations + np.minimum(source, hub - 1), -1)
     for _ in range(10):
-        derived = quantity + _incidence_times(layout, moved)
         short = np.flatnonzero(derived < -rounding)
         if not len(short):
             return moved, derived
@@ -184,7 +184,8 @@ def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray,
                     break
         if layout.has_hub:
             moved = _balance_hub(layout, moved)
-    return moved, quantity + _incidence_times(layout, moved)
+        derived = quantity + _incidence_times(layout, moved)
+    return moved, derived
 
 
 def _balance_hub(layout: Layout, move: np.ndarray) -> np.ndarray:
