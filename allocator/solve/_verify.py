@@ -165,7 +165,7 @@ def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray, 
     moved = moved.copy()
     hub = layout.n_locations
     source = layout.edge_from[layout.move_edge]
-    from_cell = np.where(source < hub, layout.move_asset * layout.n_locations + np.minimum(source, hub - 1), -1)
+    from_cell = np.where(source < hub, layout.cell(layout.move_asset, np.minimum(source, hub - 1)), -1)
     for _ in range(10):
         short = np.flatnonzero(derived < -rounding)
         if not len(short):
