@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allocator.solve._highs import HighsLP
+from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP
 from allocator.solve._solvers import profile
 from allocator.solve._status import Status
-from allocator.transition import plan_transition, validate_transition
+from allocator.transition import _pwl, plan_transition, validate_transition
 from allocator.transition._coarse import coarse_guess, coarse_moves
 from allocator.transition._data import TransitionData
 from allocator.transition._generate import generate_transition
@@ -186,3 +186,41 @@ def test_free_values_are_the_margin_free_programs_and_compile_to_its_data(case):
     np.testing.assert_array_equal(swapped_lower, direct_lower)
     for p, value in zip(program.problem.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.value, value)
+
+
+def test_a_run_asked_for_devex_prices_by_it_and_the_next_by_the_configured_weights():
+    """HighsLP.solve(devex=True) sets HiGHS's edge weights to Devex for that run only; the next run uses the
+    strategy the options gave (HiGHS's own choice by default)."""
+    _, shape, data = _setup()
+    for options, configured in (({}, CHOOSE), ({EDGE_WEIGHTS: 2}, 2)):
+        lp = HighsLP({**profile("HIGHS").options, **OPTIONS, **options})
+        loaded(_program(shape, data), lp)
+        seen = []
+        for devex in (True, False):
+            assert lp.solve(None, method="simplex", devex=devex).status is Status.OPTIMAL
+            seen.append(lp.highs.getOptionValue(EDGE_WEIGHTS)[1])
+        assert seen == [DEVEX, configured]
+
+
+@pytest.mark.parametrize("small", [0, 10**9])
+def test_devex_after_small_openings_changes_no_answer_but_its_vertex(monkeypatch, small):
+    """The cut loop prices by Devex after openings of at most SMALL_OPENING columns (_pwl.py). Forced never (0)
+    and after every opening (10**9), the schedule is verified and both runs' costs lie within each other's
+    certified bounds: the choice moves the path, never the guarantee."""
+    problem, _, _ = _setup()
+    default = plan_transition(problem, impact="linear")
+    runs: list[bool] = []
+    solve = HighsLP.solve
+
+    def spy(self, *args, **kwargs):
+        runs.append(bool(kwargs.get("devex", False)))
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(_pwl, "SMALL_OPENING", small)
+    monkeypatch.setattr(HighsLP, "solve", spy)
+    forced = plan_transition(problem, impact="linear")
+    assert validate_transition(problem, forced) == []
+    assert any(runs) is (small > 0)  # the path was taken (an opening happens on this problem) or never
+    slack = 1e-9 * max(abs(default.costs.total), 1.0)
+    for one, other in ((default, forced), (forced, default)):
+        assert one.diagnostics.lower_bound <= other.costs.total + slack

@@ -36,6 +36,9 @@ STATUS = {
 COLUMNWISE, MINIMISE = 1, 1  # HiGHS's MatrixFormat.kColwise and ObjSense.kMinimize
 #: Options of the cvxpy solver profile that are cvxpy's own, not HiGHS's.
 CVXPY_ONLY = frozenset({"warm_start", "verbose"})
+#: HiGHS's option for the dual simplex's edge weights: -1 lets HiGHS choose (steepest edge, which computes exact
+#: weights when a run starts from a basis that is no longer optimal), 1 is Devex (weights reset to one).
+EDGE_WEIGHTS, CHOOSE, DEVEX = "simplex_dual_edge_weight_strategy", -1, 1
 
 
 class Solution:
@@ -96,6 +99,7 @@ class HighsLP:
     def __init__(self, options: dict[str, Any]) -> None:
         silence_highs_banner()
         self.highs = highspy.Highs()
+        self.edge_weights = options.get(EDGE_WEIGHTS, CHOOSE)  # what a run uses unless it asks for Devex
         for name, value in {"output_flag": False, **options}.items():
             if name == "verbose":  # cvxpy's switch for the solver's log: HiGHS's own
                 name, value = "output_flag", bool(value)
@@ -164,11 +168,13 @@ class HighsLP:
                                np.asarray(row_upper, dtype=float))
 
     def solve(self, time_limit: float | None = None, setup_seconds: float = 0.0, compile_seconds: float = 0.0,
-              compiled: bool = False, method: str = "simplex") -> SolveRecord:
-        """Run HiGHS with ``method`` (its ``solver`` option: "simplex", "ipx" with crossover to a vertex, ...)."""
+              compiled: bool = False, method: str = "simplex", devex: bool = False) -> SolveRecord:
+        """Run HiGHS with ``method`` (its ``solver`` option: "simplex", "ipx" with crossover to a vertex, ...);
+        ``devex``: this run's dual simplex prices by Devex weights instead of the configured edge weights."""
         h = self.highs
         h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
         h.setOptionValue("solver", method)
+        h.setOptionValue(EDGE_WEIGHTS, DEVEX if devex else self.edge_weights)
         started, clock = time.perf_counter(), h.getRunTime()
         h.run()
         wall = time.perf_counter() - started
