@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from contextvars import ContextVar
 from functools import cached_property
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
@@ -210,17 +211,10 @@ class Problem(_Model):
     def locations(self) -> list[str]:
         """Holding locations, account ids, declared ``[[locations]]`` and route endpoints (every endpoint is
         one of the others: checks.py), in order of first appearance."""
-        seen: dict[str, None] = {}
-        for holding in self.holdings:
-            seen.setdefault(holding.location)
-        for account in self.accounts:
-            seen.setdefault(account.id)
-        for location in self.declared_locations:
-            seen.setdefault(location.id)
-        for route in self.routes or ():
-            seen.setdefault(route.from_)
-            seen.setdefault(route.to)
-        return list(seen)
+        return list(dict.fromkeys(chain((holding.location for holding in self.holdings),
+                                        (account.id for account in self.accounts),
+                                        (location.id for location in self.declared_locations),
+                                        chain.from_iterable((route.from_, route.to) for route in self.routes or ()))))
 
     @cached_property
     def route_rates(self) -> RouteRates | None:

@@ -226,16 +226,18 @@ class Layout:
         pair_asset = np.fromiter(chain.from_iterable(eligible), dtype=int, count=sum(sizes))
         pair_account = np.repeat(np.arange(len(accounts), dtype=int), sizes)
         first_pair = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        limits: list[int] = []
-        pair_of = np.empty(len(assets), dtype=int)  # per account: asset -> its pair, -1 where not eligible
-        for k, account in enumerate(problem.accounts):
-            if account.concentration:  # the pair of each limited asset (validation: every one is eligible)
-                pair_of.fill(-1)
-                pair_of[pair_asset[first_pair[k]:first_pair[k + 1]]] = np.arange(first_pair[k], first_pair[k + 1])
-                limited = pair_of[np.fromiter(map(index, account.concentration), dtype=int,
-                                              count=len(account.concentration))]
-                assert np.all(limited >= 0), f"a concentration limit of {account.id} on an asset it does not take"
-                limits += limited.tolist()
+        # the pair of each limited asset (validation: every one is eligible), account by account, from a table of
+        # the limited accounts' pairs by asset (-1 where not eligible): no larger than the layout's cells
+        limited = [(k, account.concentration) for k, account in enumerate(problem.accounts) if account.concentration]
+        row = np.full(len(accounts), -1)
+        row[[k for k, _ in limited]] = np.arange(len(limited))
+        table = np.full((len(limited), len(assets)), -1)
+        at = row[pair_account]
+        table[at[at >= 0], pair_asset[at >= 0]] = np.flatnonzero(at >= 0)
+        limits = table[np.repeat(np.arange(len(limited)), [len(c) for _, c in limited]),
+                       np.fromiter(chain.from_iterable(map(index, c) for _, c in limited), dtype=int,
+                                   count=sum(len(c) for _, c in limited))]
+        assert np.all(limits >= 0), "a concentration limit on an asset its account does not take"
         curve_pairs = [int(first_pair[k]) + i for k, account in enumerate(accounts) if terms[account].curves
                        for i, a in enumerate(terms[account].eligible) if a in terms[account].curves]
         return cls(
@@ -245,7 +247,7 @@ class Layout:
             edge_from=edge_from, edge_to=edge_to, edge_route=edge_route,
             move_asset=move_asset, move_edge=move_edge,
             pair_asset=pair_asset, pair_account=pair_account,
-            limit_pair=np.array(limits, dtype=int),
+            limit_pair=np.asarray(limits, dtype=int),
             curve_pairs=np.array(curve_pairs, dtype=int),
             risk_accounts=np.array([k for k, account in enumerate(problem.accounts) if account.risk is not None],
                                    dtype=int),
