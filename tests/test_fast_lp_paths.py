@@ -20,8 +20,10 @@ from allocator.io.generate import generate_problem
 from allocator.program._layout import Layout
 from allocator.program._lp.paths import complete, useful_columns
 from allocator.program._numbers import Numbers
+from allocator.solve import _fast as fast_module
+from allocator.solve import _highs as highs_module
 from allocator.solve._fast import FastProgram
-from allocator.solve._highs import HighsLP
+from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP
 from allocator.solve._solvers import profile
 from allocator.solve._status import Status
 
@@ -344,3 +346,83 @@ def test_cost_to_go_is_the_bellman_fixpoint(seed):
         np.minimum.at(expected, network.tail, cost + expected[network.head])
     for rounds in (8, 8, 1):  # value iteration (the second call reads the cached structure), then Dijkstra
         assert np.allclose(_cost_to_go(layout, network, terminal, rounds), expected, rtol=0, atol=1e-12)
+
+
+def _planted_infeasible() -> tuple[allocator.Problem, allocator.Problem]:
+    """A hub-and-spoke book and the same book with one requirement 40 times larger: infeasible."""
+    book = generate_problem(30, 2, 6, seed=3, topology="hub")
+    planted = book.model_dump(by_alias=True)
+    planted["accounts"][1]["requirement"] *= 40
+    return book, allocator.Problem.model_validate(planted)
+
+
+class _Runs:
+    """Every HiGHS run's column count and edge weights (a spy on HighsLP._run: the real runs)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.seen: list[tuple[int, int]] = []
+        run = HighsLP._run
+
+        def spy(lp, *args):
+            self.seen.append((lp.highs.getNumCol(), lp.highs.getOptionValue(EDGE_WEIGHTS)[1]))
+            return run(lp, *args)
+
+        monkeypatch.setattr(HighsLP, "_run", spy)
+
+
+@pytest.mark.parametrize("short", ["default", "never"])
+@pytest.mark.parametrize("resolve", [False, True])
+def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeypatch, short, resolve):
+    """The smaller program infeasible: the elastic program, short by far more than SHORT, decides at once and the
+    diagnosis reads its run (one elastic run, the whole program never run); with SHORT beyond any shortfall the
+    whole program decides as before. The same shortfalls either way, cold and as a what-if re-solve."""
+    book, infeasible = _planted_infeasible()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        _engine(infeasible, False).solve()  # the whole program's own diagnosis
+    expected = caught.value.diagnosis.by_account()
+    if short == "never":
+        monkeypatch.setattr(fast_module, "SHORT", np.inf)
+    engine = _engine(book if resolve else infeasible, True)
+    if resolve:
+        engine.solve()
+    runs = _Runs(monkeypatch)
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve(infeasible) if resolve else engine.solve()
+    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
+    whole, elastic = engine.fast.structure.blocks.columns, engine.fast._elastic.structure.blocks.columns
+    columns = [n for n, _ in runs.seen]
+    assert columns.count(elastic) == 1
+    assert (whole in columns) is (short == "never")
+
+
+def test_a_devex_run_goes_on_with_steepest_edge_after_its_iterations(monkeypatch):
+    """A re-solve from the home basis prices by Devex for DEVEX_ITERATIONS at most, then goes on with HiGHS's own
+    choice from where it stopped: forced after one iteration, the same optimum as a fresh engine's."""
+    problem = generate_problem(40, 2, 6, seed=4, topology="hub")
+    changed = scaled(problem, 0.97, 1.05)
+    monkeypatch.setattr(highs_module, "DEVEX_ITERATIONS", 1)
+    engine = _engine(problem, True)
+    engine.solve()
+    runs = _Runs(monkeypatch)
+    result = engine.solve(changed, plan=False)
+    assert engine.fast.reduction.warm
+    assert runs.seen[:2] == [(engine.fast.reduction.reduced_columns, DEVEX),
+                             (engine.fast.reduction.reduced_columns, CHOOSE)]
+    fresh = _engine(changed, True).solve(plan=False)
+    assert relative_gap(result.objective.total, fresh.objective.total) < 1e-9
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_a_devex_run_keeps_the_options_iteration_limit(limit):
+    """Devex then steepest edge make no more iterations together than the options' limit: an honest stop."""
+    problem = generate_problem(40, 2, 6, seed=4, topology="hub")
+    engine = _engine(problem, False)
+    engine.solve()
+    fast = engine.fast
+    basis = fast.lp.basis()
+    numbers = Numbers.from_problem(scaled(problem, 0.8, 1.5), engine.layout)
+    fast.assign(numbers, profile("HIGHS"))
+    lp = HighsLP({**profile("HIGHS").options, "simplex_iteration_limit": limit})
+    lp.load(fast.matrices, basis)
+    record = lp.solve(None, devex=True)
+    assert record.status is Status.USER_LIMIT and record.iterations <= limit

@@ -188,18 +188,27 @@ def test_free_values_are_the_margin_free_programs_and_compile_to_its_data(case):
         np.testing.assert_array_equal(p.value, value)
 
 
-def test_a_run_asked_for_devex_prices_by_it_and_the_next_by_the_configured_weights():
-    """HighsLP.solve(devex=True) sets HiGHS's edge weights to Devex for that run only; the next run uses the
-    strategy the options gave (HiGHS's own choice by default)."""
+def test_a_run_asked_for_devex_prices_by_it_and_the_next_by_the_configured_weights(monkeypatch):
+    """HighsLP.solve(devex=True) runs HiGHS with Devex weights where HiGHS would choose them, and leaves the options
+    as they were; an explicit strategy always wins."""
     _, shape, data = _setup()
+    during: list[int] = []
+    run = HighsLP._run
+
+    def spy(lp, *args):
+        during.append(lp.highs.getOptionValue(EDGE_WEIGHTS)[1])
+        return run(lp, *args)
+
+    monkeypatch.setattr(HighsLP, "_run", spy)
     for options, configured in (({}, CHOOSE), ({EDGE_WEIGHTS: 2}, 2)):
         lp = HighsLP({**profile("HIGHS").options, **OPTIONS, **options})
         loaded(_program(shape, data), lp)
-        seen = []
+        during.clear()
         for devex in (True, False):
             assert lp.solve(None, method="simplex", devex=devex).status is Status.OPTIMAL
-            seen.append(lp.highs.getOptionValue(EDGE_WEIGHTS)[1])
-        assert seen == [DEVEX, configured]
+            assert lp.highs.getOptionValue(EDGE_WEIGHTS)[1] == configured
+        assert during[0] == (DEVEX if configured == CHOOSE else configured)  # then HiGHS's choice if it went on
+        assert set(during[1:]) == {configured}
 
 
 @pytest.mark.parametrize("small", [0, 10**9])

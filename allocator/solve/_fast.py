@@ -33,6 +33,7 @@ from allocator.program._scaling import Scale
 from allocator.solve._highs import HighsLP, Solution
 from allocator.solve._sensitivity import Sensitivity, Units, priced
 from allocator.solve._solvers import SolveRecord
+from allocator.solve._status import MAYBE_INFEASIBLE, Status
 
 #: From this many columns a cold cost solve uses HiGHS's interior-point method IPX with crossover to a vertex
 #: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
@@ -43,6 +44,10 @@ IPM_MIN_COLUMNS = 250_000
 #: solve then has HiGHS cross over from it to a basis of the whole program and confirm it (``_reduced``). A fifth of
 #: the columns on hub-and-spoke books.
 REDUCE_MIN_COLUMNS = 10_000
+#: An infeasible smaller program is decided by the elastic program (``_short``): short by more than this share of
+#: its weights (a thousand times the HiGHS profile's margins, which alone can make it short) the problem is
+#: infeasible and the whole program is not solved; less, the whole program decides as before.
+SHORT = 1e-4
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class _Elastic:
     structure: Structure
     lp: HighsLP
     solution: Solution | None = None
+    values: LinearValues | None = None  # the numbers of the last run, and its record
+    record: SolveRecord | None = None
 
 
 class FastProgram:
@@ -186,6 +193,8 @@ class FastProgram:
             if self.small_home is None or not np.array_equal(self.small_home[0], keep):
                 return self._whole(time_limit, "other useful columns than the home basis's", home)
             small_home = self.small_home[1]
+        # from the home basis the smaller program prices by Devex: steepest edge first computes exact weights for
+        # every row, which cost more than the few dozen iterations of a what-if (HighsLP.solve; docs/performance.md)
         kept, smaller_lp = int(keep.sum()), m.restricted(keep)
         reduce_seconds = time.perf_counter() - started
         first = HighsLP(self.options)
@@ -196,16 +205,25 @@ class FastProgram:
             # releases Python's lock, its passModel holds it (10-30 ms at 500 x 40 to 1000 x 60)
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-whole") as pool:
                 loading = pool.submit(self.lp.load, m)
-                smaller = first.solve(time_limit, method=method)
+                smaller = first.solve(time_limit, method=method, devex=small_home is not None)
                 whole_setup = loading.result()
         else:
-            smaller, whole_setup = first.solve(time_limit, method=method), 0.0
+            smaller, whole_setup = first.solve(time_limit, method=method, devex=small_home is not None), 0.0
         info = Reduction(columns, kept, small_home is not None, reduce_seconds, smaller.solve_seconds)
         if smaller.status.value == "user_limit":
             compile_seconds, compiled = self._first()
             self.reduction = info
             return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                            compiled=compiled)
+        if smaller.status in MAYBE_INFEASIBLE and self._short(_left(time_limit, started)):
+            # infeasible for certain: the elastic program (the diagnosis's, kept for it) is short everywhere the
+            # smaller program would be; HiGHS proving the whole program infeasible took 20 times as long
+            compile_seconds, compiled = self._first()
+            self.reduction = replace(info, whole=None)
+            assert self._elastic is not None and self._elastic.record is not None
+            return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
+                           compiled=compiled, wall_seconds=time.perf_counter() - started,
+                           solve_seconds=smaller.solve_seconds + self._elastic.record.solve_seconds)
         if smaller.status.value != "optimal":
             return self._whole(_left(time_limit, started), f"the smaller program: {smaller.raw_status}", home, info)
         solution, small_basis = first.solution(), first.basis()
@@ -326,18 +344,33 @@ class FastProgram:
         return Solution(self.proved.col_value, col_dual, self.proved.row_value, small.row_dual)
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
-        """Minimise the total shortfall (coverage and concentration relaxed), from scratch."""
+        """Minimise the total shortfall (coverage and concentration relaxed), from scratch; once per numbers: a
+        second call for the numbers of the last run (the diagnosis after ``_short``) returns its record again,
+        with no time of its own (the first counted it)."""
         assert self.values is not None
-        compiled = self._elastic is None
-        started = time.perf_counter()
-        if self._elastic is None:
-            self._elastic = _Elastic(Structure(self.layout, elastic=True), HighsLP(self.options))
         elastic = self._elastic
+        if elastic is not None and elastic.values is self.values and elastic.record is not None:
+            return replace(elastic.record, setup_seconds=0.0, solve_seconds=0.0, wall_seconds=0.0,
+                           compile_seconds=0.0, compiled=False, iterations=0)
+        compiled = elastic is None
+        started = time.perf_counter()
+        if elastic is None:
+            elastic = self._elastic = _Elastic(Structure(self.layout, elastic=True), HighsLP(self.options))
         build = time.perf_counter() - started
         setup = elastic.lp.load(elastic.structure.assemble(self.values))
         record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=self.method)
         elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
+        elastic.values, elastic.record = self.values, record
         return record
+
+    def _short(self, time_limit: float | None) -> bool:
+        """Whether the elastic program's optimum (the whole program's least weighted shortfall) is short by more
+        than ``SHORT`` of its weights: the problem is then infeasible beyond any margin, whatever the smaller
+        program's columns left out, and the diagnosis (which reads this run) finds the shortfalls."""
+        record = self.run_elastic(time_limit)
+        assert self.values is not None and self._elastic is not None
+        weights = float(self.values.account_scale.sum() + self.values.limit_scale.sum())
+        return record.status is Status.OPTIMAL and self._elastic.lp.objective() > SHORT * weights
 
     def _solution(self, phase: str) -> Solution | None:
         if phase == "elastic":

@@ -10,6 +10,7 @@ in numpy exactly as on the cvxpy path.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -39,6 +40,12 @@ CVXPY_ONLY = frozenset({"warm_start", "verbose"})
 #: HiGHS's option for the dual simplex's edge weights: -1 lets HiGHS choose (steepest edge, which computes exact
 #: weights when a run starts from a basis that is no longer optimal), 1 is Devex (weights reset to one).
 EDGE_WEIGHTS, CHOOSE, DEVEX = "simplex_dual_edge_weight_strategy", -1, 1
+ITERATION_LIMIT = "simplex_iteration_limit"
+#: Devex iterations of a run that asks for them (``HighsLP.solve``) before it goes on with steepest edge: a what-if
+#: re-solve makes 20-150 (docs/performance.md); one that makes thousands, or proves a program infeasible, is better
+#: priced by steepest edge (measured: an infeasible re-solve at 500 x 40 took 17 s and ended in HiGHS's
+#: "unknown" by Devex, 3.3 s by steepest edge).
+DEVEX_ITERATIONS = 500
 
 
 class Solution:
@@ -91,6 +98,10 @@ def foreign_options(options: dict[str, Any]) -> list[str]:
             and _status(probe.getOptionValue(name)) == highspy.HighsStatus.kError]
 
 
+def _value(answer: Any) -> Any:
+    return answer[1] if isinstance(answer, tuple) else answer  # (status, value) from 1.8
+
+
 def _status(answer: Any) -> Any:
     return answer[0] if isinstance(answer, tuple) else highspy.HighsStatus.kOk  # (status, value) from 1.8
 
@@ -99,7 +110,6 @@ class HighsLP:
     def __init__(self, options: dict[str, Any]) -> None:
         silence_highs_banner()
         self.highs = highspy.Highs()
-        self.edge_weights = options.get(EDGE_WEIGHTS, CHOOSE)  # what a run uses unless it asks for Devex
         for name, value in {"output_flag": False, **options}.items():
             if name == "verbose":  # cvxpy's switch for the solver's log: HiGHS's own
                 name, value = "output_flag", bool(value)
@@ -169,23 +179,56 @@ class HighsLP:
 
     def solve(self, time_limit: float | None = None, setup_seconds: float = 0.0, compile_seconds: float = 0.0,
               compiled: bool = False, method: str = "simplex", devex: bool = False) -> SolveRecord:
-        """Run HiGHS with ``method`` (its ``solver`` option: "simplex", "ipx" with crossover to a vertex, ...);
-        ``devex``: this run's dual simplex prices by Devex weights instead of the configured edge weights."""
+        """Run HiGHS with ``method`` (its ``solver`` option: "simplex", "ipx" with crossover to a vertex, ...).
+
+        ``devex``: the dual simplex first prices by Devex weights, where HiGHS would choose its edge weights (an
+        explicit ``simplex_dual_edge_weight_strategy`` always wins; the options are as before after the run). A
+        run from a basis that is no longer optimal (a re-solve, a run after columns were opened) otherwise starts
+        by computing exact steepest-edge weights for every row, which costs more than the few dozen iterations
+        such a run makes.
+        Devex runs ``DEVEX_ITERATIONS`` iterations at most: a run that needs more, or ends on any status but
+        optimal or infeasible, goes on from where it stopped with HiGHS's choice (one record for both), within the
+        ``simplex_iteration_limit`` in force.
+        """
+        h = self.highs
+        weights, limit = int(_value(h.getOptionValue(EDGE_WEIGHTS))), int(_value(h.getOptionValue(ITERATION_LIMIT)))
+        if not (devex and weights == CHOOSE):
+            return self._run(time_limit, method, setup_seconds, compile_seconds, compiled)
+        try:
+            h.setOptionValue(EDGE_WEIGHTS, DEVEX)
+            h.setOptionValue(ITERATION_LIMIT, min(DEVEX_ITERATIONS, limit))
+            first = self._run(time_limit, method, setup_seconds, compile_seconds, compiled)
+            done = first.iterations or 0
+            left = None if time_limit is None else time_limit - first.wall_seconds
+            if first.status in (Status.OPTIMAL, Status.INFEASIBLE) or done >= limit or (left is not None and left <= 0):
+                return first
+            h.setOptionValue(EDGE_WEIGHTS, weights)
+            h.setOptionValue(ITERATION_LIMIT, limit - done)
+            rest = self._run(max(left, 1e-3) if left is not None else None, method, 0.0, 0.0, False)
+        finally:
+            h.setOptionValue(EDGE_WEIGHTS, weights)
+            h.setOptionValue(ITERATION_LIMIT, limit)
+        return replace(rest, setup_seconds=first.setup_seconds, compile_seconds=first.compile_seconds,
+                       compiled=first.compiled, solve_seconds=first.solve_seconds + rest.solve_seconds,
+                       wall_seconds=first.wall_seconds + rest.wall_seconds,
+                       iterations=done + (rest.iterations or 0))
+
+    def _run(self, time_limit: float | None, method: str, setup_seconds: float, compile_seconds: float,
+             compiled: bool) -> SolveRecord:
         h = self.highs
         h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf)
         h.setOptionValue("solver", method)
-        h.setOptionValue(EDGE_WEIGHTS, DEVEX if devex else self.edge_weights)
         started, clock = time.perf_counter(), h.getRunTime()
         h.run()
         wall = time.perf_counter() - started
         name = h.getModelStatus().name
         status = STATUS.get(name, Status.SOLVER_ERROR)
         info = h.getInfo()
-        iterations = (info.simplex_iteration_count + info.ipm_iteration_count + info.crossover_iteration_count
-                      + info.pdlp_iteration_count)
+        count = (info.simplex_iteration_count + info.ipm_iteration_count + info.crossover_iteration_count
+                 + info.pdlp_iteration_count)
         return SolveRecord(solver="HIGHS", status=status, raw_status=f"{status.value} (HiGHS {name})",
                            setup_seconds=setup_seconds, solve_seconds=float(h.getRunTime() - clock), wall_seconds=wall,
-                           compile_seconds=compile_seconds, compiled=compiled, iterations=int(iterations))
+                           compile_seconds=compile_seconds, compiled=compiled, iterations=int(count))
 
     def solution(self) -> Solution:
         return Solution.of(self.highs.getSolution())

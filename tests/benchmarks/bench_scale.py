@@ -95,6 +95,46 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
     return figures
 
 
+@case(params={key: SIZES[key] for key in ("500x40", "1000x60")})
+def infeasible_resolve(assets: int, accounts: int) -> Figures:
+    """an infeasible what-if (prices x 0.7, requirements x 1.2) on a solved hub-and-spoke book, and the same
+    problem solved cold: seconds to the InfeasibleError and its total shortfall, HiGHS's runs (columns,
+    iterations, seconds)"""
+    from allocator.solve._highs import HighsLP
+
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    infeasible = scaled(problem, 0.7, 1.2)
+    runs: list[tuple[int, int, float]] = []
+    solve = HighsLP.solve
+
+    def counted(lp: HighsLP, *args: object, **kwargs: object) -> object:
+        record = solve(lp, *args, **kwargs)  # type: ignore[arg-type]
+        runs.append((lp.highs.getNumCol(), record.iterations or 0, round(record.solve_seconds, 3)))
+        return record
+
+    figures: Figures = {}
+    engine = allocator.Allocator(problem)
+    engine.solve()
+    HighsLP.solve = counted  # type: ignore[method-assign]
+    try:
+        for key, run in (("resolve", lambda: engine.solve(infeasible, plan=False)),
+                         ("cold", lambda: allocator.optimize(infeasible))):
+            runs.clear()
+            start = time.perf_counter()
+            try:
+                run()
+                status, shortfall = "optimal", 0.0
+            except allocator.InfeasibleError as error:
+                status, shortfall = "infeasible", round(error.diagnosis.total, 2)
+            figures |= {f"{key}_s": round(time.perf_counter() - start, 3), f"{key}_status": status,
+                        f"{key}_shortfall": shortfall, f"{key}_highs_runs": list(runs)}
+    finally:
+        HighsLP.solve = solve  # type: ignore[method-assign]
+    figures["load_start_end"] = [load, _load()]
+    return figures
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
