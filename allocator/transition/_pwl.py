@@ -67,8 +67,9 @@ ROUNDS = 40
 OPENINGS = 8
 #: After an opening of at most this many columns the runs price by Devex (HighsLP.solve ``devex``) until a larger
 #: opening: after any opening HiGHS's default steepest edge first computes exact weights for every row, 0.2-0.3 s
-#: at 100 x 10 x 48 for a run of 16 iterations (Devex: 20 iterations, 0.09-0.11 s). After larger openings steepest
-#: edge makes fewer iterations (500 against 1,176 after 1,979 columns) and reaches the same vertex.
+#: at 100 x 10 x 48 for a run of 16 iterations (Devex: 20 iterations, 0.09-0.11 s, the same vertex). After larger
+#: openings steepest edge makes fewer iterations (500 against Devex's 1,176 after 1,979 columns, which also ended
+#: at another vertex), so it stays.
 SMALL_OPENING = 100
 
 
