@@ -23,7 +23,7 @@ from allocator.program._numbers import Numbers
 from allocator.solve import _fast as fast_module
 from allocator.solve import _highs as highs_module
 from allocator.solve._fast import FastProgram
-from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP
+from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP, _value
 from allocator.solve._solvers import profile
 from allocator.solve._status import Status
 
@@ -364,7 +364,7 @@ class _Runs:
         run = HighsLP._run
 
         def spy(lp, *args):
-            self.seen.append((lp.highs.getNumCol(), lp.highs.getOptionValue(EDGE_WEIGHTS)[1]))
+            self.seen.append((lp.highs.getNumCol(), _value(lp.highs.getOptionValue(EDGE_WEIGHTS))))
             return run(lp, *args)
 
         monkeypatch.setattr(HighsLP, "_run", spy)
