@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 import allocator
@@ -162,3 +164,24 @@ requirement = 500_000.0
 bufer = 0.1                     # typo for buffer
 haircuts = { USDC = 1.2 }       # not in [0, 1)
 """
+
+
+class HighsRuns:
+    """Every HiGHS run's column count and dual edge weights, as the run starts (a spy on ``HighsLP._run``: the
+    real runs, nothing replaced)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from allocator.solve._highs import EDGE_WEIGHTS, HighsLP, _value
+
+        self.seen: list[tuple[int, int]] = []
+        run = HighsLP._run
+
+        def spy(lp: HighsLP, *args: Any) -> Any:
+            self.seen.append((lp.highs.getNumCol(), _value(lp.highs.getOptionValue(EDGE_WEIGHTS))))
+            return run(lp, *args)
+
+        monkeypatch.setattr(HighsLP, "_run", spy)
+
+    @property
+    def weights(self) -> list[int]:
+        return [weights for _, weights in self.seen]

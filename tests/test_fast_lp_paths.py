@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from benchmarks._cases import scaled  # the benchmarks' what-if copy (tests/benchmarks/_cases.py)
-from helpers import PROBLEMS, assert_verified, objective_gap, relative_gap
+from helpers import PROBLEMS, HighsRuns, assert_verified, objective_gap, relative_gap
 from reference_lp import solve_reference
 from test_fast_lp import _kkt
 
@@ -23,7 +23,7 @@ from allocator.program._numbers import Numbers
 from allocator.solve import _fast as fast_module
 from allocator.solve import _highs as highs_module
 from allocator.solve._fast import FastProgram
-from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP, _value
+from allocator.solve._highs import CHOOSE, DEVEX, HighsLP
 from allocator.solve._solvers import profile
 from allocator.solve._status import Status
 
@@ -356,20 +356,6 @@ def _planted_infeasible() -> tuple[allocator.Problem, allocator.Problem]:
     return book, allocator.Problem.model_validate(planted)
 
 
-class _Runs:
-    """Every HiGHS run's column count and edge weights (a spy on HighsLP._run: the real runs)."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.seen: list[tuple[int, int]] = []
-        run = HighsLP._run
-
-        def spy(lp, *args):
-            self.seen.append((lp.highs.getNumCol(), _value(lp.highs.getOptionValue(EDGE_WEIGHTS))))
-            return run(lp, *args)
-
-        monkeypatch.setattr(HighsLP, "_run", spy)
-
-
 @pytest.mark.parametrize("short", ["default", "never"])
 @pytest.mark.parametrize("resolve", [False, True])
 def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeypatch, short, resolve):
@@ -385,7 +371,7 @@ def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeyp
     engine = _engine(book if resolve else infeasible, True)
     if resolve:
         engine.solve()
-    runs = _Runs(monkeypatch)
+    runs = HighsRuns(monkeypatch)
     with pytest.raises(allocator.InfeasibleError) as caught:
         engine.solve(infeasible) if resolve else engine.solve()
     assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
@@ -403,7 +389,7 @@ def test_a_devex_run_goes_on_with_steepest_edge_after_its_iterations(monkeypatch
     monkeypatch.setattr(highs_module, "DEVEX_ITERATIONS", 1)
     engine = _engine(problem, True)
     engine.solve()
-    runs = _Runs(monkeypatch)
+    runs = HighsRuns(monkeypatch)
     result = engine.solve(changed, plan=False)
     assert engine.fast.reduction.warm
     assert runs.seen[:2] == [(engine.fast.reduction.reduced_columns, DEVEX),

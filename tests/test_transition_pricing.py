@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import HighsRuns
 
 from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP, _value
 from allocator.solve._solvers import profile
@@ -192,21 +193,15 @@ def test_a_run_asked_for_devex_prices_by_it_and_the_next_by_the_configured_weigh
     """HighsLP.solve(devex=True) runs HiGHS with Devex weights where HiGHS would choose them, and leaves the options
     as they were; an explicit strategy always wins."""
     _, shape, data = _setup()
-    during: list[int] = []
-    run = HighsLP._run
-
-    def spy(lp, *args):
-        during.append(_value(lp.highs.getOptionValue(EDGE_WEIGHTS)))
-        return run(lp, *args)
-
-    monkeypatch.setattr(HighsLP, "_run", spy)
+    runs = HighsRuns(monkeypatch)
     for options, configured in (({}, CHOOSE), ({EDGE_WEIGHTS: 2}, 2)):
         lp = HighsLP({**profile("HIGHS").options, **OPTIONS, **options})
         loaded(_program(shape, data), lp)
-        during.clear()
+        runs.seen.clear()
         for devex in (True, False):
             assert lp.solve(None, method="simplex", devex=devex).status is Status.OPTIMAL
             assert _value(lp.highs.getOptionValue(EDGE_WEIGHTS)) == configured
+        during = runs.weights
         assert during[0] == (DEVEX if configured == CHOOSE else configured)  # then HiGHS's choice if it went on
         assert set(during[1:]) == {configured}
 

@@ -191,9 +191,10 @@ class HighsLP:
         ``simplex_iteration_limit`` in force.
         """
         h = self.highs
-        weights, limit = int(_value(h.getOptionValue(EDGE_WEIGHTS))), int(_value(h.getOptionValue(ITERATION_LIMIT)))
+        weights = int(_value(h.getOptionValue(EDGE_WEIGHTS))) if devex else CHOOSE
         if not (devex and weights == CHOOSE):
             return self._run(time_limit, method, setup_seconds, compile_seconds, compiled)
+        limit = int(_value(h.getOptionValue(ITERATION_LIMIT)))
         try:
             h.setOptionValue(EDGE_WEIGHTS, DEVEX)
             h.setOptionValue(ITERATION_LIMIT, min(DEVEX_ITERATIONS, limit))
