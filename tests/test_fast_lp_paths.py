@@ -23,7 +23,7 @@ from allocator.program._numbers import Numbers
 from allocator.solve import _fast as fast_module
 from allocator.solve import _highs as highs_module
 from allocator.solve._fast import FastProgram
-from allocator.solve._highs import CHOOSE, DEVEX, HighsLP
+from allocator.solve._highs import CHOOSE, DEVEX, HighsLP, _value
 from allocator.solve._solvers import profile
 from allocator.solve._status import Status
 
@@ -399,8 +399,10 @@ def test_a_devex_run_goes_on_with_steepest_edge_after_its_iterations(monkeypatch
 
 
 @pytest.mark.parametrize("limit", [1, 3])
-def test_a_devex_run_keeps_the_options_iteration_limit(limit):
-    """Devex then steepest edge make no more iterations together than the options' limit: an honest stop."""
+@pytest.mark.parametrize("restart", [None, 2])
+def test_a_devex_run_keeps_the_options_iteration_limit(limit, restart):
+    """Devex then steepest edge, and a restart from scratch, make no more iterations together than the options'
+    limit: an honest stop. A restart at or beyond the limit never happens."""
     problem = generate_problem(40, 2, 6, seed=4, topology="hub")
     engine = _engine(problem, False)
     engine.solve()
@@ -410,5 +412,57 @@ def test_a_devex_run_keeps_the_options_iteration_limit(limit):
     fast.assign(numbers, profile("HIGHS"))
     lp = HighsLP({**profile("HIGHS").options, "simplex_iteration_limit": limit})
     lp.load(fast.matrices, basis)
-    record = lp.solve(None, devex=True)
+    record = lp.solve(None, devex=True, restart=restart)
     assert record.status is Status.USER_LIMIT and record.iterations <= limit
+    assert lp.restarted is (restart is not None and restart < limit)
+    assert _value(lp.highs.getOptionValue("simplex_iteration_limit")) == limit
+
+
+@pytest.mark.parametrize("plan", [False, True])
+def test_a_hard_resolve_starts_again_from_scratch(monkeypatch, plan):
+    """A re-solve from the home basis that makes WARM_SHARE of the home solve's iterations without ending starts
+    the smaller program again from scratch (presolved): forced after one iteration, a feasible what-if takes a
+    fresh engine's optimum and an infeasible one gets the whole program's diagnosis."""
+    monkeypatch.setattr(fast_module, "WARM_SHARE", 1e-9)  # restart after one iteration
+    problem = generate_problem(40, 2, 6, seed=4, topology="hub")
+    changed = scaled(problem, 0.97, 1.05)
+    engine = _engine(problem, True)
+    engine.solve()
+    runs = HighsRuns(monkeypatch)
+    result = engine.solve(changed, plan=plan)
+    reduction = engine.fast.reduction
+    assert reduction.warm and reduction.restarted and reduction.whole is None
+    assert runs.seen[:2] == [(reduction.reduced_columns, DEVEX), (reduction.reduced_columns, CHOOSE)]
+    fresh = _engine(changed, True).solve(plan=plan)
+    assert relative_gap(result.objective.total, fresh.objective.total) < 1e-9
+    assert_verified(changed, result)
+
+    book, infeasible = _planted_infeasible()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        _engine(infeasible, False).solve()
+    expected = caught.value.diagnosis.by_account()
+    engine = _engine(book, True)
+    engine.solve()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve(infeasible, plan=plan)
+    assert engine.fast.reduction.restarted
+    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("resolve", [False, True])
+def test_the_elastic_program_by_ipx_leaves_the_same_least_shortfall(monkeypatch, resolve):
+    """The elastic program from ELASTIC_IPM_MIN_COLUMNS columns on is solved by IPX with crossover: the same least
+    shortfall, account by account here (one account is short), as by the dual simplex."""
+    book, infeasible = _planted_infeasible()
+    found = {}
+    for method, threshold in (("ipx", 0), ("simplex", NEVER)):
+        monkeypatch.setattr(fast_module, "ELASTIC_IPM_MIN_COLUMNS", threshold)
+        engine = _engine(book if resolve else infeasible, True)
+        if resolve:
+            engine.solve()
+        with pytest.raises(allocator.InfeasibleError) as caught:
+            engine.solve(infeasible) if resolve else engine.solve()
+        assert _value(engine.fast._elastic.lp.highs.getOptionValue("solver")) == method
+        found[method] = caught.value.diagnosis
+    assert found["ipx"].total == pytest.approx(found["simplex"].total, rel=1e-9)
+    assert found["ipx"].by_account() == pytest.approx(found["simplex"].by_account(), rel=1e-9)

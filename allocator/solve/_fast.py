@@ -39,6 +39,11 @@ from allocator.solve._status import MAYBE_INFEASIBLE, Status
 #: (the same exact basic optimum, found faster on the largest books: docs/performance.md); re-solves from a basis
 #: and the moves phase use the simplex method. The ``solver`` option of ``solver_options`` overrides it.
 IPM_MIN_COLUMNS = 250_000
+#: From this many columns the elastic program (the diagnosis of an infeasible problem) is solved by IPX with
+#: crossover (measured on generated books: the dual simplex took 8,031 iterations and 6.0 s at 500 x 40, IPX 1.6 s;
+#: 1.7 against 0.7 s at 300 x 30, 0.41 against 0.23 s at 200 x 20; docs/performance.md). Its flows cost nothing,
+#: so the least shortfall can often be split between accounts in several ways: the diagnosis reports one.
+ELASTIC_IPM_MIN_COLUMNS = 20_000
 #: From this many columns a cost solve first solves only the columns a cost optimum can use (shortest paths,
 #: program/_lp/paths.py) and proves that optimum optimal for the whole program by completing its duals; a cold
 #: solve then has HiGHS cross over from it to a basis of the whole program and confirm it (``_reduced``). A fifth of
@@ -48,6 +53,13 @@ REDUCE_MIN_COLUMNS = 10_000
 #: its weights (a thousand times the HiGHS profile's margins, which alone can make it short) the problem is
 #: infeasible and the whole program is not solved; less, the whole program decides as before.
 SHORT = 1e-4
+#: A re-solve of the smaller program from its home basis starts again from scratch once it has made this share of
+#: the iterations the home basis took to find cold by the simplex method (``HighsLP.solve``'s ``restart``). A run
+#: from a basis skips HiGHS's presolve: its iterations cost 3-4 times a cold run's (1000 x 60: 2.5 against 0.6 ms),
+#: so it stops at about the time a cold solve of the home problem took, and a hard what-if (thousands of
+#: iterations: one that proves the program infeasible) then costs about a cold solve more than a cold solve alone
+#: (docs/performance.md).
+WARM_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class Reduction:
     warm: bool = False
     reduce_seconds: float = 0.0
     reduced_seconds: float = 0.0
+    restarted: bool = False  # the smaller program's run from its home basis went on from scratch (WARM_SHARE)
     complete_seconds: float = 0.0
     crossover_seconds: float = 0.0
     crossed: bool = False  # the whole program crossed over to its optimal basis (else the smaller optimum, proved)
@@ -108,10 +121,11 @@ class FastProgram:
         #: re-solves start from the home basis unless ``solver_options`` say ``warm_start=False``
         self.warm_starts = bool(warm_starts)
         self.home_basis: highspy.HighsBasis | None = None
-        #: the useful columns of the engine's own problem and their optimal basis: a re-solve with the same useful
-        #: columns starts the smaller program there (then completes and crosses over as a cold start does)
-        self.small_home: tuple[np.ndarray, highspy.HighsBasis] | None = None
-        self._last_small: tuple[np.ndarray, highspy.HighsBasis] | None = None
+        #: the useful columns of the engine's own problem, their optimal basis and the simplex iterations that found
+        #: it cold (None by another method): a re-solve with the same useful columns starts the smaller program
+        #: there (``WARM_SHARE``)
+        self.small_home: tuple[np.ndarray, highspy.HighsBasis, int | None] | None = None
+        self._last_small: tuple[np.ndarray, highspy.HighsBasis, int | None] | None = None
         self._useful_memo: tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None] | None = None
         self.home_tried = False
         #: the last cost phase's smaller optimum with its completed duals, when that path answered (the answer,
@@ -188,18 +202,20 @@ class FastProgram:
         if keep is None or keep.all():
             return self._whole(time_limit, "no columns to leave out" if keep is not None
                                else "not a network without capacities", home)
-        small_home = None
+        small_home, restart = None, None
         if home is not None:
             if self.small_home is None or not np.array_equal(self.small_home[0], keep):
                 return self._whole(time_limit, "other useful columns than the home basis's", home)
-            small_home = self.small_home[1]
+            _, small_home, home_iterations = self.small_home
+            restart = None if home_iterations is None else max(int(WARM_SHARE * home_iterations), 1)
         # from the home basis the smaller program prices by Devex: steepest edge first computes exact weights for
         # every row, which cost more than the few dozen iterations of a what-if (HighsLP.solve; docs/performance.md)
         kept, smaller_lp = int(keep.sum()), m.restricted(keep)
         reduce_seconds = time.perf_counter() - started
         first = HighsLP(self.options)
         setup = first.load_arrays(*smaller_lp, basis=small_home)
-        method = "simplex" if small_home is not None else str(self.forced_method or _method(kept))
+        cold_method = str(self.forced_method or _method(kept))
+        method = "simplex" if small_home is not None else cold_method
         if for_home:
             # the whole program goes into HiGHS (for the crossover) while the smaller one solves: HiGHS's run
             # releases Python's lock, its passModel holds it (10-30 ms at 500 x 40 to 1000 x 60)
@@ -208,8 +224,10 @@ class FastProgram:
                 smaller = first.solve(time_limit, method=method, devex=small_home is not None)
                 whole_setup = loading.result()
         else:
-            smaller, whole_setup = first.solve(time_limit, method=method, devex=small_home is not None), 0.0
-        info = Reduction(columns, kept, small_home is not None, reduce_seconds, smaller.solve_seconds)
+            smaller = first.solve(time_limit, method=method, devex=small_home is not None, restart=restart,
+                                  restart_method=cold_method)
+            whole_setup = 0.0
+        info = Reduction(columns, kept, small_home is not None, reduce_seconds, smaller.solve_seconds, first.restarted)
         if smaller.status.value == "user_limit":
             compile_seconds, compiled = self._first()
             self.reduction = info
@@ -236,7 +254,7 @@ class FastProgram:
         proved = Solution(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual)
         if not for_home:
             compile_seconds, compiled = self._first()
-            self.reduction, self._last_small, self.proved = info, (keep, small_basis), proved
+            self.reduction, self._last_small, self.proved = info, (keep, small_basis, None), proved
             self._small = (keep, first, solution)
             return replace(smaller, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                            compiled=compiled, wall_seconds=time.perf_counter() - started)
@@ -253,7 +271,9 @@ class FastProgram:
         if final.status.value not in ("optimal", "user_limit"):
             return self._whole(_left(time_limit, started), f"the whole program from the basis: {final.raw_status}",
                                home, info)
-        self.reduction, self._last_small, self.proved = replace(info, crossed=True), (keep, small_basis), proved
+        home_iterations = smaller.iterations if method == "simplex" else None
+        self.reduction, self._last_small = replace(info, crossed=True), (keep, small_basis, home_iterations)
+        self.proved = proved
         return replace(final, setup_seconds=setup + reduce_seconds, compile_seconds=compile_seconds,
                        compiled=compiled, wall_seconds=time.perf_counter() - started,
                        solve_seconds=smaller.solve_seconds + info.crossover_seconds + final.solve_seconds,
@@ -358,7 +378,9 @@ class FastProgram:
             elastic = self._elastic = _Elastic(Structure(self.layout, elastic=True), HighsLP(self.options))
         build = time.perf_counter() - started
         setup = elastic.lp.load(elastic.structure.assemble(self.values))
-        record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=self.method)
+        columns = elastic.structure.blocks.columns
+        method = str(self.forced_method or ("ipx" if columns >= ELASTIC_IPM_MIN_COLUMNS else "simplex"))
+        record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=method)
         elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
         elastic.values, elastic.record = self.values, record
         return record

@@ -106,10 +106,19 @@ def _status(answer: Any) -> Any:
     return answer[0] if isinstance(answer, tuple) else highspy.HighsStatus.kOk  # (status, value) from 1.8
 
 
+def _joined(first: SolveRecord, rest: SolveRecord) -> SolveRecord:
+    """One record for two runs of one solve: ``rest``'s outcome, both runs' time and iterations."""
+    return replace(rest, setup_seconds=first.setup_seconds, compile_seconds=first.compile_seconds,
+                   compiled=first.compiled, solve_seconds=first.solve_seconds + rest.solve_seconds,
+                   wall_seconds=first.wall_seconds + rest.wall_seconds,
+                   iterations=(first.iterations or 0) + (rest.iterations or 0))
+
+
 class HighsLP:
     def __init__(self, options: dict[str, Any]) -> None:
         silence_highs_banner()
         self.highs = highspy.Highs()
+        self.restarted = False  # the last solve started again from scratch (``solve``'s ``restart``)
         for name, value in {"output_flag": False, **options}.items():
             if name == "verbose":  # cvxpy's switch for the solver's log: HiGHS's own
                 name, value = "output_flag", bool(value)
@@ -178,7 +187,8 @@ class HighsLP:
                                np.asarray(row_upper, dtype=float))
 
     def solve(self, time_limit: float | None = None, setup_seconds: float = 0.0, compile_seconds: float = 0.0,
-              compiled: bool = False, method: str = "simplex", devex: bool = False) -> SolveRecord:
+              compiled: bool = False, method: str = "simplex", devex: bool = False, restart: int | None = None,
+              restart_method: str | None = None) -> SolveRecord:
         """Run HiGHS with ``method`` (its ``solver`` option: "simplex", "ipx" with crossover to a vertex, ...).
 
         ``devex``: the dual simplex first prices by Devex weights, where HiGHS would choose its edge weights (an
@@ -189,7 +199,37 @@ class HighsLP:
         Devex runs ``DEVEX_ITERATIONS`` iterations at most: a run that needs more, or ends on any status but
         optimal or infeasible, goes on from where it stopped with HiGHS's choice (one record for both), within the
         ``simplex_iteration_limit`` in force.
+
+        ``restart``: a run from a basis that has made this many iterations without ending starts again from
+        scratch with ``restart_method`` (default ``method``), which HiGHS presolves (a run from a basis skips
+        presolve); one record for both, and the ``simplex_iteration_limit`` in force holds for both together.
         """
+        h = self.highs
+        self.restarted = False
+        limit = int(_value(h.getOptionValue(ITERATION_LIMIT)))
+        if restart is None or restart >= limit:
+            return self._priced(time_limit, method, setup_seconds, compile_seconds, compiled, devex)
+        try:
+            h.setOptionValue(ITERATION_LIMIT, restart)
+            first = self._priced(time_limit, method, setup_seconds, compile_seconds, compiled, devex)
+        finally:
+            h.setOptionValue(ITERATION_LIMIT, limit)
+        done = first.iterations or 0
+        left = None if time_limit is None else time_limit - first.wall_seconds
+        if first.status is not Status.USER_LIMIT or done < restart or (left is not None and left <= 0):
+            return first
+        h.clearSolver()  # the basis goes: the next run presolves
+        self.restarted = True
+        try:
+            h.setOptionValue(ITERATION_LIMIT, limit - done)
+            rest = self._run(max(left, 1e-3) if left is not None else None, restart_method or method, 0.0, 0.0, False)
+        finally:
+            h.setOptionValue(ITERATION_LIMIT, limit)
+        return _joined(first, rest)
+
+    def _priced(self, time_limit: float | None, method: str, setup_seconds: float, compile_seconds: float,
+                compiled: bool, devex: bool) -> SolveRecord:
+        """``solve``'s run with its pricing: Devex first, then HiGHS's choice, when ``devex`` asks for it."""
         h = self.highs
         weights = int(_value(h.getOptionValue(EDGE_WEIGHTS))) if devex else CHOOSE
         if not (devex and weights == CHOOSE):
@@ -209,10 +249,7 @@ class HighsLP:
         finally:
             h.setOptionValue(EDGE_WEIGHTS, weights)
             h.setOptionValue(ITERATION_LIMIT, limit)
-        return replace(rest, setup_seconds=first.setup_seconds, compile_seconds=first.compile_seconds,
-                       compiled=first.compiled, solve_seconds=first.solve_seconds + rest.solve_seconds,
-                       wall_seconds=first.wall_seconds + rest.wall_seconds,
-                       iterations=done + (rest.iterations or 0))
+        return _joined(first, rest)
 
     def _run(self, time_limit: float | None, method: str, setup_seconds: float, compile_seconds: float,
              compiled: bool) -> SolveRecord:

@@ -53,7 +53,8 @@ def _reduction(fast: object) -> Figures:
     return {"useful_columns": start.reduced_columns, "warm": start.warm,
             "useful_columns_s": round(start.reduce_seconds, 3),
             "smaller_highs_s": round(start.reduced_seconds, 3), "complete_duals_s": round(start.complete_seconds, 3),
-            "crossover_s": round(start.crossover_seconds, 3), "crossed": start.crossed, "whole_because": start.whole}
+            "crossover_s": round(start.crossover_seconds, 3), "crossed": start.crossed, "restarted": start.restarted,
+            "whole_because": start.whole}
 
 
 @case(params={key: value for key, value in SIZES.items()})
