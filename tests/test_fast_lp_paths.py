@@ -187,22 +187,35 @@ def test_resolves_start_the_smaller_program_from_its_home_basis():
     assert_verified(first, again)
 
 
-def test_a_resolve_with_other_useful_columns_starts_the_whole_program_from_its_home_basis():
-    """New holdings make new sources, so other useful columns: the whole program from the home basis (the
-    crossover's basis of the engine's own problem) gives the optimum."""
+@pytest.mark.parametrize("change", ["new holdings", "emptied holdings"])
+def test_a_resolve_with_other_useful_columns_carries_the_home_basis_over(monkeypatch, change):
+    """New holdings make new sources, emptied ones leave sources out, so other useful columns: the smaller program
+    starts from its home basis carried over to them (new columns nonbasic; home-basic columns left out make the
+    basis "alien", which HiGHS completes). The optimum of a fresh engine and of the cvxpy program."""
     problem = generate_problem(40, 2, 6, seed=4, topology="hub")
     data = problem.model_dump(by_alias=True)
-    moved = data["holdings"][0]
-    other = "wallet-1" if moved["location"] != "wallet-1" else "wallet-0"
-    data["holdings"].append({"asset": moved["asset"], "location": other, "quantity": moved["quantity"] / 2})
+    if change == "new holdings":
+        moved = data["holdings"][0]
+        other = "wallet-1" if moved["location"] != "wallet-1" else "wallet-0"
+        data["holdings"].append({"asset": moved["asset"], "location": other, "quantity": moved["quantity"] / 2})
+    else:
+        for holding in data["holdings"][:10]:
+            holding["quantity"] = 0.0
     changed = allocator.Problem.model_validate(data)
+    carried = []
+    carry = fast_module._carried
+    monkeypatch.setattr(fast_module, "_carried", lambda *args: carried.append(carry(*args)) or carried[-1])
     engine = _engine(problem, True)
     engine.solve()
-    result = engine.solve(changed)
-    assert engine.fast.reduction.whole == "other useful columns than the home basis's"
-    cold = allocator.Allocator(changed, backend="cvxpy").solve()
-    assert relative_gap(result.objective.total, cold.objective.total, _gross(cold)) <= 1e-9
-    assert_verified(changed, result)
+    home = int(engine.fast.small_home[0].sum())
+    for count, plan in enumerate((False, True), start=1):
+        result = engine.solve(changed, plan=plan)
+        reduction = engine.fast.reduction
+        assert reduction.warm and reduction.whole is None and reduction.reduced_columns != home
+        assert len(carried) == count and carried[-1].alien is (change == "emptied holdings")
+        cold = allocator.Allocator(changed, backend="cvxpy").solve(plan=plan)
+        assert relative_gap(result.objective.total, cold.objective.total, _gross(cold)) <= 1e-9
+        assert_verified(changed, result)
 
 
 @pytest.mark.parametrize(("assets", "wallets", "accounts", "seed", "topology", "density", "posted", "limits"), CASES)

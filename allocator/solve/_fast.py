@@ -84,10 +84,36 @@ def _method(columns: int) -> str:
     return "ipx" if columns >= IPM_MIN_COLUMNS else "simplex"
 
 
+def _carried(basis: highspy.HighsBasis, home_keep: np.ndarray, keep: np.ndarray, m: Matrices) -> highspy.HighsBasis:
+    """The home basis of the smaller program carried over to other useful columns ``keep``: each column both keep
+    has its home status, a new one is nonbasic at its lower bound (at zero if free, at its upper bound if it has
+    no lower one). If the count of basic columns and rows is no longer the rows', the basis is "alien" and HiGHS
+    completes it (a column basic at home that ``keep`` leaves out)."""
+    kept = np.flatnonzero(keep)
+    home_status = np.fromiter((int(x) for x in basis.col_status), dtype=np.int8, count=int(home_keep.sum()))
+    position = np.cumsum(home_keep) - 1
+    both = home_keep[kept]
+    lower, upper = m.col_lower[kept], m.col_upper[kept]
+    new = np.where(np.isfinite(lower), LOWER, np.where(np.isfinite(upper), UPPER, ZERO)).astype(np.int8)
+    status = np.where(both, home_status[position[kept]], new)
+    carried = highspy.HighsBasis()
+    carried.col_status = [STATUS_OF[x] for x in status.tolist()]
+    carried.row_status = basis.row_status
+    basics = int((status == BASIC).sum()) + sum(1 for x in basis.row_status if x == highspy.HighsBasisStatus.kBasic)
+    carried.alien = basics != len(basis.row_status)
+    carried.valid = True
+    return carried
+
+
 def _left(time_limit: float | None, started: float) -> float | None:
     """What is left of ``time_limit`` (seconds since ``started`` spent); at least a millisecond, so that a solve
     that has run out stops at once with a time-limit status."""
     return None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
+
+
+LOWER, BASIC, UPPER, ZERO = (int(getattr(highspy.HighsBasisStatus, name)) for name in ("kLower", "kBasic", "kUpper",
+                                                                                    "kZero"))
+STATUS_OF = {int(status): status for status in highspy.HighsBasisStatus.__members__.values()}
 
 
 @dataclass
@@ -178,14 +204,15 @@ class FastProgram:
     def _reduced(self, time_limit: float | None, home: highspy.HighsBasis | None, for_home: bool) -> SolveRecord:
         """The cost phase on the useful columns first where that applies (REDUCE_MIN_COLUMNS), else whole.
 
-        The smaller program starts from its own home basis on a re-solve whose useful columns are the engine's
-        problem's, from scratch on a cold solve (a re-solve with other useful columns takes the whole program from
-        its home basis). Its optimum, which HiGHS said optimal, is the answer once its completed duals certify it
-        for the whole program (paths.complete: every column's reduced cost at most HiGHS's own dual feasibility
-        tolerance below zero, within it of zero on every column that carries value; the other rows' duals and
-        activities are the smaller program's). A time or iteration limit on the way is the answer (an honest
-        stop); any other status, or a proof that fails, solves the whole program instead, which then decides (and
-        feeds the diagnosis of an infeasible problem). The engine verifies the allocation in numpy either way.
+        The smaller program starts from its own home basis on a re-solve (carried over to other useful columns
+        than the engine's problem's: ``_carried``; starting again from scratch after ``WARM_SHARE`` of the home
+        solve's iterations), from scratch on a cold solve. Its optimum, which HiGHS said optimal, is the answer once
+        its completed duals certify it for the whole program (paths.complete: every column's reduced cost at most
+        HiGHS's own dual feasibility tolerance below zero, within it of zero on every column that carries value;
+        the other rows' duals and activities are the smaller program's). A time or iteration limit on the way is
+        the answer (an honest stop); any other status, or a proof that fails, solves the whole program instead,
+        which then decides (and feeds the diagnosis of an infeasible problem). The engine verifies the allocation
+        in numpy either way.
 
         Only a solve whose basis becomes the home basis (``for_home``: the engine's own problem, solved cold) also
         has HiGHS cross over from the completed pair to a basis of the whole program and confirm it (no iterations
@@ -204,9 +231,11 @@ class FastProgram:
                                else "not a network without capacities", home)
         small_home, restart = None, None
         if home is not None:
-            if self.small_home is None or not np.array_equal(self.small_home[0], keep):
-                return self._whole(time_limit, "other useful columns than the home basis's", home)
-            _, small_home, home_iterations = self.small_home
+            if self.small_home is None:
+                return self._whole(time_limit, "no home basis of the smaller program", home)
+            home_keep, small_home, home_iterations = self.small_home
+            if not np.array_equal(home_keep, keep):
+                small_home = _carried(small_home, home_keep, keep, m)
             restart = None if home_iterations is None else max(int(WARM_SHARE * home_iterations), 1)
         # from the home basis the smaller program prices by Devex: steepest edge first computes exact weights for
         # every row, which cost more than the few dozen iterations of a what-if (HighsLP.solve; docs/performance.md)

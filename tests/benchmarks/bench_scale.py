@@ -141,6 +141,49 @@ def _rss_mb() -> float:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
+def _holdings_changed(problem: allocator.Problem, moved: int, emptied: int) -> allocator.Problem:
+    """``problem`` with half of each of its first ``moved`` holdings also held at the other wallet (new sources)
+    and its first ``emptied`` holdings at zero (sources left out): other useful columns, the same structure."""
+    data = problem.model_dump(by_alias=True)
+    for holding in data["holdings"][:moved]:
+        other = "wallet-1" if holding["location"] != "wallet-1" else "wallet-0"
+        data["holdings"].append({"asset": holding["asset"], "location": other, "quantity": holding["quantity"] / 2})
+    for holding in data["holdings"][:emptied]:
+        holding["quantity"] = 0.0
+    return allocator.Problem.model_validate(data)
+
+
+@case(params={key: SIZES[key] for key in ("500x40", "1000x60")})
+def holdings_resolve(assets: int, accounts: int) -> Figures:
+    """what-ifs that change the holdings (so the useful columns) on a solved hub-and-spoke book, without the
+    plan: one holding also at the other wallet with prices x 1.02 and requirements x 1.05, 100 holdings emptied,
+    30 holdings also at the other wallet with prices x 1.1; seconds, objective and how each was solved (the
+    smaller program from the home basis carried over, started again from scratch or not), and a cold solve of each"""
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    whatifs = {"one_moved": scaled(_holdings_changed(problem, 1, 0), 1.02, 1.05),
+               "hundred_emptied": _holdings_changed(problem, 0, 100),
+               "thirty_moved": scaled(_holdings_changed(problem, 30, 0), 1.1, 1.05)}
+    engine = allocator.Allocator(problem)
+    engine.solve()
+    figures: Figures = {}
+    for name, whatif in whatifs.items():
+        start = time.perf_counter()
+        result = engine.solve(whatif, plan=False)
+        figures[f"{name}_s"] = round(time.perf_counter() - start, 3)
+        reduction = engine.fast.reduction if engine.fast is not None else None
+        figures[f"{name}_how"] = None if reduction is None else {
+            "warm": reduction.warm, "restarted": getattr(reduction, "restarted", None),  # None before it existed
+            "whole_because": reduction.whole, "smaller_highs_s": round(reduction.reduced_seconds, 3)}
+        start = time.perf_counter()
+        cold = allocator.Allocator(whatif).solve(plan=False)
+        figures[f"{name}_cold_s"] = round(time.perf_counter() - start, 3)
+        figures[f"{name}_objective"] = round(result.objective.total, 2)
+        assert abs(result.objective.total - cold.objective.total) <= 1e-6 * abs(cold.objective.total)
+    figures["load_start_end"] = [load, _load()]
+    return figures
+
+
 @case(params={key: SIZES[key] for key in ("500x40", "2000x100")})
 def breakdown(assets: int, accounts: int) -> Figures:
     """where a first solve's time and memory go on the linear path: each stage of Allocator.solve run by hand (the
