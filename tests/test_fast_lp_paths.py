@@ -191,7 +191,7 @@ def test_resolves_start_the_smaller_program_from_its_home_basis():
 def test_a_resolve_with_other_useful_columns_carries_the_home_basis_over(monkeypatch, change):
     """New holdings make new sources, emptied ones leave sources out, so other useful columns: the smaller program
     starts from its home basis carried over to them (new columns nonbasic; home-basic columns left out make the
-    basis "alien", which HiGHS completes). The optimum of a fresh engine and of the cvxpy program."""
+    basis "alien", which HiGHS completes). The cvxpy program's optimum, verified, with and without the plan."""
     problem = generate_problem(40, 2, 6, seed=4, topology="hub")
     data = problem.model_dump(by_alias=True)
     if change == "new holdings":

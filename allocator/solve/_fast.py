@@ -87,8 +87,8 @@ def _method(columns: int) -> str:
 def _carried(basis: highspy.HighsBasis, home_keep: np.ndarray, keep: np.ndarray, m: Matrices) -> highspy.HighsBasis:
     """The home basis of the smaller program carried over to other useful columns ``keep``: each column both keep
     has its home status, a new one is nonbasic at its lower bound (at zero if free, at its upper bound if it has
-    no lower one). If the count of basic columns and rows is no longer the rows', the basis is "alien" and HiGHS
-    completes it (a column basic at home that ``keep`` leaves out)."""
+    no lower one). Where a column basic at home is left out, the basic columns and rows no longer number the
+    rows: the basis is then "alien", and HiGHS completes it."""
     kept = np.flatnonzero(keep)
     home_status = np.fromiter((int(x) for x in basis.col_status), dtype=np.int8, count=int(home_keep.sum()))
     position = np.cumsum(home_keep) - 1

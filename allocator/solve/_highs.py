@@ -206,8 +206,10 @@ class HighsLP:
         """
         h = self.highs
         self.restarted = False
-        limit = int(_value(h.getOptionValue(ITERATION_LIMIT))) if restart is not None else 0
-        if restart is None or restart >= limit:
+        if restart is None:
+            return self._priced(time_limit, method, setup_seconds, compile_seconds, compiled, devex)
+        limit = int(_value(h.getOptionValue(ITERATION_LIMIT)))
+        if restart >= limit:
             return self._priced(time_limit, method, setup_seconds, compile_seconds, compiled, devex)
         try:
             h.setOptionValue(ITERATION_LIMIT, restart)
