@@ -10,6 +10,8 @@ in numpy exactly as on the cvxpy path.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -104,6 +106,19 @@ def _value(answer: Any) -> Any:
 
 def _status(answer: Any) -> Any:
     return answer[0] if isinstance(answer, tuple) else highspy.HighsStatus.kOk  # (status, value) from 1.8
+
+
+@contextmanager
+def _options(h: highspy.Highs, values: dict[str, Any]) -> Iterator[None]:
+    """HiGHS's ``values`` for the options named, for the block; the options' previous values after it."""
+    before = {name: _value(h.getOptionValue(name)) for name in values}
+    try:
+        for name, value in values.items():
+            h.setOptionValue(name, value)
+        yield
+    finally:
+        for name, value in before.items():
+            h.setOptionValue(name, value)
 
 
 def _joined(first: SolveRecord, rest: SolveRecord) -> SolveRecord:
@@ -211,22 +226,16 @@ class HighsLP:
         limit = int(_value(h.getOptionValue(ITERATION_LIMIT)))
         if restart >= limit:
             return self._priced(time_limit, method, setup_seconds, compile_seconds, compiled, devex)
-        try:
-            h.setOptionValue(ITERATION_LIMIT, restart)
+        with _options(h, {ITERATION_LIMIT: restart}):
             first = self._priced(time_limit, method, setup_seconds, compile_seconds, compiled, devex)
-        finally:
-            h.setOptionValue(ITERATION_LIMIT, limit)
         done = first.iterations or 0
         left = None if time_limit is None else time_limit - first.wall_seconds
         if first.status is not Status.USER_LIMIT or done < restart or (left is not None and left <= 0):
             return first
         h.clearSolver()  # the basis goes: the next run presolves
         self.restarted = True
-        try:
-            h.setOptionValue(ITERATION_LIMIT, limit - done)
+        with _options(h, {ITERATION_LIMIT: limit - done}):
             rest = self._run(max(left, 1e-3) if left is not None else None, restart_method or method, 0.0, 0.0, False)
-        finally:
-            h.setOptionValue(ITERATION_LIMIT, limit)
         return _joined(first, rest)
 
     def _priced(self, time_limit: float | None, method: str, setup_seconds: float, compile_seconds: float,
@@ -237,20 +246,14 @@ class HighsLP:
         if not (devex and weights == CHOOSE):
             return self._run(time_limit, method, setup_seconds, compile_seconds, compiled)
         limit = int(_value(h.getOptionValue(ITERATION_LIMIT)))
-        try:
-            h.setOptionValue(EDGE_WEIGHTS, DEVEX)
-            h.setOptionValue(ITERATION_LIMIT, min(DEVEX_ITERATIONS, limit))
+        with _options(h, {EDGE_WEIGHTS: DEVEX, ITERATION_LIMIT: min(DEVEX_ITERATIONS, limit)}):
             first = self._run(time_limit, method, setup_seconds, compile_seconds, compiled)
-            done = first.iterations or 0
-            left = None if time_limit is None else time_limit - first.wall_seconds
-            if first.status in (Status.OPTIMAL, Status.INFEASIBLE) or done >= limit or (left is not None and left <= 0):
-                return first
-            h.setOptionValue(EDGE_WEIGHTS, weights)
-            h.setOptionValue(ITERATION_LIMIT, limit - done)
+        done = first.iterations or 0
+        left = None if time_limit is None else time_limit - first.wall_seconds
+        if first.status in (Status.OPTIMAL, Status.INFEASIBLE) or done >= limit or (left is not None and left <= 0):
+            return first
+        with _options(h, {ITERATION_LIMIT: limit - done}):  # HiGHS's own edge weights again
             rest = self._run(max(left, 1e-3) if left is not None else None, method, 0.0, 0.0, False)
-        finally:
-            h.setOptionValue(EDGE_WEIGHTS, weights)
-            h.setOptionValue(ITERATION_LIMIT, limit)
         return _joined(first, rest)
 
     def _run(self, time_limit: float | None, method: str, setup_seconds: float, compile_seconds: float,
