@@ -153,7 +153,7 @@ def _holdings_changed(problem: allocator.Problem, moved: int, emptied: int) -> a
     return allocator.Problem.model_validate(data)
 
 
-@case(params={key: SIZES[key] for key in ("500x40", "1000x60")})
+@case(params={key: SIZES[key] for key in ("500x40", "1000x60", "2000x100")})
 def holdings_resolve(assets: int, accounts: int) -> Figures:
     """what-ifs that change the holdings (so the useful columns) on a solved hub-and-spoke book, without the
     plan: one holding also at the other wallet with prices x 1.02 and requirements x 1.05, 100 holdings emptied,
