@@ -84,11 +84,17 @@ def _method(columns: int) -> str:
     return "ipx" if columns >= IPM_MIN_COLUMNS else "simplex"
 
 
+#: HiGHS's basis statuses as small integers (``_carried`` works on arrays of them), and back.
+LOWER, BASIC, UPPER, ZERO = (int(getattr(highspy.HighsBasisStatus, name)) for name in ("kLower", "kBasic", "kUpper",
+                                                                                    "kZero"))
+STATUS_OF = {int(status): status for status in highspy.HighsBasisStatus.__members__.values()}
+
+
 def _carried(basis: highspy.HighsBasis, home_keep: np.ndarray, keep: np.ndarray, m: Matrices) -> highspy.HighsBasis:
     """The home basis of the smaller program carried over to other useful columns ``keep``: each column both keep
     has its home status, a new one is nonbasic at its lower bound (at zero if free, at its upper bound if it has
     no lower one). Where a column basic at home is left out, the basic columns and rows no longer number the
-    rows: the basis is then "alien", and HiGHS completes it."""
+    rows (the home basis did, and new columns are nonbasic): the basis is then "alien", and HiGHS completes it."""
     kept = np.flatnonzero(keep)
     home_status = np.fromiter((int(x) for x in basis.col_status), dtype=np.int8, count=int(home_keep.sum()))
     position = np.cumsum(home_keep) - 1
@@ -99,8 +105,7 @@ def _carried(basis: highspy.HighsBasis, home_keep: np.ndarray, keep: np.ndarray,
     carried = highspy.HighsBasis()
     carried.col_status = [STATUS_OF[x] for x in status.tolist()]
     carried.row_status = basis.row_status
-    basics = int((status == BASIC).sum()) + sum(1 for x in basis.row_status if x == highspy.HighsBasisStatus.kBasic)
-    carried.alien = basics != len(basis.row_status)
+    carried.alien = bool((home_status[~keep[np.flatnonzero(home_keep)]] == BASIC).any())
     carried.valid = True
     return carried
 
@@ -109,11 +114,6 @@ def _left(time_limit: float | None, started: float) -> float | None:
     """What is left of ``time_limit`` (seconds since ``started`` spent); at least a millisecond, so that a solve
     that has run out stops at once with a time-limit status."""
     return None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
-
-
-LOWER, BASIC, UPPER, ZERO = (int(getattr(highspy.HighsBasisStatus, name)) for name in ("kLower", "kBasic", "kUpper",
-                                                                                    "kZero"))
-STATUS_OF = {int(status): status for status in highspy.HighsBasisStatus.__members__.values()}
 
 
 @dataclass
