@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from benchmarks._cases import scaled  # the benchmarks' what-if copy (tests/benchmarks/_cases.py)
+from benchmarks._cases import holdings_changed, scaled  # the benchmarks' what-if copies (tests/benchmarks/_cases.py)
 from helpers import PROBLEMS, HighsRuns, assert_verified, objective_gap, relative_gap
 from reference_lp import solve_reference
 from test_fast_lp import _kkt
@@ -193,15 +193,7 @@ def test_a_resolve_with_other_useful_columns_carries_the_home_basis_over(monkeyp
     starts from its home basis carried over to them (new columns nonbasic; home-basic columns left out make the
     basis "alien", which HiGHS completes). The cvxpy program's optimum, verified, with and without the plan."""
     problem = generate_problem(40, 2, 6, seed=4, topology="hub")
-    data = problem.model_dump(by_alias=True)
-    if change == "new holdings":
-        moved = data["holdings"][0]
-        other = "wallet-1" if moved["location"] != "wallet-1" else "wallet-0"
-        data["holdings"].append({"asset": moved["asset"], "location": other, "quantity": moved["quantity"] / 2})
-    else:
-        for holding in data["holdings"][:10]:
-            holding["quantity"] = 0.0
-    changed = allocator.Problem.model_validate(data)
+    changed = holdings_changed(problem, 1, 0) if change == "new holdings" else holdings_changed(problem, 0, 10)
     carried = []
     carry = fast_module._carried
     monkeypatch.setattr(fast_module, "_carried", lambda *args: carried.append(carry(*args)) or carried[-1])

@@ -78,6 +78,21 @@ def case(name: str | None = None, params: dict[str, Any] | None = None) -> Calla
     return register
 
 
+def holdings_changed(problem: Any, moved: int, emptied: int) -> Any:
+    """A copy of ``problem`` with half of each of its first ``moved`` holdings also held at the other wallet (new
+    sources) and its first ``emptied`` holdings at zero (sources left out): other useful columns on the linear
+    path, the same structure (the what-ifs of ``scale.holdings_resolve``)."""
+    import allocator
+
+    data = problem.model_dump(by_alias=True)
+    for holding in data["holdings"][:moved]:
+        other = "wallet-1" if holding["location"] != "wallet-1" else "wallet-0"
+        data["holdings"].append({"asset": holding["asset"], "location": other, "quantity": holding["quantity"] / 2})
+    for holding in data["holdings"][:emptied]:
+        holding["quantity"] = 0.0
+    return allocator.Problem.model_validate(data)
+
+
 def scaled(problem: Any, price: float, requirement: float) -> Any:
     """A copy of ``problem`` with every price times ``price`` and every requirement times ``requirement``: the
     what-if re-solve of the benchmarks."""

@@ -14,7 +14,7 @@ import statistics
 import time
 
 import numpy as np
-from _cases import Figures, case, scaled
+from _cases import Figures, case, holdings_changed, scaled
 
 import allocator
 from allocator.io.generate import generate_problem
@@ -141,18 +141,6 @@ def _rss_mb() -> float:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
-def _holdings_changed(problem: allocator.Problem, moved: int, emptied: int) -> allocator.Problem:
-    """``problem`` with half of each of its first ``moved`` holdings also held at the other wallet (new sources)
-    and its first ``emptied`` holdings at zero (sources left out): other useful columns, the same structure."""
-    data = problem.model_dump(by_alias=True)
-    for holding in data["holdings"][:moved]:
-        other = "wallet-1" if holding["location"] != "wallet-1" else "wallet-0"
-        data["holdings"].append({"asset": holding["asset"], "location": other, "quantity": holding["quantity"] / 2})
-    for holding in data["holdings"][:emptied]:
-        holding["quantity"] = 0.0
-    return allocator.Problem.model_validate(data)
-
-
 @case(params={key: SIZES[key] for key in ("500x40", "1000x60", "2000x100")})
 def holdings_resolve(assets: int, accounts: int) -> Figures:
     """what-ifs that change the holdings (so the useful columns) on a solved hub-and-spoke book, without the
@@ -161,9 +149,9 @@ def holdings_resolve(assets: int, accounts: int) -> Figures:
     smaller program from the home basis carried over, started again from scratch or not), and a cold solve of each"""
     load = _load()
     problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
-    whatifs = {"one_moved": scaled(_holdings_changed(problem, 1, 0), 1.02, 1.05),
-               "hundred_emptied": _holdings_changed(problem, 0, 100),
-               "thirty_moved": scaled(_holdings_changed(problem, 30, 0), 1.1, 1.05)}
+    whatifs = {"one_moved": scaled(holdings_changed(problem, 1, 0), 1.02, 1.05),
+               "hundred_emptied": holdings_changed(problem, 0, 100),
+               "thirty_moved": scaled(holdings_changed(problem, 30, 0), 1.1, 1.05)}
     engine = allocator.Allocator(problem)
     engine.solve()
     figures: Figures = {}
