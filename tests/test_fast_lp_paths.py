@@ -18,6 +18,7 @@ from test_fast_lp import _kkt
 import allocator
 from allocator.io.generate import generate_problem
 from allocator.program._layout import Layout
+from allocator.program._lp.matrices import Restriction
 from allocator.program._lp.paths import complete, useful_columns
 from allocator.program._numbers import Numbers
 from allocator.solve import _fast as fast_module
@@ -88,7 +89,7 @@ def _smaller(problem: allocator.Problem) -> tuple[Layout, FastProgram, np.ndarra
 
 def _solve_columns(fast: FastProgram, keep: np.ndarray):
     lp = HighsLP(dict(profile("HIGHS").options))
-    lp.load_arrays(*fast.matrices.restricted(keep))
+    lp.load_arrays(*Restriction.of(fast.matrices, keep).arrays(fast.matrices))
     assert lp.solve().status is Status.OPTIMAL
     return lp.solution()
 
@@ -100,7 +101,11 @@ def test_the_proof_rejects_columns_that_miss_the_optimum():
     problem = generate_problem(30, 2, 6, seed=0, topology="complete", limits=False)
     layout, fast, keep = _smaller(problem)
     solution = _solve_columns(fast, keep)
-    assert complete(layout, fast.matrices, keep, solution.col_value, solution.row_dual) is not None
+    proof = complete(layout, fast.matrices, keep, solution.col_value, solution.row_dual)
+    assert proof is not None
+    # its row activities (computed when read) are the smaller program's: the rows are the same, and every column
+    # left out is at zero
+    np.testing.assert_allclose(proof.row_value, solution.row_value, rtol=0, atol=1e-9)
     value = np.zeros(len(keep))
     value[keep] = solution.col_value
     moves = np.arange(fast.structure.blocks.move, fast.structure.blocks.move + layout.n_moves)

@@ -24,7 +24,7 @@ import numpy as np
 
 from allocator.program._face import cap
 from allocator.program._layout import Layout
-from allocator.program._lp.matrices import Matrices, Structure
+from allocator.program._lp.matrices import Matrices, Restriction, Structure
 from allocator.program._lp.paths import complete, useful_columns
 from allocator.program._lp.values import LinearValues
 from allocator.program._model import Margins
@@ -153,6 +153,7 @@ class FastProgram:
         self.small_home: tuple[np.ndarray, highspy.HighsBasis, int | None] | None = None
         self._last_small: tuple[np.ndarray, highspy.HighsBasis, int | None] | None = None
         self._useful_memo: tuple[tuple[np.ndarray, np.ndarray], np.ndarray | None] | None = None
+        self._restriction: Restriction | None = None  # of the last useful columns (the structure's pattern)
         self.home_tried = False
         #: the last cost phase's smaller optimum with its completed duals, when that path answered (the answer,
         #: whether or not it also crossed over), and the smaller program's HiGHS instance at that optimum, where
@@ -239,7 +240,9 @@ class FastProgram:
             restart = None if home_iterations is None else max(int(WARM_SHARE * home_iterations), 1)
         # from the home basis the smaller program prices by Devex: steepest edge first computes exact weights for
         # every row, which cost more than the few dozen iterations of a what-if (HighsLP.solve; docs/performance.md)
-        kept, smaller_lp = int(keep.sum()), m.restricted(keep)
+        if self._restriction is None or self._restriction.keep is not keep:  # _useful's memo: the same mask
+            self._restriction = Restriction.of(m, keep)
+        kept, smaller_lp = len(self._restriction.kept), self._restriction.arrays(m)
         reduce_seconds = time.perf_counter() - started
         first = HighsLP(self.options)
         setup = first.load_arrays(*smaller_lp, basis=small_home)
@@ -280,7 +283,7 @@ class FastProgram:
         if proof is None:
             return self._whole(_left(time_limit, started), "the completed duals prove nothing", home, info)
         setup += info.complete_seconds + whole_setup
-        proved = Solution(proof.col_value, proof.col_dual, proof.row_value, proof.row_dual)
+        proved = Solution.of(proof)
         if not for_home:
             compile_seconds, compiled = self._first()
             self.reduction, self._last_small, self.proved = info, (keep, small_basis, None), proved

@@ -52,11 +52,12 @@ DEVEX_ITERATIONS = 500
 
 class Solution:
     """Values and duals in HiGHS's sign convention: ``row_dual`` is d(objective)/d(row bound) and ``col_dual``
-    the reduced cost (non-negative for a column at its lower bound). Each array is converted from HiGHS's copy of
-    the solution when first read: a phase reads one to four of them, and at 300,000 columns each costs about
-    10-15 ms."""
+    the reduced cost (non-negative for a column at its lower bound). Each array is read from the solution's source
+    when first read: HiGHS's copy of a solution converts a list (a phase reads one to four of them, and at 300,000
+    columns each costs about 10-15 ms); a completed solution (program/_lp/paths.py) computes its row activities
+    only if they are read (the moves phase does; a what-if without the plan does not)."""
 
-    _solution: highspy.HighsSolution  # set by ``of``; the arrays given to ``__init__`` need none
+    _solution: Any  # set by ``of``: HiGHS's solution, or any object with the four arrays; ``__init__`` needs none
 
     def __init__(self, col_value: np.ndarray, col_dual: np.ndarray, row_value: np.ndarray,
                  row_dual: np.ndarray) -> None:
@@ -64,8 +65,9 @@ class Solution:
         self.__dict__.update(col_value=col_value, col_dual=col_dual, row_value=row_value, row_dual=row_dual)
 
     @classmethod
-    def of(cls, solution: highspy.HighsSolution) -> Solution:
-        """HiGHS's copy of a solution, each array converted when first read."""
+    def of(cls, solution: Any) -> Solution:
+        """A solution read from ``solution`` (HiGHS's, or another with the four arrays), each array when first
+        read."""
         out = cls.__new__(cls)
         out._solution = solution
         return out
@@ -87,7 +89,9 @@ class Solution:
         return _array(self._solution.row_dual)
 
 
-def _array(values: list[float]) -> np.ndarray:
+def _array(values: list[float] | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values
     return np.fromiter(values, dtype=np.float64, count=len(values))  # from HiGHS's list: 40% faster than asarray
 
 

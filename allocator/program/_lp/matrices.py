@@ -86,15 +86,33 @@ class Matrices:
     row_lower: np.ndarray
     row_upper: np.ndarray
 
-    def restricted(self, keep: np.ndarray) -> LoadArrays:
-        """The LP on the ``keep`` columns only (a mask; every row kept), as ``HighsLP.load_arrays`` takes it: cost,
-        column and row bounds, the column-wise matrix (starts with one entry per column and the end)."""
+
+@dataclass(frozen=True, eq=False)
+class Restriction:
+    """The LP on the ``keep`` columns only (a mask; every row kept): which columns and matrix entries those are.
+    A structure's sparsity pattern is the same for all its numbers, so one restriction serves every assembled
+    LP of it (the re-solves of a what-if with the same useful columns); only the numbers are gathered again."""
+
+    keep: np.ndarray
+    kept: np.ndarray  # (kept,) the columns
+    start: np.ndarray  # (kept + 1,) their column starts in the smaller matrix
+    entries: np.ndarray  # (nnz kept,) where their entries sit in the whole matrix
+    index: np.ndarray  # (nnz kept,) their rows
+
+    @classmethod
+    def of(cls, m: Matrices, keep: np.ndarray) -> Restriction:
         kept = np.flatnonzero(keep)
-        counts = np.diff(self.start)[kept]
+        counts = np.diff(m.start)[kept]
         start = np.concatenate([[0], np.cumsum(counts)])
-        entries = np.repeat(self.start[kept] - start[:-1], counts) + np.arange(start[-1])
-        return (self.cost[kept], self.col_lower[kept], self.col_upper[kept], self.row_lower, self.row_upper, start,
-                self.index[entries], self.value[entries])
+        entries = np.repeat(m.start[kept] - start[:-1], counts) + np.arange(start[-1])
+        return cls(keep=keep, kept=kept, start=start, entries=entries, index=m.index[entries])
+
+    def arrays(self, m: Matrices) -> LoadArrays:
+        """``m`` on these columns as ``HighsLP.load_arrays`` takes it: cost, column and row bounds, the
+        column-wise matrix (starts with one entry per column and the end)."""
+        kept = self.kept
+        return (m.cost[kept], m.col_lower[kept], m.col_upper[kept], m.row_lower, m.row_upper, self.start,
+                self.index, m.value[self.entries])
 
 
 class Structure:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -132,12 +133,17 @@ def _tolerance(x: np.ndarray | float) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Completed:
-    """A primal and dual solution of the whole program, in HiGHS's conventions (``col_dual = cost - A' row_dual``)."""
+    """A primal and dual solution of the whole program, in HiGHS's conventions (``col_dual = cost - A' row_dual``);
+    the row activities ``A col_value`` are computed when first read."""
 
     col_value: np.ndarray
     col_dual: np.ndarray
-    row_value: np.ndarray
     row_dual: np.ndarray
+    matrix: sp.csc_matrix
+
+    @cached_property
+    def row_value(self) -> np.ndarray:
+        return self.matrix @ self.col_value
 
 
 def complete(layout: Layout, m: Matrices, keep: np.ndarray, col_value: np.ndarray,
@@ -163,7 +169,7 @@ def complete(layout: Layout, m: Matrices, keep: np.ndarray, col_value: np.ndarra
     carries = x[priced] > 0
     if np.any(reduced[priced] < -DUAL_TOLERANCE) or np.any(np.abs(reduced[priced][carries]) > DUAL_TOLERANCE):
         return None
-    return Completed(col_value=x, col_dual=reduced, row_value=A @ x, row_dual=y)
+    return Completed(col_value=x, col_dual=reduced, row_dual=y, matrix=A)
 
 
 #: Rounds of value iteration before the cost to go falls back to Dijkstra (a path of more moves than this).
