@@ -340,11 +340,8 @@ class FastProgram:
             solution = lp.solution()
             if keep is None:
                 self.solution = solution
-            else:  # the smaller program's columns, every left-out one at zero
-                col_value = np.zeros(len(keep))
-                col_value[keep] = solution.col_value
-                self.solution = Solution(col_value, np.full(len(keep), np.nan), solution.row_value,
-                                         solution.row_dual)
+            else:
+                self.solution = solution.widened(keep)
         return record
 
     def restrict_to_optimum(self) -> None:
@@ -354,46 +351,45 @@ class FastProgram:
         else the whole one loaded in HiGHS."""
         assert self.cost_solution is not None and self.matrices is not None and self.values is not None
         m, b = self.matrices, self.matrices.blocks
-        # the duals of the basis the moves phase starts from, so that it starts optimal for the cost on the face
-        # they define (next to no iterations; any optimal dual defines the same face): the smaller program's
-        # own, HiGHS's after a crossover, else the cost phase's
-        sol = self._face()
-        moves, holdings = b.column_slice("move"), b.column_slice("holding")
+        keep, lp = (None, self.lp) if self._small is None else self._small[:2]
+        self.moves_on_smaller = keep is not None
+        self._moves_on = (keep, lp)
+        # everything in the loaded program's columns (the smaller program's, a fifth of the whole at 2000 x 100),
+        # with the values and duals of the basis the moves phase starts from, so that it starts optimal for the
+        # cost on the face they define (next to no iterations; any optimal dual defines the same face)
+        own, value, dual, row_value, row_dual = self._face(keep)
+        capped = own < b.collateral  # the holdings and the moves
+        moves = capped & (own >= b.move)
+        hedges = (own >= b.hedge) & (own < b.shortfall)  # they stay as the cost optimum traded them
+        loaded_cost, loaded_lower, loaded_upper = m.cost[own], m.col_lower[own], m.col_upper[own]
+        cost = moves.astype(float)
+        col_lower, col_upper = loaded_lower.copy(), loaded_upper.copy()
+        col_upper[capped] = np.minimum(col_upper[capped], cap(value[capped], dual[capped]))
+        col_lower[hedges] = col_upper[hedges] = np.maximum(value[hedges], 0.0)
         coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
-        cost = np.zeros_like(m.cost)
-        cost[moves] = 1.0
-        col_lower, col_upper = m.col_lower.copy(), m.col_upper.copy()
-        for block in (holdings, moves):
-            col_upper[block] = np.minimum(col_upper[block], cap(sol.col_value[block], sol.col_dual[block]))
-        hedges = b.column_slice("hedge")  # the hedges stay as the cost optimum traded them (model.Program.moves)
-        col_lower[hedges] = col_upper[hedges] = np.maximum(sol.col_value[hedges], 0.0)
         row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
         required = self.values.required
-        row_upper[coverage] = required + cap(sol.row_value[coverage] - required, sol.row_dual[coverage])
-        row_lower[limits] = -cap(-sol.row_value[limits], -sol.row_dual[limits])
-        self.moves_on_smaller = self._small is not None
-        keep, lp = (None, self.lp) if self._small is None else self._small[:2]
-        self._moves_on = (keep, lp)
+        row_upper[coverage] = required + cap(row_value[coverage] - required, row_dual[coverage])
+        row_lower[limits] = -cap(-row_value[limits], -row_dual[limits])
         # only what differs from the cost program loaded: most rows keep their bounds, and a column the face fixes
         # needs no new cost
-        repriced = (cost != m.cost) & (col_lower != col_upper)
-        rebounded = (col_lower != m.col_lower) | (col_upper != m.col_upper)
+        priced = np.flatnonzero((cost != loaded_cost) & (col_lower != col_upper))
+        bounded = np.flatnonzero((col_lower != loaded_lower) | (col_upper != loaded_upper))
         rows = np.flatnonzero((row_lower != m.row_lower) | (row_upper != m.row_upper))
-        own = np.flatnonzero(keep) if keep is not None else np.arange(len(cost))  # the loaded program's columns
-        priced, bounded = np.flatnonzero(repriced[own]), np.flatnonzero(rebounded[own])
-        lp.restrict(priced, cost[own[priced]], bounded, col_lower[own[bounded]], col_upper[own[bounded]], rows,
-                    row_lower[rows], row_upper[rows])
+        lp.restrict(priced, cost[priced], bounded, col_lower[bounded], col_upper[bounded], rows, row_lower[rows],
+                    row_upper[rows])
 
-    def _face(self) -> Solution:
-        if self._small is None:
+    def _face(self, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The loaded program's columns (indices into the whole program's) and its optimum's column values and
+        duals there, with the row activities and duals: the smaller program's own optimum (its activities those
+        of the completed solution, the same rows), HiGHS's after a crossover, else the cost phase's."""
+        if keep is None:
             face = self.lp.solution() if self.proved is not None else self.cost_solution
             assert face is not None  # restrict_to_optimum follows an optimal cost phase
-            return face
-        keep, _, small = self._small
-        assert self.proved is not None
-        col_dual = np.zeros(len(keep))
-        col_dual[keep] = small.col_dual
-        return Solution(self.proved.col_value, col_dual, self.proved.row_value, small.row_dual)
+            return np.arange(len(face.col_value)), face.col_value, face.col_dual, face.row_value, face.row_dual
+        assert self._small is not None and self.proved is not None
+        small = self._small[2]
+        return np.flatnonzero(keep), small.col_value, small.col_dual, self.proved.row_value, small.row_dual
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
         """Minimise the total shortfall (coverage and concentration relaxed), from scratch; once per numbers: a

@@ -9,6 +9,7 @@ in numpy exactly as on the cvxpy path.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +71,15 @@ class Solution:
         read."""
         out = cls.__new__(cls)
         out._solution = solution
+        return out
+
+    def widened(self, keep: np.ndarray) -> Solution:
+        """This solution of the program on the ``keep`` columns (a mask) as one of the whole program: every column
+        left out at zero, the columns' duals unknown (NaN); the rows' arrays are the same, read when first read."""
+        col_value = np.zeros(len(keep))
+        col_value[keep] = self.col_value
+        out = copy.copy(self)  # the same source, and any array already read
+        out.__dict__.update(col_value=col_value, col_dual=np.full(len(keep), np.nan))
         return out
 
     @cached_property

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 from _cases import Figures, case, holdings_changed, scaled
@@ -168,6 +169,76 @@ def holdings_resolve(assets: int, accounts: int) -> Figures:
         figures[f"{name}_cold_s"] = round(time.perf_counter() - start, 3)
         figures[f"{name}_objective"] = round(result.objective.total, 2)
         assert abs(result.objective.total - cold.objective.total) <= 1e-6 * abs(cold.objective.total)
+    figures["load_start_end"] = [load, _load()]
+    return figures
+
+
+#: The stages of a re-solve that ``resolve_breakdown`` times: (module, attribute path, label). Nested stages are
+#: inside the ones above them (HiGHS's runs inside the cost phase, the dual completion inside it too).
+RESOLVE_STAGES = [
+    ("allocator.solve._engine", "Allocator.changed", "structure check (a Layout of the new problem)"),
+    ("allocator.program._numbers", "Numbers.from_problem", "numbers"),
+    ("allocator.solve._fast", "FastProgram.assign", "assemble the LP"),
+    ("allocator.solve._fast", "FastProgram._reduced", "cost phase (smaller program, proof)"),
+    ("allocator.solve._highs", "HighsLP.load_arrays", "  pass the smaller program to HiGHS"),
+    ("allocator.solve._highs", "HighsLP._run", "  HiGHS's runs (wall)"),
+    ("allocator.solve._fast", "complete", "  dual completion (paths.complete)"),
+    ("allocator.solve._engine", "check", "numpy verification (cost and moves phases)"),
+    ("allocator.solve._fast", "FastProgram.restrict_to_optimum", "moves phase: restrict to the optimal face"),
+    ("allocator.solve._fast", "FastProgram.run_moves", "moves phase: HiGHS and its solution"),
+    ("allocator.solve._engine", "Ledger", "plan: ledger"),
+    ("allocator.solve._engine", "order", "plan: ordering"),
+    ("allocator.solve._engine", "result_of", "result rows"),
+    ("allocator.solve._engine", "validate_plan", "plan: replay (validate_plan)"),
+]
+
+
+@case(params={key: SIZES[key] for key in ("500x40", "2000x100")})
+def resolve_breakdown(assets: int, accounts: int) -> Figures:
+    """where a what-if re-solve's time goes (prices x 1.013-1.065, requirements x 1.021-1.105, five re-solves
+    after two untimed ones, with and without the plan): milliseconds per re-solve in each stage (the functions the
+    engine calls, timed by wrapping them), HiGHS's own time and what is left around it"""
+    import importlib
+
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    engine = allocator.Allocator(problem)
+    engine.solve()
+    spent: dict[str, float] = {}
+
+    def timed(function: Any, label: str) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    for module, path, label in RESOLVE_STAGES:
+        owner: Any = importlib.import_module(module)
+        *outer, name = path.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        setattr(owner, name, timed(getattr(owner, name), label))
+    figures: Figures = {}
+    runs = 5
+    for plan in (False, True):
+        for step in range(2):
+            engine.solve(scaled(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1)), plan=plan)
+        changed = [scaled(problem, 1.0 + 0.013 * (step + 1), 1.0 + 0.021 * (step + 1)) for step in range(runs)]
+        spent.clear()
+        wall = solver = 0.0
+        for whatif in changed:
+            start = time.perf_counter()
+            engine.solve(whatif, plan=plan)
+            wall += time.perf_counter() - start
+            solver += sum(r.solve_seconds for r in engine.records)
+        key = "with_plan" if plan else "without_plan"
+        figures[key] = {"wall_ms": round(1000 * wall / runs, 1), "highs_ms": round(1000 * solver / runs, 1),
+                        "around_highs_ms": round(1000 * (wall - solver) / runs, 1),
+                        "stages_ms": {label: round(1000 * spent.get(label, 0.0) / runs, 2)
+                                      for _, _, label in RESOLVE_STAGES if label in spent}}
     figures["load_start_end"] = [load, _load()]
     return figures
 
