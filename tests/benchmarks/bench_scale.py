@@ -9,6 +9,7 @@ shared, and a figure taken under load is noisy.
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import time
@@ -197,7 +198,8 @@ RESOLVE_STAGES = [
 def resolve_breakdown(assets: int, accounts: int) -> Figures:
     """where a what-if re-solve's time goes (prices x 1.013-1.065, requirements x 1.021-1.105, five re-solves
     after two untimed ones, with and without the plan): milliseconds per re-solve in each stage (the functions the
-    engine calls, timed by wrapping them), HiGHS's own time and what is left around it"""
+    engine calls, timed by wrapping them), HiGHS's own time and what is left around it, and Python's garbage
+    collections (counted in whichever stage they struck as well)"""
     import importlib
 
     load = _load()
@@ -221,6 +223,15 @@ def resolve_breakdown(assets: int, accounts: int) -> Figures:
         for part in outer:
             owner = getattr(owner, part)
         setattr(owner, name, timed(getattr(owner, name), label))
+    collecting: list[float] = []  # Python's garbage collections: when each started, then their seconds
+
+    def collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting.append(time.perf_counter())
+        else:
+            spent["garbage collection"] = spent.get("garbage collection", 0.0) + time.perf_counter() - collecting.pop()
+
+    gc.callbacks.append(collection)
     figures: Figures = {}
     runs = 5
     for plan in (False, True):
@@ -238,7 +249,9 @@ def resolve_breakdown(assets: int, accounts: int) -> Figures:
         figures[key] = {"wall_ms": round(1000 * wall / runs, 1), "highs_ms": round(1000 * solver / runs, 1),
                         "around_highs_ms": round(1000 * (wall - solver) / runs, 1),
                         "stages_ms": {label: round(1000 * spent.get(label, 0.0) / runs, 2)
-                                      for _, _, label in RESOLVE_STAGES if label in spent}}
+                                      for _, _, label in RESOLVE_STAGES if label in spent},
+                        "garbage_collection_ms": round(1000 * spent.get("garbage collection", 0.0) / runs, 2)}
+    gc.callbacks.remove(collection)
     figures["load_start_end"] = [load, _load()]
     return figures
 
