@@ -320,6 +320,8 @@ class FastProgram:
                                                                                         strict=True)):
             return self._useful_memo[1]
         keep = useful_columns(self.layout, m)
+        if keep is not None:
+            keep.flags.writeable = False  # one mask per memo: the restriction (_reduced) is reused by its identity
         self._useful_memo = (key, keep)
         return keep
 
