@@ -376,6 +376,7 @@ def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeyp
     with pytest.raises(allocator.InfeasibleError) as caught:
         _engine(infeasible, False).solve()  # the whole program's own diagnosis
     expected = caught.value.diagnosis.by_account()
+    monkeypatch.setattr(FastProgram, "_surely_short", lambda self: False)  # the smaller program runs first here
     if short == "never":
         monkeypatch.setattr(fast_module, "SHORT", np.inf)
     engine = _engine(book if resolve else infeasible, True)
@@ -389,6 +390,48 @@ def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeyp
     columns = [n for n, _ in runs.seen]
     assert columns.count(elastic) == 1
     assert (whole in columns) is (short == "never")
+
+
+@pytest.mark.parametrize("resolve", [False, True])
+def test_requirements_beyond_any_credit_go_to_the_elastic_program_at_once(monkeypatch, resolve):
+    """Requirements that add up to more than every asset's value today at its best 1 - haircut: the elastic
+    program runs at once (no smaller or whole program), and its diagnosis is the whole program's, cold and as a
+    what-if re-solve. A feasible book, or one short only by where its assets may go, is never screened."""
+    book, infeasible = _planted_infeasible()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        _engine(infeasible, False).solve()  # the whole program's own diagnosis
+    expected = caught.value.diagnosis.by_account()
+    # the screen's bound by hand, in currency: every holding's value at its asset's best 1 - haircut anywhere
+    price = {a.id: a.price for a in infeasible.assets}
+    best = {a: max(1.0 - t.eligible[a] for t in infeasible.terms.values() if a in t.eligible) for a in price}
+    credit = sum(h.quantity * price[h.asset] * best.get(h.asset, 0.0) for h in infeasible.holdings)
+    assert sum(t.required for t in infeasible.terms.values()) > credit
+    assert sum(t.required for t in book.terms.values()) < credit
+    engine = _engine(book if resolve else infeasible, True)
+    if resolve:
+        engine.solve()
+        assert not engine.fast.reduction.screened
+    runs = HighsRuns(monkeypatch)
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve(infeasible) if resolve else engine.solve()
+    assert engine.fast.reduction.screened
+    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
+    assert [n for n, _ in runs.seen] == [engine.fast._elastic.structure.blocks.columns]
+    # infeasible only by where the assets may go (one account's requirement beyond what it accepts, the total
+    # within the credit): the smaller program runs, and the same diagnosis as the whole program's
+    data = book.model_dump(by_alias=True)
+    first = data["accounts"][0]
+    first["requirement"] *= 5.5  # beyond the 4.8 times its eligible assets can give it
+    narrow = allocator.Problem.model_validate(data)
+    assert sum(t.required for t in narrow.terms.values()) < credit
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        _engine(narrow, False).solve()
+    expected = caught.value.diagnosis.by_account()
+    engine = _engine(narrow, True)
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve()
+    assert not engine.fast.reduction.screened
+    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
 
 
 def test_a_devex_run_goes_on_with_steepest_edge_after_its_iterations(monkeypatch):
@@ -451,6 +494,7 @@ def test_a_hard_resolve_starts_again_from_scratch(monkeypatch, plan):
     with pytest.raises(allocator.InfeasibleError) as caught:
         _engine(infeasible, False).solve()
     expected = caught.value.diagnosis.by_account()
+    monkeypatch.setattr(FastProgram, "_surely_short", lambda self: False)  # the planted book would be screened
     engine = _engine(book, True)
     engine.solve()
     with pytest.raises(allocator.InfeasibleError) as caught:

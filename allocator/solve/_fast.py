@@ -78,6 +78,7 @@ class Reduction:
     crossover_seconds: float = 0.0
     crossed: bool = False  # the whole program crossed over to its optimal basis (else the smaller optimum, proved)
     whole: str | None = None
+    screened: bool = False  # the requirements alone proved it short (``_surely_short``): no smaller program was run
 
 
 def _method(columns: int) -> str:
@@ -226,6 +227,16 @@ class FastProgram:
         if columns < self.reduce_min_columns:
             return self._whole(time_limit, "below REDUCE_MIN_COLUMNS", home)
         started = time.perf_counter()
+        if self._surely_short() and self._short(_left(time_limit, started)):
+            # infeasible for certain, as after an infeasible smaller program below, without running it
+            compile_seconds, compiled = self._first()
+            self.reduction = Reduction(columns, screened=True)
+            assert self._elastic is not None and self._elastic.record is not None
+            return replace(self._elastic.record, status=Status.INFEASIBLE,
+                           raw_status="infeasible (the requirements add up to more than the holdings can be "
+                                      "credited; the elastic program's run)",
+                           compile_seconds=compile_seconds, compiled=compiled,
+                           wall_seconds=time.perf_counter() - started)
         keep = self._useful(m)
         if keep is None or keep.all():
             return self._whole(time_limit, "no columns to leave out" if keep is not None
@@ -414,6 +425,27 @@ class FastProgram:
         elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
         elastic.values, elastic.record = self.values, record
         return record
+
+    def _surely_short(self) -> bool:
+        """Whether the numbers alone prove the cost program short by more than ``SHORT`` of the elastic program's
+        weights, so that ``_short`` will find it so: a screen that runs the elastic program at once instead of the
+        smaller program first (for a hard what-if, thousands of iterations that end in "infeasible").
+
+        Moves keep each asset's total value (the balance rows), and an account's collateral column is at most
+        the credit ``(1 - haircut) x`` of its cells (a hedge's margin only takes from it), so the accounts
+        together, each in its own scale, can be credited at most every asset's value today at the asset's best
+        ``1 - haircut`` anywhere. Their requirements in the same units, less that, is a lower bound of the
+        elastic program's optimum: each account's shortfall covers what its collateral misses."""
+        v, layout = self.values, self.layout
+        assert v is not None
+        if len(layout.curve_pairs):  # credited by curves: not on this path (program/_lp/support.py), never screened
+            return False
+        account = v.account_scale
+        best = np.zeros(layout.n_assets)  # per asset, its best 1 - haircut (an asset no account takes: 0)
+        np.maximum.at(best, layout.pair_asset, v.weight * account[layout.pair_account])
+        credit = float(best @ v.holdings.reshape(layout.n_assets, layout.n_locations).sum(axis=1))
+        weights = float(account.sum() + v.limit_scale.sum())
+        return float(account @ v.required) - credit > SHORT * weights
 
     def _short(self, time_limit: float | None) -> bool:
         """Whether the elastic program's optimum (the whole program's least weighted shortfall) is short by more
