@@ -430,8 +430,41 @@ def test_requirements_beyond_any_credit_go_to_the_elastic_program_at_once(monkey
     engine = _engine(narrow, True)
     with pytest.raises(allocator.InfeasibleError) as caught:
         engine.solve()
-    assert not engine.fast.reduction.screened
+    assert not engine.fast.reduction.screened and engine.fast.reduction.reduced_columns is not None
     assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_screened_problem_the_elastic_run_does_not_decide_takes_the_usual_path(monkeypatch):
+    """The screen fires but the elastic run does not say short (here forced: as when it stops at a time limit):
+    the smaller program runs as before, within what is left of the time limit, and the diagnosis is the whole
+    program's."""
+    _, infeasible = _planted_infeasible()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        _engine(infeasible, False).solve()
+    expected = caught.value.diagnosis.by_account()
+    decided = []
+    real_short = FastProgram._short
+
+    def short_once(self, time_limit):
+        decided.append(time_limit)
+        return False if len(decided) == 1 else real_short(self, time_limit)
+
+    monkeypatch.setattr(FastProgram, "_short", short_once)
+    seen_limits = []
+    real_solve = HighsLP.solve
+
+    def solve(self, time_limit=None, *args, **kwargs):
+        seen_limits.append(time_limit)
+        return real_solve(self, time_limit, *args, **kwargs)
+
+    monkeypatch.setattr(HighsLP, "solve", solve)
+    engine = _engine(infeasible, True, time_limit=60.0)
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve()
+    assert not engine.fast.reduction.screened and engine.fast.reduction.reduced_columns is not None
+    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
+    assert len(decided) == 2 and decided[0] <= 60.0
+    assert all(limit is not None and limit < 60.0 for limit in seen_limits[1:])  # after the screen's elastic run
 
 
 def test_a_devex_run_goes_on_with_steepest_edge_after_its_iterations(monkeypatch):

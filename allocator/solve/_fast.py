@@ -227,16 +227,19 @@ class FastProgram:
         if columns < self.reduce_min_columns:
             return self._whole(time_limit, "below REDUCE_MIN_COLUMNS", home)
         started = time.perf_counter()
-        if self._surely_short() and self._short(_left(time_limit, started)):
-            # infeasible for certain, as after an infeasible smaller program below, without running it
-            compile_seconds, compiled = self._first()
-            self.reduction = Reduction(columns, screened=True)
-            assert self._elastic is not None and self._elastic.record is not None
-            return replace(self._elastic.record, status=Status.INFEASIBLE,
-                           raw_status="infeasible (the requirements add up to more than the holdings can be "
-                                      "credited; the elastic program's run)",
-                           compile_seconds=compile_seconds, compiled=compiled,
-                           wall_seconds=time.perf_counter() - started)
+        if self._surely_short():
+            if self._short(_left(time_limit, started)):
+                # infeasible for certain, as after an infeasible smaller program below, without running it
+                compile_seconds, compiled = self._first()
+                self.reduction = Reduction(columns, screened=True)
+                assert self._elastic is not None and self._elastic.record is not None
+                return replace(self._elastic.record, status=Status.INFEASIBLE,
+                               raw_status="infeasible (the requirements add up to more than the holdings can be "
+                                          "credited; the elastic program's run)",
+                               compile_seconds=compile_seconds, compiled=compiled,
+                               wall_seconds=time.perf_counter() - started)
+            # the elastic run stopped (or was not short after all): the usual path, within what is left of the limit
+            time_limit, started = _left(time_limit, started), time.perf_counter()
         keep = self._useful(m)
         if keep is None or keep.all():
             return self._whole(time_limit, "no columns to leave out" if keep is not None
