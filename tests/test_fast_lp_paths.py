@@ -392,46 +392,69 @@ def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeyp
     assert (whole in columns) is (short == "never")
 
 
+def _credit_bounds(problem: allocator.Problem) -> tuple[float, dict[str, float]]:
+    """The screen's bounds by hand, in currency: every holding's value at its asset's best 1 - haircut anywhere
+    (all accounts together), and per account every asset it takes at that asset's whole value today."""
+    price = {a.id: a.price for a in problem.assets}
+    worth: dict[str, float] = {}
+    for h in problem.holdings:
+        worth[h.asset] = worth.get(h.asset, 0.0) + h.quantity * price[h.asset]
+    best = {a: max((1.0 - t.eligible[a] for t in problem.terms.values() if a in t.eligible), default=0.0)
+            for a in price}
+    together = sum(value * best[a] for a, value in worth.items())
+    own = {k: sum(worth.get(a, 0.0) * (1.0 - h) for a, h in t.eligible.items()) for k, t in problem.terms.items()}
+    return together, own
+
+
+def _diagnosed(problem: allocator.Problem, reduce: bool, resolve_from: allocator.Problem | None = None):
+    """The InfeasibleError's shortfalls by account and the engine (the smaller program's path when ``reduce``;
+    as a what-if re-solve of ``resolve_from`` when given)."""
+    engine = _engine(resolve_from or problem, reduce)
+    if resolve_from is not None:
+        engine.solve()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve(problem) if resolve_from is not None else engine.solve()
+    return caught.value.diagnosis.by_account(), engine
+
+
 @pytest.mark.parametrize("resolve", [False, True])
 def test_requirements_beyond_any_credit_go_to_the_elastic_program_at_once(monkeypatch, resolve):
-    """Requirements that add up to more than every asset's value today at its best 1 - haircut: the elastic
-    program runs at once (no smaller or whole program), and its diagnosis is the whole program's, cold and as a
-    what-if re-solve. A feasible book, or one short only by where its assets may go, is never screened."""
-    book, infeasible = _planted_infeasible()
-    with pytest.raises(allocator.InfeasibleError) as caught:
-        _engine(infeasible, False).solve()  # the whole program's own diagnosis
-    expected = caught.value.diagnosis.by_account()
-    # the screen's bound by hand, in currency: every holding's value at its asset's best 1 - haircut anywhere
-    price = {a.id: a.price for a in infeasible.assets}
-    best = {a: max(1.0 - t.eligible[a] for t in infeasible.terms.values() if a in t.eligible) for a in price}
-    credit = sum(h.quantity * price[h.asset] * best.get(h.asset, 0.0) for h in infeasible.holdings)
-    assert sum(t.required for t in infeasible.terms.values()) > credit
-    assert sum(t.required for t in book.terms.values()) < credit
-    engine = _engine(book if resolve else infeasible, True)
-    if resolve:
-        engine.solve()
-        assert not engine.fast.reduction.screened
-    runs = HighsRuns(monkeypatch)
-    with pytest.raises(allocator.InfeasibleError) as caught:
-        engine.solve(infeasible) if resolve else engine.solve()
-    assert engine.fast.reduction.screened
-    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
-    assert [n for n, _ in runs.seen] == [engine.fast._elastic.structure.blocks.columns]
-    # infeasible only by where the assets may go (one account's requirement beyond what it accepts, the total
-    # within the credit): the smaller program runs, and the same diagnosis as the whole program's
+    """Requirements beyond what the holdings can be credited, all accounts together (every asset's value today at
+    its best 1 - haircut) or one account alone (every asset it takes at its whole value): the elastic program runs
+    at once (no smaller or whole program), and its diagnosis is the whole program's, cold and as a what-if
+    re-solve. A feasible book, or one short only because two accounts need the same assets, is not screened."""
+    book, total = _planted_infeasible()  # one account's requirement 40 times: beyond the joint bound
     data = book.model_dump(by_alias=True)
-    first = data["accounts"][0]
-    first["requirement"] *= 5.5  # beyond the 4.8 times its eligible assets can give it
-    narrow = allocator.Problem.model_validate(data)
-    assert sum(t.required for t in narrow.terms.values()) < credit
-    with pytest.raises(allocator.InfeasibleError) as caught:
-        _engine(narrow, False).solve()
-    expected = caught.value.diagnosis.by_account()
-    engine = _engine(narrow, True)
-    with pytest.raises(allocator.InfeasibleError) as caught:
-        engine.solve()
+    data["accounts"][0]["requirement"] *= 5.5  # beyond the 4.8 times its own assets can give it, within the joint
+    alone = allocator.Problem.model_validate(data)
+    together, own = _credit_bounds(book)
+    assert sum(t.required for t in book.terms.values()) < together
+    assert all(t.required < own[k] for k, t in book.terms.items())
+    assert sum(t.required for t in total.terms.values()) > together
+    assert sum(t.required for t in alone.terms.values()) < together
+    assert alone.terms["acct-00"].required > own["acct-00"]
+    for infeasible in (total, alone):
+        expected, _ = _diagnosed(infeasible, False)  # the whole program's own diagnosis
+        runs = HighsRuns(monkeypatch)
+        found, engine = _diagnosed(infeasible, True, book if resolve else None)
+        assert engine.fast.reduction.screened
+        assert found == pytest.approx(expected, rel=1e-9)
+        assert [n for n, _ in runs.seen][-1:] == [engine.fast._elastic.structure.blocks.columns]
+        assert [n for n, _ in runs.seen].count(engine.fast._elastic.structure.blocks.columns) == 1
+        monkeypatch.undo()
+    # two accounts at 0.9 of their own bounds, the others at zero: each within its own bound and the total within
+    # the joint one, short because both need the same assets; the smaller program runs first
+    for account in data["accounts"]:
+        account["requirement"] = 0.0
+    for k in ("acct-00", "acct-01"):
+        account = next(a for a in data["accounts"] if a["id"] == k)
+        account["requirement"] = book.accounts[int(k[-1])].requirement * 0.9 * own[k] / book.terms[k].required
+    competing = allocator.Problem.model_validate(data)
+    assert all(competing.terms[k].required < own[k] for k in ("acct-00", "acct-01"))
+    expected, _ = _diagnosed(competing, False)
+    found, engine = _diagnosed(competing, True, book if resolve else None)
     assert not engine.fast.reduction.screened and engine.fast.reduction.reduced_columns is not None
-    assert caught.value.diagnosis.by_account() == pytest.approx(expected, rel=1e-9)
+    assert found == pytest.approx(expected, rel=1e-9)
 
 
 def test_a_screened_problem_the_elastic_run_does_not_decide_takes_the_usual_path(monkeypatch):

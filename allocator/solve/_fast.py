@@ -434,21 +434,26 @@ class FastProgram:
         weights, so that ``_short`` will find it so: a screen that runs the elastic program at once instead of the
         smaller program first (for a hard what-if, thousands of iterations that end in "infeasible").
 
-        Moves keep each asset's total value (the balance rows), and an account's collateral column is at most
-        the credit ``(1 - haircut) x`` of its cells (a hedge's margin only takes from it), so the accounts
-        together, each in its own scale, can be credited at most every asset's value today at the asset's best
-        ``1 - haircut`` anywhere. Their requirements in the same units, less that, is a lower bound of the
-        elastic program's optimum: each account's shortfall covers what its collateral misses."""
+        Moves keep each asset's total value (the balance rows), no cell belongs to two accounts, and an account's
+        collateral column is at most the credit ``(1 - haircut) x`` of its own cells (a hedge's margin only takes
+        from it). So, each account in its own scale, an account can be credited at most every asset it takes at
+        that asset's whole value today, and all accounts together at most every asset's value today at its best
+        ``1 - haircut`` anywhere. The elastic program's optimum (each account's shortfall covers what its
+        collateral misses) is at least the larger of the requirements beyond each account's own bound, summed,
+        and the requirements beyond the joint one."""
         v, layout = self.values, self.layout
         assert v is not None
         if len(layout.curve_pairs):  # credited by curves: not on this path (program/_lp/support.py), never screened
             return False
         account = v.account_scale
+        worth = v.holdings.reshape(layout.n_assets, layout.n_locations).sum(axis=1)  # each asset's value today
+        credit = v.weight * account[layout.pair_account]  # (1 - haircut) of each pair
         best = np.zeros(layout.n_assets)  # per asset, its best 1 - haircut (an asset no account takes: 0)
-        np.maximum.at(best, layout.pair_asset, v.weight * account[layout.pair_account])
-        credit = float(best @ v.holdings.reshape(layout.n_assets, layout.n_locations).sum(axis=1))
-        weights = float(account.sum() + v.limit_scale.sum())
-        return float(account @ v.required) - credit > SHORT * weights
+        np.maximum.at(best, layout.pair_asset, credit)
+        needed = account * v.required
+        own = np.bincount(layout.pair_account, weights=credit * worth[layout.pair_asset], minlength=len(account))
+        short = max(float(needed.sum()) - float(best @ worth), float(np.maximum(needed - own, 0.0).sum()))
+        return short > SHORT * float(account.sum() + v.limit_scale.sum())
 
     def _short(self, time_limit: float | None) -> bool:
         """Whether the elastic program's optimum (the whole program's least weighted shortfall) is short by more
