@@ -234,8 +234,8 @@ class FastProgram:
                 self.reduction = Reduction(columns, screened=True)
                 assert self._elastic is not None and self._elastic.record is not None
                 return replace(self._elastic.record, status=Status.INFEASIBLE,
-                               raw_status="infeasible (the requirements add up to more than the holdings can be "
-                                          "credited; the elastic program's run)",
+                               raw_status="infeasible (the requirements exceed what the holdings can credit, "
+                                          "for all accounts or one; the elastic program's run)",
                                compile_seconds=compile_seconds, compiled=compiled,
                                wall_seconds=time.perf_counter() - started)
             # the elastic run stopped (or was not short after all): the usual path, within what is left of the limit
@@ -453,16 +453,21 @@ class FastProgram:
         needed = account * v.required
         own = np.bincount(layout.pair_account, weights=credit * worth[layout.pair_asset], minlength=len(account))
         short = max(float(needed.sum()) - float(best @ worth), float(np.maximum(needed - own, 0.0).sum()))
-        return short > SHORT * float(account.sum() + v.limit_scale.sum())
+        return short > SHORT * self._elastic_weights()
 
     def _short(self, time_limit: float | None) -> bool:
         """Whether the elastic program's optimum (the whole program's least weighted shortfall) is short by more
         than ``SHORT`` of its weights: the problem is then infeasible beyond any margin, whatever the smaller
         program's columns left out, and the diagnosis (which reads this run) finds the shortfalls."""
         record = self.run_elastic(time_limit)
-        assert self.values is not None and self._elastic is not None
-        weights = float(self.values.account_scale.sum() + self.values.limit_scale.sum())
-        return record.status is Status.OPTIMAL and self._elastic.lp.objective() > SHORT * weights
+        assert self._elastic is not None
+        return record.status is Status.OPTIMAL and self._elastic.lp.objective() > SHORT * self._elastic_weights()
+
+    def _elastic_weights(self) -> float:
+        """The sum of the elastic program's weights (its shortfalls' and excesses' costs): what ``SHORT`` is a
+        share of."""
+        assert self.values is not None
+        return float(self.values.account_scale.sum() + self.values.limit_scale.sum())
 
     def _solution(self, phase: str) -> Solution | None:
         if phase == "elastic":
