@@ -228,3 +228,40 @@ def test_devex_after_small_openings_changes_no_answer_but_its_vertex(monkeypatch
     slack = 1e-9 * max(abs(default.costs.total), 1.0)
     for one, other in ((default, forced), (forced, default)):
         assert one.diagnostics.lower_bound <= other.costs.total + slack
+
+
+@pytest.mark.parametrize("small", [0, 10**9])
+def test_a_large_opening_re_solves_without_that_rounds_cuts(monkeypatch, small):
+    """A round that opens more than SMALL_OPENING columns adds none of its cuts: HiGHS re-solves with the opening
+    alone and the next round cuts at the new optimum (_pwl.py). With every opening large (0) no opening is followed
+    by cuts before the next solve; with none large (10**9) some are (this problem's first opening comes with
+    cuts). Either way the schedule is verified and each run's cost lies within the other's certified bound."""
+    problem, _, _ = _setup()
+    default = plan_transition(problem, impact="linear")
+    events: list[str] = []
+    add_rows, open_, solve = HighsLP.add_rows, _pwl.Columns.open, HighsLP.solve
+
+    def run(self, *args, **kwargs):
+        events.append("solve")
+        return solve(self, *args, **kwargs)
+
+    def rows(self, *args):
+        events.append("cuts")
+        return add_rows(self, *args)
+
+    def opening(self, *args, **kwargs):
+        count = open_(self, *args, **kwargs)
+        events.append("open" if count else "none")
+        return count
+
+    monkeypatch.setattr(_pwl, "SMALL_OPENING", small)
+    monkeypatch.setattr(HighsLP, "solve", run)
+    monkeypatch.setattr(HighsLP, "add_rows", rows)
+    monkeypatch.setattr(_pwl.Columns, "open", opening)
+    forced = plan_transition(problem, impact="linear")
+    assert validate_transition(problem, forced) == []
+    after = {b for a, b in zip(events[:-1], events[1:], strict=True) if a == "open"}
+    assert "open" in events and ("cuts" in after) is (small > 0), events
+    slack = 1e-9 * max(abs(default.costs.total), 1.0)
+    for one, other in ((default, forced), (forced, default)):
+        assert one.diagnostics.lower_bound <= other.costs.total + slack
