@@ -37,6 +37,17 @@ def _engine(problem: allocator.Problem, reduce: bool, **options) -> allocator.Al
     return engine
 
 
+def _diagnosed(problem: allocator.Problem, reduce: bool, resolve_from: allocator.Problem | None = None):
+    """The InfeasibleError's shortfalls by account and the engine (the smaller program's path when ``reduce``;
+    as a what-if re-solve of ``resolve_from`` when given)."""
+    engine = _engine(resolve_from or problem, reduce)
+    if resolve_from is not None:
+        engine.solve()
+    with pytest.raises(allocator.InfeasibleError) as caught:
+        engine.solve(problem) if resolve_from is not None else engine.solve()
+    return caught.value.diagnosis.by_account(), engine
+
+
 def _gross(result: allocator.Result) -> float:
     return abs(result.objective.carry) + abs(result.objective.transfer)
 
@@ -146,12 +157,7 @@ def test_an_infeasible_problem_gets_the_same_diagnosis():
     planted = generate_problem(30, 2, 6, seed=3, topology="hub").model_dump(by_alias=True)
     planted["accounts"][1]["requirement"] *= 40
     problem = allocator.Problem.model_validate(planted)
-    diagnoses = []
-    for reduce in (True, False):
-        with pytest.raises(allocator.InfeasibleError) as caught:
-            _engine(problem, reduce).solve()
-        diagnoses.append(caught.value.diagnosis.by_account())
-    assert diagnoses[0] == pytest.approx(diagnoses[1], rel=1e-9)
+    assert _diagnosed(problem, True)[0] == pytest.approx(_diagnosed(problem, False)[0], rel=1e-9)
 
 
 def test_an_iteration_limit_on_the_smaller_program_is_an_honest_stop():
@@ -373,9 +379,7 @@ def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeyp
     diagnosis reads its run (one elastic run, the whole program never run); with SHORT beyond any shortfall the
     whole program decides as before. The same shortfalls either way, cold and as a what-if re-solve."""
     book, infeasible = _planted_infeasible()
-    with pytest.raises(allocator.InfeasibleError) as caught:
-        _engine(infeasible, False).solve()  # the whole program's own diagnosis
-    expected = caught.value.diagnosis.by_account()
+    expected, _ = _diagnosed(infeasible, False)  # the whole program's own diagnosis
     monkeypatch.setattr(FastProgram, "_surely_short", lambda self: False)  # the smaller program runs first here
     if short == "never":
         monkeypatch.setattr(fast_module, "SHORT", np.inf)
@@ -404,17 +408,6 @@ def _credit_bounds(problem: allocator.Problem) -> tuple[float, dict[str, float]]
     together = sum(value * best[a] for a, value in worth.items())
     own = {k: sum(worth.get(a, 0.0) * (1.0 - h) for a, h in t.eligible.items()) for k, t in problem.terms.items()}
     return together, own
-
-
-def _diagnosed(problem: allocator.Problem, reduce: bool, resolve_from: allocator.Problem | None = None):
-    """The InfeasibleError's shortfalls by account and the engine (the smaller program's path when ``reduce``;
-    as a what-if re-solve of ``resolve_from`` when given)."""
-    engine = _engine(resolve_from or problem, reduce)
-    if resolve_from is not None:
-        engine.solve()
-    with pytest.raises(allocator.InfeasibleError) as caught:
-        engine.solve(problem) if resolve_from is not None else engine.solve()
-    return caught.value.diagnosis.by_account(), engine
 
 
 @pytest.mark.parametrize("resolve", [False, True])
