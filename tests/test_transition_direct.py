@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import pytest
 from helpers import PROBLEMS
-from transition_helpers import tiny
+from transition_helpers import CRASH, tiny, with_risk
 
 import allocator
 from allocator.transition import _pwl, plan_transition, validate_transition
@@ -113,16 +113,13 @@ def test_margin_free_values_are_written_as_cvxpy_compiles_them():
 
 
 def test_programs_the_writer_does_not_handle_are_left_to_cvxpy():
-    from test_transition_risk import CRASH
-    from test_transition_risk import problem as risky
-
     def program(problem: allocator.Problem, **options):
         periods = Periods.from_problem(problem)
         data = TransitionData.from_problem(problem, periods)
         return build(periods, data, coverage_margin=1e-6, limit_margin=1e-7, **{"pwl": True, **options})
 
     assert lp_data(program(tiny(routes=None))) is None  # the virtual hub
-    assert lp_data(program(risky({"parametric": False}, CRASH))) is None  # stress rows
+    assert lp_data(program(with_risk({"parametric": False}, CRASH))) is None  # stress rows
     assert lp_data(program(_derisk(), elastic=True)) is None
     assert lp_data(program(_derisk(), lower=True)) is None
     assert lp_data(program(_derisk(), max_moves=10)) is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import HighsRuns
+from transition_helpers import CRASH, with_risk
 
 from allocator.solve._highs import CHOOSE, DEVEX, EDGE_WEIGHTS, HighsLP, _value
 from allocator.solve._solvers import profile
@@ -159,10 +160,9 @@ def test_no_guess_for_a_transition_too_small_to_pay():
 
 
 def _stressed():
-    """test_transition_risk's TINY with a crash scenario and a risk limit: stress parameters in the program."""
-    from test_transition_risk import CRASH, problem
-
-    stressed = problem({"parametric": False}, CRASH)
+    """TINY with a market, a crash scenario and a risk limit (transition_helpers.with_risk): stress parameters in
+    the program."""
+    stressed = with_risk({"parametric": False}, CRASH)
     shape = Periods.from_problem(stressed)
     return stressed, shape, TransitionData.from_problem(stressed, shape)
 

@@ -5,9 +5,7 @@ assert it itself: the check took 40 ms per build at 100 x 10 x 48."""
 from __future__ import annotations
 
 import pytest
-from test_transition_risk import CRASH
-from test_transition_risk import problem as risky
-from transition_helpers import tiny
+from transition_helpers import CRASH, tiny, with_risk
 
 from allocator.transition._data import TransitionData
 from allocator.transition._generate import generate_transition
@@ -26,7 +24,7 @@ PROBLEMS = {
     "tiny": tiny,
     "generated 12x3x12": lambda: generate_transition(12, 3, 12, seed=2, eligible_share=0.4, venue_assets=6,
                                                      restrict_routes=True),
-    "stress scenario and parametric limit": lambda: risky({"horizon_days": 2, "confidence": 0.99}, CRASH),
+    "stress scenario and parametric limit": lambda: with_risk({"horizon_days": 2, "confidence": 0.99}, CRASH),
 }
 
 

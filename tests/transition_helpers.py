@@ -37,6 +37,23 @@ def tiny(**changes: Any) -> allocator.Problem:
     return allocator.Problem.model_validate(data)
 
 
+MARKET = {"assets": ["BTC", "USDC"], "volatility": {"BTC": 0.5, "USDC": 0.01}, "correlation": [[1, 0], [0, 1]]}
+CRASH = [{"name": "crash", "returns": {"BTC": -0.5}}]
+
+
+def with_risk(risk: dict[str, Any] | None, scenarios: list[dict[str, Any]] | None = None, **changes: Any
+              ) -> allocator.Problem:
+    """TINY over 12 hours (100 BTC in a wallet; the exchange needs 5M, BTC at a 60% haircut), with a market."""
+    data = copy.deepcopy(TINY)
+    data["schedule"]["periods"] = 12
+    data["market"] = MARKET
+    if risk is not None:
+        data["accounts"][0]["risk"] = risk
+    data["stress_scenarios"] = scenarios or []
+    data.update(changes)
+    return allocator.Problem.model_validate(data)
+
+
 def floors_of(problem: allocator.Problem) -> tuple[Any, Any, Any, tuple[Any, Any], Any]:
     """(periods, data, departures, (source, leaves), floors) of ``problem``'s transition: the exact-floor repair
     (transition/_floors.py) with every move that leaves a cell, for tests that call ``Floors.hold`` directly."""
