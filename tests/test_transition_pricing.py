@@ -207,42 +207,22 @@ def test_a_run_asked_for_devex_prices_by_it_and_the_next_by_the_configured_weigh
 
 
 @pytest.mark.parametrize("small", [0, 10**9])
-def test_devex_after_small_openings_changes_no_answer_but_its_vertex(monkeypatch, small):
-    """The cut loop prices by Devex after openings of at most SMALL_OPENING columns (_pwl.py). Forced never (0)
-    and after every opening (10**9), the schedule is verified and both runs' costs lie within each other's
-    certified bounds: the choice moves the path, never the guarantee."""
-    problem, _, _ = _setup()
-    default = plan_transition(problem, impact="linear")
-    runs: list[bool] = []
-    solve = HighsLP.solve
-
-    def spy(self, *args, **kwargs):
-        runs.append(bool(kwargs.get("devex", False)))
-        return solve(self, *args, **kwargs)
-
-    monkeypatch.setattr(_pwl, "SMALL_OPENING", small)
-    monkeypatch.setattr(HighsLP, "solve", spy)
-    forced = plan_transition(problem, impact="linear")
-    assert validate_transition(problem, forced) == []
-    assert any(runs) is (small > 0)  # the path was taken (an opening happens on this problem) or never
-    slack = 1e-9 * max(abs(default.costs.total), 1.0)
-    for one, other in ((default, forced), (forced, default)):
-        assert one.diagnostics.lower_bound <= other.costs.total + slack
-
-
-@pytest.mark.parametrize("small", [0, 10**9])
-def test_a_large_opening_re_solves_without_that_rounds_cuts(monkeypatch, small):
-    """A round that opens more than SMALL_OPENING columns adds none of its cuts: HiGHS re-solves with the opening
-    alone and the next round cuts at the new optimum (_pwl.py). With every opening large (0) no opening is followed
-    by cuts before the next solve; with none large (10**9) some are (this problem's first opening comes with
-    cuts). Either way the schedule is verified and each run's cost lies within the other's certified bound."""
+def test_small_openings_price_by_devex_and_large_ones_re_solve_without_cuts(monkeypatch, small):
+    """SMALL_OPENING (_pwl.py) decides two things. After an opening of at most that many columns the cut loop prices
+    by Devex; a larger opening re-solves alone, without that round's cuts, and the next round cuts at the new
+    optimum. Forced so that every opening is large (0): no run by Devex, and no opening followed by cuts before the
+    next solve. Forced so that none is (10**9): both happen (an opening happens on this problem, and its first comes
+    with cuts). Either way the schedule is verified and each run's cost lies within the other's certified bound:
+    the choices move the path, never the guarantee."""
     problem, _, _ = _setup()
     default = plan_transition(problem, impact="linear")
     events: list[str] = []
+    devex: list[bool] = []
     add_rows, open_, solve = HighsLP.add_rows, _pwl.Columns.open, HighsLP.solve
 
     def run(self, *args, **kwargs):
         events.append("solve")
+        devex.append(bool(kwargs.get("devex", False)))
         return solve(self, *args, **kwargs)
 
     def rows(self, *args):
@@ -260,6 +240,7 @@ def test_a_large_opening_re_solves_without_that_rounds_cuts(monkeypatch, small):
     monkeypatch.setattr(_pwl.Columns, "open", opening)
     forced = plan_transition(problem, impact="linear")
     assert validate_transition(problem, forced) == []
+    assert any(devex) is (small > 0)
     after = {b for a, b in zip(events[:-1], events[1:], strict=True) if a == "open"}
     assert "open" in events and ("cuts" in after) is (small > 0), events
     slack = 1e-9 * max(abs(default.costs.total), 1.0)
