@@ -144,20 +144,80 @@ def _nearest(name: str, known: list[str]) -> str:
 
 
 def _overlapping_routes(routes: list[tuple[int, dict[str, Any]]], every_asset: list[str]) -> list[InputIssue]:
+    """Each route, in order, claims its assets (every asset when it lists none) for its direction; the first
+    asset another route already claimed is reported and the route claims no further asset.
+
+    Without looking at every asset of every route (2,000 assets x 400 routes took 0.4 s at 2000 x 100): a route
+    that lists none claims a prefix of ``every_asset`` (all of it, or what comes before the first asset already
+    claimed), so an asset's owner is the earlier of its listed claim and the first prefix that covers it."""
     issues = []
-    owner: dict[tuple[str, str, str], int] = {}
+    position = {asset: k for k, asset in enumerate(every_asset)}
+    claims: dict[tuple[str, str], _Claims] = {}
     for index, row in routes:
         source, destination, listed = _text(row.get("from")), _text(row.get("to")), row.get("assets")
         if source is None or destination is None:
             continue
-        for asset in listed if isinstance(listed, list) else every_asset:
-            other = owner.setdefault((source, destination, str(asset)), index)
-            if other != index:
-                issues.append(InputIssue(f"routes[{index}]", f"overlaps routes[{other}] for {asset} "
-                                         f"({source} -> {destination}); give each asset one route per direction",
-                                         "duplicate_route"))
-                break
+        mine = claims.setdefault((source, destination), _Claims())
+        if isinstance(listed, list):
+            for asset in map(str, listed):
+                other = mine.claim(asset, position.get(asset), index)
+                if other != index:
+                    issues.append(_overlap(index, other, asset, source, destination))
+                    break
+        elif every_asset:
+            first = mine.first_claimed()
+            if first is None:
+                mine.prefix(len(every_asset), index)
+            else:
+                owner = mine.owner(every_asset[first], first)
+                assert owner is not None  # the first claimed asset has one
+                mine.prefix(first, index)
+                issues.append(_overlap(index, owner, every_asset[first], source, destination))
     return issues
+
+
+def _overlap(index: int, other: int, asset: str, source: str, destination: str) -> InputIssue:
+    return InputIssue(f"routes[{index}]", f"overlaps routes[{other}] for {asset} ({source} -> {destination}); give "
+                      "each asset one route per direction", "duplicate_route")
+
+
+class _Claims:
+    """The assets the routes of one direction have claimed so far, in the order they claimed them: listed assets
+    one by one, and prefixes of every asset (a route that lists none)."""
+
+    def __init__(self) -> None:
+        self.time = 0
+        self.listed: dict[str, tuple[int, int]] = {}  # asset: (when, route)
+        self.prefixes: list[tuple[int, int, int]] = []  # (when, route, length), in the order claimed
+        self.first_listed: int | None = None  # the first position of every asset among the listed claims
+
+    def owner(self, asset: str, at: int | None) -> int | None:
+        """The route that claimed ``asset`` (at position ``at`` of every asset, None if unknown) first."""
+        found = [claim for claim in [self.listed.get(asset)] if claim is not None]
+        if at is not None:
+            found += [(when, route) for when, route, length in self.prefixes if at < length]
+        return min(found)[1] if found else None
+
+    def claim(self, asset: str, at: int | None, route: int) -> int:
+        """``asset``'s owner, which is ``route`` if nobody claimed it before."""
+        owner = self.owner(asset, at)
+        if owner is not None:
+            return owner
+        self.time += 1
+        self.listed[asset] = (self.time, route)
+        if at is not None:
+            self.first_listed = at if self.first_listed is None else min(self.first_listed, at)
+        return route
+
+    def first_claimed(self) -> int | None:
+        """The first position of every asset that some route claimed, None if none is."""
+        if any(length > 0 for _, _, length in self.prefixes):
+            return 0
+        return self.first_listed
+
+    def prefix(self, length: int, route: int) -> None:
+        self.time += 1
+        self.prefixes.append((self.time, route, length))
 
 
 def _money_range(data: dict[str, Any], accounts: list[tuple[int, dict[str, Any]]],

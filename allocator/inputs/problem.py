@@ -156,6 +156,10 @@ class Problem(_Model):
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Problem:  # type: ignore[override]
         obj = _upgrade(obj)
+        if isinstance(obj, dict) and not kwargs and all(isinstance(key, str) for key in obj):
+            # through __init__: pydantic's model_validate of a model with its own __init__ runs the model's
+            # after-validators twice (pydantic 2.14), and _cross_checks is half of a large book's validation
+            return cls(**obj)
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as error:

@@ -23,7 +23,6 @@ A scenario may not change structure: new eligible pairs, new locations, new rout
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -77,7 +76,7 @@ class Scenario(BaseModel):
 
     def apply(self, problem: Problem, where: str = "scenario") -> Problem:
         """The problem with these changes, validated; same structure, or InputError located under ``where``."""
-        data = copy.deepcopy(problem.model_dump(by_alias=True))
+        data = problem.model_dump(by_alias=True)  # new containers throughout: the edits leave ``problem`` as it was
         issues: list[InputIssue] = []
         _Editor(data, issues, where, problem).apply(self)
         if issues:

@@ -146,7 +146,7 @@ def venue_terms(problem: Problem) -> list[AccountTerms]:
         issues += [InputIssue(f"accounts[{index}].concentration.{asset}", f"{asset} has a concentration limit but "
                               "is not eligible at this account", "ineligible_limit")
                    for asset in account.concentration if asset not in haircuts and account.rulebook is not None]
-        rates, found = hedge_rates(problem, index, mode)
+        rates, found = hedge_rates(problem, index, mode, prices)
         issues += found
         out.append(AccountTerms(haircuts, curves, float(requirement or 0.0), account.buffer, mode, rates))
     if issues:
@@ -167,13 +167,13 @@ def _mode_issues(index: int, mode: str | None, requirement: float | None, book: 
     return []
 
 
-def hedge_rates(problem: Problem, index: int, mode: str) -> tuple[dict[str, tuple[float, float]], list[InputIssue]]:
+def hedge_rates(problem: Problem, index: int, mode: str, prices: dict[str, float]
+                ) -> tuple[dict[str, tuple[float, float]], list[InputIssue]]:
     """(long, short) margin rate per unit of notional of each hedge at account ``index`` (module docstring), and the
-    located issues of hedges that have none."""
+    located issues of hedges that have none. ``prices``: the problem's, by asset id."""
     account = problem.accounts[index]
     if account.rulebook is not None and mode not in _rulebook(account.rulebook).modes:
         return {}, []  # the mode's own issue says why (accounts[i].margin_mode)
-    prices = {asset.id: asset.price for asset in problem.assets}
     mine = [p for p in problem.positions if p.account == account.id]
     rates: dict[str, tuple[float, float]] = {}
     issues: list[InputIssue] = []

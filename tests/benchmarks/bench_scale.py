@@ -31,9 +31,10 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
+def _highs_alone(engine: allocator.Allocator) -> tuple[dict[str, float], Any]:
     """HiGHS's own cold solve of the cost LP the engine last solved (same matrices, same options, same method),
-    on a fresh HiGHS instance: the baseline of the end-to-end ratios."""
+    on a fresh HiGHS instance: the baseline of the end-to-end ratios. Also returns the instance, which
+    ``_highs_alone_again`` re-solves warm."""
     from allocator.solve._highs import HighsLP
 
     fast = engine.fast
@@ -42,7 +43,24 @@ def _highs_alone(engine: allocator.Allocator) -> dict[str, float]:
     lp.load(fast.matrices)
     record = lp.solve(method=fast.method)
     return {"highs_alone_s": round(record.solve_seconds, 3), "highs_alone_wall_s": round(record.wall_seconds, 3),
-            "highs_alone_iterations": record.iterations or 0}
+            "highs_alone_iterations": record.iterations or 0}, lp
+
+
+def _highs_alone_again(engine: allocator.Allocator, lp: Any) -> tuple[float, float, int]:
+    """HiGHS's own warm re-solve of the same model as the engine's last: the whole cost LP of the changed problem
+    (the engine's matrices; passing them is not timed) given to ``lp`` with ``lp``'s last optimal basis, then the
+    dual simplex from it, what a caller of HiGHS alone would do for a what-if. Run twice from that basis: with
+    HiGHS's own choice of edge weights, and priced by Devex as the engine's re-solves are. The seconds of each by
+    HiGHS's clock, and the first's iterations."""
+    fast = engine.fast
+    assert fast is not None and fast.matrices is not None
+    basis = lp.basis()
+    records = []
+    for devex in (False, True):
+        lp.load(fast.matrices, basis)
+        records.append(lp.solve(method="simplex", devex=devex))
+        assert records[-1].status.value == "optimal", records[-1].raw_status
+    return records[0].solve_seconds, records[1].solve_seconds, records[0].iterations or 0
 
 
 def _reduction(fast: object) -> Figures:
@@ -77,22 +95,33 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
                         "phases": [round(r.solve_seconds, 3) for r in engine.records],
                         "objective": round(result.objective.total, 4), "steps": len(result.plan)}
     figures |= _reduction(engine.fast)
-    figures |= _highs_alone(engine)
+    alone, alone_lp = _highs_alone(engine)
+    figures |= alone
     figures["first_over_highs_alone"] = round(first / figures["highs_alone_s"], 3)
     for plan in (True, False):
-        walls, solvers = [], []
+        walls, solvers, warm, devex, warm_iterations = [], [], [], [], []
         for step in range(3):
             changed = scaled(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
             start = time.perf_counter()
             engine.solve(changed, plan=plan)
             walls.append(time.perf_counter() - start)
             solvers.append(sum(r.solve_seconds for r in engine.records))
-        wall, solver = statistics.median(walls), statistics.median(solvers)
+            seconds, devex_seconds, iterations = _highs_alone_again(engine, alone_lp)
+            warm.append(seconds)
+            devex.append(devex_seconds)
+            warm_iterations.append(iterations)
+        wall, solver, alone_warm = statistics.median(walls), statistics.median(solvers), statistics.median(warm)
+        alone_devex = statistics.median(devex)
         key = "resolve" if plan else "resolve_no_plan"
         figures |= {f"{key}_s": round(wall, 3), f"{key}_solver_s": round(solver, 3),
                     f"{key}_over_solver": round(wall / solver, 3),
                     f"{key}_overhead_ms": round(1000 * (wall - solver), 1),
-                    f"{key}_over_1.1x_plus_5ms": round(wall / (1.1 * solver + 0.005), 3)}
+                    f"{key}_over_1.1x_plus_5ms": round(wall / (1.1 * solver + 0.005), 3),
+                    f"{key}_highs_alone_warm_s": round(alone_warm, 3),
+                    f"{key}_highs_alone_warm_iterations": warm_iterations,
+                    f"{key}_over_1.1x_highs_alone_warm_plus_5ms": round(wall / (1.1 * alone_warm + 0.005), 3),
+                    f"{key}_highs_alone_devex_s": round(alone_devex, 3),
+                    f"{key}_over_1.1x_highs_alone_devex_plus_5ms": round(wall / (1.1 * alone_devex + 0.005), 3)}
     figures["last_resolve"] = _reduction(engine.fast)
     figures["load_start_end"] = [load, _load()]
     return figures
