@@ -13,8 +13,6 @@ An account row's ``mode`` is its margin mode (today every account is cross-margi
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from pydantic import Field
 
@@ -178,7 +176,7 @@ class StressReport(Reportable):
         return rows_frame(self.liquidity_rows, LiquidityRow)
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=indent)
+        return self.model_dump_json(indent=indent, by_alias=True)  # pydantic's serializer, as Result.to_json
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StressReport:
