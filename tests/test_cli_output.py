@@ -189,3 +189,25 @@ def test_the_names_the_old_cli_module_offered_still_resolve(tmp_path):
         import allocator.cli as cli
 
         cli.no_such_name  # noqa: B018
+
+
+def test_a_long_plan_shows_its_first_steps_and_counts_the_rest(tmp_path):
+    """A plan of more than MAX_ROWS transfers: the first MAX_ROWS rows and a line counting the rest, every row with
+    --wide; the result file has them all either way."""
+    from allocator.cli.tables import MAX_ROWS
+    from allocator.io.generate import generate_problem
+
+    path = tmp_path / "book.json"
+    path.write_text(generate_problem(60, 2, 8, seed=1, topology="hub").model_dump_json(by_alias=True))
+    short = invoke("optimize", str(path), "-o", str(tmp_path / "short.json"))
+    steps = len(allocator.Result.from_json((tmp_path / "short.json").read_text()).plan)
+    assert steps > MAX_ROWS
+    title = next(line for line in short.stdout.splitlines() if line.startswith("plan:"))
+
+    def numbered(stdout: str) -> list[int]:  # the step numbers of the plan table's rows
+        return [int(row[0]) for row in _table(stdout, title) if row[0].isdigit()]
+
+    assert numbered(short.stdout) == list(range(1, MAX_ROWS + 1))
+    assert f"... and {steps - MAX_ROWS:,} more transfers (--wide shows every one; all in the result)" in short.stdout
+    wide = invoke("optimize", str(path), "--wide", "-o", str(tmp_path / "wide.json"))
+    assert numbered(wide.stdout) == list(range(1, steps + 1)) and "more transfers" not in wide.stdout

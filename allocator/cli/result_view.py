@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from allocator.cli.tables import Column, table
+from allocator.cli.tables import Column, first_rows, table
 
 if TYPE_CHECKING:
     from allocator.results.result import Result
@@ -67,9 +67,11 @@ def result_tables(result: Result, wide: bool) -> list[Any]:
         parts.append(table("binding limits", BINDING, [b.model_dump() for b in result.binding], wide))
     if result.plan:
         order = "safe order" if result.plan_safe else "NEEDS TEMPORARY FUNDING"
-        steps = [s.model_dump(by_alias=True) for s in result.plan]
-        parts.append(table(f"plan: {len(result.plan)} transfers ({order})", PLAN, steps,
-                           wide or not result.plan_safe))
+        shown, rest = first_rows(result.plan, wide, "transfers")
+        parts.append(table(f"plan: {len(result.plan)} transfers ({order})", PLAN,
+                           [s.model_dump(by_alias=True) for s in shown], wide or not result.plan_safe))
+        if rest:
+            parts.append(rest)
         if result.funding:
             parts.append(table("temporary funding needed", FUNDING, [f.model_dump() for f in result.funding]))
     else:

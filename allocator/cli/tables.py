@@ -98,6 +98,19 @@ class Grid:
         return grid
 
 
+#: Rows of a long list (a plan's steps) shown without ``--wide``; the rest are counted below the table.
+MAX_ROWS = 40
+
+
+def first_rows(rows: Sequence[Any], wide: bool, noun: str) -> tuple[Sequence[Any], str | None]:
+    """The rows to show (all with ``wide``, else the first ``MAX_ROWS``) and the line that counts the rest (None
+    when every row is shown). Drawing a table costs about 0.1 ms a cell: a 1000 x 60 book's 1,255 transfers took
+    0.9 s to print."""
+    if wide or len(rows) <= MAX_ROWS:
+        return rows, None
+    return rows[:MAX_ROWS], f"... and {len(rows) - MAX_ROWS:,} more {noun} (--wide shows every one; all in the result)"
+
+
 def table(title: str, columns: Sequence[Column], rows: Iterable[Mapping[str, Any]], wide: bool = False) -> Grid:
     """The rows (mappings by column key) under the columns ``wide`` selects, formatted."""
     shown = tuple(c for c in columns if wide or not c.wide)

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from allocator.cli.tables import Column, table
+from allocator.cli.tables import Column, first_rows, table
 
 if TYPE_CHECKING:
     from allocator.transition._result import TransitionResult
-
-#: Steps shown by default; ``--wide`` shows every one.
-MAX_STEPS = 40
 
 LOWEST = (Column("account", "account"), Column("period", "period", "count"),
           Column("lowest", "lowest collateral", "money"), Column("floor", "floor", "money"),
@@ -52,11 +49,10 @@ def transition_tables(result: TransitionResult, wide: bool) -> list[Any]:
     parts += ["", table(f"lowest collateral during the transition ({money})", LOWEST,
                         result.lowest_frame.to_dict(orient="records"))]
     if result.steps:
-        steps = [s.model_dump(by_alias=True) for s in result.steps]
-        shown = steps if wide else steps[:MAX_STEPS]
-        parts.append(table(f"plan ({money})", STEPS, shown, wide))
-        if len(shown) < len(steps):
-            parts.append(f"... and {len(steps) - len(shown)} more steps (--wide shows every one; all in the result)")
+        shown, rest = first_rows(result.steps, wide, "steps")
+        parts.append(table(f"plan ({money})", STEPS, [s.model_dump(by_alias=True) for s in shown], wide))
+        if rest:
+            parts.append(rest)
     else:
         parts.append("plan: nothing to move")
     return parts
