@@ -20,20 +20,8 @@ from allocator.program._concentration import concentration_gap, concentration_la
 from allocator.program._labelled import Labelled
 from allocator.program._layout import Layout
 from allocator.program._parameters import Parameters
+from allocator.program._shared import FREE, cap
 from allocator.program._variables import Variables
-
-#: A reduced cost or dual above this (in program units, costs of order one) counts as positive.
-DUAL_TOLERANCE = 1e-9
-#: A value or slack below this (scaled value units) counts as zero.
-ZERO_TOLERANCE = 1e-9
-#: The cap of a variable or slack left free (scaled values are at most of order one).
-FREE = 1e3
-
-
-def cap(value: np.ndarray, dual: np.ndarray) -> np.ndarray:
-    """The face rule: 0 where the cost optimum is at zero (or tight) with a positive reduced cost (or dual), else
-    free (``FREE``); the cvxpy program's moves phase and the linear path's (solve/_fast.py) both apply it."""
-    return np.where((dual > DUAL_TOLERANCE) & (value <= ZERO_TOLERANCE), 0.0, FREE)
 
 
 @dataclass(frozen=True, eq=False)

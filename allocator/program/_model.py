@@ -29,31 +29,11 @@ from allocator.program._portfolio import PortfolioConstraint
 from allocator.program._risk import CvarLimit, ParametricLimit, StressLimit
 from allocator.program._scaling import Scale
 from allocator.program._scenarios import initial_working_set, slots_for
+from allocator.program._shared import COST_TOLERANCE, Margins, SlotsFull
 from allocator.program._variables import Variables
 
-#: The moves phase may not raise the cost by more than 10 times this share of the cost scale (engine.py).
-COST_TOLERANCE = 1e-9
 #: How far above the optimum (program units, costs of order one) the cost bound of a conic moves phase sits.
 COST_SLACK = 2 * COST_TOLERANCE
-
-
-class Margins(Protocol):
-    """What the program takes from a solver's profile (solve/_solvers.SolverProfile): the coverage margin (scaled
-    value units) added to every requirement and the limit margin (relative) taken off every concentration share."""
-
-    @property
-    def coverage_margin(self) -> float: ...
-
-    @property
-    def limit_margin(self) -> float: ...
-
-
-class SlotsFull(Exception):
-    """Some risk account needs more stress slots than the program has (the engine rebuilds with more)."""
-
-    def __init__(self, working: list[list[int]]) -> None:
-        super().__init__("stress slots full")
-        self.working = working
 
 
 class ConstraintFamily(Protocol):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,10 +28,10 @@ from allocator.plan.transfers import transfers_from_moves
 from allocator.plan.validate import FUNDABLE, validate_plan
 from allocator.program._allocation import ROUNDING, Allocation
 from allocator.program._layout import Layout
-from allocator.program._model import COST_TOLERANCE, Program, SlotsFull
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
 from allocator.program._scenarios import is_static, most_violated, stressed_collateral
+from allocator.program._shared import COST_TOLERANCE, SlotsFull
 from allocator.results.result import Diagnostics, Result, Shortfall
 from allocator.solve._diagnose import Diagnosis
 from allocator.solve._fast import FastProgram
@@ -52,6 +52,9 @@ from allocator.solve._solvers import (
 )
 from allocator.solve._status import Status
 from allocator.solve._verify import check
+
+if TYPE_CHECKING:  # the cvxpy program, imported when first built: the linear path runs without cvxpy
+    from allocator.program._model import Program
 
 
 class Allocator:
@@ -91,6 +94,8 @@ class Allocator:
     def program(self) -> Program:
         """The cvxpy program (built on first use: the linear path never needs it)."""
         if self._program is None:
+            from allocator.program._model import Program
+
             self._program = Program(self.layout)
         return self._program
 
@@ -169,6 +174,8 @@ class Allocator:
             try:
                 return self._optimum_with(problem, moves, working)
             except SlotsFull as full:  # rebuild with more stress slots per account; keep the working set
+                from allocator.program._model import Program
+
                 working = full.working
                 slots = max(2 * self.program.stress_slots, max(len(w) for w in working))
                 self._program = Program(self.layout, stress_slots=min(slots, len(self.layout.stress)))

@@ -22,14 +22,13 @@ from typing import Any
 import highspy
 import numpy as np
 
-from allocator.program._face import cap
 from allocator.program._layout import Layout
 from allocator.program._lp.matrices import Matrices, Restriction, Structure
 from allocator.program._lp.paths import complete, useful_columns
 from allocator.program._lp.values import LinearValues
-from allocator.program._model import Margins
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
+from allocator.program._shared import Margins, cap
 from allocator.solve._highs import HighsLP, Solution
 from allocator.solve._sensitivity import Sensitivity, Units, priced
 from allocator.solve._solvers import SolveRecord

@@ -23,16 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import cvxpy as cp
 import numpy as np
 
 from allocator.program._layout import Layout
-from allocator.program._model import Program
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
 from allocator.results.marginal import MarginalValues
 from allocator.results.result import Binding
+
+if TYPE_CHECKING:  # the cvxpy program: the linear path reads its duals without it (and without cvxpy)
+    from allocator.program._model import Program
 
 #: Duals below this (program units, costs of order one) are read as zero.
 DUAL_FLOOR = 1e-9
@@ -123,6 +125,8 @@ class Sensitivity:
 def lagrangian(program: Program) -> float:
     """Objective plus dual-weighted constraint residuals at the current variable, dual and parameter values
     (cvxpy's convention: each constraint's ``expr`` is ``<= 0`` or ``== 0``, its dual multiplies it)."""
+    import cvxpy as cp
+
     total = float(np.asarray(program.cost.value))
     for labelled in program.constraints:
         dual = labelled.constraint.dual_value
