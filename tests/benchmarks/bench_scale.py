@@ -388,3 +388,38 @@ def highs_methods(assets: int, accounts: int, method: str) -> Figures:
                     "first_violation": violations[0][:120] if violations else None}
     figures["load_start_end"] = [load, _load()]
     return figures
+
+
+@case(params={key: SIZES[key] for key in ("500x40", "1000x60", "2000x100")})
+def inputs(assets: int, accounts: int) -> Figures:
+    """what a large book's inputs cost before any solve: load_problem of its JSON file, Problem.model_validate of
+    its data, and a what-if scenario applied (prices x 1.01, requirements x 1.02: Scenario.apply, which validates
+    the changed problem); median of 5 each, in milliseconds"""
+    import tempfile
+    from pathlib import Path
+
+    from allocator.inputs.problem import Problem
+    from allocator.inputs.scenario import Scenario
+
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    data = problem.model_dump(by_alias=True)
+    scenario = Scenario.parse({"shock": {"*": 0.01}, "requirement_scale": {"*": 1.02}})
+
+    def median_ms(run: Any) -> float:
+        seconds = []
+        for _ in range(5):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+        return round(1000 * statistics.median(seconds), 1)
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "book.json"
+        path.write_text(problem.model_dump_json(by_alias=True))
+        figures: Figures = {"load_problem_ms": median_ms(lambda: allocator.load_problem(path))}
+    figures["model_validate_ms"] = median_ms(lambda: Problem.model_validate(data))
+    figures["scenario_apply_ms"] = median_ms(lambda: scenario.apply(problem))
+    figures |= {"holdings": len(problem.holdings), "routes": len(problem.routes or []),
+                "load_start_end": [load, _load()]}
+    return figures
