@@ -94,6 +94,20 @@ def test_workers_give_the_same_table(desk):
     pd.testing.assert_frame_equal(one, two)
 
 
+def test_a_large_table_applies_each_scenario_again_when_solved(desk, table, monkeypatch):
+    """Above KEEP_CHANGED the changed problems are not kept after validation (a large book's thousand would not
+    fit in memory): each scenario is applied again when solved, on one worker or several, with the same rows."""
+    import allocator.analysis.whatif as whatif
+
+    monkeypatch.setattr(whatif, "KEEP_CHANGED", 0)
+    assert all(isinstance(case, Scenario) for _, case in whatif._validated(desk, SCENARIOS))
+    pd.testing.assert_frame_equal(what_if(desk, SCENARIOS), table)
+    scenarios = [{"id": f"s{i}", "shock": {"BTC": -0.02 * i}} for i in range(6)]
+    pd.testing.assert_frame_equal(what_if(desk, scenarios, workers=2), what_if(desk, scenarios))
+    with pytest.raises(allocator.InputError):  # still every scenario validated before any solve
+        what_if(desk, [*SCENARIOS, {"shock": {"DOGE": -0.1}}])
+
+
 def test_incremental_cost_exact_and_estimate_agree_for_a_small_change(desk):
     change = incremental_cost(desk, {"requirement": {"cex-perps": 4_001_000.0}})
     assert change.exact > 0

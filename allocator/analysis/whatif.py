@@ -3,6 +3,11 @@
 Every scenario is validated against the problem before anything is solved: a bad one raises InputError
 listing every issue, located as ``scenarios[3].shock.DOGE``. Solving uses one compiled program per process;
 ``workers > 1`` spreads contiguous chunks over local processes (each compiles once).
+
+Validating a scenario applies it (the changed problem is checked as a whole). The changed problems are kept for
+the solves while ``scenarios x (assets + holdings)`` stays within ``KEEP_CHANGED``; a larger table (a 2000-asset
+book's changed problem holds about 10 MB of Python objects, so a thousand of them would not fit in memory) keeps
+only the scenarios and applies each again when it is solved.
 """
 
 from __future__ import annotations
@@ -21,12 +26,29 @@ from allocator.solve._engine import Allocator
 
 Scenarios: TypeAlias = pd.DataFrame | Sequence[Scenario | dict[str, Any]]
 
+#: Scenarios x (assets + holdings) up to which the problems changed while validating are kept for the solves (about
+#: 2.5 KB of Python objects per asset or holding of each: 250 MB at most); above, they are applied again.
+KEEP_CHANGED = 100_000
+
+#: A scenario to solve: its id and the changed problem, or the scenario (applied to the problem when solved).
+Case: TypeAlias = tuple[str, Problem | Scenario]
+
 
 def changed_problems(problem: Problem, scenarios: Scenarios) -> list[tuple[str, Problem]]:
     """(id, changed problem) per scenario, validated. Scenarios come as a DataFrame (one flat row each) or a
     list of Scenario/dicts. InputError lists every issue of every scenario at once."""
+    return [(ident, changed) for ident, changed in _validated(problem, scenarios, keep=True)
+            if isinstance(changed, Problem)]
+
+
+def _validated(problem: Problem, scenarios: Scenarios, keep: bool | None = None) -> list[Case]:
+    """Every scenario parsed and applied (InputError with every issue of every one); the changed problems kept when
+    ``keep`` (None: while within KEEP_CHANGED), else the scenarios."""
     rows: Iterable[Any] = scenarios.to_dict(orient="records") if isinstance(scenarios, pd.DataFrame) else scenarios
-    out: list[tuple[str, Problem]] = []
+    rows = list(rows)
+    if keep is None:
+        keep = len(rows) * (len(problem.assets) + len(problem.holdings)) <= KEEP_CHANGED
+    out: list[Case] = []
     issues: list[InputIssue] = []
     first: dict[str, int] = {}
     for index, row in enumerate(rows):
@@ -37,7 +59,8 @@ def changed_problems(problem: Problem, scenarios: Scenarios) -> list[tuple[str, 
             if first.setdefault(ident, index) != index:
                 issues.append(InputIssue(f"{where}.id", f"duplicate scenario id {ident!r} "
                                          f"(first at scenarios[{first[ident]}])", "duplicate_id"))
-            out.append((ident, scenario.apply(problem, where=where)))
+            changed = scenario.apply(problem, where=where)
+            out.append((ident, changed if keep else scenario))
         except InputError as error:
             issues.extend(error.issues)
     if issues:
@@ -48,17 +71,17 @@ def changed_problems(problem: Problem, scenarios: Scenarios) -> list[tuple[str, 
 def what_if(problem: Problem, scenarios: Scenarios, solver: str | None = None, *, workers: int = 1,
             progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """One row per scenario (see analysis/rows.py for the columns), in the order given."""
-    changed = changed_problems(problem, scenarios)
-    if workers <= 1 or len(changed) < 2 * workers:
+    cases = _validated(problem, scenarios)
+    if workers <= 1 or len(cases) < 2 * workers:
         engine = Allocator(problem, solver)
         rows = []
-        for ident, case in changed:
-            rows.append(outcome_row(engine, ident, case))
+        for ident, case in cases:
+            rows.append(_row(engine, problem, ident, case))
             if progress:
                 progress(1)
         return pd.DataFrame(rows)
-    size = -(-len(changed) // workers)
-    chunks = [changed[i:i + size] for i in range(0, len(changed), size)]
+    size = -(-len(cases) // workers)
+    chunks = [cases[i:i + size] for i in range(0, len(cases), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_solve_chunk, problem, solver, chunk) for chunk in chunks]
         frames = []
@@ -69,6 +92,11 @@ def what_if(problem: Problem, scenarios: Scenarios, solver: str | None = None, *
     return pd.concat(frames, ignore_index=True)
 
 
-def _solve_chunk(problem: Problem, solver: str | None, chunk: list[tuple[str, Problem]]) -> pd.DataFrame:
+def _row(engine: Allocator, problem: Problem, ident: str, case: Problem | Scenario) -> dict[str, Any]:
+    changed = case if isinstance(case, Problem) else case.apply(problem)  # validated before: applies again cleanly
+    return outcome_row(engine, ident, changed)
+
+
+def _solve_chunk(problem: Problem, solver: str | None, chunk: list[Case]) -> pd.DataFrame:
     engine = Allocator(problem, solver)
-    return pd.DataFrame([outcome_row(engine, ident, case) for ident, case in chunk])
+    return pd.DataFrame([_row(engine, problem, ident, case) for ident, case in chunk])

@@ -144,7 +144,7 @@ class Problem(_Model):
         once, when the problem is validated; the accounts themselves are left as written."""
         return self._terms
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, /, **data: Any) -> None:
         data = _upgrade(data)
         if not _AS_WRITTEN.get() and needs_expansion(data):
             data = _expanded(data)

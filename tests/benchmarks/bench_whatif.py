@@ -40,6 +40,25 @@ def thousand_what_if_scenarios(workers: int) -> Figures:
             "statuses": table["status"].value_counts().to_dict()}
 
 
+@case(params={"1000x60-100": (1000, 60, 100)})
+def large_book_table(assets: int, accounts: int, scenarios: int) -> Figures:
+    """a what-if table on a generated hub-and-spoke book (``generate_problem(n, 2, k, seed=1, topology="hub")``):
+    scenarios moving every price by 0.1% x i and every requirement by 1 + 0.001 x i, one worker; seconds, per
+    scenario, the objectives' sum (the runner's ``peak_mb`` is the memory the table takes)"""
+    from allocator.analysis.whatif import what_if
+    from allocator.io.generate import generate_problem
+
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    rows = [{"id": f"s{i}", "shock": {"*": 0.001 * i}, "requirement_scale": {"*": 1.0 + 0.001 * i}}
+            for i in range(scenarios)]
+    start = time.perf_counter()
+    table = what_if(problem, rows)
+    seconds = time.perf_counter() - start
+    return {"seconds": round(seconds, 2), "per_scenario_ms": round(1000 * seconds / len(table), 1),
+            "statuses": table["status"].value_counts().to_dict(),
+            "objective_sum": round(float(table["objective"].sum()), 4), "load": [round(x, 2) for x in os.getloadavg()]}
+
+
 class TreeMemory:
     """Samples the resident memory of this process and all its descendants (from /proc) every 0.2 s."""
 

@@ -1,16 +1,17 @@
-"""The route-overlap check (inputs/checks.py) against the obvious per-asset loop it replaced, and validation that
-runs the cross-field checks once."""
+"""The input checks' faster paths: the route-overlap check (inputs/checks.py) against the per-asset loop it
+replaced, and ``Problem.model_validate`` through ``__init__``, which runs the cross-field checks once."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from helpers import PROBLEMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator.errors import InputIssue
+from allocator.errors import InputError, InputIssue
 from allocator.inputs import checks
 from allocator.inputs.problem import Problem
 
@@ -58,3 +59,11 @@ def test_a_problem_is_cross_checked_once(monkeypatch):
     monkeypatch.setattr("allocator.inputs.problem.cross_field_issues", lambda d: calls.append(1) or original(d))
     problem = Problem.model_validate(data)
     assert len(calls) == 1 and problem.model_dump(by_alias=True) == data
+
+
+def test_a_key_named_like_init_arguments_is_an_unknown_field():
+    """The data goes to ``__init__`` as keywords: a top-level ``self`` is an unknown field, not a TypeError."""
+    data = allocator.load_problem(PROBLEMS / "desk.toml").model_dump(by_alias=True)
+    with pytest.raises(InputError) as caught:
+        Problem.model_validate({**data, "self": 1})
+    assert [(issue.location, issue.code) for issue in caught.value.issues] == [("self", "unknown_field")]
