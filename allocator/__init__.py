@@ -7,16 +7,17 @@
     []
 
 ``import allocator`` loads no solver: every public name is imported from its module the first time it is used
-(PEP 562 ``__getattr__``), so the command line's ``--help`` and ``validate`` start in a fraction of a second and
-cvxpy, HiGHS and Clarabel are loaded only when a solve is asked for. ``from allocator import optimize`` and
-``allocator.optimize`` work as with eager imports; ``tests/test_startup.py`` checks that a plain import loads none of
-cvxpy, highspy and clarabel.
+(PEP 562 ``__getattr__``, by lazy_loader's ``attach``), so the command line's ``--help`` and ``validate`` start in a
+fraction of a second and cvxpy, HiGHS and Clarabel are loaded only when a solve is asked for. ``from allocator
+import optimize`` and ``allocator.optimize`` work as with eager imports; ``tests/test_startup.py`` checks that a
+plain import loads none of cvxpy, highspy and clarabel.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import lazy_loader
 
 if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time __getattr__ imports them
     from allocator.analysis.backtest import BacktestResult, backtest
@@ -57,42 +58,31 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time _
 
 __version__ = "0.1.0"
 
-#: Where each public name lives (imported on first use).
-_HOMES: dict[str, str] = {
-    **dict.fromkeys(["AllocatorError", "InfeasibleError", "InputError", "InputIssue", "SolverError",
-                     "VerificationError"], "allocator.errors"),
-    **dict.fromkeys(["Schedule", "Venue"], "allocator.inputs.liquidity"),
-    **dict.fromkeys(["Market", "PortfolioLimit", "Position", "RiskSettings", "StressScenario"],
-                    "allocator.inputs.market"),
-    **dict.fromkeys(["Account", "Asset", "Holding", "Location", "Problem", "Route"], "allocator.inputs.problem"),
-    "Scenario": "allocator.inputs.scenario",
-    **dict.fromkeys(["example_names", "example_problem", "load_example"], "allocator.io.examples"),
-    "load_problem": "allocator.io.loading",
-    **dict.fromkeys(["PlanViolation", "validate_plan"], "allocator.plan.validate"),
-    "Result": "allocator.results.result",
-    "MarginalValues": "allocator.results.marginal",
-    **dict.fromkeys(["Allocator", "optimize"], "allocator.solve._engine"),
-    "Status": "allocator.solve._status",
-    **dict.fromkeys(["TransitionDiagnosis", "TransitionInfeasibleError", "TransitionResult", "TransitionStep",
-                     "TransitionViolation", "plan_transition", "validate_transition"], "allocator.transition"),
-    **dict.fromkeys(["Rulebook", "available_rulebooks", "load_rulebook"], "allocator.venues.rulebooks"),
-    **dict.fromkeys(["StressReport", "stress"], "allocator.analysis.stress"),
-    "compare_modes": "allocator.analysis.modes",
-    **dict.fromkeys(["HedgeSavings", "hedge_savings"], "allocator.analysis.hedging"),
-    "Hedge": "allocator.inputs.hedges",
-    **dict.fromkeys(["BacktestResult", "backtest"], "allocator.analysis.backtest"),
-    **dict.fromkeys(["RebalancePlan", "rebalance"], "allocator.analysis.backtest.rebalance"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use, and keep it here for the next."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'allocator' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value
-    return value
+#: Where each public name lives (its module, relative to this package), imported on first use by lazy_loader's
+#: ``attach``, as the analysis and transition packages do theirs.
+__getattr__, _, _ = lazy_loader.attach(__name__, submod_attrs={
+    "errors": ["AllocatorError", "InfeasibleError", "InputError", "InputIssue", "SolverError", "VerificationError"],
+    "inputs.liquidity": ["Schedule", "Venue"],
+    "inputs.market": ["Market", "PortfolioLimit", "Position", "RiskSettings", "StressScenario"],
+    "inputs.problem": ["Account", "Asset", "Holding", "Location", "Problem", "Route"],
+    "inputs.scenario": ["Scenario"],
+    "io.examples": ["example_names", "example_problem", "load_example"],
+    "io.loading": ["load_problem"],
+    "plan.validate": ["PlanViolation", "validate_plan"],
+    "results.result": ["Result"],
+    "results.marginal": ["MarginalValues"],
+    "solve._engine": ["Allocator", "optimize"],
+    "solve._status": ["Status"],
+    "transition": ["TransitionDiagnosis", "TransitionInfeasibleError", "TransitionResult", "TransitionStep",
+                   "TransitionViolation", "plan_transition", "validate_transition"],
+    "venues.rulebooks": ["Rulebook", "available_rulebooks", "load_rulebook"],
+    "analysis.stress": ["StressReport", "stress"],
+    "analysis.modes": ["compare_modes"],
+    "analysis.hedging": ["HedgeSavings", "hedge_savings"],
+    "inputs.hedges": ["Hedge"],
+    "analysis.backtest": ["BacktestResult", "backtest"],
+    "analysis.backtest.rebalance": ["RebalancePlan", "rebalance"],
+})
 
 
 def __dir__() -> list[str]:

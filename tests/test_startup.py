@@ -164,3 +164,12 @@ def test_input_models_default_factories_are_functions_of_ours():
     for factory in set(factories.values()):
         first, second = factory(), factory()  # type: ignore[call-arg]
         assert first == second and not first and first is not second
+
+
+def test_the_report_package_loads_no_solver_nor_other_analyses():
+    """``allocator.report`` registers the sections of every result type; the packages of those types (transition,
+    backtest, stress) import their machinery on first use (lazy_loader.attach), so reporting a single-period
+    result loads no cvxpy, HiGHS or scipy.stats (the transition's and the Monte Carlo's)."""
+    loaded = _loaded("import allocator.report")
+    assert not loaded & (SOLVERS | {"scipy.stats"}), loaded
+    assert _loaded("import allocator.transition\nallocator.transition.plan_transition") >= {"cvxpy", "highspy"}

@@ -38,6 +38,33 @@ def largest_fixture() -> Figures:
     return figures
 
 
+@case(params={"1000x60": (1000, 60)})
+def cli_generated(assets: int, accounts: int) -> Figures:
+    """allocator report on the result of a generated hub-and-spoke book (``generate_problem(n, 2, k, seed=1,
+    topology="hub")``, solved in this process, its JSON written to a temporary folder): wall s of the command in a
+    fresh process (reading the result, importing the report, the page), best of 3, and the page's MB"""
+    import subprocess
+
+    import allocator
+    from allocator.io.generate import generate_problem
+
+    script = Path(sys.executable).parent / "allocator"
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "allocator.cli"]
+    result = allocator.optimize(generate_problem(assets, 2, accounts, seed=1, topology="hub"))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "book.result.json"
+        path.write_text(result.to_json())
+        seconds = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([*command, "report", str(path), "-o", str(Path(folder) / "book.html")], check=True,
+                           capture_output=True)
+            seconds.append(time.perf_counter() - start)
+        page = (Path(folder) / "book.html").stat().st_size / 2**20
+    return {"best_s": round(min(seconds), 3), "median_s": round(statistics.median(seconds), 3),
+            "result_mb": round(len(result.to_json()) / 2**20, 1), "page_mb": round(page, 2)}
+
+
 def _browser(html: str) -> Figures:
     """Headless Chromium, from navigation start: the first text painted (first-contentful-paint), the charts of
     the first screen drawn, and the last chart drawn (the page's ``data-first-screen-ms`` and ``data-drawn-ms``,

@@ -9,8 +9,20 @@ seizures), ``liquidity`` (the impact of liquidation sales), ``cascade`` (the rou
 ``simulate`` (Monte Carlo draws through the cascade), ``report`` (StressReport) and ``api`` (``stress``).
 """
 
-from allocator.analysis.stress.api import stress
-from allocator.analysis.stress.episodes import Episode, EpisodeFile, load_episodes
-from allocator.analysis.stress.report import StressReport
+from typing import TYPE_CHECKING
 
-__all__ = ["Episode", "EpisodeFile", "StressReport", "load_episodes", "stress"]
+import lazy_loader
+
+if TYPE_CHECKING:  # the names as type checkers see them (re-exported); at run time each is imported on first
+    # use (PEP 562, lazy_loader.attach)
+    from allocator.analysis.stress.api import stress as stress
+    from allocator.analysis.stress.episodes import Episode as Episode
+    from allocator.analysis.stress.episodes import EpisodeFile as EpisodeFile
+    from allocator.analysis.stress.episodes import load_episodes as load_episodes
+    from allocator.analysis.stress.report import StressReport as StressReport
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "api": ["stress"],
+    "episodes": ["Episode", "EpisodeFile", "load_episodes"],
+    "report": ["StressReport"],
+})
