@@ -15,7 +15,7 @@ from helpers import PROBLEMS, ROOT
 import allocator
 
 SOLVERS = {"cvxpy", "highspy", "clarabel"}
-HEAVY = SOLVERS | {"pandas", "scipy.stats", "sklearn", "rich"}
+HEAVY = SOLVERS | {"pandas", "scipy.stats", "scipy.optimize", "sklearn", "rich"}
 
 
 def _loaded(code: str) -> set[str]:
@@ -45,10 +45,11 @@ def test_public_names_load_on_first_use():
 
 def test_the_linear_path_solves_without_cvxpy(tmp_path):
     """A problem the compile-free linear path serves (the desk) is solved, verified, planned and written without
-    importing cvxpy, Clarabel or scipy.stats (which cvxpy brings: 1.1 s of the desk's 2.4 s run); a problem that
+    importing cvxpy, Clarabel or scipy.stats (which cvxpy brings: 1.1 s of the desk's 2.4 s run), scipy.optimize
+    (a liquidation distance's root, only with positions or hedges) or pandas (a result's frames); a problem that
     needs the general program (parametric risk limits: cones, solved by Clarabel) imports them when it is solved."""
     desk = _imported_by("optimize", str(PROBLEMS / "desk.toml"), "--quiet", "-o", str(tmp_path / "desk.json"))
-    assert "highspy" in desk and "scipy.stats" not in desk
+    assert "highspy" in desk and not desk & {"scipy.stats", "scipy.optimize", "pandas"}, desk
     assert not {name.split(".")[0] for name in desk} & {"cvxpy", "clarabel"}
     risk = _imported_by("optimize", str(PROBLEMS / "perps-risk.toml"), "--quiet", "-o", str(tmp_path / "risk.json"))
     assert {"cvxpy", "clarabel", "highspy"} <= risk

@@ -10,10 +10,12 @@ Each frame carries its columns' units in ``frame.attrs["units"]`` (the table in 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MONEY = "currency"
 SHADOW = "currency per currency of requirement (positive: a higher requirement costs more)"
@@ -36,6 +38,8 @@ UNITS: dict[str, str] = {
 def flat_frame(rows: Sequence[BaseModel], model: type[BaseModel], rename: Mapping[str, str] | None = None,
                columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows as a frame (aliases as column names, e.g. ``from``), renamed, with ``attrs["units"]`` set."""
+    import pandas as pd  # here: a solve that never asks for a frame never loads pandas (docs/cli.md, start-up)
+
     names = [field.alias or name for name, field in model.model_fields.items()]
     data: list[dict[str, Any]] = [row.model_dump(by_alias=True) for row in rows]
     frame = pd.DataFrame(data, columns=names).rename(columns=dict(rename or {}))

@@ -12,14 +12,16 @@ and a pydantic field of this type validates from and dumps to the same list of `
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from allocator.results.reportable import Row
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class MarginalValue(Row):
@@ -104,6 +106,8 @@ class MarginalValues(Sequence[MarginalValue]):
 
     def frame(self) -> pd.DataFrame:
         """Columns ``asset``, ``location``, ``value``, one row per item, without making the rows."""
+        import pandas as pd  # here, as every frame of a result (results/frames.py)
+
         return pd.DataFrame({"asset": np.array(self.assets, dtype=object)[self.asset],
                              "location": np.array(self.locations, dtype=object)[self.location],
                              "value": self.value}, columns=["asset", "location", "value"])

@@ -9,9 +9,12 @@ higher tier, imported only when a page is asked for (tests/test_layers.py, ALLOW
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Row(BaseModel):
@@ -22,6 +25,8 @@ class Row(BaseModel):
 
 def rows_frame(rows: Sequence[BaseModel], model: type[BaseModel]) -> pd.DataFrame:
     """``rows`` as a DataFrame with one column per field of ``model`` (by alias), also when there are none."""
+    import pandas as pd  # here: a solve that never asks for a frame never loads pandas (docs/cli.md, start-up)
+
     columns = [field.alias or name for name, field in model.model_fields.items()]
     return pd.DataFrame([row.model_dump(by_alias=True) for row in rows], columns=columns)
 

@@ -10,15 +10,17 @@ and ``_repr_html_()`` (a compact table for notebooks). An infeasible problem giv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-import pandas as pd
 from pydantic import Field
 
 from allocator.results.frames import flat_frame, unknown_frame, with_units
 from allocator.results.marginal import MarginalValue as MarginalValue  # re-exported: rows of `marginal_values`
 from allocator.results.marginal import MarginalValues
 from allocator.results.reportable import Reportable, Row, rows_frame
+
+if TYPE_CHECKING:  # pandas is imported by the frames only (results/frames.py): a solve never loads it
+    import pandas as pd
 
 
 class Objective(Row):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import brentq
 
 from allocator.inputs.market import Position, marked_pnl
 from allocator.inputs.problem import Problem
@@ -81,6 +80,8 @@ def _nearest_root(gap, linear: bool = False) -> float | None:  # type: ignore[no
         slope = gap(1.0) - at_zero
         root = -at_zero / slope if slope != 0.0 else None
         return float(root) if root is not None and LOWEST <= root <= HIGHEST else None
+    from scipy.optimize import brentq  # here: a book without positions never loads scipy.optimize (docs/cli.md)
+
     roots = [brentq(gap, low, high, xtol=1e-10) for low, high in ((LOWEST, 0.0), (0.0, HIGHEST))
              if np.sign(gap(low)) != np.sign(gap(high))]
     return float(min(roots, key=abs)) if roots else None

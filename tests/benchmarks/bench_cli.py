@@ -47,7 +47,7 @@ def _timed(command: list[str]) -> list[float]:
 
 #: What each command cannot do without: the floor under its start-up.
 FLOORS = {"--help": "import click", "validate": "import click, pydantic",
-          "optimize": "import click, pydantic, numpy, scipy.sparse, pandas, highspy"}
+          "optimize": "import click, pydantic, numpy, scipy.sparse, highspy"}
 
 #: ``import pydantic`` alone imports little (its names load on first use); any model needs ``BaseModel`` and
 #: ``Field``, which import the rest of pydantic: the floor under ``validate`` a model-based check cannot go below.

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize_scalar
-from scipy.stats import multivariate_t
 
 from allocator.analysis.stress.market_data import daily
 from allocator.errors import HistoryError
@@ -85,6 +83,9 @@ def fit(tickers: list[str], end: pd.Timestamp, window_days: int = WINDOW_DAYS) -
         flat = [t for t, v in zip(tickers, volatility, strict=True) if v <= 0]
         raise HistoryError(f"{', '.join(flat)} did not move in the fitting window", "monte carlo")
     correlation = second / np.outer(volatility, volatility)
+    # imported for the fit only: `allocator stress` without draws never loads them (0.6 s; docs/performance.md)
+    from scipy.optimize import minimize_scalar
+    from scipy.stats import multivariate_t
 
     def negative_log_likelihood(nu: float) -> float:
         shape = second * (nu - 2.0) / nu
