@@ -12,7 +12,7 @@ only the scenarios and applies each again when it is solved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeAlias
 
@@ -37,15 +37,14 @@ Case: TypeAlias = tuple[str, Problem | Scenario]
 def changed_problems(problem: Problem, scenarios: Scenarios) -> list[tuple[str, Problem]]:
     """(id, changed problem) per scenario, validated. Scenarios come as a DataFrame (one flat row each) or a
     list of Scenario/dicts. InputError lists every issue of every scenario at once."""
-    return [(ident, changed) for ident, changed in _validated(problem, scenarios, keep=True)
-            if isinstance(changed, Problem)]
+    cases = _validated(problem, scenarios, keep=True)
+    return [(ident, changed) for ident, changed in cases if isinstance(changed, Problem)]  # every one, kept
 
 
 def _validated(problem: Problem, scenarios: Scenarios, keep: bool | None = None) -> list[Case]:
     """Every scenario parsed and applied (InputError with every issue of every one); the changed problems kept when
     ``keep`` (None: while within KEEP_CHANGED), else the scenarios."""
-    rows: Iterable[Any] = scenarios.to_dict(orient="records") if isinstance(scenarios, pd.DataFrame) else scenarios
-    rows = list(rows)
+    rows: list[Any] = scenarios.to_dict(orient="records") if isinstance(scenarios, pd.DataFrame) else list(scenarios)
     if keep is None:
         keep = len(rows) * (len(problem.assets) + len(problem.holdings)) <= KEEP_CHANGED
     out: list[Case] = []
