@@ -117,6 +117,13 @@ print(time.{clock}() - start, result.objective.total)
 """
 
 
+def console(*args: str) -> list[str]:
+    """``allocator ARGS`` as a user runs it: the console script beside this Python where it is installed, else
+    ``python -m allocator.cli``."""
+    script = Path(sys.executable).parent / "allocator"
+    return [str(script), *args] if script.is_file() else [sys.executable, "-m", "allocator.cli", *args]
+
+
 def fresh_runs(script: str, problem: Path, runs: int, timeout: float | None = None) -> list[list[str]]:
     """The words ``script`` prints (a timing script prints its seconds first) in each of ``runs`` fresh processes
     given the path ``problem``."""

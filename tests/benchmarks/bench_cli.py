@@ -22,11 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from _cases import Figures, case
+from _cases import Figures, case, console
 
 ROOT = Path(__file__).resolve().parents[2]
 DESK = ROOT / "fixtures" / "problems" / "desk.toml"
-SCRIPT = Path(sys.executable).parent / "allocator"
 RUNS = 15
 
 
@@ -54,11 +53,6 @@ FLOORS = {"--help": "import click", "validate": "import click, pydantic",
 MODEL_FLOOR = "import click; from pydantic import BaseModel, Field"
 
 
-def _command(*args: str) -> list[str]:
-    """The console script where it is installed (as a user runs it), else ``python -m allocator.cli``."""
-    return [str(SCRIPT), *args] if SCRIPT.is_file() else [sys.executable, "-m", "allocator.cli", *args]
-
-
 @case(params={"help": ("--help",), "validate": ("validate", str(DESK)), "optimize": ("optimize", str(DESK), "--json")})
 def startup(*args: str) -> Figures:
     """allocator --help / allocator validate desk.toml / allocator optimize desk.toml --json (the whole solve,
@@ -66,7 +60,7 @@ def startup(*args: str) -> Figures:
     python = _timed([sys.executable, "-c", "pass"])
     floor = _timed([sys.executable, "-c", FLOORS[args[0]]])
     models = _timed([sys.executable, "-c", MODEL_FLOOR]) if args[0] == "validate" else None
-    seconds = _timed(_command(*args))
+    seconds = _timed(console(*args))
     figures: Figures = {"best_s": round(min(seconds), 3), "median_s": round(statistics.median(seconds), 3),
                         "python_pass_best_s": round(min(python), 3), "libraries_best_s": round(min(floor), 3),
                         "libraries": FLOORS[args[0]], "runs": len(seconds)}
@@ -87,7 +81,7 @@ def optimize_generated(assets: int, accounts: int) -> Figures:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "book.json"
         path.write_text(generate_problem(assets, 2, accounts, seed=1, topology="hub").model_dump_json(by_alias=True))
-        command = _command("optimize", str(path))
+        command = console("optimize", str(path))
         seconds = []
         for _ in range(3):
             start = time.perf_counter()

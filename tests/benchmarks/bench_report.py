@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _cases import Figures, case
+from _cases import Figures, case, console
 
 ROOT = Path(__file__).resolve().parents[2]
 DERISK = ROOT / "fixtures" / "problems" / "derisk.toml"
@@ -48,21 +48,19 @@ def cli_generated(assets: int, accounts: int) -> Figures:
     import allocator
     from allocator.io.generate import generate_problem
 
-    script = Path(sys.executable).parent / "allocator"
-    command = [str(script)] if script.is_file() else [sys.executable, "-m", "allocator.cli"]
-    result = allocator.optimize(generate_problem(assets, 2, accounts, seed=1, topology="hub"))
+    text = allocator.optimize(generate_problem(assets, 2, accounts, seed=1, topology="hub")).to_json()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "book.result.json"
-        path.write_text(result.to_json())
+        path.write_text(text)
         seconds = []
         for _ in range(3):
             start = time.perf_counter()
-            subprocess.run([*command, "report", str(path), "-o", str(Path(folder) / "book.html")], check=True,
+            subprocess.run(console("report", str(path), "-o", str(Path(folder) / "book.html")), check=True,
                            capture_output=True)
             seconds.append(time.perf_counter() - start)
         page = (Path(folder) / "book.html").stat().st_size / 2**20
     return {"best_s": round(min(seconds), 3), "median_s": round(statistics.median(seconds), 3),
-            "result_mb": round(len(result.to_json()) / 2**20, 1), "page_mb": round(page, 2)}
+            "result_mb": round(len(text) / 2**20, 1), "page_mb": round(page, 2)}
 
 
 def _browser(html: str) -> Figures:
