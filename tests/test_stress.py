@@ -196,7 +196,53 @@ def test_distance_to_liquidation_is_shown_beside_the_episodes(stress_desk: alloc
     for r in report.account_rows:
         assert r.liquidation_move == expected.get(r.account, {}).get("liquidation_move")
         assert r.market_liquidation_move == expected.get(r.account, {}).get("market_liquidation_move")
-    assert report.account_rows[0].liquidation_move == pytest.approx(-0.476, abs=1e-3)  # hyperliquid: BTC -47.6%
+    assert report.account_rows[0].liquidation_move == pytest.approx(-0.482, abs=1e-3)  # hyperliquid: BTC -48.2%
+
+
+@pytest.mark.parametrize("basis", ["maintenance", "initial"])
+def test_the_distance_is_where_the_stress_liquidates(basis: str) -> None:
+    """50,000 USDC at Hyperliquid against a long 10 BTC perp at 100,000 (tier 1: maintenance 1/80 of the notional
+    at the moved price, whatever the margin basis): 50,000 + 10 (P - 100,000) = 10 P / 80 at P = 96,202.53, a move
+    of -3.797%, by hand. The stress keeps the account a hair above that move and liquidates it a hair below."""
+    problem = problem_of([{"id": "hl", "rulebook": "hyperliquid", "margin_basis": basis}], [("USDC", "hl", 50_000.0)],
+                         [{"account": "hl", "instrument": "BTC-PERP", "underlying": "BTC", "kind": "perp",
+                           "quantity": 10.0}], prices={"BTC": 100_000.0, "USDC": 1.0})
+    by_hand = (50_000.0 - 1_000_000.0) / (10.0 / 80.0 - 10.0) / 100_000.0 - 1.0
+    assert by_hand == pytest.approx(-0.0379747, abs=1e-7)
+    move = liquidation_moves(problem, {("USDC", "hl"): 50_000.0})["hl"]["liquidation_move"]
+    assert move == pytest.approx(by_hand, abs=1e-9)
+    assert not row(one(problem, {"BTC": by_hand + 1e-6}), "hl")["liquidated"]
+    assert row(one(problem, {"BTC": by_hand - 1e-6}), "hl")["liquidated"]
+
+
+def test_a_results_hedges_are_stressed_with_its_targets() -> None:
+    """hedge.toml: the optimum shorts 2M of BTC perp against the long 20 BTC perp. In 2020-03-covid the hedge pays,
+    and the account stays up: every figure by hand from the episode's moves."""
+    problem = allocator.load_problem(PROBLEMS / "hedge.toml")
+    result = allocator.optimize(problem)
+    (hedge,) = result.hedges
+    report = stress(problem, result, episodes=["2020-03-covid"], cascade=False)
+    move = {m.asset: m.move for m in report.move_rows}
+    price = {a.id: a.price for a in problem.assets}
+    posted = {t.asset: t.quantity for t in result.targets if t.location == "cex"}
+    credit = sum((1.0 - problem.terms["cex"].eligible[a]) * q * price[a] * (1.0 + move[a]) for a, q in posted.items())
+    pnl = (20.0 * price["BTC"] + hedge.notional) * move["BTC"]  # the long perp and the short hedge
+    cex = row(report, "cex")
+    assert cex["collateral_after"] == pytest.approx(credit, rel=1e-9)
+    assert cex["pnl"] == pytest.approx(pnl, rel=1e-9) and pnl > 0
+    assert cex["equity_after"] == pytest.approx(credit + pnl, rel=1e-9)
+    assert cex["maintenance_after"] == pytest.approx(2_000_000.0 + hedge.margin, rel=1e-12)
+    assert not cex["liquidated"] and cex["equity_after"] > cex["maintenance_after"]
+    assert cex["liquidation_move"] == pytest.approx(result.accounts[0].liquidation_move, abs=1e-9)
+    unhedged = row(stress(problem, {(t.asset, t.location): t.quantity for t in result.targets},
+                          episodes=["2020-03-covid"], cascade=False), "cex")
+    assert unhedged["liquidated"]  # the same targets without the hedge fall: the hedge is what holds the account
+
+
+def test_an_episode_named_twice_is_one_located_error(stress_desk: allocator.Problem) -> None:
+    with pytest.raises(InputError) as raised:
+        stress(stress_desk, episodes=["2022-11-ftx", "2022-11-ftx"])
+    assert [(i.location, i.code) for i in raised.value.issues] == [("episodes[1]", "duplicate_id")]
 
 
 # ---- holdings: today's, a result's targets, any allocation --------------------------------------------------------
@@ -233,7 +279,9 @@ def test_report_round_trips_through_json(stress_desk: allocator.Problem) -> None
     again = StressReport.from_json(report.to_json())
     assert again == report
     assert list(report.accounts.columns[:4]) == ["scenario", "account", "mode", "rule"]
-    assert set(report.accounts["mode"]) == {"cross"}
+    modes = dict(zip(report.accounts["account"], report.accounts["mode"], strict=True))
+    assert modes == {a.id: stress_desk.terms[a.id].mode for a in stress_desk.accounts}
+    assert modes["binance"] == "portfolio" and modes["hyperliquid"] == "cross"  # the mode in force, as optimize's
     assert len(report.accounts) == 2 * len(stress_desk.accounts) and len(report.draws) == 50
 
 

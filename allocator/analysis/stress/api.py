@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from allocator.analysis.stress.book import Book, Holdings
+from allocator.analysis.stress.book import Book, Holdings, with_hedges
 from allocator.analysis.stress.cascade import Outcome, run, settle
 from allocator.analysis.stress.episodes import load_episodes
 from allocator.analysis.stress.liquidation import Rule, rules
@@ -55,6 +55,7 @@ def stress(problem: Problem, holdings: Holdings | None = "current", episodes: Se
             issues.extend(error.issues)
             return None
 
+    problem = checked(with_hedges, problem, holdings) or problem  # a result's hedges are stressed with its targets
     chosen = checked(rules_file.select, list(episodes) if episodes is not None else None) or []
     checked(_check_counts, draws, seed, window_days)
     merged, penalties = checked(_settings, problem, proxies) or ({}, {})
@@ -173,7 +174,7 @@ def _account_rows(problem: Problem, book: Book, account_rules: list[Rule], outco
             health = float(outcome.settlement.ratio[r, k])
             far = distance.get(account.id, {})
             rows.append(AccountRow(
-                scenario=name, account=account.id, mode=getattr(account, "margin_mode", None) or "cross",
+                scenario=name, account=account.id, mode=problem.terms[account.id].mode,
                 rule=account_rules[k].kind, collateral_value_before=float(today.value[0, k]),
                 collateral_value_after=float(state.value[r, k]), collateral_before=float(today.collateral[0, k]),
                 collateral_after=float(state.collateral[r, k]), pnl=pnl_total - float(today.pnl[0, k]),

@@ -71,6 +71,32 @@ def quantities(problem: Problem, holdings: Holdings | None, where: str = "holdin
     return out
 
 
+def with_hedges(problem: Problem, holdings: Holdings | None) -> Problem:
+    """The problem whose book is stressed: with a Result's hedges (docs/hedging.md) as positions opened today at
+    their accounts, and the problem's hedge instruments and delta bands left out (the result chose them). A hedge at
+    an account whose rulebook derives the requirement is margined by the rulebook at every stressed price, as the
+    venue would; elsewhere (a given requirement, no rulebook) it adds the margin the result reports, fixed."""
+    if not isinstance(holdings, Result) or not holdings.hedges:
+        return problem
+    data = problem.model_dump(by_alias=True)
+    kind = {(h.account, h.instrument): h.kind for h in problem.hedges}
+    accounts = {row["id"]: row for row in data["accounts"]}
+    for trade in holdings.hedges:
+        row = accounts.get(trade.account)
+        if row is None or (trade.account, trade.instrument) not in kind:  # a result of another problem
+            raise InputError([InputIssue("holdings.hedges", f"{trade.instrument!r} at {trade.account!r} is not a "
+                                         "hedge of this problem", "unknown_hedge")])
+        data["positions"].append({"account": trade.account, "instrument": trade.instrument,
+                                  "underlying": trade.underlying, "kind": kind[(trade.account, trade.instrument)],
+                                  "quantity": trade.quantity})
+        if row.get("rulebook") is None or row.get("requirement") is not None:
+            row["requirement"] = (row.get("requirement") or 0.0) + trade.margin
+    data["hedges"], data["max_net_delta"] = [], {}
+    for row in data["accounts"]:
+        row["max_net_delta"] = {}
+    return Problem.model_validate(data)
+
+
 @dataclass(frozen=True, eq=False)
 class Book:
     """An allocation as arrays (assets in problem order, accounts in problem order) and the means to re-derive every

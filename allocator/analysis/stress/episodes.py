@@ -77,12 +77,15 @@ class EpisodeFile(StrictModel):
 
     def select(self, names: Sequence[str] | None, where: str = "episodes") -> list[Episode]:
         """The named episodes in the order given (all of them, in file order, for None); InputError naming every
-        unknown name and the known ones."""
+        unknown name (with the known ones) and every name given twice."""
         if names is None:
             return list(self.episodes)
         known = {episode.name: episode for episode in self.episodes}
         issues = [InputIssue(f"{where}[{i}]", f"unknown episode {name!r} (known: {', '.join(known)})",
                              "unknown_episode") for i, name in enumerate(names) if name not in known]
+        issues += [InputIssue(f"{where}[{i}]", f"episode {name!r} is already chosen (episodes[{names.index(name)}]); "
+                              "each episode once", "duplicate_id")
+                   for i, name in enumerate(names) if name in names[:i]]
         if issues:
             raise InputError(issues)
         return [known[name] for name in names]

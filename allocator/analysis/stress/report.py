@@ -8,7 +8,7 @@ treasury's losses), ``draws``, ``draw_accounts`` and ``monte_carlo`` (per Monte 
 draws, and the fit with the loss distribution) and ``liquidity`` (the impact model's inputs per asset).
 It shows itself like a Result: ``summary_text()`` (a few lines; ``summary`` is the per-scenario DataFrame),
 ``to_html()`` (the self-contained report, docs/report.md) and ``_repr_html_()`` (compact, for notebooks).
-An account row's ``mode`` is its margin mode (today every account is cross-margined: one pool per account).
+An account row's ``mode`` is the margin mode in force at the account (``Problem.terms``: isolated, cross or portfolio).
 """
 
 from __future__ import annotations
