@@ -319,6 +319,16 @@ def test_bad_hedges_are_located(data, change, location, code):
     assert (location, code) in {(issue.location, issue.code) for issue in caught.value.issues}
 
 
+def test_a_hedge_with_an_unknown_account_and_underlying_reports_both(data):
+    """Both typos of one hedge in one error, as a position's are."""
+    bad = {**data, "hedges": [{"account": "exx", "instrument": "X", "underlying": "BTCX", "max_notional": 1.0,
+                               "margin_rate": 0.1}]}
+    with pytest.raises(allocator.InputError) as caught:
+        allocator.Problem.model_validate(bad)
+    found = {(issue.location, issue.code) for issue in caught.value.issues}
+    assert {("hedges[0].account", "unknown_account"), ("hedges[0].underlying", "unknown_asset")} <= found
+
+
 def test_a_hedge_at_a_risk_account_needs_a_volatility(data):
     bad = copy.deepcopy(data)
     bad["assets"].append({"id": "SOL", "price": 195.77})

@@ -77,6 +77,50 @@ def test_scenario_errors_are_located_and_all_reported(desk):
     assert "not in [0, 1)" in messages and "structure" in messages
 
 
+def test_a_bad_value_does_not_hide_a_typo_in_an_id(desk, tmp_path):
+    """A scenario with a bad value and an unknown id, and another with only the unknown id: every issue in one
+    error, from the API, from a scenario file read with the problem, and from the CLI (exit 2, no traceback)."""
+    from click.testing import CliRunner
+
+    from allocator.batch.spec import read_scenarios
+    from allocator.cli import main
+
+    expected = {("scenarios[0].shock.ETH", "not_finite"), ("scenarios[0].shock.BTCC", "unknown_asset"),
+                ("scenarios[0].buffer.prime-brokr", "unknown_account"), ("scenarios[1].shock.BTCC", "unknown_asset")}
+    rows = [{"id": "a", "shock": {"BTCC": -0.3, "ETH": math.nan}, "buffer": {"prime-brokr": 0.1}},
+            {"id": "b", "shock": {"BTCC": -0.3}}]
+    with pytest.raises(allocator.InputError) as caught:
+        what_if(desk, rows)
+    assert {(i.location, i.code) for i in caught.value.issues} == expected
+    path = tmp_path / "s.toml"
+    path.write_text('[[scenarios]]\nid = "a"\nshock = { BTCC = -0.3, ETH = nan }\nbuffer = { prime-brokr = 0.1 }\n'
+                    '[[scenarios]]\nid = "b"\nshock = { BTCC = -0.3 }\n')
+    with pytest.raises(allocator.InputError) as caught:
+        read_scenarios(path, desk)
+    assert {(i.location, i.code) for i in caught.value.issues} == expected
+    with pytest.raises(allocator.InputError) as caught:
+        read_scenarios(path)  # without the problem: the values' issues only
+    assert {(i.location, i.code) for i in caught.value.issues} == {("scenarios[0].shock.ETH", "not_finite")}
+    run = CliRunner().invoke(main, ["whatif", str(PROBLEMS / "desk.toml"), str(path), "-o", "-"])
+    assert run.exit_code == 2 and "Traceback" not in run.output
+    for location, _ in expected:
+        assert location in run.output
+
+
+@pytest.mark.parametrize("cell", ["nan", "NULL", "None", "#N/A", "NA"])
+def test_csv_cells_other_than_empty_are_not_read_as_no_change(desk, tmp_path, cell):
+    """Only an empty cell means "no change": pandas' NA spellings stay text (refused), and an id ``nan`` stays."""
+    from allocator.batch.spec import read_scenarios
+
+    path = tmp_path / "s.csv"
+    path.write_text(f"id,shock.BTC,requirement_scale.*\nbase,,\nnan,{cell},\n")
+    with pytest.raises(allocator.InputError) as caught:
+        read_scenarios(path)
+    assert [(i.location, i.code) for i in caught.value.issues] == [("scenarios[1].shock.BTC", "not_a_number")]
+    path.write_text("id,shock.BTC\nbase,\nnan,-0.1\n")
+    assert read_scenarios(path) == [("base", {}), ("nan", {"shock.BTC": -0.1})]
+
+
 def test_flat_dataframe_scenarios(desk, table):
     frame = pd.DataFrame([{"id": "crash", "shock.BTC": -0.3, "shock.ETH": -0.35, "shock.stETH": -0.35,
                            "haircut_shift.*": 0.05, "requirement_scale.*": np.nan},

@@ -21,7 +21,7 @@ import pandas as pd
 from allocator.analysis.rows import outcome_row
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.problem import Problem
-from allocator.inputs.scenario import Scenario
+from allocator.inputs.scenario import Scenario, reference_issues
 from allocator.solve._engine import Allocator
 
 Scenarios: TypeAlias = pd.DataFrame | Sequence[Scenario | dict[str, Any]]
@@ -53,7 +53,10 @@ def _validated(problem: Problem, scenarios: Scenarios, keep: bool | None = None)
     for index, row in enumerate(rows):
         where = f"scenarios[{index}]"
         try:
-            scenario = Scenario.parse(row, where=where)
+            try:
+                scenario = Scenario.parse(row, where=where)
+            except InputError as error:  # its keys are checked too: a bad value and a typo in an id, one error
+                raise InputError([*error.issues, *reference_issues(row, problem, where)]) from None
             ident = scenario.id or str(index)
             if first.setdefault(ident, index) != index:
                 issues.append(InputIssue(f"{where}.id", f"duplicate scenario id {ident!r} "

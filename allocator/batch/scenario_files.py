@@ -14,7 +14,8 @@ import pandas as pd
 
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.issues import short
-from allocator.inputs.scenario import Scenario
+from allocator.inputs.problem import Problem
+from allocator.inputs.scenario import Scenario, reference_issues
 from allocator.io.documents import read_document, regular_file
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -22,9 +23,11 @@ TABLE_SUFFIXES = (".csv", ".parquet")
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
-def read_scenarios(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+def read_scenarios(path: str | Path, problem: Problem | None = None) -> list[tuple[str, dict[str, Any]]]:
     """(id, fields) per scenario of a .toml/.json file (``[[scenarios]]``) or a flat .csv/.parquet table; a
-    scenario without an id is named by its position. InputError lists every issue of the file at once."""
+    scenario without an id is named by its position. InputError lists every issue of the file at once; with
+    ``problem``, when there is any, also every scenario's issues against it (``reference_issues``: an unknown id
+    beside a bad value)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
@@ -37,31 +40,36 @@ def read_scenarios(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     if not rows:
         raise InputError([InputIssue(str(path), "lists no scenarios", "empty")])
     out: list[tuple[str, dict[str, Any]]] = []
-    issues: list[InputIssue] = []
+    changes: list[tuple[int, dict[str, Any]]] = []  # (row, fields) of every row that is a table
+    issues: list[list[InputIssue]] = [[] for _ in rows]  # per row
     first: dict[str, int] = {}
     for index, row in enumerate(rows):
         where = f"scenarios[{index}]"
         if not isinstance(row, dict):
-            issues.append(InputIssue(where, f"{short(row)} is not a scenario: give a table of changes",
-                                     "not_a_table"))
+            issues[index].append(InputIssue(where, f"{short(row)} is not a scenario: give a table of changes",
+                                            "not_a_table"))
             continue
         ident = _ident(row.get("id"), index, text_ids)
         if ident is None:
-            issues.append(InputIssue(f"{where}.id", f"{short(row.get('id'))} is not a scenario id (a string)",
-                                     "not_a_string"))
+            issues[index].append(InputIssue(f"{where}.id", f"{short(row.get('id'))} is not a scenario id (a "
+                                            "string)", "not_a_string"))
             ident = str(index)
         elif first.setdefault(ident, index) != index:
-            issues.append(InputIssue(f"{where}.id", f"duplicate scenario id {ident!r} (first at "
-                                     f"scenarios[{first[ident]}])", "duplicate_id"))
+            issues[index].append(InputIssue(f"{where}.id", f"duplicate scenario id {ident!r} (first at "
+                                            f"scenarios[{first[ident]}])", "duplicate_id"))
         # an empty cell of a flat table means "no change"; in TOML or JSON a NaN is a value (and an error)
         fields = {key: value for key, value in row.items() if key != "id" and (text_ids or not _blank(value))}
         try:
             Scenario.parse(fields, where=where)
         except InputError as error:
-            issues.extend(error.issues)
+            issues[index].extend(error.issues)
         out.append((ident, fields))
-    if issues:
-        raise InputError(issues)
+        changes.append((index, fields))
+    if any(issues):
+        if problem is not None:
+            for index, fields in changes:
+                issues[index] += reference_issues(fields, problem, f"scenarios[{index}]")
+        raise InputError([issue for row in issues for issue in row])
     return out
 
 
@@ -84,7 +92,10 @@ def _table_rows(path: Path) -> list[Any]:
     regular_file(path, "scenario file")
     try:
         if path.suffix.lower() == ".csv":  # text cells: a number is a cell that reads as one (CSV has no types)
-            rows = pd.read_csv(path, dtype=str, encoding="utf-8").to_dict(orient="records")
+            # only an empty cell is "no change": pandas' other NA spellings ("nan", "NULL", "#N/A", ...) stay text,
+            # so a change written that way is refused, not dropped, and an id ``nan`` stays ``nan``
+            rows = pd.read_csv(path, dtype=str, encoding="utf-8", keep_default_na=False,
+                               na_values=[""]).to_dict(orient="records")
             return [{key: value if key == "id" else _number(value) for key, value in row.items()} for row in rows]
         return pd.read_parquet(path).to_dict(orient="records")
     except OSError as error:

@@ -33,7 +33,7 @@ def command(problem: Path, scenarios: Path, output: Output, solver: str | None, 
 
     try:
         loaded = load_problem(problem)
-        rows = [{"id": ident, **fields} for ident, fields in read_scenarios(scenarios)]
+        rows = [{"id": ident, **fields} for ident, fields in read_scenarios(scenarios, loaded)]
         with progress_bar("what-if", total=len(rows)) as advance:
             table = what_if(loaded, rows, solver, workers=workers, progress=advance)
     except InputError as error:

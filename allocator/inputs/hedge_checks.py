@@ -25,13 +25,13 @@ def hedge_issues(data: dict[str, Any], known: set[str]) -> list[InputIssue]:
     for j, row in rows(data, "hedges"):
         account, instrument, underlying = text(row.get("account")), text(row.get("instrument")), \
             text(row.get("underlying"))
-        if account is not None and account not in accounts:
+        unknown_account = account is not None and account not in accounts
+        unknown_asset = underlying is not None and bool(known) and underlying not in known
+        if unknown_account:
             issues.append(InputIssue(f"hedges[{j}].account", f"unknown account {account!r}", "unknown_account"))
-            continue
-        if underlying is not None and known and underlying not in known:
+        if unknown_asset:
             issues.append(InputIssue(f"hedges[{j}].underlying", f"unknown asset {underlying!r}", "unknown_asset"))
-            continue
-        if account is None or instrument is None or underlying is None:
+        if unknown_account or unknown_asset or account is None or instrument is None or underlying is None:
             continue
         if seen.setdefault((account, instrument), j) != j:
             issues.append(InputIssue(f"hedges[{j}].instrument", f"{instrument!r} is already a hedge at {account!r} "

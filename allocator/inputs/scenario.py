@@ -23,6 +23,7 @@ A scenario may not change structure: new eligible pairs, new locations, new rout
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -86,6 +87,57 @@ class Scenario(BaseModel):
         except InputError as error:  # a change took a value out of its range
             raise InputError([InputIssue(f"{where}", f"gives {issue}", issue.code)
                               for issue in error.issues]) from None
+
+
+#: The codes of issues about a scenario's keys (an id the problem does not have, a pair it cannot change): the
+#: same whatever the values, so they are reported beside the values' own issues (``reference_issues``).
+REFERENCE_CODES = frozenset({"unknown_asset", "unknown_account", "unknown_holding", "unknown_route",
+                             "structure_change"})
+
+
+def reference_issues(data: Scenario | Mapping[str, Any], problem: Problem, where: str = "scenario"
+                     ) -> list[InputIssue]:
+    """The issues of applying a scenario to ``problem`` (every one), or, when some of its values are invalid, of its
+    keys (unknown ids, pairs it may not change): the entries validation refuses are left out and the rest is
+    applied. So one error can list a bad value and a typo in an id together; the values' own issues are
+    ``Scenario.parse``'s."""
+    salvaged = False
+    try:
+        scenario = Scenario.parse(data, where)
+    except InputError:
+        salvaged = True
+        if not isinstance(data, Mapping):
+            return []
+        try:
+            nested = copy.deepcopy(_nest(data, where) if any("." in str(key) for key in data) else dict(data))
+        except InputError:  # a key both a value and a table: parse reports it
+            return []
+        try:
+            Scenario.model_validate(nested)
+        except ValidationError as error:
+            for location in sorted({tuple(e["loc"]) for e in error.errors()}, key=len, reverse=True):
+                _drop(nested, location)
+        try:
+            scenario = Scenario.model_validate(nested)
+        except ValidationError:
+            return []
+    try:
+        scenario.apply(problem, where)
+    except InputError as error:
+        return [issue for issue in error.issues if not salvaged or issue.code in REFERENCE_CODES]
+    return []
+
+
+def _drop(nested: dict[str, Any], location: tuple[Any, ...]) -> None:
+    """Remove the entry at a validation error's ``location`` (its deepest key that is there)."""
+    table, last = nested, None
+    for part in location:
+        if not isinstance(table, dict) or part not in table:
+            break
+        last = (table, part)
+        table = table[part]
+    if last is not None:
+        del last[0][last[1]]
 
 
 class _Editor:
