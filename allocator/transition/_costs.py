@@ -19,7 +19,8 @@
 Since ``value[., t] = held[., t] + bought[., t] + arrived[., t]``, the income term is written on the period-end
 holdings with the value that landed during a period charged back for the part of it that it missed:
 
-    ``sum_t w_t income . (value[.,0] - value[.,t]) + sum_{m,t} move_unearned_m g[m,t] + sum_{n,t} buy_unearned_n b[n,t]``
+    ``sum_t w_t income . (value[.,0] - value[.,t]) + sum_{m,t} move_unearned_m g[m,t]
+                                                    + sum_{n,t} buy_unearned_n b[n,t]``
 
 ``move_unearned_m = income[to_m] landing_m / 24/365`` and ``buy_unearned_n = income[cell_n] P/24/365``
 (_data.py): data, so the program stays linear in the schedule (a cost per value moved and per value bought).
