@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 import pytest
 from helpers import PROBLEMS
-from transition_helpers import CRASH, tiny, with_risk
+from transition_helpers import CRASH, landing, tiny, with_risk
 
 import allocator
 from allocator.transition import _pwl, plan_transition, validate_transition
@@ -57,6 +57,8 @@ CASES = {
     "derisk without venues": lambda: _derisk().with_changes(venues=[]),
     "generated 8x2x5 without venues": lambda: generate_transition(8, 2, 5, seed=7,
                                                                   eligible_share=0.7).with_changes(venues=[]),
+    # income charged back on what lands during a period: an arrival half-way through one, purchases at its end
+    "landing mid-period": landing,
 }
 
 

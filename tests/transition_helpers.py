@@ -69,3 +69,27 @@ def floors_of(problem: allocator.Problem) -> tuple[Any, Any, Any, tuple[Any, Any
     source = np.asarray(departures.argmax(axis=0)).ravel()
     leaves = np.asarray(departures.sum(axis=0)).ravel() > 0
     return periods, data, departures, (source, leaves), Floors.of(periods, data, source, leaves)
+
+
+def landing(**changes: Any) -> allocator.Problem:
+    """Two 12-hour periods and a 1-day horizon (docs/transition.md, "Cost"): an account ``acct`` that pays 10% on
+    USDC (USDT earns nothing, ineligible) holds 10M USDT and 0.5M USDC and needs 10M of USDC; its own venue trades
+    USDT for USDC (bought value lands at the end of the period); a wallet holds 6M USDC at 4% carry, with an
+    18-hour route to the account (departing in period 1, it lands at hour 18, half-way through period 2).
+    ``changes`` replace top-level fields."""
+    data: dict[str, Any] = {
+        "horizon_days": 1.0,
+        "schedule": {"periods": 2, "period_hours": 12.0, "participation": 0.5},
+        "assets": [{"id": "USDT", "price": 1.0, "adv": 1e9, "volatility": 0.01, "impact": 0.1, "spread_bps": 0.0},
+                   {"id": "USDC", "price": 1.0, "carry": 0.04, "adv": 1e9, "volatility": 0.01, "impact": 0.1,
+                    "spread_bps": 0.0}],
+        "holdings": [{"asset": "USDT", "location": "acct", "quantity": 10_000_000.0},
+                     {"asset": "USDC", "location": "acct", "quantity": 500_000.0},
+                     {"asset": "USDC", "location": "wallet", "quantity": 6_000_000.0}],
+        "accounts": [{"id": "acct", "requirement": 10_000_000.0, "haircuts": {"USDC": 0.0},
+                      "yields": {"USDC": 0.10}}],
+        "venues": [{"location": "acct", "assets": ["USDT", "USDC"], "fee_bps": 1.0}],
+        "routes": [{"from": "wallet", "to": "acct", "assets": ["USDC"], "cost_bps": 1.0, "delay_hours": 18.0}],
+        **changes,
+    }
+    return allocator.Problem.model_validate(data)

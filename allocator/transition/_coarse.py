@@ -3,10 +3,11 @@
 Most of the linear program's columns are moves (a route and an asset, per period): 41,376 of 70,474 at 100 assets
 x 10 accounts x 48 periods, of which an optimum uses about a hundred moves in some period. HiGHS's dual simplex
 spends most of its first solve on them. The transition on ``COARSE_PERIODS`` periods of ``k`` times the length
-(capacities and withdrawal limits per period times ``k``; participation is per hour already) is a small program
-(a quarter of a second) whose optimum uses nearly the same moves. The fine program is then solved first with only
-those moves open in every period (_pricing.py), and every other move is priced against its duals and opened where
-it could lower the cost, until none could: the guess decides only how fast, never what the answer is.
+(capacities and withdrawal limits per period times ``k``; participation is per day, pro rata to a period's hours,
+already) is a small program (a quarter of a second) whose optimum uses nearly the same moves. The fine program
+is then solved first with only those moves open in every period (_pricing.py), and every other move is priced
+against its duals and opened where it could lower the cost, until none could: the guess decides only how fast,
+never what the answer is.
 
 The coarse program is solved on a thread of its own (``coarse_guess``): HiGHS runs without Python's lock, so its
 solve (0.15-0.25 s at 100 x 10 x 48) overlaps the fine program's build and matrices (_direct.py, 0.05 s; cvxpy's

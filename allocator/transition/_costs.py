@@ -1,22 +1,39 @@
 """The transition's cost: the desk's income forgone, transfer costs, and the value lost in trades.
 
-``cost = sum_t w_t sum_c income[c] * (value[c,0] - value[c,t])``     income forgone against today's holdings held
+``cost = sum_c income[c] * (value[c,0] * sum_t w_t - earned[c])``   income forgone against today's holdings held
         unchanged, over every cell ``c = (asset, location)``: ``income[c]`` is the asset's carry at a location
-        that is not an account and the account's yield on it at an account (0 where it pays none); value in
-        flight earns nothing. ``w_t = P/24/365`` for every period end and the last also ``+ horizon_days/365``
-        (the end state is held for the horizon after the transition)
+        that is not an account and the account's yield on it at an account (0 where it pays none). Value earns
+        only while it is there, from the hour it lands:
+        ``earned[c] = sum_t (P/24/365) (held[c,t] + sum_m arrived[m,t] (P - landing_m) / P)
+                      + horizon_days/365 value[c,T]``
+        with ``held = prev - out - sold`` what stays in the cell through period ``t`` (departures and sales leave at
+        its start), an arrival earning the rest of its period after it lands ``landing_m = delay_m - lag_m P``
+        hours into it (_periods.py: 0 for an instant move, ``P`` for one landing at the period's end), bought
+        value (landing at the period's end) nothing in its period, and value in flight nothing at all. The end
+        state is held for the horizon after the transition. ``w_t = P/24/365`` for every period and the last also
+        ``+ horizon_days/365``.
       ``+ sum_{moves,t} cost_bps/1e4 * moved``                             transfers
       ``+ sum_{legs,t} (sold - bought)``                                   trading: fees, half spreads and impact
         ``k v^1.5`` of every leg, which the venue rows take out of the bought value.
 
+Since ``value[., t] = held[., t] + bought[., t] + arrived[., t]``, the income term is written on the period-end
+holdings with the value that landed during a period charged back for the part of it that it missed:
+
+    ``sum_t w_t income . (value[.,0] - value[.,t]) + sum_{m,t} move_unearned_m g[m,t]
+                                                    + sum_{n,t} buy_unearned_n b[n,t]``
+
+``move_unearned_m = income[to_m] landing_m / 24/365`` and ``buy_unearned_n = income[cell_n] P/24/365``
+(_data.py): data, so the program stays linear in the schedule (a cost per value moved and per value bought).
+
 So doing nothing costs 0, and the total is exactly what the desk loses against doing nothing: income (carry and
-yields of every holding, wherever it sits) plus the money paid to move and trade. While the inventory's
-composition cannot change (no venues, no value in flight) the income term equals the single-period program's
-"carry forgone at accounts" of the end state minus that of today's holdings (docs/formulation.md); with trades
-it also counts what the desk gives up by selling a high-carry asset.
+yields of every holding, wherever it sits, while it sits there) plus the money paid to move and trade. While the
+inventory's composition cannot change (no venues, no value in flight) the income term equals the single-period
+program's "carry forgone at accounts" of the end state minus that of today's holdings (docs/formulation.md); with
+trades it also counts what the desk gives up by selling a high-carry asset.
 
 Written once: the functions below build the cvxpy expressions (program units, ``money * rate`` currency each) and
-:func:`split` evaluates the same sums in numpy (currency) for the result.
+:func:`split` evaluates the same sums in numpy (currency) for the result; the linear path's direct matrices
+(_direct.py) write the same costs.
 """
 
 from __future__ import annotations
@@ -40,7 +57,10 @@ def objective(periods: Periods, data: TransitionData, v: TransitionVariables, p:
     carry = p.income @ (v.start * float(data.time_weight.sum()) - hold @ data.time_weight)
     transfer = p.move_rate @ cp.sum(v.move, axis=1)
     trading = (cp.sum(v.sell) - cp.sum(v.buy)) / data.rate
-    return carry + transfer + trading
+    # value landing during a period earns nothing of it before it lands (module docstring); after ``trading``, so
+    # that the variables keep their order of first appearance (_direct.py)
+    landing = p.move_unearned @ cp.sum(v.move, axis=1) + p.buy_unearned @ cp.sum(v.buy, axis=1)
+    return carry + transfer + trading + landing
 
 
 def conic_impact(p: TransitionParameters, leg_values: cp.Variable) -> cp.Expression:
@@ -90,6 +110,10 @@ def split(periods: Periods, data: TransitionData, hold: np.ndarray, move: np.nda
           buy: np.ndarray) -> CostSplit:
     """The cost of a schedule in currency (arrays in currency, shapes as the variables without padding)."""
     carry = float(data.income @ (((data.x0 * data.money)[:, None] - hold) @ data.time_weight))
+    if periods.n_moves:
+        carry += float(data.move_unearned @ move.sum(axis=1))
+    if periods.n_legs:
+        carry += float(data.buy_unearned @ buy.sum(axis=1))
     transfer = float(data.move_rate @ move.sum(axis=1)) if periods.n_moves else 0.0
     fees, spread, impact = (float(part.sum()) for part in
                             (a + b for a, b in zip(data.leg_cost(sell), data.leg_cost(buy), strict=True)))

@@ -39,6 +39,10 @@ class TransitionData:
     income: np.ndarray  # (cells,) annual rate a cell's value earns: the asset's carry at a location that is not an
     #                     account, the account's yield on the asset at an account (0 where it pays none)
     time_weight: np.ndarray  # (T,) years each period-end holding is charged: P/24/365, the last + horizon/365
+    move_unearned: np.ndarray  # (M,) income per value moved its destination does not pay in the period it lands:
+    #                            income[to] * (delay - lag P)/24/365, the hours of that period before it lands
+    buy_unearned: np.ndarray  # (N,) income per value bought its cell does not pay in the period of the trade:
+    #                           income[leg cell] * P/24/365 (bought value lands at the period's end)
     move_rate: np.ndarray  # (M,) cost per value moved
     fee_rate: np.ndarray  # (N,) venue fee per value traded
     spread_rate: np.ndarray  # (N,) half spread per value traded
@@ -92,6 +96,9 @@ class TransitionData:
         income[base.account_cells] = [account.yields.get(a, 0.0) for account in problem.accounts for a in base.assets]
         weight = np.full(periods.periods, schedule.period_hours / 24.0 / DAYS_PER_YEAR)
         weight[-1] += problem.horizon_days / DAYS_PER_YEAR
+        unearned = periods.landing_hours() / 24.0 / DAYS_PER_YEAR
+        lands = periods.arrival_cell()
+        move_unearned = np.where(lands >= 0, income[np.maximum(lands, 0)], 0.0) * unearned
         rates = np.concatenate([np.abs(income) * weight.sum(), numbers.move_rate,
                                 fee + spread, [1e-6]])
         routes = problem.routes or []
@@ -101,7 +108,9 @@ class TransitionData:
             weight=(1.0 - numbers.haircut) / scale.accounts[base.pair_account],
             required=numbers.required / account_money,
             floor=floor / account_money, room=(today - floor) / account_money,
-            limit=numbers.limit, income=income, time_weight=weight, move_rate=numbers.move_rate,
+            limit=numbers.limit, income=income, time_weight=weight, move_unearned=move_unearned,
+            buy_unearned=income[periods.leg_cell] * (schedule.period_hours / 24.0 / DAYS_PER_YEAR),
+            move_rate=numbers.move_rate,
             fee_rate=fee, spread_rate=spread, impact=coef[periods.leg_asset],
             participation=share * adv[periods.traded_assets],
             capacity=np.array([routes[r].capacity or 0.0 for r in periods.capacity_routes]),

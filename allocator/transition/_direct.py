@@ -139,7 +139,8 @@ def lp_data(program: TransitionProgram) -> tuple[dict[str, Any], dict[int, int],
 
     value = {name: np.asarray(getattr(p, name).value, dtype=float) for name in
              ("x0", "weight", "required", "floor", "limit", "participation", "capacity", "withdrawal", "liquidation",
-              "move_upper", "sell_upper", "buy_upper", "trade_rate", "impact", "income", "move_rate")}
+              "move_upper", "sell_upper", "buy_upper", "trade_rate", "impact", "income", "move_rate",
+              "move_unearned", "buy_unearned")}
 
     # --- equalities: today, balance, collateral
     first = family(C, value["x0"])
@@ -246,8 +247,9 @@ def _weighted_flows(put: Any, cols: _Columns, v: Any, periods: Any, first: int, 
 
 
 def _cost(program: TransitionProgram, cols: _Columns, value: dict[str, np.ndarray]) -> np.ndarray:
-    """The objective's costs (_costs.objective): income forgone on ``start`` and the holdings, transfer rates on the
-    moves, the value lost in trades on the legs."""
+    """The objective's costs (_costs.objective): income forgone on ``start`` and the holdings, transfer rates plus
+    the income a move misses in the period it lands on the moves, the value lost in trades on the legs plus the
+    income a purchase misses in its period on the bought legs."""
     periods, data, v = program.periods, program.data, program.variables
     T, C = periods.periods, periods.base.n_cells
     weights = data.time_weight
@@ -260,9 +262,11 @@ def _cost(program: TransitionProgram, cols: _Columns, value: dict[str, np.ndarra
     c[cols.of(v.start, np.arange(C))] = income * start
     live = periods.live_cells
     c[cols.of(v.hold, np.arange(len(live))[:, None], np.arange(T))] = income[live][:, None] * -weights[None, :]
-    c[cols.of(v.move, np.arange(v.move.shape[0])[:, None], np.arange(T))] = value["move_rate"][:, None]
-    for variable, sign in ((v.sell, 1.0), (v.buy, -1.0)):
-        c[cols.of(variable, np.arange(variable.shape[0])[:, None], np.arange(T))] = sign / data.rate
+    c[cols.of(v.move, np.arange(v.move.shape[0])[:, None], np.arange(T))] = (value["move_rate"]
+                                                                              + value["move_unearned"])[:, None]
+    legs = (np.arange(v.sell.shape[0])[:, None], np.arange(T))
+    c[cols.of(v.sell, *legs)] = 1.0 / data.rate
+    c[cols.of(v.buy, *legs)] = (-1.0 / data.rate + value["buy_unearned"])[:, None]
     return c
 
 

@@ -5,8 +5,9 @@ hub, eligible pairs, concentration limits), to which it adds time:
 
 - a move departing at the start of period ``t`` along a route with ``delay_hours = d`` is usable from period
   ``t + max(ceil(d / P), 1)``: it is counted in the holdings at the end of period ``t + lag`` with
-  ``lag = max(ceil(d / P), 1) - 1`` and counts nowhere before (in transit). A move that could not be usable by the
-  end of the last period may not depart (``open`` is false there);
+  ``lag = max(ceil(d / P), 1) - 1`` and counts nowhere before (in transit). It lands ``d - lag P`` hours into
+  period ``t + lag`` (``landing_hours``: 0 for an instant move, ``P`` at that period's end). A move that could not
+  be usable by the end of the last period may not depart (``open`` is false there);
 - a *leg* is an (asset, venue) pair: an asset that a venue trades, at the venue's location cell.
 """
 
@@ -89,6 +90,19 @@ class Periods:
         """(M, T) whether a move may depart in a period (it is usable by the end of the last one)."""
         last = self.periods - 1 - self.move_lag  # last departure index (0-based)
         return np.arange(self.periods)[None, :] <= last[:, None]
+
+    def landing_hours(self) -> np.ndarray:
+        """(M,) hours of its arrival period (``t + lag``) that a move spends in flight: ``delay - lag P``, in
+        ``[0, P]`` (0 for an instant move, which lands at the period's start; P for one landing at its end). A move
+        earns its destination's income only for the rest of that period (_costs.py)."""
+        return np.clip(self.move_delay - self.move_lag * self.period_hours, 0.0, self.period_hours)
+
+    def arrival_cell(self) -> np.ndarray:
+        """(M,) the cell each move lands in, -1 for a move into the virtual hub."""
+        base = self.base
+        location = base.edge_to[base.move_edge]
+        real = location < base.n_locations
+        return np.where(real, base.cell(base.move_asset, np.where(real, location, 0)), -1).astype(int)
 
     @cached_property
     def lags(self) -> tuple[int, ...]:

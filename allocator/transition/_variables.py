@@ -69,6 +69,8 @@ class TransitionParameters:
     limit: cp.Parameter  # (C,) with the solver's margin
     income: cp.Parameter  # (cells,) annual income rate of each cell over the rate scale (_costs.py)
     move_rate: cp.Parameter  # (M,)
+    move_unearned: cp.Parameter  # (M,) income a move does not earn in the period it lands, over the rate scale
+    buy_unearned: cp.Parameter  # (N,) income a purchase does not earn in its period, over the rate scale
     trade_rate: cp.Parameter  # (N,) fee + half spread
     impact: cp.Parameter  # (N,) scaled coefficient of u^1.5 (program value units)
     participation: cp.Parameter  # (A_t,)
@@ -97,7 +99,10 @@ class TransitionParameters:
             required=param(len(base.accounts), "required"), floor=param(len(base.accounts), "floor"),
             limit=param(max(len(base.limit_pair), 1), "limit"),
             income=cp.Parameter(base.n_cells, name="income"),
-            move_rate=param(base.n_move_slots, "move_rate"), trade_rate=param(periods.n_leg_slots, "trade_rate"),
+            move_rate=param(base.n_move_slots, "move_rate"),
+            move_unearned=cp.Parameter(base.n_move_slots, name="move_unearned"),
+            buy_unearned=cp.Parameter(periods.n_leg_slots, name="buy_unearned"),
+            trade_rate=param(periods.n_leg_slots, "trade_rate"),
             impact=param(periods.n_leg_slots, "impact"),
             participation=param(max(len(periods.traded_assets), 1), "participation"),
             capacity=param(max(len(periods.capacity_routes), 1), "capacity"),
@@ -129,6 +134,8 @@ class TransitionParameters:
         self.limit.value = padded(np.maximum(data.limit - limit_margin, 0.0), self.limit.shape[0])
         self.income.value = data.income / data.rate
         self.move_rate.value = padded(data.move_rate / data.rate, base.n_move_slots)
+        self.move_unearned.value = padded(data.move_unearned / data.rate, base.n_move_slots)
+        self.buy_unearned.value = padded(data.buy_unearned / data.rate, periods.n_leg_slots)
         self.trade_rate.value = padded(data.fee_rate + data.spread_rate, periods.n_leg_slots)
         self.impact.value = padded(data.impact * np.sqrt(data.money), periods.n_leg_slots)
         self.participation.value = padded(data.participation / data.money, self.participation.shape[0])
