@@ -20,7 +20,7 @@ from transition_helpers import TINY, tiny
 import allocator
 import allocator.solve._solvers as solvers
 from allocator.solve._diagnose import Diagnosis
-from allocator.solve._ladder import NO_MARGIN, WIDER_MARGINS, climb, widened_note
+from allocator.solve._ladder import NO_MARGIN, WIDER_MARGINS, climb, failed_note, widened_note
 from allocator.solve._status import Status
 from allocator.transition import TransitionInfeasibleError, plan_transition, validate_transition
 
@@ -56,8 +56,9 @@ def force(monkeypatch: pytest.MonkeyPatch, how: str, count: int = 1) -> list[sol
 INFEASIBLE_STOPS = [("CLARABEL", "limit", 1, Status.USER_LIMIT), ("CLARABEL", "stuck", 1, Status.SOLVER_ERROR),
                     ("CLARABEL", "almost", 1, Status.INFEASIBLE_INACCURATE),
                     ("HIGHS", "no_simplex", 1, Status.USER_LIMIT)]
-FEASIBLE_STOPS = [("CLARABEL", "limit", 1, Status.USER_LIMIT), ("CLARABEL", "stuck", 1, Status.SOLVER_ERROR),
-                  ("CLARABEL", "almost", 2, Status.OPTIMAL_INACCURATE), ("HIGHS", "no_simplex", 1, Status.USER_LIMIT)]
+#: A numerical failure ("stuck") on a covered problem is solved again without margins instead (next tests).
+FEASIBLE_STOPS = [("CLARABEL", "limit", 1, Status.USER_LIMIT), ("CLARABEL", "almost", 2, Status.OPTIMAL_INACCURATE),
+                  ("HIGHS", "no_simplex", 1, Status.USER_LIMIT)]
 
 
 @pytest.mark.parametrize(("solver", "how", "count", "status"), INFEASIBLE_STOPS)
@@ -79,6 +80,27 @@ def test_engine_any_stop_on_a_feasible_problem_is_a_solver_error(monkeypatch, de
     assert not isinstance(caught.value, allocator.VerificationError)
     assert caught.value.status == status.value and caught.value.solver == solver
     assert "elastic copy covers every account" in str(caught.value)
+
+
+def test_engine_a_numerical_failure_on_a_covered_problem_is_solved_again_without_margins(monkeypatch, desk):
+    """Clarabel forced to fail numerically with margins on the desk, which its elastic copy covers: solved again
+    without margins, the optimum verified as always, and the note says what happened. Its moves phase (the least
+    moving optimum) is then a face without margins, which Clarabel's interior point misses by its tolerance: with
+    the plan, a typed SolverError (never an unverified answer)."""
+    records = force(monkeypatch, "stuck")
+    result = allocator.optimize(desk, "CLARABEL", backend="cvxpy", minimise_moves=False)
+    assert records[0].status is Status.SOLVER_ERROR
+    assert any(note.startswith("the solver failed on the program with margins") for note in result.diagnostics.notes)
+    assert NO_MARGIN not in result.diagnostics.notes
+    assert_verified(desk, result)
+    records = force(monkeypatch, "stuck")
+    with pytest.raises(allocator.SolverError):
+        allocator.optimize(desk, "CLARABEL", backend="cvxpy")
+    assert records[0].status is Status.SOLVER_ERROR
+    monkeypatch.undo()
+    margined = allocator.optimize(desk, "CLARABEL", backend="cvxpy").objective.total  # 1,521.29
+    # without margins the optimum is cheaper by the margins' cost only (about 0.005 USD here)
+    assert margined * (1 - 1e-5) <= result.objective.total <= margined * (1 + 1e-8)
 
 
 def force_linear(monkeypatch: pytest.MonkeyPatch, count: int = 1) -> list[solvers.SolveRecord]:
@@ -177,7 +199,6 @@ def test_transition_any_stop_on_an_infeasible_problem_is_diagnosed(monkeypatch, 
 
 
 @pytest.mark.parametrize(("how", "count", "status"), [("limit", 1, Status.USER_LIMIT),
-                                                      ("stuck", 1, Status.SOLVER_ERROR),
                                                       ("almost", 2, Status.OPTIMAL_INACCURATE)])
 def test_transition_any_stop_on_a_feasible_problem_is_a_solver_error(monkeypatch, how, count, status):
     records = force(monkeypatch, how, count)
@@ -186,6 +207,15 @@ def test_transition_any_stop_on_a_feasible_problem_is_a_solver_error(monkeypatch
     assert [r.status for r in records[:count]] == [status] * count
     assert caught.value.status == status.value
     assert "elastic copy covers every account" in str(caught.value)
+
+
+def test_transition_a_numerical_failure_on_a_covered_problem_is_solved_again_without_margins(monkeypatch):
+    problem = tiny(schedule={"periods": 8})
+    records = force(monkeypatch, "stuck")
+    result = plan_transition(problem)
+    assert records[0].status is Status.SOLVER_ERROR
+    assert validate_transition(problem, result) == []
+    assert any(note.startswith("the solver failed on the program with margins") for note in result.diagnostics.notes)
 
 
 def test_transition_optimal_inaccurate_is_solved_again_looser(monkeypatch):
@@ -299,6 +329,19 @@ def test_infeasible_but_covered_by_the_elastic_copy_is_solved_without_margins():
     rungs = Scripted([Status.INFEASIBLE, Status.OPTIMAL], failing=set())
     climbed = climb(rungs, PROFILE, widen=True)
     assert rungs.margins == [1e-6, 0.0] and climbed.notes == [NO_MARGIN]
+
+
+def test_a_numerical_failure_covered_by_the_elastic_copy_is_solved_without_margins():
+    rungs = Scripted([Status.SOLVER_ERROR, Status.OPTIMAL], failing=set())
+    climbed = climb(rungs, PROFILE, widen=True)
+    assert rungs.margins == [1e-6, 0.0] and climbed.notes == [failed_note("solver_error")]
+
+
+def test_a_limit_covered_by_the_elastic_copy_is_a_solver_error():
+    rungs = Scripted([Status.USER_LIMIT], failing=set())
+    with pytest.raises(allocator.SolverError, match="elastic copy covers every account"):
+        climb(rungs, PROFILE, widen=True)
+    assert rungs.margins == [1e-6]
 
 
 def test_infeasible_and_short_raises_the_diagnosis():

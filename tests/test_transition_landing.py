@@ -152,12 +152,19 @@ def test_the_reviewers_trade_is_a_loss_of_2077_07():
 
 
 def test_the_reviewers_trade_is_not_done():
-    """Unforced, the losing trade is no longer taken: nothing moves and nothing is claimed (the linear path; the
-    account is covered only exactly, so the plan says so)."""
+    """Unforced, the losing trade is no longer taken: nothing is traded and nothing is claimed, on both paths. The
+    account is covered only exactly, so the program with margins is infeasible: the linear path's HiGHS says so,
+    Clarabel (the exact path) fails numerically instead; either way the elastic copy covers the account and the
+    program is solved again without margins (solve/_ladder.py), and the notes say which."""
     problem = allocator.Problem.model_validate(REVIEW_TRADE)
     result = plan_transition(problem, impact="linear")
     assert result.steps == []
     assert result.costs.total == 0.0
+    exact = plan_transition(problem, impact="exact")
+    assert [s for s in exact.steps if s.kind == "trade"] == []
+    assert exact.costs.total == pytest.approx(0.0, abs=CENT)
+    assert validate_transition(problem, exact) == []
+    assert any("without margins" in note or "covered exactly" in note for note in exact.diagnostics.notes)
 
 
 def test_a_forced_one_period_trade_into_a_yielding_asset_is_a_loss():

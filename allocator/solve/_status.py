@@ -26,5 +26,6 @@ class Status(StrEnum):
 
 #: Statuses with which the solver says the problem is infeasible. Every status but OPTIMAL goes to the elastic
 #: diagnosis (solve/_ladder.py); after these, a problem the diagnosis finds covered is covered only exactly and is
-#: solved again without margins, after any other the solver simply did not finish.
+#: solved again without margins, as after a numerical failure (``_ladder.WITHOUT_MARGINS``); after a limit or an
+#: inaccurate answer the solver simply did not finish.
 MAYBE_INFEASIBLE = frozenset({Status.INFEASIBLE, Status.INFEASIBLE_INACCURATE, Status.INFEASIBLE_OR_UNBOUNDED})
