@@ -123,7 +123,7 @@ def _nearest_root(gap, linear: bool = False) -> float | None:  # type: ignore[no
         slope = gap(1.0) - at_zero
         root = -at_zero / slope if slope != 0.0 else None
         return float(root) if root is not None and LOWEST <= root <= HIGHEST else None
-    from scipy.optimize import brentq  # here: a book without positions never loads scipy.optimize (docs/cli.md)
+    from scipy.optimize import brentq  # here: a book whose distances are all linear never loads it (docs/cli.md)
 
     roots = [brentq(gap, low, high, xtol=1e-10) for low, high in ((LOWEST, 0.0), (0.0, HIGHEST))
              if np.sign(gap(low)) != np.sign(gap(high))]
