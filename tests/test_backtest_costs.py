@@ -75,3 +75,60 @@ def test_trading_cost_is_the_fee_on_what_is_sold() -> None:
     assert row["trading_cost"] == pytest.approx(sold * 1e-3, rel=1e-9)
     assert row["transfer_cost"] == pytest.approx(13 * 100_000.0 * 2e-4 + 1_300_000.0 * 2e-4, rel=1e-9)
     assert result.daily["coverage_after"].iloc[0] == pytest.approx(1.3, rel=1e-9)
+
+
+def _sol_desk() -> allocator.Problem:
+    """The reviewer's case: 100,000 SOL (6.5% carry) and 1 USDC (4.5%) free; one account that takes only USDC (no
+    yield: 0 when posted) against 1,000,000."""
+    return allocator.Problem.model_validate({
+        "assets": [{"id": "SOL", "price": 100.0, "carry": 0.065}, {"id": "USDC", "price": 1.0, "carry": 0.045}],
+        "holdings": [{"asset": "SOL", "location": "treasury", "quantity": 100_000.0},
+                     {"asset": "USDC", "location": "treasury", "quantity": 1.0}],
+        "accounts": [{"id": "acct", "requirement": 1_000_000.0, "buffer": 0.0, "haircuts": {"USDC": 0.0}}]})
+
+
+@pytest.mark.parametrize(("policy", "posted"), [("all_stable", 1_300_000.0), ("isolated", 1_000_000.0)])
+def test_carry_forgone_counts_the_carry_of_what_a_trade_sells(policy: str, posted: float) -> None:
+    """At constant prices the policy posts ``posted`` of USDC (all_stable: the band's 1.3 target; isolated: the
+    requirement): the treasury's 1 USDC and ``posted - 1`` bought with SOL at 10 bp, ``S = (posted - 1) / 0.999``
+    of SOL sold. Against the inventory held free (100,000 SOL at 6.5%, 1 USDC at 4.5%) the desk earns 6.5% less on
+    S (the SOL sold) and 4.5% less on the 1 USDC (posted at 0), every night: 11 days are 10 nights. For all_stable
+    the SOL leg is 0.065 x 1,301,300.30 x 10 / 365 = 2,317.38 (the reviewer's figure), not the 1,602.74 of
+    counting the posted USDC's 4.5% alone."""
+    result = backtest(_sol_desk(), policies=[policy], history=flat(11, SOL=100.0, USDC=1.0), record_holdings=True)
+    row = result.summary.iloc[0]
+    sold = (posted - 1.0) / 0.999
+    assert row["traded_value"] == pytest.approx(sold, rel=1e-12)
+    sol_leg = 0.065 * sold * 10 / 365
+    expected = sol_leg + 0.045 * 1.0 * 10 / 365
+    assert row["carry_forgone"] == pytest.approx(expected, rel=1e-12)
+    if policy == "all_stable":
+        assert round(sol_leg, 2) == 2_317.38 and round(expected, 2) == 2_317.39
+        assert round(row["trading_cost"], 2) == 1_301.30 and round(row["total_cost"], 2) == 3_618.69
+    else:
+        assert round(expected, 2) == 1_782.60
+    # the posting part (what the account's USDC forgoes posted) and the exchange's part (SOL sold for USDC)
+    assert row["carry_exchanged"] == pytest.approx((0.065 * sold - 0.045 * (posted - 1.0)) * 10 / 365, rel=1e-12)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(0.045 * posted * 10 / 365, rel=1e-12)
+    # what the inventory as held earns is what it would earn free, less the carry forgone
+    held = result.holdings[result.holdings["date"] == result.holdings["date"].max()]
+    rate = {("SOL", "treasury"): 0.065, ("USDC", "treasury"): 0.045, ("SOL", "acct"): 0.0, ("USDC", "acct"): 0.0}
+    price = {"SOL": 100.0, "USDC": 1.0}
+    earned = sum(rate[(r.asset, r.location)] * price[r.asset] * r.quantity for r in held.itertuples()) * 10 / 365
+    assert earned == pytest.approx((0.065 * 10_000_000.0 + 0.045) * 10 / 365 - row["carry_forgone"], rel=1e-12)
+    assert row["total_cost"] == pytest.approx(row["carry_forgone"] + row["trading_cost"] + row["transfer_cost"]
+                                              + row["liquidation_loss"], rel=1e-12)
+
+
+def test_carry_forgone_of_a_policy_that_does_not_trade_is_what_it_posts_forgoes() -> None:
+    """The venue is at 0.95 of its requirement (9.5 BTC) and the wallet holds only USDC: the waterfall posts
+    350,000 USDC (carry 5%, the venue pays 1%) along a 2 bp route and never trades, so nothing is exchanged and the
+    carry forgone is the old definition's, the posted USDC's 4% a year: 10 nights of 0.04 x 350,000 / 365."""
+    case = problem(holdings=[{"asset": "USDC", "location": "wallet", "quantity": 2_000_000.0},
+                             {"asset": "BTC", "location": "venue", "quantity": 9.5}])
+    result = backtest(case, policies=["waterfall"], history=flat(11, BTC=100_000.0, USDC=1.0))
+    row = result.summary.iloc[0]
+    assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(350_000.0, rel=1e-12)
+    assert row["carry_exchanged"] == 0.0
+    assert row["carry_forgone"] == pytest.approx(0.04 * 350_000.0 * 10 / 365, rel=1e-12)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(row["carry_forgone"], rel=1e-12)

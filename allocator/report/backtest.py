@@ -110,8 +110,9 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
         body += paragraph(f"The charts over time show every {step}th day ({days:,} days in the run) and the last "
                           "day; the values are exact on the days shown.")
     return Block("Cost over time", body, "Cumulative cost from the first day: carry forgone (the income given up by "
-                                         "posting collateral), transfers, trades, and liquidations (penalty and "
-                                         "restore cost). Each ✕ is a day with a liquidation.")
+                                         "posting collateral and by the assets sold in trades and liquidations), "
+                                         "transfers, trades, and liquidations (penalty and restore cost). Each ✕ is "
+                                         "a day with a liquidation.")
 
 
 def _cumulative(result: BacktestResult, names: Sequence[str], step: int, ctx: Context) -> go.Figure:

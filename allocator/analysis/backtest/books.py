@@ -6,7 +6,9 @@ came in or went out, so day by day
     value(close_t) - value(close_{t-1}) = market_pnl + pnl - transfer_cost - trading_cost - liquidation_loss
 
 (``market_pnl``: the units' revaluation along the day's path of prices; ``pnl``: the positions' variation margin;
-tests/test_backtest_conservation.py checks it to rounding). Money the treasury pays (transfer costs, a liquidation's
+tests/test_backtest_conservation.py checks it to rounding). Besides the units, the books keep ``exchanged``: the
+units of each asset the desk has given up for others since the start (sold minus bought, by the policy's trades and
+by the venues' liquidations of loans), from which the carry the exchanges forgo is counted (simulation.py). Money the treasury pays (transfer costs, a liquidation's
 restore cost, a position loss beyond an account's collateral) comes from the cash asset at the treasury's locations,
 then from every free holding pro rata by value, then from every account's; when nothing is left the desk is bankrupt
 (:class:`Bankrupt`, the run of that policy stops).
@@ -56,6 +58,7 @@ class Holdings:
     account_location: np.ndarray  # (m,) location of each account
     cash: int  # asset index of the cash asset
     treasury: list[int]  # locations that are not accounts, in order
+    exchanged: np.ndarray  # (n,) units given up for other assets since the start: sold minus bought (module docstring)
 
     @classmethod
     def of(cls, problem: Problem, account_location: np.ndarray, cash: str) -> Holdings:
@@ -65,10 +68,11 @@ class Holdings:
             quantity[assets.index(holding.asset), locations.index(holding.location)] += holding.quantity
         accounts = set(int(i) for i in account_location)
         return cls(quantity, problem, account_location, assets.index(cash),
-                   [j for j in range(len(locations)) if j not in accounts])
+                   [j for j in range(len(locations)) if j not in accounts], np.zeros(len(assets)))
 
     def copy(self) -> Holdings:
-        return Holdings(self.quantity.copy(), self.problem, self.account_location, self.cash, self.treasury)
+        return Holdings(self.quantity.copy(), self.problem, self.account_location, self.cash, self.treasury,
+                        self.exchanged.copy())
 
     @property
     def posted(self) -> np.ndarray:
@@ -143,8 +147,11 @@ class Holdings:
                 units = self._units(where, i, j, step.quantity)
                 rate = trade_rate(self.problem, step.location, step.sell, step.buy, trade_fee_bps)
                 sold = units * price[i]
+                bought = sold * (1.0 - rate) / price[b]
                 self.quantity[i, j] -= units
-                self.quantity[b, j] += sold * (1.0 - rate) / price[b]
+                self.quantity[b, j] += bought
+                self.exchanged[i] += units
+                self.exchanged[b] -= bought
                 costs.trading += sold * rate
                 costs.traded += sold
             elif isinstance(step, Transfer):

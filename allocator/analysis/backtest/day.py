@@ -11,7 +11,7 @@ On day ``t`` (yesterday's close ``p0``, today's ``low``, ``high`` and ``close``)
    venue repays part of the debt plus its penalty; a position account's positions are closed, their loss settled
    from the collateral and a fee of ``penalty x notional`` charged. The penalty is lost. The treasury then
    **restores** the account at once, at the liquidation's prices: it re-borrows the debt repaid (cash into the
-   treasury) or re-opens the same positions, pays ``restore_cost_bps`` of that amount, and pays any position loss
+   treasury: the collateral seized is exchanged for that cash, ``Holdings.exchanged``) or re-opens the same positions, pays ``restore_cost_bps`` of that amount, and pays any position loss
    the collateral could not cover (a deficit). So every account keeps its positions and debts and the policies stay
    comparable; what the liquidation cost is the penalty plus the restore cost (``liquidation_loss``);
 3. at the close, every position's P&L since it was last settled (yesterday's close, or its liquidation) is settled
@@ -94,6 +94,9 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
     rule, price, where = venues.rules[k], rows[r], int(venues.account_location[k])
     taken = seize(rule, book, k, valuation.rows(np.array([r])), rows[r:r + 1], ratio[r:r + 1, k])
     seized, penalty, covered, share = (float(x[0]) for x in (taken.seized, taken.loss, taken.covered, taken.share))
+    if rule.loan:  # collateral exchanged for the cash re-borrowed: the carry of both counts from now on
+        holdings.exchanged += share * holdings.quantity[:, where]
+        holdings.exchanged[holdings.cash] -= covered / price[holdings.cash]
     holdings.quantity[:, where] *= 1.0 - share
     if rule.loan:
         holdings.receive(covered, price)  # the debt repaid, borrowed again
