@@ -126,6 +126,7 @@ def _show(result: BacktestResult, wide: bool) -> None:
     money = str(result.meta.get("currency", ""))
     columns = [Column("policy", "policy"), Column("total_cost", "total cost", "money"),
                Column("carry_forgone", "carry forgone", "money", wide=True),
+               Column("carry_exchanged", "of which exchanged", "money", wide=True),
                Column("transfer_cost", "transfer", "money", wide=True),
                Column("trading_cost", "trading", "money", wide=True),
                Column("liquidation_loss", "liquidation loss", "money"),

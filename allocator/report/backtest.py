@@ -65,7 +65,8 @@ def headline(result: BacktestResult, ctx: Context) -> Block:
 
 SUMMARY_COLUMNS = {
     "policy": ("policy", text), "total_cost": ("total cost", money), "carry_forgone": ("carry forgone", money),
-    "transfer_cost": ("transfer", money), "trading_cost": ("trading", money),
+    "carry_exchanged": ("of which exchanged", money), "transfer_cost": ("transfer", money),
+    "trading_cost": ("trading", money),
     "liquidation_loss": ("liquidation loss", money), "liquidations": ("liquidations", count),
     "min_coverage": ("min coverage", factor), "p1_coverage": ("p1 coverage", factor),
     "warning_days": ("warning days", count), "moves": ("moves", count), "turnover": ("turnover", factor)}

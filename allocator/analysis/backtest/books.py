@@ -8,10 +8,12 @@ came in or went out, so day by day
 (``market_pnl``: the units' revaluation along the day's path of prices; ``pnl``: the positions' variation margin;
 tests/test_backtest_conservation.py checks it to rounding). Besides the units, the books keep ``exchanged``: the
 units of each asset the desk has given up for others since the start (sold minus bought, by the policy's trades and
-by the venues' liquidations of loans), from which the carry the exchanges forgo is counted (simulation.py). Money the treasury pays (transfer costs, a liquidation's
-restore cost, a position loss beyond an account's collateral) comes from the cash asset at the treasury's locations,
-then from every free holding pro rata by value, then from every account's; when nothing is left the desk is bankrupt
-(:class:`Bankrupt`, the run of that policy stops).
+by the venues' liquidations of loans), from which the carry the exchanges forgo is counted (simulation.py).
+
+Money the treasury pays (transfer costs, a liquidation's restore cost, a position loss beyond an account's
+collateral) comes from the cash asset at the treasury's locations, then from every free holding pro rata by value,
+then from every account's; when nothing is left the desk is bankrupt (:class:`Bankrupt`, the run of that policy
+stops).
 
 Not the plan's ``Ledger`` (plan/ledger.py, issue 12's one ledger), and deliberately a different concept: that one
 replays one plan's transfers within a day and judges each step against the account floors; these are the books of

@@ -11,9 +11,10 @@ On day ``t`` (yesterday's close ``p0``, today's ``low``, ``high`` and ``close``)
    venue repays part of the debt plus its penalty; a position account's positions are closed, their loss settled
    from the collateral and a fee of ``penalty x notional`` charged. The penalty is lost. The treasury then
    **restores** the account at once, at the liquidation's prices: it re-borrows the debt repaid (cash into the
-   treasury: the collateral seized is exchanged for that cash, ``Holdings.exchanged``) or re-opens the same positions, pays ``restore_cost_bps`` of that amount, and pays any position loss
-   the collateral could not cover (a deficit). So every account keeps its positions and debts and the policies stay
-   comparable; what the liquidation cost is the penalty plus the restore cost (``liquidation_loss``);
+   treasury: the collateral seized is exchanged for that cash, ``Holdings.exchanged``) or re-opens the same
+   positions, pays ``restore_cost_bps`` of that amount, and pays any position loss the collateral could not cover
+   (a deficit). So every account keeps its positions and debts and the policies stay comparable; what the
+   liquidation cost is the penalty plus the restore cost (``liquidation_loss``);
 3. at the close, every position's P&L since it was last settled (yesterday's close, or its liquidation) is settled
    into its account (variation margin), in the account's settlement asset: a gain adds units, a loss takes them
    (the settlement asset first, then the account's other collateral pro rata by value, the venue's auto-exchange;
