@@ -4,7 +4,7 @@ objective's carry term, one day at a time), transfer costs, trading costs."""
 from __future__ import annotations
 
 import pytest
-from backtest_cases import flat, problem
+from backtest_cases import flat, history, problem
 
 import allocator
 from allocator.analysis.backtest import Moves, backtest
@@ -116,6 +116,7 @@ def test_carry_forgone_counts_the_carry_of_what_a_trade_sells(policy: str, poste
     price = {"SOL": 100.0, "USDC": 1.0}
     earned = sum(rate[(r.asset, r.location)] * price[r.asset] * r.quantity for r in held.itertuples()) * 10 / 365
     assert earned == pytest.approx((0.065 * 10_000_000.0 + 0.045) * 10 / 365 - row["carry_forgone"], rel=1e-12)
+    assert row["exchange_pnl"] == 0.0  # prices constant: what was sold and what was bought kept their prices
     assert row["total_cost"] == pytest.approx(row["carry_forgone"] + row["trading_cost"] + row["transfer_cost"]
                                               + row["liquidation_loss"], rel=1e-12)
 
@@ -129,6 +130,88 @@ def test_carry_forgone_of_a_policy_that_does_not_trade_is_what_it_posts_forgoes(
     result = backtest(case, policies=["waterfall"], history=flat(11, BTC=100_000.0, USDC=1.0))
     row = result.summary.iloc[0]
     assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(350_000.0, rel=1e-12)
-    assert row["carry_exchanged"] == 0.0
+    assert row["carry_exchanged"] == 0.0 and row["exchange_pnl"] == 0.0
     assert row["carry_forgone"] == pytest.approx(0.04 * 350_000.0 * 10 / 365, rel=1e-12)
     assert result.daily["carry_forgone"].sum() == pytest.approx(row["carry_forgone"], rel=1e-12)
+
+
+#: SOL constant at 100 for four days, then moving (up, down, up): 10 nights
+SOL = [100.0, 100.0, 100.0, 100.0, 110.0, 125.0, 95.0, 105.0, 140.0, 150.0, 160.0]
+
+
+@pytest.mark.parametrize(("policy", "posted"), [("all_stable", 1_300_000.0), ("isolated", 1_000_000.0)])
+def test_total_cost_is_what_the_desk_has_less_than_its_inventory_held_free(policy: str, posted: float) -> None:
+    """The reviewer's desk with SOL moving from the fifth day. The policy sells ``S = (posted - 1) / 0.999`` of SOL
+    (1/100 as many units) at 100 on the first day and posts ``posted`` USDC; the account's coverage is in USDC, so
+    it never acts again. By hand, over the 10 nights (c the SOL closes):
+
+    * the baseline, the first day's 100,000 SOL and 1 USDC held free, marked and earning their carry:
+      ``100,000 c_10 + 1 + sum_t (0.065 x 100,000 c_{t-1} + 0.045) / 365``;
+    * the desk: ``(100,000 - S/100) c_10 + posted`` at the end, and it earns ``0.065 (100,000 - S/100) c_{t-1}``
+      a year on the SOL it keeps and nothing on the USDC posted;
+    * the costs: trading ``0.001 S``; carry forgone ``sum_t (0.065 (S/100) c_{t-1} + 0.045) / 365`` (the SOL sold,
+      the 1 USDC posted); exchange P&L ``(S/100)(c_10 - c_0)`` (the SOL sold rose 60%; USDC did not move).
+
+    Baseline less the desk is total_cost, to the cent: every unit the desk gave up counts at its carry and its
+    price. Where SOL's price is constant (the first 3 nights) exchange_pnl is 0."""
+    prices = history({"SOL": SOL, "USDC": [1.0] * len(SOL)})
+    result = backtest(_sol_desk(), policies=[policy], history=prices)
+    row, books = result.summary.iloc[0], result.treasury
+    sold = (posted - 1.0) / 0.999
+    units = sold / 100.0
+    nights = SOL[:-1]
+    assert row["traded_value"] == pytest.approx(sold, rel=1e-12) and row["moves"] >= 1
+    assert books["exchange_pnl"].tolist()[:4] == [0.0] * 4
+    assert books["exchange_pnl"].tolist() == pytest.approx([0.0] + [units * (b - a) for a, b in zip(SOL, SOL[1:])],
+                                                           rel=1e-12, abs=1e-9)
+    exchange_pnl = units * (SOL[-1] - SOL[0])
+    carry = sum(0.065 * units * c + 0.045 for c in nights) / 365
+    assert row["exchange_pnl"] == pytest.approx(exchange_pnl, rel=1e-12)
+    assert row["carry_forgone"] == pytest.approx(carry, rel=1e-12)
+    assert row["trading_cost"] == pytest.approx(0.001 * sold, rel=1e-12)
+    assert row["transfer_cost"] == 0.0 and row["liquidation_loss"] == 0.0
+    baseline = 100_000.0 * SOL[-1] + 1.0 + sum(0.065 * 100_000.0 * c + 0.045 for c in nights) / 365
+    end_value = (100_000.0 - units) * SOL[-1] + posted
+    earned = sum(0.065 * (100_000.0 - units) * c for c in nights) / 365
+    assert row["end_value"] == pytest.approx(end_value, rel=1e-12)
+    assert round(baseline - (end_value + earned), 2) == round(row["total_cost"], 2)
+    assert row["total_cost"] == pytest.approx(carry + 0.001 * sold + exchange_pnl, rel=1e-12)
+    if policy == "all_stable":  # 13,013.00 SOL sold that rose by 60 each; 2,607.06 of carry, 1,301.30 of fees
+        assert round(exchange_pnl, 2) == 780_780.18 and round(row["total_cost"], 2) == 784_688.54
+    else:  # 10,010 SOL sold
+        assert round(exchange_pnl, 2) == 600_600.00 and round(row["total_cost"], 2) == 603_606.43
+
+
+def test_total_cost_of_a_policy_that_does_not_trade_is_what_it_has_less_than_its_inventory_held_free() -> None:
+    """The waterfall posts 350,000 USDC of the wallet's (carry 5%, the venue pays 1%) and never trades, so nothing
+    is exchanged and exchange_pnl is 0 although BTC moves (13 BTC posted, 20 in the wallet, all kept). By hand, over
+    10 nights: the baseline (33 BTC and 2,000,000 USDC free: BTC earns nothing, USDC 5%) less the desk (the same
+    BTC, 350,000 USDC earning 1%) is the carry forgone, 0.04 x 350,000 x 10 / 365 = 383.56, plus the route's fee:
+    on a free route, total_cost to the cent. On the 2 bp route the fee (70.00) counts where it is paid, and the
+    identity misses by what the 70 USDC paid would have earned afterwards, 0.05 x 70 x 10 / 365 = 0.0959: the one
+    thing total_cost does not count (docs/backtest.md section 5)."""
+    btc = [100_000.0, 100_000.0, 100_000.0, 90_000.0, 80_000.0, 95_000.0, 120_000.0, 110_000.0, 130_000.0,
+           125_000.0, 140_000.0]
+    prices = history({"BTC": btc, "USDC": [1.0] * len(btc)})
+    for bps in (0.0, 2.0):
+        routes = [{"from": "wallet", "to": "venue", "cost_bps": bps}, {"from": "venue", "to": "wallet", "cost_bps": bps}]
+        case = problem(holdings=[{"asset": "BTC", "location": "wallet", "quantity": 20.0},
+                                 {"asset": "USDC", "location": "wallet", "quantity": 2_000_000.0},
+                                 {"asset": "BTC", "location": "venue", "quantity": 13.0}],
+                       accounts=[{"id": "venue", "requirement": 1_000_000.0, "haircuts": {"USDC": 0.0},
+                                  "yields": {"USDC": 0.01}}], routes=routes)
+        result = backtest(case, policies=["waterfall"], history=prices)
+        row = result.summary.iloc[0]
+        assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(1_300_000.0, rel=1e-12)
+        assert (result.treasury["exchange_pnl"] == 0.0).all() and row["exchange_pnl"] == 0.0
+        fee = 1_300_000.0 * bps / 1e4
+        carry = 0.04 * 1_300_000.0 * 10 / 365
+        assert row["carry_forgone"] == pytest.approx(carry, rel=1e-12)
+        assert row["total_cost"] == pytest.approx(carry + fee, rel=1e-12)
+        baseline = 33 * btc[-1] + 2_000_000.0 + 0.05 * 2_000_000.0 * 10 / 365
+        end_value = 33 * btc[-1] + 2_000_000.0 - fee
+        earned = (0.05 * (700_000.0 - fee) + 0.01 * 1_300_000.0) * 10 / 365
+        assert row["end_value"] == pytest.approx(end_value, rel=1e-12)
+        gap = 0.05 * fee * 10 / 365
+        assert round(baseline - (end_value + earned), 2) == round(row["total_cost"] + gap, 2)
+        assert baseline - (end_value + earned) == pytest.approx(row["total_cost"] + gap, rel=1e-12)

@@ -108,3 +108,8 @@ def test_a_loan_liquidation_exchanges_the_collateral_seized_for_the_cash_borrowe
     assert books["carry_exchanged"].tolist() == pytest.approx([0.0, 0.0, night], rel=1e-12)
     assert books["carry_forgone"].tolist() == pytest.approx([0.0, 0.0, night], rel=1e-12)
     assert result.summary.loc[0, "carry_forgone"] == pytest.approx(night, rel=1e-12)
+    # and its market effect, as a trade's (exchange_pnl): seized at the low, the 13 BTC are worth 100,000 again at
+    # the high and the close of the same day, 13 x 24,000 the desk no longer has; USDC does not move
+    assert books["exchange_pnl"].tolist() == pytest.approx([0.0, 13 * 24_000.0, 0.0], rel=1e-12)
+    row = result.summary.iloc[0]
+    assert row["total_cost"] == pytest.approx(night + row["liquidation_loss"] + 13 * 24_000.0, rel=1e-12)

@@ -130,6 +130,7 @@ def _show(result: BacktestResult, wide: bool) -> None:
                Column("transfer_cost", "transfer", "money", wide=True),
                Column("trading_cost", "trading", "money", wide=True),
                Column("liquidation_loss", "liquidation loss", "money"),
+               Column("exchange_pnl", "exchange P&L", "money", wide=True),
                Column("liquidations", "liquidations", "count"), Column("min_coverage", "min coverage", "ratio"),
                Column("p1_coverage", "p1 coverage", "ratio"), Column("warning_days", "warning days", "count"),
                Column("moves", "moves", "count"), Column("turnover", "turnover", "quantity", wide=True)]

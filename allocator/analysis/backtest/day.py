@@ -21,7 +21,9 @@ On day ``t`` (yesterday's close ``p0``, today's ``low``, ``high`` and ``close``)
    beyond its collateral, the treasury pays).
 
 The units are revalued along the path ``p0 -> low -> high -> close`` (``market_pnl``), so a liquidation at the low
-sells units at the low.
+sells units at the low; the units exchanged since the start (``Holdings.exchanged``, a loan's liquidation adding
+to them at its row) are revalued along the same path (``exchange_pnl``: what the units given up gained less what
+the units received for them gained, a cost).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class MarketDay:
     penalty: np.ndarray  # the penalty paid
     restore: np.ndarray  # the restore cost paid
     deficit: np.ndarray  # position loss beyond the collateral, paid by the treasury
+    exchange_pnl: float = 0.0  # the revaluation of the units exchanged (Holdings.exchanged) along the same path
 
 
 def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np.ndarray, low: np.ndarray,
@@ -77,6 +80,7 @@ def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np
     last = p0
     for r in range(3):
         out.market_pnl += float((rows[r] - last) @ holdings.quantity.sum(axis=1))
+        out.exchange_pnl += float((rows[r] - last) @ holdings.exchanged)
         last = rows[r]
         for k in map(int, np.flatnonzero(out.liquidated & (worst == r))):
             _liquidate(holdings, venues, book, valuation, ratio, reference, rows, r, k, int(settlement[k]),

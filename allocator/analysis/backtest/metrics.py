@@ -12,7 +12,13 @@ Money (currency, over the whole run):
   since the start). Negative where an account pays more than the asset earns free, or an exchange earns more;
 * ``transfer_cost``: every transfer's route ``cost_bps`` times its value; ``trading_cost``: every trade's fee and
   half spreads; ``liquidation_loss``: every liquidation's penalty plus the cost of restoring the account;
-* ``total_cost`` = carry forgone + transfer + trading + liquidation loss.
+* ``exchange_pnl``: the market's effect of the exchanges, every day after the first along the day's path of prices
+  (yesterday's close, low, high, close) with the units exchanged at each point: ``sum over assets a of
+  exchanged_a x (price_a(now) - price_a(before))``, what the units given up would have gained less what the units
+  received for them gained (positive when what was sold rose against what was bought);
+* ``total_cost`` = carry forgone + transfer + trading + liquidation loss + exchange P&L: against the inventory of
+  the first day held free, marked to market and earning its carry, what the desk has less (docs/backtest.md
+  section 5, the identity; exact but for the income and price moves of the money paid as costs after it is paid).
 
 Risk: ``liquidations`` (account-days liquidated) and ``liquidations.<account>``; ``min_coverage`` and
 ``p1_coverage``, the minimum and 1st percentile over account-days of the worst intraday coverage (collateral plus
@@ -29,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MONEY = ["carry_forgone", "transfer_cost", "trading_cost", "liquidation_loss"]
+MONEY = ["carry_forgone", "transfer_cost", "trading_cost", "liquidation_loss", "exchange_pnl"]
 
 
 def summarise(daily: pd.DataFrame, treasury: pd.DataFrame, policies: list[str],

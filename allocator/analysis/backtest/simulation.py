@@ -4,8 +4,9 @@ The first day is the problem as it stands (prices of the problem, holdings of th
 policy acts. Every later day: the income forgone overnight is counted (``carry_forgone``: what the inventory with
 every exchange undone would earn held free, less what the inventory as held earns; per account, the single-period
 objective's carry term for one day; for the treasury, their sum plus ``carry_exchanged``); the market moves it,
-liquidates who falls and settles the variation margin (day.py); the policy sees the close (state.py) and its moves
-run at the close, paying their costs (books.py). One row per account and day, and one per day for the whole
+liquidates who falls and settles the variation margin (day.py), revaluing the units exchanged as it revalues the
+units held (``exchange_pnl``, what the units given up gained less what the units received gained); the policy sees
+the close (state.py) and its moves run at the close, paying their costs (books.py). One row per account and day, and one per day for the whole
 treasury, record it all.
 """
 
@@ -34,8 +35,8 @@ ACCOUNT_COLUMNS = ["date", "policy", "account", "requirement", "collateral", "co
                    "ratio", "warning", "worst_coverage", "worst_ratio", "liquidated", "liquidation_row", "seized",
                    "liquidation_loss", "deficit", "pnl", "carry_forgone", "transfer_cost", "moves"]
 TREASURY_COLUMNS = ["date", "policy", "value", "market_pnl", "pnl", "carry_forgone", "carry_exchanged",
-                    "transfer_cost", "trading_cost", "liquidation_loss", "moves", "moved_value", "traded_value",
-                    "acted", "note"]
+                    "transfer_cost", "trading_cost", "liquidation_loss", "exchange_pnl", "moves", "moved_value",
+                    "traded_value", "acted", "note"]
 
 
 @dataclass
@@ -192,4 +193,5 @@ def _record(run: Run, context: Context, policy: str, date: str, holdings: Holdin
     run.treasury.append((
         date, policy, holdings.value(close), quiet.market_pnl, float(quiet.pnl.sum()),
         float(carry.sum()) + exchanged, exchanged, costs.transfer, costs.trading,
-        float((quiet.penalty + quiet.restore).sum()), costs.steps, costs.moved, costs.traded, costs.steps > 0, note))
+        float((quiet.penalty + quiet.restore).sum()), quiet.exchange_pnl, costs.steps, costs.moved, costs.traded,
+        costs.steps > 0, note))
