@@ -37,14 +37,20 @@ def test_carry_forgone_is_the_income_given_up_by_what_is_posted() -> None:
 
 def test_carry_forgone_per_day_is_the_single_period_objective_over_one_day() -> None:
     """The optimized policy's first-day allocation is optimize()'s with a buffer of the band's target; its income
-    forgone over the problem's 30-day horizon is that objective's carry term, 30 nights of the backtest's."""
+    forgone over the problem's 30-day horizon is that objective's carry term, 30 nights of the backtest's posting
+    part (the accounts' rows); the desk's carry forgone adds what the transfer fee, paid in USDC (5%), would have
+    earned over those 30 nights."""
     case = problem(accounts=[{"id": "venue", "requirement": 1_000_000.0, "buffer": 0.3,
                               "haircuts": {"BTC": 0.1, "USDC": 0.0}, "yields": {"USDC": 0.01},
                               "concentration": {"BTC": 0.5}}])
     result = backtest(case, policies=[Optimized(band="1.1:1.5:1.3")], history=flat(31, BTC=100_000.0, USDC=1.0))
     optimum = allocator.optimize(case)
-    assert result.summary.loc[0, "carry_forgone"] == pytest.approx(optimum.objective.carry, rel=1e-7)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(optimum.objective.carry, rel=1e-7)
     assert result.summary.loc[0, "transfer_cost"] == pytest.approx(optimum.objective.transfer, rel=1e-7)
+    fee = result.summary.loc[0, "transfer_cost"]
+    assert result.summary.loc[0, "carry_exchanged"] == pytest.approx(0.05 * fee * 30 / 365, rel=1e-9)
+    assert result.summary.loc[0, "carry_forgone"] == pytest.approx(optimum.objective.carry + 0.05 * fee * 30 / 365,
+                                                                   rel=1e-7)
 
 
 def test_transfer_cost_is_the_route_rate_times_the_value_moved() -> None:
@@ -123,16 +129,18 @@ def test_carry_forgone_counts_the_carry_of_what_a_trade_sells(policy: str, poste
 
 def test_carry_forgone_of_a_policy_that_does_not_trade_is_what_it_posts_forgoes() -> None:
     """The venue is at 0.95 of its requirement (9.5 BTC) and the wallet holds only USDC: the waterfall posts
-    350,000 USDC (carry 5%, the venue pays 1%) along a 2 bp route and never trades, so nothing is exchanged and the
-    carry forgone is the old definition's, the posted USDC's 4% a year: 10 nights of 0.04 x 350,000 / 365."""
+    350,000 USDC (carry 5%, the venue pays 1%) along a 2 bp route and never trades, so the carry forgone is the old
+    definition's, the posted USDC's 4% a year: 10 nights of 0.04 x 350,000 / 365, plus what the 70 USDC of the fee,
+    given up, would have earned: 10 nights of 0.05 x 70 / 365 (carry_exchanged). USDC's price does not move, so the
+    exchange P&L is 0."""
     case = problem(holdings=[{"asset": "USDC", "location": "wallet", "quantity": 2_000_000.0},
                              {"asset": "BTC", "location": "venue", "quantity": 9.5}])
     result = backtest(case, policies=["waterfall"], history=flat(11, BTC=100_000.0, USDC=1.0))
     row = result.summary.iloc[0]
     assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(350_000.0, rel=1e-12)
-    assert row["carry_exchanged"] == 0.0 and row["exchange_pnl"] == 0.0
-    assert row["carry_forgone"] == pytest.approx(0.04 * 350_000.0 * 10 / 365, rel=1e-12)
-    assert result.daily["carry_forgone"].sum() == pytest.approx(row["carry_forgone"], rel=1e-12)
+    assert row["carry_exchanged"] == pytest.approx(0.05 * 70.0 * 10 / 365, rel=1e-9) and row["exchange_pnl"] == 0.0
+    assert row["carry_forgone"] == pytest.approx((0.04 * 350_000.0 + 0.05 * 70.0) * 10 / 365, rel=1e-12)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(0.04 * 350_000.0 * 10 / 365, rel=1e-12)
 
 
 #: SOL constant at 100 for four days, then moving (up, down, up): 10 nights
@@ -183,13 +191,12 @@ def test_total_cost_is_what_the_desk_has_less_than_its_inventory_held_free(polic
 
 
 def test_total_cost_of_a_policy_that_does_not_trade_is_what_it_has_less_than_its_inventory_held_free() -> None:
-    """The waterfall posts 350,000 USDC of the wallet's (carry 5%, the venue pays 1%) and never trades, so nothing
-    is exchanged and exchange_pnl is 0 although BTC moves (13 BTC posted, 20 in the wallet, all kept). By hand, over
-    10 nights: the baseline (33 BTC and 2,000,000 USDC free: BTC earns nothing, USDC 5%) less the desk (the same
-    BTC, 350,000 USDC earning 1%) is the carry forgone, 0.04 x 350,000 x 10 / 365 = 383.56, plus the route's fee:
-    on a free route, total_cost to the cent. On the 2 bp route the fee (70.00) counts where it is paid, and the
-    identity misses by what the 70 USDC paid would have earned afterwards, 0.05 x 70 x 10 / 365 = 0.0959: the one
-    thing total_cost does not count (docs/backtest.md section 5)."""
+    """The waterfall posts 1,300,000 USDC of the wallet's (carry 5%, the venue pays 1%; the venue's 13 BTC are not
+    eligible there) and never trades, so exchange_pnl is 0 although BTC moves (33 BTC, all kept). By hand, over 10
+    nights: the baseline (33 BTC and 2,000,000 USDC free: BTC earns nothing, USDC 5%) less the desk (the same BTC,
+    1,300,000 USDC earning 1%, 700,000 less the fee earning 5%) is the carry forgone on what is posted, 0.04 x
+    1,300,000 x 10 / 365 = 1,424.66, plus the route's fee and what the fee would have earned: on a free route
+    1,424.66; on a 2 bp route 260.00 of fee and 0.36 of its carry (carry_exchanged), 1,685.01. To the cent."""
     btc = [100_000.0, 100_000.0, 100_000.0, 90_000.0, 80_000.0, 95_000.0, 120_000.0, 110_000.0, 130_000.0,
            125_000.0, 140_000.0]
     prices = history({"BTC": btc, "USDC": [1.0] * len(btc)})
@@ -205,13 +212,13 @@ def test_total_cost_of_a_policy_that_does_not_trade_is_what_it_has_less_than_its
         assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(1_300_000.0, rel=1e-12)
         assert (result.treasury["exchange_pnl"] == 0.0).all() and row["exchange_pnl"] == 0.0
         fee = 1_300_000.0 * bps / 1e4
-        carry = 0.04 * 1_300_000.0 * 10 / 365
+        carry = (0.04 * 1_300_000.0 + 0.05 * fee) * 10 / 365
         assert row["carry_forgone"] == pytest.approx(carry, rel=1e-12)
         assert row["total_cost"] == pytest.approx(carry + fee, rel=1e-12)
         baseline = 33 * btc[-1] + 2_000_000.0 + 0.05 * 2_000_000.0 * 10 / 365
         end_value = 33 * btc[-1] + 2_000_000.0 - fee
         earned = (0.05 * (700_000.0 - fee) + 0.01 * 1_300_000.0) * 10 / 365
         assert row["end_value"] == pytest.approx(end_value, rel=1e-12)
-        gap = 0.05 * fee * 10 / 365
-        assert round(baseline - (end_value + earned), 2) == round(row["total_cost"] + gap, 2)
-        assert baseline - (end_value + earned) == pytest.approx(row["total_cost"] + gap, rel=1e-12)
+        assert round(baseline - (end_value + earned), 2) == round(row["total_cost"], 2)
+        assert baseline - (end_value + earned) == pytest.approx(row["total_cost"], rel=1e-12)
+        assert round(row["total_cost"], 2) == (1_424.66 if bps == 0 else 1_685.01)

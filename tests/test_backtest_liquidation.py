@@ -96,14 +96,15 @@ def test_a_short_position_falls_at_the_high() -> None:
 
 def test_a_loan_liquidation_exchanges_the_collateral_seized_for_the_cash_borrowed_again() -> None:
     """The liquidation of the test above sells the 13 BTC (carry 0) for the 940,952.38 of debt repaid, which the
-    treasury borrows again in USDC (carry 5%): from then on the desk earns 5% on that cash, so each night after it
-    forgoes ``(0 x 13 x 100,000 - 0.05 x 940,952.38) / 365`` (a gain); the venue holds nothing, so nothing posted
+    treasury borrows again in USDC (carry 5%), and pays 10 bp of it to restore the account (940.95 USDC given up):
+    from then on the desk earns 5% on the cash less the restore cost, so each night after it forgoes
+    ``(0 x 13 x 100,000 - 0.05 x (940,952.38 - 940.95)) / 365`` (a gain); the venue holds nothing, so nothing posted
     forgoes anything. Before it, 13 BTC posted at no yield forgo nothing either."""
     prices = history({"BTC": [100_000.0] * 3, "USDC": [1.0] * 3}, lows={"BTC": [100_000.0, 76_000.0, 100_000.0]})
     result = backtest(problem(), policies=[Still()], history=prices)
     value = 13 * 76_000.0
     repaid = value - value * 0.05 / 1.05
-    night = (0.0 * 13 * 100_000.0 - 0.05 * repaid) / 365
+    night = (0.0 * 13 * 100_000.0 - 0.05 * (repaid - 1e-3 * repaid)) / 365
     books = result.treasury.set_index("date")
     assert books["carry_exchanged"].tolist() == pytest.approx([0.0, 0.0, night], rel=1e-12)
     assert books["carry_forgone"].tolist() == pytest.approx([0.0, 0.0, night], rel=1e-12)

@@ -7,8 +7,11 @@ came in or went out, so day by day
 
 (``market_pnl``: the units' revaluation along the day's path of prices; ``pnl``: the positions' variation margin;
 tests/test_backtest_conservation.py checks it to rounding). Besides the units, the books keep ``exchanged``: the
-units of each asset the desk has given up for others since the start (sold minus bought, by the policy's trades and
-by the venues' liquidations of loans), from which the carry the exchanges forgo is counted (simulation.py).
+units of each asset the desk has given up since the start, for other assets or for what it paid, less the units it
+received for them: sold minus bought by the policy's trades and by the venues' liquidations of loans, and the units
+that paid a cost (transfer and restore costs, a position account's liquidation fee). From it the carry the
+exchanges forgo (simulation.py) and their market P&L (day.py, ``exchange_pnl``) are counted; variation margin, the
+positions' P&L, is not an exchange.
 
 Money the treasury pays (transfer costs, a liquidation's restore cost, a position loss beyond an account's
 collateral) comes from the cash asset at the treasury's locations, then from every free holding pro rata by value,
@@ -60,7 +63,7 @@ class Holdings:
     account_location: np.ndarray  # (m,) location of each account
     cash: int  # asset index of the cash asset
     treasury: list[int]  # locations that are not accounts, in order
-    exchanged: np.ndarray  # (n,) units given up for other assets since the start: sold minus bought (module docstring)
+    exchanged: np.ndarray  # (n,) units given up since the start, for assets or costs, less those received (module docstring)
 
     @classmethod
     def of(cls, problem: Problem, account_location: np.ndarray, cash: str) -> Holdings:
@@ -96,8 +99,17 @@ class Holdings:
         where = self.treasury[0] if self.treasury else int(self.account_location[0])
         self.quantity[self.cash, where] += value / price[self.cash]
 
-    def pay(self, amount: float, price: np.ndarray) -> None:
-        """Pay ``amount`` (module docstring); Bankrupt when the inventory cannot."""
+    def pay(self, amount: float, price: np.ndarray, given: bool = True) -> None:
+        """Pay ``amount`` (module docstring); Bankrupt when the inventory cannot. A cost (``given``: a fee, a restore
+        cost) gives up the units it takes (``exchanged``); variation margin (``given=False``) does not."""
+        before = self.quantity.sum(axis=1) if given else None
+        try:
+            self._pay(amount, price)
+        finally:
+            if before is not None:
+                self.exchanged += before - self.quantity.sum(axis=1)
+
+    def _pay(self, amount: float, price: np.ndarray) -> None:
         left = amount
         for j in self.treasury:
             if left <= 0:

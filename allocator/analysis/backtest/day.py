@@ -102,6 +102,8 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
     if rule.loan:  # collateral exchanged for the cash re-borrowed: the carry of both counts from now on
         holdings.exchanged += share * holdings.quantity[:, where]
         holdings.exchanged[holdings.cash] -= covered / price[holdings.cash]
+    elif seized > 0:  # a position account's fee is paid in collateral (the rest of what is seized is its loss)
+        holdings.exchanged += share * holdings.quantity[:, where] * (penalty / seized)
     holdings.quantity[:, where] *= 1.0 - share
     if rule.loan:
         holdings.receive(covered, price)  # the debt repaid, borrowed again
@@ -112,7 +114,7 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
             holdings.quantity[settle_in, where] += pnl / price[settle_in]
         else:
             out.deficit[k] = max(-pnl - covered, 0.0)
-            holdings.pay(out.deficit[k], price)
+            holdings.pay(out.deficit[k], price, given=False)
         out.pnl[k] += pnl
         reference[k] = price  # closed and re-opened at the liquidation's prices
         restore = restore_bps / 1e4 * float(valuation.notional[r, k])
@@ -128,4 +130,4 @@ def _settle(holdings: Holdings, where: int, pnl: float, price: np.ndarray, settl
         return
     left = holdings.take(where, -pnl, price, settle_in)
     if left > 0:
-        holdings.pay(left, price)
+        holdings.pay(left, price, given=False)
