@@ -8,10 +8,11 @@ came in or went out, so day by day
 (``market_pnl``: the units' revaluation along the day's path of prices; ``pnl``: the positions' variation margin;
 tests/test_backtest_conservation.py checks it to rounding). Besides the units, the books keep ``exchanged``: the
 units of each asset the desk has given up since the start, for other assets or for what it paid, less the units it
-received for them: sold minus bought by the policy's trades and by the venues' liquidations of loans, and the units
-that paid a cost (transfer and restore costs, a position account's liquidation fee). From it the carry the
-exchanges forgo (simulation.py) and their market P&L (day.py, ``exchange_pnl``) are counted; variation margin, the
-positions' P&L, is not an exchange.
+received for them: sold minus bought by the policy's trades and by the venues' liquidations of loans, the units
+that paid a cost (transfer and restore costs, a position account's liquidation fee), and the units other than the
+settlement asset's that paid a position's loss (exchanged for the settlement asset owed). From it the carry the
+exchanges forgo (simulation.py) and their market P&L (day.py, ``exchange_pnl``) are counted; the variation margin
+itself, in the settlement asset, is the positions' P&L and not an exchange.
 
 Money the treasury pays (transfer costs, a liquidation's restore cost, a position loss beyond an account's
 collateral) comes from the cash asset at the treasury's locations, then from every free holding pro rata by value,
@@ -101,7 +102,7 @@ class Holdings:
 
     def pay(self, amount: float, price: np.ndarray, given: bool = True) -> None:
         """Pay ``amount`` (module docstring); Bankrupt when the inventory cannot. A cost (``given``: a fee, a restore
-        cost) gives up the units it takes (``exchanged``); variation margin (``given=False``) does not."""
+        cost) gives up the units it takes (``exchanged``); ``given=False`` for a caller that counts them itself."""
         before = self.quantity.sum(axis=1) if given else None
         try:
             self._pay(amount, price)

@@ -102,8 +102,9 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
     if rule.loan:  # collateral exchanged for the cash re-borrowed: the carry of both counts from now on
         holdings.exchanged += share * holdings.quantity[:, where]
         holdings.exchanged[holdings.cash] -= covered / price[holdings.cash]
-    elif seized > 0:  # a position account's fee is paid in collateral (the rest of what is seized is its loss)
-        holdings.exchanged += share * holdings.quantity[:, where] * (penalty / seized)
+    else:  # a position account's fee is given up; the loss it covers is collateral exchanged for the settlement asset
+        holdings.exchanged += share * holdings.quantity[:, where]
+        holdings.exchanged[settle_in] -= covered / price[settle_in]
     holdings.quantity[:, where] *= 1.0 - share
     if rule.loan:
         holdings.receive(covered, price)  # the debt repaid, borrowed again
@@ -114,7 +115,8 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
             holdings.quantity[settle_in, where] += pnl / price[settle_in]
         else:
             out.deficit[k] = max(-pnl - covered, 0.0)
-            holdings.pay(out.deficit[k], price, given=False)
+            holdings.pay(out.deficit[k], price)  # what pays it is exchanged for the settlement asset owed
+            holdings.exchanged[settle_in] -= out.deficit[k] / price[settle_in]
         out.pnl[k] += pnl
         reference[k] = price  # closed and re-opened at the liquidation's prices
         restore = restore_bps / 1e4 * float(valuation.notional[r, k])
@@ -124,10 +126,15 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
 
 
 def _settle(holdings: Holdings, where: int, pnl: float, price: np.ndarray, settle_in: int) -> None:
-    """Variation margin ``pnl`` into (or out of) the account at location ``where``."""
+    """Variation margin ``pnl`` into (or out of) the account at location ``where``. A loss paid in other units than
+    the settlement asset's (the venue's auto-exchange, the treasury's pro rata) exchanges them for it
+    (``Holdings.exchanged``); the settlement asset's own units are the hedge's P&L, not an exchange."""
     if pnl > 0:
         holdings.quantity[settle_in, where] += pnl / price[settle_in]
         return
+    before = holdings.quantity.sum(axis=1)
     left = holdings.take(where, -pnl, price, settle_in)
     if left > 0:
         holdings.pay(left, price, given=False)
+    holdings.exchanged += before - holdings.quantity.sum(axis=1)
+    holdings.exchanged[settle_in] -= -pnl / price[settle_in]
