@@ -4,7 +4,7 @@ objective's carry term, one day at a time), transfer costs, trading costs."""
 from __future__ import annotations
 
 import pytest
-from backtest_cases import flat, problem
+from backtest_cases import flat, history, problem
 
 import allocator
 from allocator.analysis.backtest import Moves, backtest
@@ -37,14 +37,20 @@ def test_carry_forgone_is_the_income_given_up_by_what_is_posted() -> None:
 
 def test_carry_forgone_per_day_is_the_single_period_objective_over_one_day() -> None:
     """The optimized policy's first-day allocation is optimize()'s with a buffer of the band's target; its income
-    forgone over the problem's 30-day horizon is that objective's carry term, 30 nights of the backtest's."""
+    forgone over the problem's 30-day horizon is that objective's carry term, 30 nights of the backtest's posting
+    part (the accounts' rows); the desk's carry forgone adds what the transfer fee, paid in USDC (5%), would have
+    earned over those 30 nights."""
     case = problem(accounts=[{"id": "venue", "requirement": 1_000_000.0, "buffer": 0.3,
                               "haircuts": {"BTC": 0.1, "USDC": 0.0}, "yields": {"USDC": 0.01},
                               "concentration": {"BTC": 0.5}}])
     result = backtest(case, policies=[Optimized(band="1.1:1.5:1.3")], history=flat(31, BTC=100_000.0, USDC=1.0))
     optimum = allocator.optimize(case)
-    assert result.summary.loc[0, "carry_forgone"] == pytest.approx(optimum.objective.carry, rel=1e-7)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(optimum.objective.carry, rel=1e-7)
     assert result.summary.loc[0, "transfer_cost"] == pytest.approx(optimum.objective.transfer, rel=1e-7)
+    fee = result.summary.loc[0, "transfer_cost"]
+    assert result.summary.loc[0, "carry_exchanged"] == pytest.approx(0.05 * fee * 30 / 365, rel=1e-9)
+    assert result.summary.loc[0, "carry_forgone"] == pytest.approx(optimum.objective.carry + 0.05 * fee * 30 / 365,
+                                                                   rel=1e-7)
 
 
 def test_transfer_cost_is_the_route_rate_times_the_value_moved() -> None:
@@ -75,3 +81,144 @@ def test_trading_cost_is_the_fee_on_what_is_sold() -> None:
     assert row["trading_cost"] == pytest.approx(sold * 1e-3, rel=1e-9)
     assert row["transfer_cost"] == pytest.approx(13 * 100_000.0 * 2e-4 + 1_300_000.0 * 2e-4, rel=1e-9)
     assert result.daily["coverage_after"].iloc[0] == pytest.approx(1.3, rel=1e-9)
+
+
+def _sol_desk() -> allocator.Problem:
+    """The reviewer's case: 100,000 SOL (6.5% carry) and 1 USDC (4.5%) free; one account that takes only USDC (no
+    yield: 0 when posted) against 1,000,000."""
+    return allocator.Problem.model_validate({
+        "assets": [{"id": "SOL", "price": 100.0, "carry": 0.065}, {"id": "USDC", "price": 1.0, "carry": 0.045}],
+        "holdings": [{"asset": "SOL", "location": "treasury", "quantity": 100_000.0},
+                     {"asset": "USDC", "location": "treasury", "quantity": 1.0}],
+        "accounts": [{"id": "acct", "requirement": 1_000_000.0, "buffer": 0.0, "haircuts": {"USDC": 0.0}}]})
+
+
+@pytest.mark.parametrize(("policy", "posted"), [("all_stable", 1_300_000.0), ("isolated", 1_000_000.0)])
+def test_carry_forgone_counts_the_carry_of_what_a_trade_sells(policy: str, posted: float) -> None:
+    """At constant prices the policy posts ``posted`` of USDC (all_stable: the band's 1.3 target; isolated: the
+    requirement): the treasury's 1 USDC and ``posted - 1`` bought with SOL at 10 bp, ``S = (posted - 1) / 0.999``
+    of SOL sold. Against the inventory held free (100,000 SOL at 6.5%, 1 USDC at 4.5%) the desk earns 6.5% less on
+    S (the SOL sold) and 4.5% less on the 1 USDC (posted at 0), every night: 11 days are 10 nights. For all_stable
+    the SOL leg is 0.065 x 1,301,300.30 x 10 / 365 = 2,317.38 (the reviewer's figure), not the 1,602.74 of
+    counting the posted USDC's 4.5% alone."""
+    result = backtest(_sol_desk(), policies=[policy], history=flat(11, SOL=100.0, USDC=1.0), record_holdings=True)
+    row = result.summary.iloc[0]
+    sold = (posted - 1.0) / 0.999
+    assert row["traded_value"] == pytest.approx(sold, rel=1e-12)
+    sol_leg = 0.065 * sold * 10 / 365
+    expected = sol_leg + 0.045 * 1.0 * 10 / 365
+    assert row["carry_forgone"] == pytest.approx(expected, rel=1e-12)
+    if policy == "all_stable":
+        assert round(sol_leg, 2) == 2_317.38 and round(expected, 2) == 2_317.39
+        assert round(row["trading_cost"], 2) == 1_301.30 and round(row["total_cost"], 2) == 3_618.69
+    else:
+        assert round(expected, 2) == 1_782.60
+    # the posting part (what the account's USDC forgoes posted) and the exchange's part (SOL sold for USDC)
+    assert row["carry_exchanged"] == pytest.approx((0.065 * sold - 0.045 * (posted - 1.0)) * 10 / 365, rel=1e-12)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(0.045 * posted * 10 / 365, rel=1e-12)
+    # what the inventory as held earns is what it would earn free, less the carry forgone
+    held = result.holdings[result.holdings["date"] == result.holdings["date"].max()]
+    rate = {("SOL", "treasury"): 0.065, ("USDC", "treasury"): 0.045, ("SOL", "acct"): 0.0, ("USDC", "acct"): 0.0}
+    price = {"SOL": 100.0, "USDC": 1.0}
+    earned = sum(rate[(r.asset, r.location)] * price[r.asset] * r.quantity for r in held.itertuples()) * 10 / 365
+    assert earned == pytest.approx((0.065 * 10_000_000.0 + 0.045) * 10 / 365 - row["carry_forgone"], rel=1e-12)
+    assert row["exchange_pnl"] == 0.0  # prices constant: what was sold and what was bought kept their prices
+    assert row["total_cost"] == pytest.approx(row["carry_forgone"] + row["trading_cost"] + row["transfer_cost"]
+                                              + row["liquidation_loss"], rel=1e-12)
+
+
+def test_carry_forgone_of_a_policy_that_does_not_trade_is_what_it_posts_forgoes() -> None:
+    """The venue is at 0.95 of its requirement (9.5 BTC) and the wallet holds only USDC: the waterfall posts
+    350,000 USDC (carry 5%, the venue pays 1%) along a 2 bp route and never trades, so the carry forgone is the old
+    definition's, the posted USDC's 4% a year: 10 nights of 0.04 x 350,000 / 365, plus what the 70 USDC of the fee,
+    given up, would have earned: 10 nights of 0.05 x 70 / 365 (carry_exchanged). USDC's price does not move, so the
+    exchange P&L is 0."""
+    case = problem(holdings=[{"asset": "USDC", "location": "wallet", "quantity": 2_000_000.0},
+                             {"asset": "BTC", "location": "venue", "quantity": 9.5}])
+    result = backtest(case, policies=["waterfall"], history=flat(11, BTC=100_000.0, USDC=1.0))
+    row = result.summary.iloc[0]
+    assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(350_000.0, rel=1e-12)
+    assert row["carry_exchanged"] == pytest.approx(0.05 * 70.0 * 10 / 365, rel=1e-9) and row["exchange_pnl"] == 0.0
+    assert row["carry_forgone"] == pytest.approx((0.04 * 350_000.0 + 0.05 * 70.0) * 10 / 365, rel=1e-12)
+    assert result.daily["carry_forgone"].sum() == pytest.approx(0.04 * 350_000.0 * 10 / 365, rel=1e-12)
+
+
+#: SOL constant at 100 for four days, then moving (up, down, up): 10 nights
+SOL = [100.0, 100.0, 100.0, 100.0, 110.0, 125.0, 95.0, 105.0, 140.0, 150.0, 160.0]
+
+
+@pytest.mark.parametrize(("policy", "posted"), [("all_stable", 1_300_000.0), ("isolated", 1_000_000.0)])
+def test_total_cost_is_what_the_desk_has_less_than_its_inventory_held_free(policy: str, posted: float) -> None:
+    """The reviewer's desk with SOL moving from the fifth day. The policy sells ``S = (posted - 1) / 0.999`` of SOL
+    (1/100 as many units) at 100 on the first day and posts ``posted`` USDC; the account's coverage is in USDC, so
+    it never acts again. By hand, over the 10 nights (c the SOL closes):
+
+    * the baseline, the first day's 100,000 SOL and 1 USDC held free, marked and earning their carry:
+      ``100,000 c_10 + 1 + sum_t (0.065 x 100,000 c_{t-1} + 0.045) / 365``;
+    * the desk: ``(100,000 - S/100) c_10 + posted`` at the end, and it earns ``0.065 (100,000 - S/100) c_{t-1}``
+      a year on the SOL it keeps and nothing on the USDC posted;
+    * the costs: trading ``0.001 S``; carry forgone ``sum_t (0.065 (S/100) c_{t-1} + 0.045) / 365`` (the SOL sold,
+      the 1 USDC posted); exchange P&L ``(S/100)(c_10 - c_0)`` (the SOL sold rose 60%; USDC did not move).
+
+    Baseline less the desk is total_cost, to the cent: every unit the desk gave up counts at its carry and its
+    price. Where SOL's price is constant (the first 3 nights) exchange_pnl is 0."""
+    prices = history({"SOL": SOL, "USDC": [1.0] * len(SOL)})
+    result = backtest(_sol_desk(), policies=[policy], history=prices)
+    row, books = result.summary.iloc[0], result.treasury
+    sold = (posted - 1.0) / 0.999
+    units = sold / 100.0
+    nights = SOL[:-1]
+    assert row["traded_value"] == pytest.approx(sold, rel=1e-12) and row["moves"] >= 1
+    assert books["exchange_pnl"].tolist()[:4] == [0.0] * 4
+    assert books["exchange_pnl"].tolist() == pytest.approx([0.0] + [units * (b - a) for a, b in zip(SOL, SOL[1:])],
+                                                           rel=1e-12, abs=1e-9)
+    exchange_pnl = units * (SOL[-1] - SOL[0])
+    carry = sum(0.065 * units * c + 0.045 for c in nights) / 365
+    assert row["exchange_pnl"] == pytest.approx(exchange_pnl, rel=1e-12)
+    assert row["carry_forgone"] == pytest.approx(carry, rel=1e-12)
+    assert row["trading_cost"] == pytest.approx(0.001 * sold, rel=1e-12)
+    assert row["transfer_cost"] == 0.0 and row["liquidation_loss"] == 0.0
+    baseline = 100_000.0 * SOL[-1] + 1.0 + sum(0.065 * 100_000.0 * c + 0.045 for c in nights) / 365
+    end_value = (100_000.0 - units) * SOL[-1] + posted
+    earned = sum(0.065 * (100_000.0 - units) * c for c in nights) / 365
+    assert row["end_value"] == pytest.approx(end_value, rel=1e-12)
+    assert round(baseline - (end_value + earned), 2) == round(row["total_cost"], 2)
+    assert row["total_cost"] == pytest.approx(carry + 0.001 * sold + exchange_pnl, rel=1e-12)
+    if policy == "all_stable":  # 13,013.00 SOL sold that rose by 60 each; 2,607.06 of carry, 1,301.30 of fees
+        assert round(exchange_pnl, 2) == 780_780.18 and round(row["total_cost"], 2) == 784_688.54
+    else:  # 10,010 SOL sold
+        assert round(exchange_pnl, 2) == 600_600.00 and round(row["total_cost"], 2) == 603_606.43
+
+
+def test_total_cost_of_a_policy_that_does_not_trade_is_what_it_has_less_than_its_inventory_held_free() -> None:
+    """The waterfall posts 1,300,000 USDC of the wallet's (carry 5%, the venue pays 1%; the venue's 13 BTC are not
+    eligible there) and never trades, so exchange_pnl is 0 although BTC moves (33 BTC, all kept). By hand, over 10
+    nights: the baseline (33 BTC and 2,000,000 USDC free: BTC earns nothing, USDC 5%) less the desk (the same BTC,
+    1,300,000 USDC earning 1%, 700,000 less the fee earning 5%) is the carry forgone on what is posted, 0.04 x
+    1,300,000 x 10 / 365 = 1,424.66, plus the route's fee and what the fee would have earned: on a free route
+    1,424.66; on a 2 bp route 260.00 of fee and 0.36 of its carry (carry_exchanged), 1,685.01. To the cent."""
+    btc = [100_000.0, 100_000.0, 100_000.0, 90_000.0, 80_000.0, 95_000.0, 120_000.0, 110_000.0, 130_000.0,
+           125_000.0, 140_000.0]
+    prices = history({"BTC": btc, "USDC": [1.0] * len(btc)})
+    for bps in (0.0, 2.0):
+        routes = [{"from": "wallet", "to": "venue", "cost_bps": bps}, {"from": "venue", "to": "wallet", "cost_bps": bps}]
+        case = problem(holdings=[{"asset": "BTC", "location": "wallet", "quantity": 20.0},
+                                 {"asset": "USDC", "location": "wallet", "quantity": 2_000_000.0},
+                                 {"asset": "BTC", "location": "venue", "quantity": 13.0}],
+                       accounts=[{"id": "venue", "requirement": 1_000_000.0, "haircuts": {"USDC": 0.0},
+                                  "yields": {"USDC": 0.01}}], routes=routes)
+        result = backtest(case, policies=["waterfall"], history=prices)
+        row = result.summary.iloc[0]
+        assert row["traded_value"] == 0.0 and row["moved_value"] == pytest.approx(1_300_000.0, rel=1e-12)
+        assert (result.treasury["exchange_pnl"] == 0.0).all() and row["exchange_pnl"] == 0.0
+        fee = 1_300_000.0 * bps / 1e4
+        carry = (0.04 * 1_300_000.0 + 0.05 * fee) * 10 / 365
+        assert row["carry_forgone"] == pytest.approx(carry, rel=1e-12)
+        assert row["total_cost"] == pytest.approx(carry + fee, rel=1e-12)
+        baseline = 33 * btc[-1] + 2_000_000.0 + 0.05 * 2_000_000.0 * 10 / 365
+        end_value = 33 * btc[-1] + 2_000_000.0 - fee
+        earned = (0.05 * (700_000.0 - fee) + 0.01 * 1_300_000.0) * 10 / 365
+        assert row["end_value"] == pytest.approx(end_value, rel=1e-12)
+        assert round(baseline - (end_value + earned), 2) == round(row["total_cost"], 2)
+        assert baseline - (end_value + earned) == pytest.approx(row["total_cost"], rel=1e-12)
+        assert round(row["total_cost"], 2) == (1_424.66 if bps == 0 else 1_685.01)

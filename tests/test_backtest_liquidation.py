@@ -92,3 +92,25 @@ def test_a_short_position_falls_at_the_high() -> None:
         assert result.daily["liquidated"].tolist() == [False, side < 0]
         if side < 0:
             assert result.daily["liquidation_row"].iloc[1] == "high"
+
+
+def test_a_loan_liquidation_exchanges_the_collateral_seized_for_the_cash_borrowed_again() -> None:
+    """The liquidation of the test above sells the 13 BTC (carry 0) for the 940,952.38 of debt repaid, which the
+    treasury borrows again in USDC (carry 5%), and pays 10 bp of it to restore the account (940.95 USDC given up):
+    from then on the desk earns 5% on the cash less the restore cost, so each night after it forgoes
+    ``(0 x 13 x 100,000 - 0.05 x (940,952.38 - 940.95)) / 365`` (a gain); the venue holds nothing, so nothing posted
+    forgoes anything. Before it, 13 BTC posted at no yield forgo nothing either."""
+    prices = history({"BTC": [100_000.0] * 3, "USDC": [1.0] * 3}, lows={"BTC": [100_000.0, 76_000.0, 100_000.0]})
+    result = backtest(problem(), policies=[Still()], history=prices)
+    value = 13 * 76_000.0
+    repaid = value - value * 0.05 / 1.05
+    night = (0.0 * 13 * 100_000.0 - 0.05 * (repaid - 1e-3 * repaid)) / 365
+    books = result.treasury.set_index("date")
+    assert books["carry_exchanged"].tolist() == pytest.approx([0.0, 0.0, night], rel=1e-12)
+    assert books["carry_forgone"].tolist() == pytest.approx([0.0, 0.0, night], rel=1e-12)
+    assert result.summary.loc[0, "carry_forgone"] == pytest.approx(night, rel=1e-12)
+    # and its market effect, as a trade's (exchange_pnl): seized at the low, the 13 BTC are worth 100,000 again at
+    # the high and the close of the same day, 13 x 24,000 the desk no longer has; USDC does not move
+    assert books["exchange_pnl"].tolist() == pytest.approx([0.0, 13 * 24_000.0, 0.0], rel=1e-12)
+    row = result.summary.iloc[0]
+    assert row["total_cost"] == pytest.approx(night + row["liquidation_loss"] + 13 * 24_000.0, rel=1e-12)

@@ -126,9 +126,11 @@ def _show(result: BacktestResult, wide: bool) -> None:
     money = str(result.meta.get("currency", ""))
     columns = [Column("policy", "policy"), Column("total_cost", "total cost", "money"),
                Column("carry_forgone", "carry forgone", "money", wide=True),
+               Column("carry_exchanged", "of which exchanged", "money", wide=True),
                Column("transfer_cost", "transfer", "money", wide=True),
                Column("trading_cost", "trading", "money", wide=True),
                Column("liquidation_loss", "liquidation loss", "money"),
+               Column("exchange_pnl", "exchange P&L", "money", wide=True),
                Column("liquidations", "liquidations", "count"), Column("min_coverage", "min coverage", "ratio"),
                Column("p1_coverage", "p1 coverage", "ratio"), Column("warning_days", "warning days", "count"),
                Column("moves", "moves", "count"), Column("turnover", "turnover", "quantity", wide=True)]

@@ -28,7 +28,7 @@ COLOURS: list[str] = list(TEMPLATE["layout"]["colorway"])  # type: ignore[call-o
 
 #: One colour per cost part, the same in every backtest chart.
 PART_COLOURS = {"carry_forgone": "#8250df", "transfer_cost": "#1f6feb", "trading_cost": WARN,
-                "liquidation_loss": REQUIRED}
+                "liquidation_loss": REQUIRED, "exchange_pnl": "#bf8700"}
 
 
 def policy_colour(index: int) -> str:
@@ -65,8 +65,9 @@ def headline(result: BacktestResult, ctx: Context) -> Block:
 
 SUMMARY_COLUMNS = {
     "policy": ("policy", text), "total_cost": ("total cost", money), "carry_forgone": ("carry forgone", money),
-    "transfer_cost": ("transfer", money), "trading_cost": ("trading", money),
-    "liquidation_loss": ("liquidation loss", money), "liquidations": ("liquidations", count),
+    "carry_exchanged": ("of which exchanged", money), "transfer_cost": ("transfer", money),
+    "trading_cost": ("trading", money), "liquidation_loss": ("liquidation loss", money),
+    "exchange_pnl": ("exchange P&L", money), "liquidations": ("liquidations", count),
     "min_coverage": ("min coverage", factor), "p1_coverage": ("p1 coverage", factor),
     "warning_days": ("warning days", count), "moves": ("moves", count), "turnover": ("turnover", factor)}
 
@@ -79,7 +80,8 @@ def summary(result: BacktestResult, ctx: Context) -> Block | None:
     columns = {key: (f"{title} ({ctx.currency})" if fmt is money and ctx.currency else title, fmt)
                for key, (title, fmt) in SUMMARY_COLUMNS.items()}
     return Block("Summary", table(rows, columns), "One row per policy, over the whole window. Costs are money the "
-                 "desk gave up or paid; coverage is collateral (with the positions' P&L) over the requirement at "
+                 "desk gave up, paid or lost against its first day's inventory held free (exchange P&L: what the "
+                 "assets it sold gained less what those it bought gained); coverage is collateral (with the positions' P&L) over the requirement at "
                  "the worst of the day's low, high and close (min: the lowest account-day; p1: the 1st "
                  "percentile); warning days are account-days that closed in the rule's warning zone.")
 
@@ -92,13 +94,13 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
     names = [str(r["policy"]) for r in rows]
     totals = go.Figure()
     for part, label in PARTS.items():
-        totals.add_bar(y=names, x=cents([r[part] for r in rows]), name=label, orientation="h",
+        totals.add_bar(y=names, x=cents([r.get(part, 0.0) for r in rows]), name=label, orientation="h",
                        marker_color=PART_COLOURS[part],
                        hovertemplate=f"%{{y}}: %{{x:,.2f}} {ctx.currency}<extra>{label}</extra>")
     totals.add_scatter(y=names, x=cents([r["total_cost"] for r in rows]), mode="markers", name="total",
                        marker={"symbol": "line-ns-open", "size": 18, "color": "#1f2328"},
                        hovertemplate=f"%{{y}}: total %{{x:,.2f}} {ctx.currency}<extra></extra>")
-    totals.update_layout(title="Total cost per policy, by part (negative carry: income)", barmode="relative",
+    totals.update_layout(title="Total cost per policy, by part (negative: income or gain)", barmode="relative",
                          legend={"orientation": "h", "y": -0.15})
     totals.update_xaxes(title=f"{ctx.currency} over the window")
     totals.update_yaxes(autorange="reversed")
@@ -110,8 +112,11 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
         body += paragraph(f"The charts over time show every {step}th day ({days:,} days in the run) and the last "
                           "day; the values are exact on the days shown.")
     return Block("Cost over time", body, "Cumulative cost from the first day: carry forgone (the income given up by "
-                                         "posting collateral), transfers, trades, and liquidations (penalty and "
-                                         "restore cost). Each ✕ is a day with a liquidation.")
+                                         "posting collateral and by the assets sold in trades and liquidations), "
+                                         "transfers, trades, liquidations (penalty and restore cost), and the "
+                                         "exchange P&L (what the assets sold gained less what those bought "
+                                         "gained); together, what the desk has less than its first day's inventory "
+                                         "held free. Each ✕ is a day with a liquidation.")
 
 
 def _cumulative(result: BacktestResult, names: Sequence[str], step: int, ctx: Context) -> go.Figure:

@@ -22,7 +22,7 @@ import pandas as pd
 
 #: The cost parts of a backtest (``metrics.MONEY``), in the order they are stacked, with their labels.
 PARTS = {"carry_forgone": "carry forgone", "transfer_cost": "transfer", "trading_cost": "trading",
-         "liquidation_loss": "liquidation loss"}
+         "liquidation_loss": "liquidation loss", "exchange_pnl": "exchange P&L"}
 
 DAY_MS = 86_400_000  # a date axis counts in milliseconds
 
@@ -47,7 +47,7 @@ def lowest_coverage(daily: pd.DataFrame, policy: str, account: str | None = None
 def cumulative_costs(treasury: pd.DataFrame, policy: str) -> pd.DataFrame:
     """The policy's cost parts summed from the first day, one row per day (by date), and their ``total``."""
     rows = treasury[treasury["policy"] == policy].sort_values("date")
-    frame = rows[list(PARTS)].cumsum()
+    frame = rows.reindex(columns=list(PARTS), fill_value=0.0).cumsum()  # a result saved before a part existed: 0
     frame.index = rows["date"].astype(str).to_numpy()
     frame["total"] = frame[list(PARTS)].sum(axis=1)
     return frame

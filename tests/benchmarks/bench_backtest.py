@@ -48,8 +48,9 @@ def five_years_every_policy(name: str, reactive: bool) -> Figures:
 
 
 #: The summary columns docs/backtest.md reports (section 7).
-COLUMNS = ["total_cost", "carry_forgone", "transfer_cost", "trading_cost", "liquidation_loss", "liquidations",
-           "min_coverage", "p1_coverage", "warning_days", "moves", "turnover"]
+COLUMNS = ["total_cost", "carry_forgone", "carry_exchanged", "transfer_cost", "trading_cost", "liquidation_loss",
+           "exchange_pnl", "liquidations", "min_coverage", "p1_coverage", "warning_days", "moves", "turnover",
+           "end_value"]
 
 
 def _figure(value: object) -> float | int:

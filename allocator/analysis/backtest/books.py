@@ -6,10 +6,18 @@ came in or went out, so day by day
     value(close_t) - value(close_{t-1}) = market_pnl + pnl - transfer_cost - trading_cost - liquidation_loss
 
 (``market_pnl``: the units' revaluation along the day's path of prices; ``pnl``: the positions' variation margin;
-tests/test_backtest_conservation.py checks it to rounding). Money the treasury pays (transfer costs, a liquidation's
-restore cost, a position loss beyond an account's collateral) comes from the cash asset at the treasury's locations,
-then from every free holding pro rata by value, then from every account's; when nothing is left the desk is bankrupt
-(:class:`Bankrupt`, the run of that policy stops).
+tests/test_backtest_conservation.py checks it to rounding). Besides the units, the books keep ``exchanged``: the
+units of each asset the desk has given up since the start, for other assets or for what it paid, less the units it
+received for them: sold minus bought by the policy's trades and by the venues' liquidations of loans, the units
+that paid a cost (transfer and restore costs, a position account's liquidation fee), and the units other than the
+settlement asset's that paid a position's loss (exchanged for the settlement asset owed). From it the carry the
+exchanges forgo (simulation.py) and their market P&L (day.py, ``exchange_pnl``) are counted; the variation margin
+itself, in the settlement asset, is the positions' P&L and not an exchange.
+
+Money the treasury pays (transfer costs, a liquidation's restore cost, a position loss beyond an account's
+collateral) comes from the cash asset at the treasury's locations, then from every free holding pro rata by value,
+then from every account's; when nothing is left the desk is bankrupt (:class:`Bankrupt`, the run of that policy
+stops).
 
 Not the plan's ``Ledger`` (plan/ledger.py, issue 12's one ledger), and deliberately a different concept: that one
 replays one plan's transfers within a day and judges each step against the account floors; these are the books of
@@ -56,6 +64,7 @@ class Holdings:
     account_location: np.ndarray  # (m,) location of each account
     cash: int  # asset index of the cash asset
     treasury: list[int]  # locations that are not accounts, in order
+    exchanged: np.ndarray  # (n,) units given up since the start, for assets or costs, less those received (module docstring)
 
     @classmethod
     def of(cls, problem: Problem, account_location: np.ndarray, cash: str) -> Holdings:
@@ -65,10 +74,11 @@ class Holdings:
             quantity[assets.index(holding.asset), locations.index(holding.location)] += holding.quantity
         accounts = set(int(i) for i in account_location)
         return cls(quantity, problem, account_location, assets.index(cash),
-                   [j for j in range(len(locations)) if j not in accounts])
+                   [j for j in range(len(locations)) if j not in accounts], np.zeros(len(assets)))
 
     def copy(self) -> Holdings:
-        return Holdings(self.quantity.copy(), self.problem, self.account_location, self.cash, self.treasury)
+        return Holdings(self.quantity.copy(), self.problem, self.account_location, self.cash, self.treasury,
+                        self.exchanged.copy())
 
     @property
     def posted(self) -> np.ndarray:
@@ -90,8 +100,17 @@ class Holdings:
         where = self.treasury[0] if self.treasury else int(self.account_location[0])
         self.quantity[self.cash, where] += value / price[self.cash]
 
-    def pay(self, amount: float, price: np.ndarray) -> None:
-        """Pay ``amount`` (module docstring); Bankrupt when the inventory cannot."""
+    def pay(self, amount: float, price: np.ndarray, given: bool = True) -> None:
+        """Pay ``amount`` (module docstring); Bankrupt when the inventory cannot. A cost (``given``: a fee, a restore
+        cost) gives up the units it takes (``exchanged``); ``given=False`` for a caller that counts them itself."""
+        before = self.quantity.sum(axis=1) if given else None
+        try:
+            self._pay(amount, price)
+        finally:
+            if before is not None:
+                self.exchanged += before - self.quantity.sum(axis=1)
+
+    def _pay(self, amount: float, price: np.ndarray) -> None:
         left = amount
         for j in self.treasury:
             if left <= 0:
@@ -143,8 +162,11 @@ class Holdings:
                 units = self._units(where, i, j, step.quantity)
                 rate = trade_rate(self.problem, step.location, step.sell, step.buy, trade_fee_bps)
                 sold = units * price[i]
+                bought = sold * (1.0 - rate) / price[b]
                 self.quantity[i, j] -= units
-                self.quantity[b, j] += sold * (1.0 - rate) / price[b]
+                self.quantity[b, j] += bought
+                self.exchanged[i] += units
+                self.exchanged[b] -= bought
                 costs.trading += sold * rate
                 costs.traded += sold
             elif isinstance(step, Transfer):

@@ -11,16 +11,19 @@ On day ``t`` (yesterday's close ``p0``, today's ``low``, ``high`` and ``close``)
    venue repays part of the debt plus its penalty; a position account's positions are closed, their loss settled
    from the collateral and a fee of ``penalty x notional`` charged. The penalty is lost. The treasury then
    **restores** the account at once, at the liquidation's prices: it re-borrows the debt repaid (cash into the
-   treasury) or re-opens the same positions, pays ``restore_cost_bps`` of that amount, and pays any position loss
-   the collateral could not cover (a deficit). So every account keeps its positions and debts and the policies stay
-   comparable; what the liquidation cost is the penalty plus the restore cost (``liquidation_loss``);
+   treasury: the collateral seized is exchanged for that cash, ``Holdings.exchanged``) or re-opens the same
+   positions, pays ``restore_cost_bps`` of that amount, and pays any position loss the collateral could not cover
+   (a deficit). So every account keeps its positions and debts and the policies stay comparable; what the
+   liquidation cost is the penalty plus the restore cost (``liquidation_loss``);
 3. at the close, every position's P&L since it was last settled (yesterday's close, or its liquidation) is settled
    into its account (variation margin), in the account's settlement asset: a gain adds units, a loss takes them
    (the settlement asset first, then the account's other collateral pro rata by value, the venue's auto-exchange;
    beyond its collateral, the treasury pays).
 
 The units are revalued along the path ``p0 -> low -> high -> close`` (``market_pnl``), so a liquidation at the low
-sells units at the low.
+sells units at the low; the units exchanged since the start (``Holdings.exchanged``, a loan's liquidation adding
+to them at its row) are revalued along the same path (``exchange_pnl``: what the units given up gained less what
+the units received for them gained, a cost).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class MarketDay:
     penalty: np.ndarray  # the penalty paid
     restore: np.ndarray  # the restore cost paid
     deficit: np.ndarray  # position loss beyond the collateral, paid by the treasury
+    exchange_pnl: float = 0.0  # the revaluation of the units exchanged (Holdings.exchanged) along the same path
 
 
 def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np.ndarray, low: np.ndarray,
@@ -76,6 +80,7 @@ def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np
     last = p0
     for r in range(3):
         out.market_pnl += float((rows[r] - last) @ holdings.quantity.sum(axis=1))
+        out.exchange_pnl += float((rows[r] - last) @ holdings.exchanged)
         last = rows[r]
         for k in map(int, np.flatnonzero(out.liquidated & (worst == r))):
             _liquidate(holdings, venues, book, valuation, ratio, reference, rows, r, k, int(settlement[k]),
@@ -94,6 +99,12 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
     rule, price, where = venues.rules[k], rows[r], int(venues.account_location[k])
     taken = seize(rule, book, k, valuation.rows(np.array([r])), rows[r:r + 1], ratio[r:r + 1, k])
     seized, penalty, covered, share = (float(x[0]) for x in (taken.seized, taken.loss, taken.covered, taken.share))
+    if rule.loan:  # collateral exchanged for the cash re-borrowed: the carry of both counts from now on
+        holdings.exchanged += share * holdings.quantity[:, where]
+        holdings.exchanged[holdings.cash] -= covered / price[holdings.cash]
+    else:  # a position account's fee is given up; the loss it covers is collateral exchanged for the settlement asset
+        holdings.exchanged += share * holdings.quantity[:, where]
+        holdings.exchanged[settle_in] -= covered / price[settle_in]
     holdings.quantity[:, where] *= 1.0 - share
     if rule.loan:
         holdings.receive(covered, price)  # the debt repaid, borrowed again
@@ -104,7 +115,8 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
             holdings.quantity[settle_in, where] += pnl / price[settle_in]
         else:
             out.deficit[k] = max(-pnl - covered, 0.0)
-            holdings.pay(out.deficit[k], price)
+            holdings.pay(out.deficit[k], price)  # what pays it is exchanged for the settlement asset owed
+            holdings.exchanged[settle_in] -= out.deficit[k] / price[settle_in]
         out.pnl[k] += pnl
         reference[k] = price  # closed and re-opened at the liquidation's prices
         restore = restore_bps / 1e4 * float(valuation.notional[r, k])
@@ -114,10 +126,15 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
 
 
 def _settle(holdings: Holdings, where: int, pnl: float, price: np.ndarray, settle_in: int) -> None:
-    """Variation margin ``pnl`` into (or out of) the account at location ``where``."""
+    """Variation margin ``pnl`` into (or out of) the account at location ``where``. A loss paid in other units than
+    the settlement asset's (the venue's auto-exchange, the treasury's pro rata) exchanges them for it
+    (``Holdings.exchanged``); the settlement asset's own units are the hedge's P&L, not an exchange."""
     if pnl > 0:
         holdings.quantity[settle_in, where] += pnl / price[settle_in]
         return
+    before = holdings.quantity.sum(axis=1)
     left = holdings.take(where, -pnl, price, settle_in)
     if left > 0:
-        holdings.pay(left, price)
+        holdings.pay(left, price, given=False)
+    holdings.exchanged += before - holdings.quantity.sum(axis=1)
+    holdings.exchanged[settle_in] -= -pnl / price[settle_in]

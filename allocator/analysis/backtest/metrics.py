@@ -2,13 +2,23 @@
 
 Money (currency, over the whole run):
 
-* ``carry_forgone``: the income the desk gives up by posting collateral instead of holding it free, exactly the
-  single-period objective's carry term (docs/formulation.md) for one day, summed: every day after the first,
-  ``sum over accounts k and assets a of (carry_a - yield_ak) x price_a x units_ak / 365``, with yesterday's close
-  and the units held overnight (negative where an account pays more than the asset earns free);
+* ``carry_forgone``: the income the desk gives up, every night after the first day at yesterday's close with the
+  units held overnight: what the inventory with every exchange undone (the units the policy's trades and the
+  venues' liquidations of loans sold put back, those they bought taken out) would earn held free at each asset's
+  carry, less what the inventory as held earns (free units their carry, posted ones the account's yield). It is
+  the posting part, ``sum over accounts k and assets a of (carry_a - yield_ak) x price_a x units_ak / 365`` (the
+  single-period objective's carry term, docs/formulation.md, for one day), plus ``carry_exchanged``,
+  ``sum over assets a of carry_a x price_a x exchanged_a / 365`` (``exchanged_a``: units of ``a`` sold minus bought
+  since the start). Negative where an account pays more than the asset earns free, or an exchange earns more;
 * ``transfer_cost``: every transfer's route ``cost_bps`` times its value; ``trading_cost``: every trade's fee and
   half spreads; ``liquidation_loss``: every liquidation's penalty plus the cost of restoring the account;
-* ``total_cost`` = carry forgone + transfer + trading + liquidation loss.
+* ``exchange_pnl``: the market's effect of the exchanges, every day after the first along the day's path of prices
+  (yesterday's close, low, high, close) with the units exchanged at each point: ``sum over assets a of
+  exchanged_a x (price_a(now) - price_a(before))``, what the units given up would have gained less what the units
+  received for them gained (positive when what was sold rose against what was bought);
+* ``total_cost`` = carry forgone + transfer + trading + liquidation loss + exchange P&L: against the inventory of
+  the first day held free, marked to market and earning its carry, what the desk has less (docs/backtest.md
+  section 5, the identity; exact but for the income and price moves of the money paid as costs after it is paid).
 
 Risk: ``liquidations`` (account-days liquidated) and ``liquidations.<account>``; ``min_coverage`` and
 ``p1_coverage``, the minimum and 1st percentile over account-days of the worst intraday coverage (collateral plus
@@ -25,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MONEY = ["carry_forgone", "transfer_cost", "trading_cost", "liquidation_loss"]
+MONEY = ["carry_forgone", "transfer_cost", "trading_cost", "liquidation_loss", "exchange_pnl"]
 
 
 def summarise(daily: pd.DataFrame, treasury: pd.DataFrame, policies: list[str],
@@ -38,6 +48,7 @@ def summarise(daily: pd.DataFrame, treasury: pd.DataFrame, policies: list[str],
         for column in MONEY:
             row[column] = float(books[column].sum())
         row["total_cost"] = float(sum(float(books[c].sum()) for c in MONEY))
+        row["carry_exchanged"] = float(books["carry_exchanged"].sum()) if "carry_exchanged" in books else 0.0
         row["liquidations"] = int(mine["liquidated"].sum())
         coverage = mine["worst_coverage"].to_numpy(dtype=float)
         coverage = coverage[np.isfinite(coverage)]

@@ -5,10 +5,11 @@
   the close, before the policy acted) and ``coverage_after``, ``equity`` (maintenance basis), ``ratio`` (the
   liquidation rule's) and ``warning``, the worst intraday ``worst_coverage`` and ``worst_ratio``, ``liquidated``
   with its ``liquidation_row``, ``seized``, ``liquidation_loss`` and ``deficit``, the variation margin ``pnl``,
-  ``carry_forgone``, ``transfer_cost`` and ``moves`` touching the account; coverage is NaN without a requirement;
+  ``carry_forgone`` (what the account's collateral forgoes posted), ``transfer_cost`` and ``moves`` touching the
+  account; coverage is NaN without a requirement;
 * ``treasury``: one row per day and policy (``simulation.TREASURY_COLUMNS``): the inventory's ``value`` at the
-  close, ``market_pnl``, ``pnl``, every cost, the moves and their value, whether the policy ``acted`` and why
-  (``note``);
+  close, ``market_pnl``, ``pnl``, every cost (``carry_forgone``: the accounts' plus ``carry_exchanged``, what the
+  assets exchanged forgo), the moves and their value, whether the policy ``acted`` and why (``note``);
 * ``summary``: one row per policy (metrics.py);
 * ``holdings`` (with ``record_holdings=True``): units per day, policy, asset and location;
 * ``notes``: assets held at their price for want of data, proxies used, bankruptcies.

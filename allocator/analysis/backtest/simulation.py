@@ -1,10 +1,13 @@
 """The day-by-day loop of one policy over a history (docs/backtest.md, "A day").
 
 The first day is the problem as it stands (prices of the problem, holdings of the file): no market move, the
-policy acts. Every later day: the income forgone of the allocation held overnight is counted (``carry_forgone``,
-the single-period objective's carry term for one day); the market moves it, liquidates who falls and settles the
-variation margin (day.py); the policy sees the close (state.py) and its moves run at the close, paying their costs
-(books.py). One row per account and day, and one per day for the whole treasury, record it all.
+policy acts. Every later day: the income forgone overnight is counted (``carry_forgone``: what the inventory with
+every exchange undone would earn held free, less what the inventory as held earns; per account, the single-period
+objective's carry term for one day; for the treasury, their sum plus ``carry_exchanged``); the market moves it,
+liquidates who falls and settles the variation margin (day.py), revaluing the units exchanged as it revalues the
+units held (``exchange_pnl``, what the units given up gained less what the units received gained); the policy sees
+the close (state.py) and its moves run at the close, paying their costs (books.py). One row per account and day, and one per day for the whole
+treasury, record it all.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ DAYS_PER_YEAR = 365.0
 ACCOUNT_COLUMNS = ["date", "policy", "account", "requirement", "collateral", "coverage", "coverage_after", "equity",
                    "ratio", "warning", "worst_coverage", "worst_ratio", "liquidated", "liquidation_row", "seized",
                    "liquidation_loss", "deficit", "pnl", "carry_forgone", "transfer_cost", "moves"]
-TREASURY_COLUMNS = ["date", "policy", "value", "market_pnl", "pnl", "carry_forgone", "transfer_cost",
-                    "trading_cost", "liquidation_loss", "moves", "moved_value", "traded_value", "acted", "note"]
+TREASURY_COLUMNS = ["date", "policy", "value", "market_pnl", "pnl", "carry_forgone", "carry_exchanged",
+                    "transfer_cost", "trading_cost", "liquidation_loss", "exchange_pnl", "moves", "moved_value",
+                    "traded_value", "acted", "note"]
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Context:
     cash: str
     settlement: list[str]
     carry: np.ndarray  # (n, m) income forgone per unit of value posted, per year: carry - yield
+    income: np.ndarray  # (n,) each asset's carry: income per unit of value held free, per year
     sizes: np.ndarray  # (T, P) every position's quantity from each close on (settings.positions)
     day_haircuts: dict[int, dict[int, dict[str, float]]] = field(default_factory=dict)
 
@@ -64,7 +69,7 @@ class Context:
             sizes = quantity * history.close[history.start, underlying] / history.close[:, underlying]
         return cls(problem, history, settings, Venues.of(problem, settings.penalties), Router(problem),
                    Forecasts(history), tuple(settings.stable(problem)), settings.cash_asset(problem), settlement,
-                   carry, sizes)
+                   carry, np.array([asset.carry for asset in problem.assets]), sizes)
 
     def haircuts(self, t: int) -> dict[int, dict[str, float]]:
         """The venues' volatility-model haircuts of day ``t`` (shared by every policy)."""
@@ -96,13 +101,13 @@ def simulate(context: Context, policy: Policy, progress: Callable[[int], None] |
     run, last_action = Run(), None
     for t in range(history.start, history.end + 1):
         date, close = history.day(t), history.close[t]
-        carry = np.zeros(m)
+        carry, exchanged = np.zeros(m), 0.0
         quiet = MarketDay(0.0, np.zeros(m), np.full(m, np.nan), np.full(m, np.nan), np.zeros(m, dtype=bool),
                           [None] * m, *(np.zeros(m) for _ in range(4)))
         try:
             if t > history.start:
                 p0 = history.close[t - 1]
-                carry = (context.carry * (p0[:, None] * holdings.posted)).sum(axis=0) / DAYS_PER_YEAR
+                carry, exchanged = overnight_carry(context, holdings, p0)
                 quiet = market_day(holdings, venues, reference, p0, history.low[t], history.high[t], close,
                                    context.haircuts(t), settle_in, context.settings.restore_cost_bps,
                                    context.sizes[t - 1])
@@ -115,13 +120,25 @@ def simulate(context: Context, policy: Policy, progress: Callable[[int], None] |
         if costs.steps:
             last_action = t
         after = collateral_at(context, holdings, t) if costs.steps else judged[0]
-        _record(run, context, policy.name, date, holdings, close, state, judged, after, quiet, carry, costs,
-                moves.note)
+        _record(run, context, policy.name, date, holdings, close, state, judged, after, quiet, carry, exchanged,
+                costs, moves.note)
         if record_holdings:
             run.holdings.append((date, policy.name, holdings.quantity.copy()))
         if progress is not None:
             progress(1)
     return run
+
+
+def overnight_carry(context: Context, holdings: Holdings, price: np.ndarray) -> tuple[np.ndarray, float]:
+    """The income forgone over one night at ``price`` (yesterday's close), with the units held overnight
+    (docs/backtest.md, "Metrics"): per account, ``sum_a (carry_a - yield_ak) x price_a x posted_ak / 365`` (what
+    its collateral would earn free less what it earns posted); and, for the treasury, the carry of what the desk
+    exchanged, ``sum_a carry_a x price_a x exchanged_a / 365`` (what the units it gave up would earn free less what
+    the units it got for them would). Their total is the income of the inventory with every exchange undone, held
+    free, less the income of the inventory as held."""
+    posted = (context.carry * (price[:, None] * holdings.posted)).sum(axis=0) / DAYS_PER_YEAR
+    exchanged = float(context.income @ (price * holdings.exchanged)) / DAYS_PER_YEAR
+    return posted, exchanged
 
 
 def day_state(context: Context, holdings: Holdings, t: int, last_action: int | None) -> tuple[DayState, tuple]:
@@ -160,8 +177,8 @@ def collateral_at(context: Context, holdings: Holdings, t: int) -> np.ndarray:
 
 
 def _record(run: Run, context: Context, policy: str, date: str, holdings: Holdings, close: np.ndarray,
-            state: DayState, judged: tuple, after: np.ndarray, quiet: MarketDay, carry: np.ndarray, costs: Costs,
-            note: str) -> None:
+            state: DayState, judged: tuple, after: np.ndarray, quiet: MarketDay, carry: np.ndarray,
+            exchanged: float, costs: Costs, note: str) -> None:
     collateral, requirement, ratio, fallen = judged
     for k, view in enumerate(state.accounts):
         req = float(requirement[k])
@@ -174,6 +191,7 @@ def _record(run: Run, context: Context, policy: str, date: str, holdings: Holdin
             float(quiet.seized[k]), float(quiet.penalty[k] + quiet.restore[k]), float(quiet.deficit[k]),
             float(quiet.pnl[k]), float(carry[k]), float(costs.by_account.get(k, 0.0)), int(costs.touched.get(k, 0))))
     run.treasury.append((
-        date, policy, holdings.value(close), quiet.market_pnl, float(quiet.pnl.sum()), float(carry.sum()),
-        costs.transfer, costs.trading, float((quiet.penalty + quiet.restore).sum()), costs.steps, costs.moved,
-        costs.traded, costs.steps > 0, note))
+        date, policy, holdings.value(close), quiet.market_pnl, float(quiet.pnl.sum()),
+        float(carry.sum()) + exchanged, exchanged, costs.transfer, costs.trading,
+        float((quiet.penalty + quiet.restore).sum()), quiet.exchange_pnl, costs.steps, costs.moved, costs.traded,
+        costs.steps > 0, note))
