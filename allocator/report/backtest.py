@@ -81,9 +81,10 @@ def summary(result: BacktestResult, ctx: Context) -> Block | None:
                for key, (title, fmt) in SUMMARY_COLUMNS.items()}
     return Block("Summary", table(rows, columns), "One row per policy, over the whole window. Costs are money the "
                  "desk gave up, paid or lost against its first day's inventory held free (exchange P&L: what the "
-                 "assets it sold gained less what those it bought gained); coverage is collateral (with the positions' P&L) over the requirement at "
-                 "the worst of the day's low, high and close (min: the lowest account-day; p1: the 1st "
-                 "percentile); warning days are account-days that closed in the rule's warning zone.")
+                 "assets it sold gained less what those it bought gained); coverage is collateral (with the "
+                 "positions' P&L) over the requirement at the worst of the day's low, high and close (min: the "
+                 "lowest account-day; p1: the 1st percentile); warning days are account-days that closed in the "
+                 "rule's warning zone.")
 
 
 @section(BacktestResult, order=20)

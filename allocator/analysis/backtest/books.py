@@ -64,7 +64,8 @@ class Holdings:
     account_location: np.ndarray  # (m,) location of each account
     cash: int  # asset index of the cash asset
     treasury: list[int]  # locations that are not accounts, in order
-    exchanged: np.ndarray  # (n,) units given up since the start, for assets or costs, less those received (module docstring)
+    exchanged: np.ndarray  # (n,) units given up since the start, for assets or costs, less those received
+    #                        (module docstring)
 
     @classmethod
     def of(cls, problem: Problem, account_location: np.ndarray, cash: str) -> Holdings:

@@ -56,6 +56,11 @@ class MarketDay:
     exchange_pnl: float = 0.0  # the revaluation of the units exchanged (Holdings.exchanged) along the same path
 
 
+def nothing_seized(accounts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seized, penalty, restore and deficit of a day without a liquidation."""
+    return np.zeros(accounts), np.zeros(accounts), np.zeros(accounts), np.zeros(accounts)
+
+
 def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np.ndarray, low: np.ndarray,
                high: np.ndarray, close: np.ndarray, haircuts: dict[int, dict[str, float]],
                settlement: np.ndarray, restore_bps: float, sizes: np.ndarray | None = None) -> MarketDay:
@@ -76,7 +81,8 @@ def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np
     worst = np.where(fallen.any(axis=0), np.argmin(np.where(fallen, relative, np.inf), axis=0),
                      np.argmin(relative, axis=0))
     out = MarketDay(0.0, np.zeros(accounts), ratio[worst, np.arange(accounts)], coverage.min(axis=0),
-                    np.asarray(fallen.any(axis=0)), [None] * accounts, *(np.zeros(accounts) for _ in range(4)))
+                    np.asarray(fallen.any(axis=0)), [None] * accounts,
+                    *nothing_seized(accounts))
     last = p0
     for r in range(3):
         out.market_pnl += float((rows[r] - last) @ holdings.quantity.sum(axis=1))

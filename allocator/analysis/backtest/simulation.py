@@ -6,8 +6,8 @@ every exchange undone would earn held free, less what the inventory as held earn
 objective's carry term for one day; for the treasury, their sum plus ``carry_exchanged``); the market moves it,
 liquidates who falls and settles the variation margin (day.py), revaluing the units exchanged as it revalues the
 units held (``exchange_pnl``, what the units given up gained less what the units received gained); the policy sees
-the close (state.py) and its moves run at the close, paying their costs (books.py). One row per account and day, and one per day for the whole
-treasury, record it all.
+the close (state.py) and its moves run at the close, paying their costs (books.py). One row per account and day,
+and one per day for the whole treasury, record it all.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from allocator.analysis.backtest.books import Bankrupt, Costs, Holdings
-from allocator.analysis.backtest.day import MarketDay, market_day
+from allocator.analysis.backtest.day import MarketDay, market_day, nothing_seized
 from allocator.analysis.backtest.forecasts import Forecasts
 from allocator.analysis.backtest.history import MarketHistory
 from allocator.analysis.backtest.moves import Router
@@ -103,7 +103,7 @@ def simulate(context: Context, policy: Policy, progress: Callable[[int], None] |
         date, close = history.day(t), history.close[t]
         carry, exchanged = np.zeros(m), 0.0
         quiet = MarketDay(0.0, np.zeros(m), np.full(m, np.nan), np.full(m, np.nan), np.zeros(m, dtype=bool),
-                          [None] * m, *(np.zeros(m) for _ in range(4)))
+                          [None] * m, *nothing_seized(m))
         try:
             if t > history.start:
                 p0 = history.close[t - 1]
