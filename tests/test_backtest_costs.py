@@ -223,3 +223,53 @@ def test_total_cost_of_a_policy_that_does_not_trade_is_what_it_has_less_than_its
         assert round(baseline - (end_value + earned), 2) == round(row["total_cost"], 2)
         assert baseline - (end_value + earned) == pytest.approx(row["total_cost"], rel=1e-12)
         assert round(row["total_cost"], 2) == (1_424.66 if bps == 0 else 1_685.01)
+
+
+def test_the_margin_a_liquidation_settles_is_an_exchange_against_the_close() -> None:
+    """A short 10 BTC perp against 200,000 USDC (a requirement of 100,000 given, scaled with the notional), 2,000,000
+    USDC in the wallet, nothing moved (Still). On day 1 BTC's high is 110,000 while USDC's is 1.02 and its close
+    0.96 (BTC closes at 100,000 every day): at the high the account's equity, 204,000 - 100,000, is below its
+    requirement of 110,000, so it is liquidated there. By hand (U: units of USDC):
+
+    * the venue settles the loss, 100,000 (98,039.22 U at 1.02), and takes a fee of 5% of the 1,100,000 notional,
+      55,000 (53,921.57 U); the treasury restores it for 10 bp of that notional, 1,100 (1,078.43 U from the wallet);
+    * re-opened at 110,000, the short gains 100,000 back by the close, settled at 0.96: 104,166.67 U. The day's
+      variation margin is 0 (``pnl``), as the baseline, which is never liquidated, settles it at the close;
+    * so the desk ends with 2,200,000 - 98,039.22 - 53,921.57 - 1,078.43 + 104,166.67 = 2,151,127.45 U, 48,872.55 U
+      less than the baseline's 2,200,000: 46,917.65 at 0.96. The fee and the restore cost (56,100,
+      ``liquidation_loss``) are 55,000 U that fell by 0.06 each by the close (-3,300 of exchange P&L); paying the
+      loss at 1.02 rather than the close's 0.96 took 6,127.45 U fewer, worth 100,000 x (0.96 / 1.02 - 1) = -5,882.35
+      at the close: an exchange of the settlement asset now for the units the baseline pays at the close (before,
+      the books took the liquidation's price as the baseline's and missed it: baseline - desk - total_cost was
+      -5,882.35);
+    * carry: the first night the 200,000 U posted (the venue pays no yield) forgo 5% at 1.0, 27.40; the second the
+      baseline earns 5% on 2,200,000 U at 0.96, the desk on the 1,998,921.57 U left in the wallet: 201,078.43 U
+      forgo 5% at 0.96, 26.44; 53.84 in all.
+
+    Baseline less the desk is total_cost, to the cent: 46,917.65 + 53.84 = 46,971.49."""
+    case = problem(holdings=[{"asset": "USDC", "location": "venue", "quantity": 200_000.0},
+                             {"asset": "USDC", "location": "wallet", "quantity": 2_000_000.0}],
+                   positions=[{"account": "venue", "instrument": "BTC-PERP", "underlying": "BTC", "kind": "perp",
+                               "quantity": -10.0}],
+                   accounts=[{"id": "venue", "requirement": 100_000.0, "haircuts": {"USDC": 0.0}}])
+    prices = history({"BTC": [100_000.0] * 3, "USDC": [1.0, 0.96, 0.96]},
+                     highs={"BTC": [100_000.0, 110_000.0, 100_000.0], "USDC": [1.0, 1.02, 0.96]})
+    result = backtest(case, policies=[Still()], history=prices)
+    day = result.daily.iloc[1]
+    assert day["liquidated"] and day["liquidation_row"] == "high"
+    assert day["pnl"] == pytest.approx(0.0, abs=1e-6)
+    assert day["liquidation_loss"] == pytest.approx(0.05 * 1_100_000.0 + 1e-3 * 1_100_000.0, rel=1e-12)
+    fee_units = 56_100.0 / 1.02
+    exchange_pnl = fee_units * (0.96 - 1.02) + 100_000.0 * (0.96 / 1.02 - 1.0)
+    books = result.treasury
+    assert books["exchange_pnl"].tolist() == pytest.approx([0.0, exchange_pnl, 0.0], rel=1e-12, abs=1e-9)
+    assert round(exchange_pnl, 2) == -9_182.35
+    units = 2_200_000.0 - 100_000.0 / 1.02 - fee_units + 100_000.0 / 0.96
+    row = result.summary.iloc[0]
+    assert row["end_value"] == pytest.approx(0.96 * units, rel=1e-12)
+    carry = (0.05 * 1.0 * 200_000.0 + 0.05 * 0.96 * (2_200_000.0 - (2_000_000.0 - 1_100.0 / 1.02))) / 365
+    assert row["carry_forgone"] == pytest.approx(carry, rel=1e-12)
+    assert row["total_cost"] == pytest.approx(carry + 56_100.0 + exchange_pnl, rel=1e-12)
+    baseline = 0.96 * 2_200_000.0 + 0.05 * 2_200_000.0 * (1.0 + 0.96) / 365
+    earned = 0.05 * (2_000_000.0 * 1.0 + (2_000_000.0 - 1_100.0 / 1.02) * 0.96) / 365
+    assert round(baseline - (row["end_value"] + earned), 2) == round(row["total_cost"], 2) == 46_971.49

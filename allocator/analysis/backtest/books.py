@@ -12,7 +12,8 @@ received for them: sold minus bought by the policy's trades and by the venues' l
 that paid a cost (transfer and restore costs, a position account's liquidation fee), and the units other than the
 settlement asset's that paid a position's loss (exchanged for the settlement asset owed). From it the carry the
 exchanges forgo (simulation.py) and their market P&L (day.py, ``exchange_pnl``) are counted; the variation margin
-itself, in the settlement asset, is the positions' P&L and not an exchange.
+itself, in the settlement asset, is the positions' P&L and not an exchange, except for its timing: settled at a
+liquidation's row of prices, its units are exchanged for those the baseline settles at the close (day.py).
 
 Money the treasury pays (transfer costs, a liquidation's restore cost, a position loss beyond an account's
 collateral) comes from the cash asset at the treasury's locations, then from every free holding pro rata by value,

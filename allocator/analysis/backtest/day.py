@@ -14,7 +14,10 @@ On day ``t`` (yesterday's close ``p0``, today's ``low``, ``high`` and ``close``)
    treasury: the collateral seized is exchanged for that cash, ``Holdings.exchanged``) or re-opens the same
    positions, pays ``restore_cost_bps`` of that amount, and pays any position loss the collateral could not cover
    (a deficit). So every account keeps its positions and debts and the policies stay comparable; what the
-   liquidation cost is the penalty plus the restore cost (``liquidation_loss``);
+   liquidation cost is the penalty plus the restore cost (``liquidation_loss``). The margin a position account's
+   liquidation settles is paid at the liquidation's price of the settlement asset, where the baseline (never
+   liquidated) settles the day's at the close: those units are exchanged at the row for the ones the baseline
+   pays at the close (``Holdings.exchanged``);
 3. at the close, every position's P&L since it was last settled (yesterday's close, or its liquidation) is settled
    into its account (variation margin), in the account's settlement asset: a gain adds units, a loss takes them
    (the settlement asset first, then the account's other collateral pro rata by value, the venue's auto-exchange;
@@ -91,6 +94,8 @@ def market_day(holdings: Holdings, venues: Venues, reference: np.ndarray, p0: np
         for k in map(int, np.flatnonzero(out.liquidated & (worst == r))):
             _liquidate(holdings, venues, book, valuation, ratio, reference, rows, r, k, int(settlement[k]),
                        restore_bps, out)
+    for k in map(int, np.flatnonzero(out.pnl)):  # a liquidation's variation margin, as the baseline settles it
+        holdings.exchanged[int(settlement[k])] += out.pnl[k] / close[int(settlement[k])]
     pnl = venues.pnl(reference, close, sizes)
     for k in map(int, np.flatnonzero(pnl)):
         _settle(holdings, int(venues.account_location[k]), float(pnl[k]), close, int(settlement[k]))
@@ -123,6 +128,10 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
             out.deficit[k] = max(-pnl - covered, 0.0)
             holdings.pay(out.deficit[k], price)  # what pays it is exchanged for the settlement asset owed
             holdings.exchanged[settle_in] -= out.deficit[k] / price[settle_in]
+        # The baseline settles the day's variation margin at the close (it is never liquidated); settled here, at the
+        # liquidation's price of the settlement asset, it is that asset's units given up (a loss) or received (a
+        # gain) now against those the baseline pays or gets at the close (market_day): an exchange.
+        holdings.exchanged[settle_in] -= pnl / price[settle_in]
         out.pnl[k] += pnl
         reference[k] = price  # closed and re-opened at the liquidation's prices
         restore = restore_bps / 1e4 * float(valuation.notional[r, k])
