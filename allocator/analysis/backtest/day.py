@@ -110,12 +110,11 @@ def _liquidate(holdings: Holdings, venues: Venues, book, valuation, ratio: np.nd
     rule, price, where = venues.rules[k], rows[r], int(venues.account_location[k])
     taken = seize(rule, book, k, valuation.rows(np.array([r])), rows[r:r + 1], ratio[r:r + 1, k])
     seized, penalty, covered, share = (float(x[0]) for x in (taken.seized, taken.loss, taken.covered, taken.share))
-    if rule.loan:  # collateral exchanged for the cash re-borrowed: the carry of both counts from now on
-        holdings.exchanged += share * holdings.quantity[:, where]
-        holdings.exchanged[holdings.cash] -= covered / price[holdings.cash]
-    else:  # a position account's fee is given up; the loss it covers is collateral exchanged for the settlement asset
-        holdings.exchanged += share * holdings.quantity[:, where]
-        holdings.exchanged[settle_in] -= covered / price[settle_in]
+    # the collateral seized is given up for what it covers: a loan's debt, re-borrowed in cash (the carry of both
+    # counts from now on), or a position account's loss, in the settlement asset (its fee: for nothing)
+    received = holdings.cash if rule.loan else settle_in
+    holdings.exchanged += share * holdings.quantity[:, where]
+    holdings.exchanged[received] -= covered / price[received]
     holdings.quantity[:, where] *= 1.0 - share
     if rule.loan:
         holdings.receive(covered, price)  # the debt repaid, borrowed again
