@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.errors import InfeasibleError
+from allocator.inputs.hedges import without_hedges
 from allocator.inputs.problem import Problem
 from allocator.results.result import Result
 from allocator.solve._engine import optimize
@@ -41,11 +42,7 @@ class HedgeSavings:
 
 def unhedged(problem: Problem) -> Problem:
     """The problem without its hedges and delta bands."""
-    data = problem.model_dump(by_alias=True)
-    data["hedges"], data["max_net_delta"] = [], {}
-    for account in data["accounts"]:
-        account["max_net_delta"] = {}
-    return Problem.model_validate(data)
+    return Problem.model_validate(without_hedges(problem.model_dump(by_alias=True)))
 
 
 def hedge_savings(problem: Problem, solver: str | None = None, **options: Any) -> HedgeSavings:

@@ -15,7 +15,7 @@ return of ``underlying``: stress scenarios, the parametric limit, CVaR and the p
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator
 
@@ -47,3 +47,11 @@ class Hedge(StrictModel):
         return Position.model_validate({"account": self.account, "instrument": self.instrument,
                                         "underlying": self.underlying, "kind": self.kind,
                                         "quantity": notional / price})
+
+
+def without_hedges(data: dict[str, Any]) -> dict[str, Any]:
+    """A problem's data (``model_dump``) without its hedges and delta bands, changed in place and returned."""
+    data["hedges"], data["max_net_delta"] = [], {}
+    for account in data["accounts"]:
+        account["max_net_delta"] = {}
+    return data

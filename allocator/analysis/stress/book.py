@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 
 from allocator.errors import InputError, InputIssue
+from allocator.inputs.hedges import without_hedges
 from allocator.inputs.market import Position
 from allocator.inputs.problem import Account, Problem
 from allocator.results.result import Result
@@ -91,10 +92,7 @@ def with_hedges(problem: Problem, holdings: Holdings | None) -> Problem:
                                   "quantity": trade.quantity})
         if row.get("rulebook") is None or row.get("requirement") is not None:
             row["requirement"] = (row.get("requirement") or 0.0) + trade.margin
-    data["hedges"], data["max_net_delta"] = [], {}
-    for row in data["accounts"]:
-        row["max_net_delta"] = {}
-    return Problem.model_validate(data)
+    return Problem.model_validate(without_hedges(data))
 
 
 @dataclass(frozen=True, eq=False)
