@@ -247,3 +247,24 @@ def test_a_price_frontier_revalues_the_positions():
     moved = Scenario.parse({"shock": {"BTC": -0.2}}).apply(fund)
     requirement = moved.terms["hyperliquid"].requirement * 1.5
     assert curve.loc[-0.2, "required.hyperliquid"] == pytest.approx(requirement + 25.0 * price * 0.2, rel=1e-12)
+
+
+def test_a_requirement_the_pnl_covers_has_no_shadow_price():
+    """defi-desk with every price 30% lower: Hyperliquid's short ETH perp gains 1,553,893 against a requirement of
+    145,030 x (1 + 3.0) = 580,120, so the account must hold max(580,120 - 1,553,893, 0) = 0 whatever its requirement
+    within reach: its shadow price is 0 (by hand, and a finite difference of 1,000 either way moves nothing) and its
+    coverage row is not binding, in a what-if re-solve (whose warm basis may carry a dual on that degenerate row)
+    as in a fresh solve."""
+    problem = allocator.load_problem(PROBLEMS / "defi-desk.toml")
+    engine = allocator.Allocator(problem)
+    scenario = {"shock": {"*": -0.3}}
+    fresh = allocator.Allocator(Scenario.parse(scenario).apply(problem)).solve(plan=False)
+    for result in (engine.solve(scenario, plan=False), fresh):
+        (account,) = [a for a in result.accounts if a.id == "hyperliquid"]
+        assert account.requirement * 4.0 < account.pnl and account.required == 0.0
+        assert account.shadow_price == 0.0
+        assert not [b for b in result.binding if b.label == "coverage[hyperliquid]"]
+    base = fresh.objective.total
+    for step in (1_000.0, -1_000.0):
+        moved = engine.solve({**scenario, "requirement": {"hyperliquid": account.requirement + step}}, plan=False)
+        assert moved.objective.total == pytest.approx(base, rel=1e-9)

@@ -74,6 +74,15 @@ class Numbers:
         return out if self.hedge_requirement is None else out + (1.0 + self.buffer) * self.hedge_requirement
 
     @property
+    def requirement_slope(self) -> tuple[np.ndarray, np.ndarray]:
+        """(K,) each twice: how far the coverage row's right-hand side (``required``) and the risk rows'
+        (``net_requirement``) move per currency of extra requirement: ``1 + buffer`` and 1 while the positions'
+        P&L leaves something to cover (a requirement that just reaches the P&L counts: an extra unit moves them),
+        0 where it covers more (the rows then ask for 0 whatever the requirement)."""
+        coverage = np.where(self.requirement * (1.0 + self.buffer) >= self.pnl, 1.0 + self.buffer, 0.0)
+        return coverage, np.where(self.requirement >= self.pnl, 1.0, 0.0)
+
+    @property
     def net_requirement(self) -> np.ndarray:
         """(K,) what collateral must cover in every risk row (parametric, stress, CVaR, portfolio):
         ``max(requirement - pnl, 0)`` (the requirement itself when nothing was re-marked), plus the hedges' margin

@@ -510,4 +510,4 @@ class FastProgram:
         binding = priced(coverage, units.coverage, lambda k: f"coverage[{layout.accounts[k]}]")
         binding += priced(limits, units.concentration, layout.limit_label)
         binding += priced(hedges, units.hedge, layout.hedge_label)
-        return Sensitivity.of(layout, numbers, scale, coverage * (1.0 + numbers.buffer), balance, binding)
+        return Sensitivity.of(layout, numbers, scale, coverage * numbers.requirement_slope[0], balance, binding)

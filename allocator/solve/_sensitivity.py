@@ -45,8 +45,9 @@ class Units:
     """Currency per program unit of the rows' duals, the one place both solve paths undo the scaling (scaling.py):
     rows in an account's units (``a_k S``) are worth ``r / a_k`` per unit, rows in money-scale units ``r``."""
 
-    account: np.ndarray  # (K,) rows of an account asking for its requirement (risk, stress, CVaR)
-    coverage: np.ndarray  # (K,) coverage rows, which ask for ``requirement * (1 + b_k)``
+    account: np.ndarray  # (K,) rows in an account's units, per currency of their right-hand side
+    coverage: np.ndarray  # (K,) coverage rows, per currency of requirement: ``1 + b_k`` each, net of P&L
+    risk: np.ndarray  # (K,) rows asking for the requirement net of P&L (risk, stress, CVaR), per currency of it
     concentration: np.ndarray  # (limits,) per currency of tightening the limit, in its account's units
     hedge: np.ndarray  # (H,) hedge-size rows, in their account's units: per currency of max_notional
     money: float  # rows in money-scale units (portfolio, delta bands)
@@ -54,17 +55,19 @@ class Units:
     @classmethod
     def of(cls, layout: Layout, numbers: Numbers, scale: Scale) -> Units:
         account = scale.rate / scale.accounts
-        return cls(account=account, coverage=account * (1.0 + numbers.buffer),
+        coverage, risk = numbers.requirement_slope  # 0 where the P&L covers more than the requirement
+        return cls(account=account, coverage=account * coverage, risk=account * risk,
                    concentration=account[layout.pair_account[layout.limit_pair]],
                    hedge=account[layout.hedge_account], money=float(scale.rate))
 
 
 def priced(duals: np.ndarray, unit: np.ndarray | float, label: Callable[[int], str]) -> list[Binding]:
-    """The binding rows of one family: every row ``i`` whose dual (program units) is above DUAL_FLOOR, named
+    """The binding rows of one family: every row ``i`` whose dual (program units) is above DUAL_FLOOR and whose
+    right-hand side moves with what it is priced per (``unit`` above 0: not a requirement the P&L covers), named
     ``label(i)`` (asked only for those), with its shadow price in currency, ``dual * unit`` (per row, or one)."""
     units = np.broadcast_to(np.asarray(unit, dtype=float), np.shape(duals))
     return [Binding(label=label(int(i)), shadow_price=float(duals[i] * units[i]))
-            for i in np.flatnonzero(np.asarray(duals) > DUAL_FLOOR)]
+            for i in np.flatnonzero((np.asarray(duals) > DUAL_FLOOR) & (units > 0))]
 
 
 @dataclass(frozen=True)
@@ -76,8 +79,9 @@ class Sensitivity:
     @classmethod
     def of(cls, layout: Layout, numbers: Numbers, scale: Scale, requirement: np.ndarray, balance: np.ndarray,
            binding: list[Binding]) -> Sensitivity:
-        """From each account's dual per unit of requirement (its coverage dual times ``1 + b`` plus its risk rows'),
-        the balance rows' duals (program units) and the binding rows already priced."""
+        """From each account's duals per currency of requirement in program units (its coverage dual times its
+        ``Units.coverage`` slope plus its risk rows' times theirs), the balance rows' duals (program units) and
+        the binding rows already priced."""
         marginal = balance * scale.rate * numbers.cell_price(layout) if balance.size else np.zeros(layout.n_cells)
         return cls(shadow_price=requirement * Units.of(layout, numbers, scale).account, marginal_value=marginal,
                    binding=binding)
@@ -86,30 +90,31 @@ class Sensitivity:
     def read(cls, program: Program, numbers: Numbers, scale: Scale) -> Sensitivity:
         layout = program.layout
         units = Units.of(layout, numbers, scale)
-        coverage = program.dual("coverage") * (1.0 + numbers.buffer)  # per currency of requirement, not of required
+        slope, net = numbers.requirement_slope  # per currency of requirement, not of required
+        coverage = program.dual("coverage") * slope
         risky = layout.risk_accounts  # the risk rows ask for the requirement without the buffer
         cone = risky[layout.cone]
         risk = program.dual("risk") * np.asarray(program.parameters.risk_inverse.value)[layout.cone] \
             if program.family("risk") is not None else np.zeros(0)  # the cone's head is scaled by risk_inverse
-        coverage[cone[:len(risk)]] += risk
+        coverage[cone[:len(risk)]] += risk * net[cone[:len(risk)]]
         stress = [c.dual() for c in program.constraints if c.family == "stress"]  # one per risk account
         for j, dual in enumerate(stress):
-            coverage[risky[j]] += dual.sum()
+            coverage[risky[j]] += dual.sum() * net[risky[j]]
         for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar"):
-            coverage[layout.cvar_accounts[j]] += labelled.dual()[0]
+            coverage[layout.cvar_accounts[j]] += labelled.dual()[0] * net[layout.cvar_accounts[j]]
         binding = priced(program.dual("coverage"), units.coverage, program.labels("coverage").__getitem__)
         binding += priced(program.dual("concentration"), units.concentration,
                           program.labels("concentration").__getitem__)
-        binding += priced(risk, units.account[cone[:len(risk)]], program.labels("risk").__getitem__)
+        binding += priced(risk, units.risk[cone[:len(risk)]], program.labels("risk").__getitem__)
         binding += [Binding(label=f"stress[{layout.accounts[risky[j]]},{layout.stress[s]}]",
-                            shadow_price=float(dual[slot] * units.account[risky[j]]))
+                            shadow_price=float(dual[slot] * units.risk[risky[j]]))
                     for j, dual in enumerate(stress) for slot, s in enumerate(program.working[j])
                     if dual[slot] > DUAL_FLOOR]
         portfolio = program.dual("portfolio") * float(program.parameters.portfolio_inverse.value or 0.0)
         binding += priced(np.concatenate([portfolio, program.dual("portfolio_stress")]), units.money,
                           (program.labels("portfolio") + program.labels("portfolio_stress")).__getitem__)
         binding += [Binding(label=labelled.labels[0],
-                            shadow_price=float(labelled.dual()[0] * units.account[layout.cvar_accounts[j]]))
+                            shadow_price=float(labelled.dual()[0] * units.risk[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
                     if labelled.dual()[0] > DUAL_FLOOR]
         binding += priced(program.dual("hedge"), units.hedge, program.labels("hedge").__getitem__)
