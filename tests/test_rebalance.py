@@ -63,6 +63,30 @@ def test_a_plan_without_a_safe_order_exits_4(tmp_path: Path) -> None:
     code, stdout, stderr = invoke("rebalance", str(path), "--policy", "isolated", "-o", str(tmp_path / "p.json"))
     assert code == 4, stdout + stderr
     assert "needs_funding" in stderr
+    # the plan says how much, and where: each funded step's account below its floor after it, replayed by hand
+    plan = RebalancePlan.from_json((tmp_path / "p.json").read_text(encoding="utf-8"))
+    short = [step for step in plan.steps if getattr(step, "needs_funding", False)]
+    assert short and [f.step for f in plan.funding] == [step.step for step in short]
+    terms = case.terms["venue"]
+    price = {a.id: a.price for a in case.assets}
+    held = {(h.asset, h.location): h.quantity for h in case.holdings}
+    floor = min(sum((1.0 - h) * price[a] * held.get((a, "venue"), 0.0) for a, h in terms.eligible.items()),
+                terms.required)
+    for funding, step in zip(plan.funding, short, strict=True):
+        assert funding.account == step.from_ == "venue"
+        replayed = {**held}
+        for earlier in plan.steps[:step.step]:
+            if hasattr(earlier, "from_"):
+                replayed[(earlier.asset, earlier.from_)] = replayed.get((earlier.asset, earlier.from_), 0.0) \
+                    - earlier.quantity
+                replayed[(earlier.asset, earlier.to)] = replayed.get((earlier.asset, earlier.to), 0.0) \
+                    + earlier.quantity
+            else:
+                replayed[(earlier.sell, earlier.location)] -= earlier.quantity
+                replayed[(earlier.buy, earlier.location)] = replayed.get((earlier.buy, earlier.location), 0.0) \
+                    + (earlier.value - earlier.cost) / price[earlier.buy]
+        collateral = sum((1.0 - h) * price[a] * replayed.get((a, "venue"), 0.0) for a, h in terms.eligible.items())
+        assert funding.amount == pytest.approx(floor - collateral, rel=1e-9) and funding.amount > 0
 
 
 def test_bad_input_exits_2() -> None:

@@ -146,6 +146,7 @@ def _plan(problem: Problem, steps: tuple[Any, ...], price: np.ndarray,
     ledger = Ledger(problem)
     assets = problem.asset_ids
     out: list[Step | TradeStep] = []
+    funding: list[Funding] = []
     pending = list(steps)
     while pending:
         ready = [s for s in pending if _held(ledger, s)]
@@ -168,7 +169,11 @@ def _plan(problem: Problem, steps: tuple[Any, ...], price: np.ndarray,
         ledger.apply(step.asset, step.source, step.destination, step.quantity)
         out.append(Step(step=number, asset=step.asset, from_=step.source, to=step.destination, quantity=step.quantity,
                         value=value, cost=value * rate, needs_funding=short))
-    return out, []
+        if short and ledger.is_account(step.source) and ledger.deficit(step.source) > 0:
+            # what the account lacks below its floor after the step: the bridge the desk must fund first (as
+            # plan.order reports for a transfer-only plan)
+            funding.append(Funding(step=number, account=step.source, amount=ledger.deficit(step.source)))
+    return out, funding
 
 
 def _held(ledger: Ledger, step: Transfer | Trade) -> bool:
