@@ -109,14 +109,14 @@ class Sensitivity:
         binding += [Binding(label=f"stress[{layout.accounts[risky[j]]},{layout.stress[s]}]",
                             shadow_price=float(dual[slot] * units.risk[risky[j]]))
                     for j, dual in enumerate(stress) for slot, s in enumerate(program.working[j])
-                    if dual[slot] > DUAL_FLOOR]
+                    if dual[slot] > DUAL_FLOOR and units.risk[risky[j]] > 0]  # as ``priced`` keeps rows
         portfolio = program.dual("portfolio") * float(program.parameters.portfolio_inverse.value or 0.0)
         binding += priced(np.concatenate([portfolio, program.dual("portfolio_stress")]), units.money,
                           (program.labels("portfolio") + program.labels("portfolio_stress")).__getitem__)
         binding += [Binding(label=labelled.labels[0],
                             shadow_price=float(labelled.dual()[0] * units.risk[layout.cvar_accounts[j]]))
                     for j, labelled in enumerate(c for c in program.constraints if c.family == "cvar")
-                    if labelled.dual()[0] > DUAL_FLOOR]
+                    if labelled.dual()[0] > DUAL_FLOOR and units.risk[layout.cvar_accounts[j]] > 0]
         binding += priced(program.dual("hedge"), units.hedge, program.labels("hedge").__getitem__)
         binding += priced(program.dual("delta"), units.money, program.labels("delta").__getitem__)
         return cls.of(layout, numbers, scale, coverage, program.dual("balance"), binding)
