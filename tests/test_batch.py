@@ -156,3 +156,19 @@ def test_bad_spec_is_a_located_error(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "chunk_size" in result.stderr and "jobs[0].typo" in result.stderr
+
+
+def test_a_spec_field_error_does_not_hide_its_jobs_issues(tmp_path):
+    """A bad top-level field (chunk_size 0) beside a job whose grid names an unknown scenario field and a job whose
+    problem file is missing: every issue in one error (the refused field left out, the rest checked)."""
+    from allocator.errors import InputError
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'chunk_size = 0\n[[jobs]]\nname = "a"\nproblem = "{PROBLEMS / "desk.toml"}"\n'
+                    '[jobs.grid]\n"shok.BTC" = [0.1]\n[[jobs]]\nname = "b"\nproblem = "nope.toml"\n')
+    with pytest.raises(InputError) as caught:
+        load_spec(spec)
+    locations = [issue.location for issue in caught.value.issues]
+    assert locations[0] == "chunk_size"
+    assert "jobs[0].grid.shok.BTC[0]" in locations
+    assert any("nope.toml" in location for location in locations)

@@ -36,7 +36,7 @@ from allocator.batch.backtests import BacktestEntry, units_of
 from allocator.batch.scenario_files import read_scenarios
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.fields import Id, StrictModel
-from allocator.inputs.issues import issues_from_pydantic
+from allocator.inputs.issues import issues_from_pydantic, without_refused
 from allocator.inputs.problem import Problem
 from allocator.inputs.scenario import Scenario
 from allocator.io.documents import parse, read_text
@@ -133,16 +133,21 @@ def load_spec(path: str | Path) -> Spec:
         return Spec(tuple(_job(index, f.name, problem, [("base", {})])
                           for index, (f, problem) in enumerate(problems.items()) if problem is not None))
     data = parse(read_text(path, "batch spec"), "toml", str(path))
+    refused: list[InputIssue] = []
     try:
         spec = SpecFile.model_validate(data)
     except ValidationError as error:
-        raise InputError(issues_from_pydantic(error)) from None
+        # the rest of the spec (its jobs' files and grids) is still checked, so every issue is reported at once
+        refused = issues_from_pydantic(error)
+        try:
+            spec = SpecFile.model_validate(without_refused(data, error) if isinstance(data, dict) else data)
+        except ValidationError:
+            raise InputError(refused) from None
     jobs = [_job_from_entry(index, entry, path.parent, files) for index, entry in enumerate(spec.jobs)]
     jobs += [_backtest_job(len(spec.jobs) + index, index, entry, path.parent, files)
              for index, entry in enumerate(spec.backtests)]
-    files.raise_issues()
     built = [job for job in jobs if job is not None]
-    issues = _duplicate_keys(built)
+    issues = [*refused, *files.issues, *(_duplicate_keys(built) if not files.issues else [])]
     if issues:
         raise InputError(issues)
     return Spec(tuple(built), spec.chunk_size)

@@ -7,6 +7,7 @@ message that names the value and what is allowed.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import ValidationError
@@ -56,6 +57,26 @@ def issues_from_pydantic(error: ValidationError) -> list[InputIssue]:
             message = f"{short(value)}: {item['msg'][0].lower()}{item['msg'][1:]}"
         issues.append(InputIssue(format_location(loc), message, code))
     return issues
+
+
+def without_refused(data: dict[str, Any], error: ValidationError) -> dict[str, Any]:
+    """A deep copy of ``data`` without the entries ``error`` refused (each location's deepest table key that is
+    there; lists are stepped through, never shortened), so that the rest can be validated and checked further and
+    every issue reported at once."""
+    kept = copy.deepcopy(data)
+    for location in sorted({tuple(e["loc"]) for e in error.errors()}, key=len, reverse=True):
+        node: Any = kept
+        last: tuple[dict[str, Any], Any] | None = None
+        for part in location:
+            if isinstance(node, dict) and part in node:
+                last, node = (node, part), node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                break
+        if last is not None:
+            del last[0][last[1]]
+    return kept
 
 
 def short(value: Any) -> str:

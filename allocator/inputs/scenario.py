@@ -23,7 +23,6 @@ A scenario may not change structure: new eligible pairs, new locations, new rout
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -32,7 +31,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from allocator.errors import InputError, InputIssue
 from allocator.inputs.fields import Bps, Buffer, Haircut, Id, Money, Price, Quantity, Rate, empty_table, interval
-from allocator.inputs.issues import issues_from_pydantic, short
+from allocator.inputs.issues import issues_from_pydantic, short, without_refused
 from allocator.inputs.problem import Problem
 
 ALL = "*"
@@ -109,14 +108,13 @@ def reference_issues(data: Scenario | Mapping[str, Any], problem: Problem, where
         if not isinstance(data, Mapping):
             return []
         try:
-            nested = copy.deepcopy(_nest(data, where) if any("." in str(key) for key in data) else dict(data))
+            nested = _nest(data, where) if any("." in str(key) for key in data) else dict(data)
         except InputError:  # a key both a value and a table: parse reports it
             return []
         try:
             Scenario.model_validate(nested)
         except ValidationError as error:
-            for location in sorted({tuple(e["loc"]) for e in error.errors()}, key=len, reverse=True):
-                _drop(nested, location)
+            nested = without_refused(nested, error)
         try:
             scenario = Scenario.model_validate(nested)
         except ValidationError:
@@ -126,18 +124,6 @@ def reference_issues(data: Scenario | Mapping[str, Any], problem: Problem, where
     except InputError as error:
         return [issue for issue in error.issues if not salvaged or issue.code in REFERENCE_CODES]
     return []
-
-
-def _drop(nested: dict[str, Any], location: tuple[Any, ...]) -> None:
-    """Remove the entry at a validation error's ``location`` (its deepest key that is there)."""
-    table, last = nested, None
-    for part in location:
-        if not isinstance(table, dict) or part not in table:
-            break
-        last = (table, part)
-        table = table[part]
-    if last is not None:
-        del last[0][last[1]]
 
 
 class _Editor:
