@@ -138,6 +138,13 @@ class Layout:
         """Cell index (or array of them) of an asset and location index (or arrays)."""
         return asset * self.n_locations + location
 
+    def move_cells(self, end: np.ndarray) -> np.ndarray:
+        """(moves,) the cell each move leaves (``end`` = ``edge_from``) or reaches (``edge_to``); -1 at the virtual
+        hub."""
+        location = end[self.move_edge]
+        real = location < self.n_locations
+        return np.where(real, self.cell(self.move_asset, np.where(real, location, 0)), -1)
+
     @property
     def pair_cell(self) -> np.ndarray:
         return np.asarray(self.cell(self.pair_asset, self.account_location[self.pair_account]))

@@ -163,9 +163,7 @@ def _repair_overdrafts(layout: Layout, quantity: np.ndarray, moved: np.ndarray, 
     ulp of a cell emptied by several moves took up to ten rounds of the whole incidence product. ``derived``: the
     holdings ``moved`` leaves (the caller's); returns the repaired moves and the holdings they leave."""
     moved = moved.copy()
-    hub = layout.n_locations
-    source = layout.edge_from[layout.move_edge]
-    from_cell = np.where(source < hub, layout.cell(layout.move_asset, np.minimum(source, hub - 1)), -1)
+    from_cell = layout.move_cells(layout.edge_from)
     for _ in range(10):
         short = np.flatnonzero(derived < -rounding)
         if not len(short):

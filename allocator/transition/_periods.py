@@ -99,10 +99,7 @@ class Periods:
 
     def arrival_cell(self) -> np.ndarray:
         """(M,) the cell each move lands in, -1 for a move into the virtual hub."""
-        base = self.base
-        location = base.edge_to[base.move_edge]
-        real = location < base.n_locations
-        return np.where(real, base.cell(base.move_asset, np.where(real, location, 0)), -1).astype(int)
+        return self.base.move_cells(self.base.edge_to)
 
     @cached_property
     def lags(self) -> tuple[int, ...]:
