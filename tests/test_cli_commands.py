@@ -124,3 +124,24 @@ def test_rulebooks_reports_an_invalid_file_and_lists_the_rest(tmp_path):
     assert run.exit_code == 2
     assert "error: " in run.stderr and "broken.toml" in run.stderr
     assert len(Path(tmp_path / "books.csv").read_text(encoding="utf-8").splitlines()) == 1 + len(RULEBOOK_FILES)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["rebalance", "{desk}", "--band", "2:1"], "Invalid value for '--band': low 2.0"),
+    (["optimize", "{desk}", "-o", "out.txt"], "'out.txt' does not end in .json"),
+    (["optimize"], "Missing argument 'PROBLEM'"),
+    (["optimize", "{desk}", "--solver", "NOPE"], "'NOPE' is not an installed solver"),
+    (["nope"], "No such command 'nope'"),
+])
+def test_a_usage_error_is_one_error_line(args, said):
+    # docs/cli.md: errors are one `error:` line per issue, exit 2; not click's usage block
+    run = invoke(*(a.format(desk=PROBLEMS / "desk.toml") for a in args))
+    assert run.exit_code == 2 and run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], run.stderr
+    assert "--help' lists what is allowed" in lines[0]
+
+
+def test_no_command_still_prints_the_help():
+    run = invoke()
+    assert run.exit_code == 2 and "Commands:" in run.stderr and "optimize" in run.stderr
