@@ -55,9 +55,10 @@ def test_every_policy_decides_today_as_in_a_backtest(policy: str) -> None:
 
 def test_a_plan_without_a_safe_order_exits_4(tmp_path: Path) -> None:
     """isolated pools the venue's collateral in USDC, but the only BTC to sell for it is the venue's own: it must
-    come home before it is sold, so the account dips below what it holds today (its floor): needs funding."""
+    come home before it is sold, so the account dips below what it holds today (its floor): needs funding. 11 BTC
+    (1.1M) cover the 1M requirement once pooled; with 9 the book could not be covered at all (exit 3, below)."""
     case = problem(holdings=[{"asset": "USDC", "location": "wallet", "quantity": 0.0},
-                             {"asset": "BTC", "location": "venue", "quantity": 9.0}])
+                             {"asset": "BTC", "location": "venue", "quantity": 11.0}])
     path = tmp_path / "case.json"
     path.write_text(case.model_dump_json(by_alias=True), encoding="utf-8")
     code, stdout, stderr = invoke("rebalance", str(path), "--policy", "isolated", "-o", str(tmp_path / "p.json"))
@@ -111,3 +112,21 @@ def test_the_backtest_command_writes_its_files(tmp_path: Path) -> None:
                                                                  "liquidated", "moves", "transfer_cost"}
     code, _, stderr = invoke("backtest", DESK, "--start", "2024-01-01", "--end", "2030-01-01", "-o", str(out))
     assert code == 2 and "after the last day of the market files" in stderr
+
+
+def test_a_plan_that_leaves_an_account_short_says_so_and_exits_3(tmp_path: Path) -> None:
+    """infeasible.toml: no move covers both accounts, so the optimized policy acts as the waterfall, which sends
+    everything it can buy to the lender. The exchange keeps its 5 BTC: 5 x 100,000 x (1 - 0.05) = 475,000 against
+    a requirement of 1,000,000, short by 525,000 after the plan. The plan says so; the command warns and exits 3,
+    not 10 ("the plan is written and its order is safe")."""
+    out = tmp_path / "plan.json"
+    code, _, stderr = invoke("rebalance", str(PROBLEMS / "infeasible.toml"), "-o", str(out), "--quiet")
+    assert code == 3, stderr
+    assert "warning: exchange is 525,000.00 below its requirement after the plan" in stderr
+    plan = RebalancePlan.from_json(out.read_text(encoding="utf-8"))
+    assert plan.action and not plan.covered
+    assert [(s.account, s.amount) for s in plan.shortfalls] == [("exchange", pytest.approx(525_000.0, abs=1e-6))]
+    lines = plan.accounts_frame.set_index("account")
+    assert lines.loc["lender", "collateral_after"] >= lines.loc["lender", "requirement"]  # the lender is covered
+    # a covered book has no shortfalls
+    assert rebalance(allocator.load_problem(DESK), "optimized").covered

@@ -6,7 +6,9 @@ Registered by one line in ``COMMANDS`` (allocator/cli/__init__.py). ``-o PLAN.js
 (default, when action is needed: ``PROBLEM.rebalance.json`` beside the problem), ``-o -`` or ``--json`` prints it on
 standard output (every message on standard error; with no action the plan, ``"action": false``, is printed too).
 Exit codes: 0 no action; 10 action needed, the plan is written and its order is safe; 4 action needed but the plan
-needs temporary funding (no safe order: ``needs_funding`` steps and ``funding``); 2 bad input or usage.
+needs temporary funding (no safe order: ``needs_funding`` steps and ``funding``); 3 action needed but the plan
+leaves accounts below their requirement (a book no move can cover: ``shortfalls``, one warning line each); 2 bad
+input or usage.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from allocator.cli.backtest import HAIRCUT_VIEWS, parse_band, policy_params
-from allocator.cli.exits import EXIT_NEEDS_FUNDING, EXIT_OK, fail_input
+from allocator.cli.exits import EXIT_INFEASIBLE, EXIT_NEEDS_FUNDING, EXIT_OK, fail_input
 from allocator.cli.options import Output, output_options, quiet_option
 
 if TYPE_CHECKING:
@@ -38,7 +40,8 @@ EXIT_ACTION = 10
 @quiet_option
 def command(problem: Path, policy: str, band: Any, haircuts: str | None, output: Output, quiet: bool) -> None:
     """Decide today's moves for PROBLEM (its holdings and prices): "no action" (exit 0) when every account is
-    inside its band, else write the plan (exit 10; 4 when it needs temporary funding)."""
+    inside its band, else write the plan (exit 10; 4 when it needs temporary funding; 3 when it leaves an account
+    below its requirement)."""
     from allocator.analysis.backtest.rebalance import rebalance
     from allocator.cli.output import deliver_document
     from allocator.errors import InputError
@@ -51,6 +54,9 @@ def command(problem: Path, policy: str, band: Any, haircuts: str | None, output:
         fail_input(error)
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
+    for short in plan.shortfalls:
+        click.echo(f"warning: {short.account} is {short.amount:,.2f} below its requirement "
+                   + ("after the plan" if plan.action else "today"), err=True)
     if not quiet and not output.to_stdout:
         _show(plan)
     if not plan.action:
@@ -61,6 +67,8 @@ def command(problem: Path, policy: str, band: Any, haircuts: str | None, output:
     written = deliver_document(output, plan.to_json(), default=problem.with_suffix(".rebalance.json"))
     output.say(f"action needed ({plan.reason}): {len(plan.steps)} steps" +
                (f", plan written to {written}" if written else ""))
+    if not plan.covered:
+        sys.exit(EXIT_INFEASIBLE)  # action needed, and no move covers the book: more severe than an unsafe order
     if not plan.safe:
         click.echo("warning: no safe order exists for every step; see needs_funding in the plan", err=True)
         sys.exit(EXIT_NEEDS_FUNDING)

@@ -7,7 +7,8 @@ the plan: a policy that only transfers (``optimized``, ``waterfall``, ``pro_rata
 safe order (``plan.order``: withdrawals only as far as each account's floor allows, splits, and the temporary
 funding when no safe order exists); a policy that also trades (``all_stable``, ``isolated``) keeps its own order
 (withdraw, trade, deposit), each step replayed and flagged ``needs_funding`` when it takes an account below its
-floor (``min(collateral today, requirement)``).
+floor (``min(collateral today, requirement)``). An account the plan leaves below its requirement (a book no move
+can cover: the optimized policy then acts as the waterfall) is in ``shortfalls``, and ``covered`` is false.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from allocator.analysis.backtest.api import policies_of, settings_of
 from allocator.analysis.backtest.books import Holdings
@@ -32,7 +34,7 @@ from allocator.plan.ledger import Ledger
 from allocator.plan.order import order
 from allocator.plan.transfers import Transfer
 from allocator.results.reportable import Row
-from allocator.results.result import Funding, Step
+from allocator.results.result import Funding, Shortfall, Step
 
 
 class TradeStep(Row):
@@ -68,6 +70,10 @@ class RebalancePlan(Row):
     funding: list[Funding] = []
     transfer_cost: float = 0.0
     trading_cost: float = 0.0
+    covered: bool = Field(default=True, description="every account at or above its requirement after the plan (or "
+                                                   "today, with no action)")
+    shortfalls: list[Shortfall] = Field(default_factory=list, description="each account still below its "
+                                        "requirement after the plan, and by how much (currency)")
     notes: list[str] = []
 
     def to_json(self) -> str:
@@ -114,14 +120,16 @@ def rebalance(problem: Problem, policy: str | Any = "optimized", *,
     lines = [AccountLine(account=a.id, requirement=a.requirement, collateral=float(before[k]),
                          coverage=_ratio(before[k], a.requirement), collateral_after=float(after[k]),
                          coverage_after=_ratio(after[k], a.requirement)) for k, a in enumerate(state.accounts)]
+    short = _shortfalls(lines)
     if not moves:
-        return RebalancePlan(policy=decider.name, as_of=today, action=False, accounts=lines, notes=notes)
+        return RebalancePlan(policy=decider.name, as_of=today, action=False, accounts=lines, covered=not short,
+                             shortfalls=short, notes=notes)
     steps, funding = _plan(problem, moves.steps, state.price, chosen)
     assert costs is not None
     return RebalancePlan(policy=decider.name, as_of=today, action=True, reason=moves.note,
                          safe=not funding and not any(getattr(s, "needs_funding", False) for s in steps),
                          accounts=lines, steps=steps, funding=funding, transfer_cost=costs.transfer,
-                         trading_cost=costs.trading, notes=notes)
+                         trading_cost=costs.trading, covered=not short, shortfalls=short, notes=notes)
 
 
 def _today(problem: Problem) -> str:
@@ -130,6 +138,12 @@ def _today(problem: Problem) -> str:
         return latest.date().isoformat() if latest is not None else pd.Timestamp.today().date().isoformat()
     day = pd.Timestamp(problem.as_of)
     return (min(day, latest) if latest is not None else day).date().isoformat()
+
+
+def _shortfalls(lines: list[AccountLine]) -> list[Shortfall]:
+    """Each account whose collateral after the plan is below its requirement (beyond 1e-9 of it)."""
+    return [Shortfall(account=line.account, amount=line.requirement - line.collateral_after) for line in lines
+            if line.requirement - line.collateral_after > 1e-9 * max(line.requirement, 1.0)]
 
 
 def _ratio(collateral: float, requirement: float) -> float | None:
