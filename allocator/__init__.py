@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them; at run time _
     from allocator.io.loading import load_problem
     from allocator.plan.validate import PlanViolation, validate_plan
     from allocator.results.marginal import MarginalValues
-    from allocator.results.result import Result
+    from allocator.results.result import Result, Targets
     from allocator.solve._engine import Allocator, optimize
     from allocator.solve._status import Status
     from allocator.transition import (
@@ -69,7 +69,7 @@ __getattr__, _, _ = lazy_loader.attach(__name__, submod_attrs={
     "io.examples": ["example_names", "example_problem", "load_example"],
     "io.loading": ["load_problem"],
     "plan.validate": ["PlanViolation", "validate_plan"],
-    "results.result": ["Result"],
+    "results.result": ["Result", "Targets"],
     "results.marginal": ["MarginalValues"],
     "solve._engine": ["Allocator", "optimize"],
     "solve._status": ["Status"],
@@ -107,6 +107,7 @@ __all__ = [
     "Problem",
     "RebalancePlan",
     "Result",
+    "Targets",
     "Route",
     "SolverError",
     "Status",

@@ -12,8 +12,8 @@ import allocator
 
 PUBLIC = {
     "Account", "Allocator", "AllocatorError", "Asset", "Holding", "InfeasibleError", "InputError", "InputIssue",
-    "PlanViolation", "Problem", "Result", "MarginalValues", "Route", "SolverError", "Status", "VerificationError",
-    "load_problem", "optimize", "validate_plan", "Location",
+    "PlanViolation", "Problem", "Result", "MarginalValues", "Targets", "Route", "SolverError", "Status",
+    "VerificationError", "load_problem", "optimize", "validate_plan", "Location",
     # example problems shipped with the package
     "example_names", "example_problem", "load_example",
     # stress, margin modes and hedges

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
+from allocator.results.cell_rows import CellRows
 from allocator.results.frames import flat_frame, unknown_frame, with_units
 from allocator.results.marginal import MarginalValue as MarginalValue  # re-exported: rows of `marginal_values`
 from allocator.results.marginal import MarginalValues
@@ -37,6 +38,14 @@ class Target(Row):
     quantity: float
     value: float
     initial_quantity: float
+
+
+class Targets(CellRows[Target]):
+    """The target rows as columns (results/cell_rows.py): ``columns["quantity"]``, ``["value"]`` and
+    ``["initial_quantity"]`` are read-only arrays."""
+
+    ROW = Target
+    __slots__ = ()
 
 
 class AccountCoverage(Row):
@@ -158,7 +167,8 @@ class Result(Reportable):
     status: Literal["optimal", "infeasible"]
     currency: str
     objective: Objective | None = None
-    targets: list[Target] = Field(default_factory=list)
+    targets: Targets = Field(default_factory=Targets.empty, description="rows of asset, location, quantity, value "
+                             "and initial_quantity, kept as columns (results/cell_rows.py)")
     accounts: list[AccountCoverage] = Field(default_factory=list)
     portfolio: PortfolioCoverage | None = None
     plan: list[Step] = Field(default_factory=list)
@@ -177,7 +187,7 @@ class Result(Reportable):
 
     @property
     def targets_frame(self) -> pd.DataFrame:
-        return rows_frame(self.targets, Target)
+        return self.targets.frame()
 
     @property
     def accounts_frame(self) -> pd.DataFrame:
@@ -223,7 +233,6 @@ class Result(Reportable):
         ``account`` and a marginal value ``marginal_value`` as in every frame, units in ``frame.attrs["units"]``
         (results/frames.py). The ``*_frame`` properties are the same rows, some indexed by their key."""
         rows: dict[str, tuple[Sequence[Row], type[Row], dict[str, str]]] = {
-            "targets": (self.targets, Target, {}),
             "accounts": (self.accounts, AccountCoverage, {"id": "account"}),
             "plan": (self.plan, Step, {}),
             "funding": (self.funding, Funding, {}),
@@ -232,6 +241,8 @@ class Result(Reportable):
         }
         if name == "marginal_values":  # straight from its columns, as flat_frame would make it from the rows
             return with_units(self.marginal_values.frame().rename(columns={"value": "marginal_value"}))
+        if name == "targets":
+            return with_units(self.targets.frame())
         if name not in rows:
             raise unknown_frame(name, self.FRAMES)
         items, model, rename = rows[name]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter
 
 from allocator.inputs.problem import Problem
 from allocator.plan.ordered import OrderedPlan
@@ -19,13 +18,11 @@ from allocator.results.result import (
     PortfolioCoverage,
     Result,
     Shortfall,
-    Target,
+    Targets,
 )
 from allocator.solve._hedge_report import delta_rows, hedge_positions, hedge_trades
 from allocator.solve._liquidation import liquidation_moves
 from allocator.solve._sensitivity import Sensitivity
-
-TARGETS = TypeAdapter(list[Target])
 
 
 def shortfall(layout: Layout, numbers: Numbers, allocation: Allocation) -> np.ndarray:
@@ -94,6 +91,14 @@ def cost(allocation: Allocation, layout: Layout, numbers: Numbers) -> tuple[floa
     return allocation.carry_cost(layout, numbers), allocation.transfer_cost(layout, numbers)
 
 
+def _held(layout: Layout, quantity: np.ndarray) -> dict[tuple[str, str], float]:
+    """{(asset, location): quantity} of every cell held (> 0)."""
+    cells = np.flatnonzero(quantity > 0)
+    asset, location = np.divmod(cells, layout.n_locations)
+    return {(layout.assets[a], layout.locations[at]): q
+            for a, at, q in zip(asset.tolist(), location.tolist(), quantity[cells].tolist(), strict=True)}
+
+
 def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], allocation: Allocation,
               sensitivity: Sensitivity, ordered: OrderedPlan, planned: bool, diagnostics: Diagnostics) -> Result:
     """The Result of a verified optimum and its ordered plan. ``both``: the problem's numbers as given and
@@ -104,16 +109,9 @@ def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], a
     hedging = allocation.hedge_cost(numbers)
     cell_price = numbers.cell_price(layout)
     quantity = allocation.quantity
-    assets, locations, n_locations = layout.assets, layout.locations, layout.n_locations
-    cells = np.flatnonzero((quantity > 0) | (numbers.quantity > 0))  # the rows as lists: one float each, once
-    asset_of, location_of = np.divmod(cells, n_locations)
-    names = [(assets[a], locations[at]) for a, at in zip(asset_of.tolist(), location_of.tolist(), strict=True)]
-    held_now = quantity[cells].tolist()
-    # the rows as dicts, validated by one call (pydantic's core): half the time of a Target(...) per row
-    targets = TARGETS.validate_python([
-        {"asset": a, "location": at, "quantity": q, "value": v, "initial_quantity": q0}
-        for (a, at), q, v, q0 in zip(names, held_now, (quantity[cells] * cell_price[cells]).tolist(),
-                                     numbers.quantity[cells].tolist(), strict=True)])
+    cells = np.flatnonzero((quantity > 0) | (numbers.quantity > 0))
+    targets = Targets.of_cells(layout.assets, layout.locations, cells, quantity=quantity[cells],
+                               value=quantity[cells] * cell_price[cells], initial_quantity=numbers.quantity[cells])
     before = Allocation(numbers.quantity, np.zeros(0)).collateral(layout, numbers)
     after = allocation.collateral(layout, numbers)
     shadow = sensitivity.shadow_price
@@ -121,9 +119,8 @@ def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], a
     cvar = allocation.cvar(layout, numbers)
     margin = numbers.venue_requirement - numbers.requirement  # the hedges' (docs/hedging.md)
     hedges = hedge_positions(problem, allocation)
-    distance = liquidation_moves(problem, {cell: q for cell, q in zip(names, held_now, strict=True) if q > 0},
-                                 hedges, dict(zip(layout.accounts, margin, strict=True))) \
-        if problem.positions or hedges else {}
+    distance = liquidation_moves(problem, _held(layout, quantity), hedges,
+                                 dict(zip(layout.accounts, margin, strict=True))) if problem.positions or hedges else {}
     venue, pnl, required = (x.tolist() for x in (numbers.venue_requirement, numbers.pnl, numbers.required))
     accounts = [AccountCoverage(id=k, requirement=venue[i], pnl=pnl[i], required=required[i],
                                 collateral=float(after[i]), initial_collateral=float(before[i]),
