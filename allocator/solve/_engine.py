@@ -33,6 +33,7 @@ from allocator.program._scaling import Scale
 from allocator.program._scenarios import is_static, most_violated, stressed_collateral
 from allocator.program._shared import COST_TOLERANCE, SlotsFull
 from allocator.results.result import Diagnostics, Result, Shortfall
+from allocator.solve._blas import one_blas_thread
 from allocator.solve._diagnose import Diagnosis
 from allocator.solve._fast import FastProgram
 from allocator.solve._figures import cost as _cost
@@ -124,18 +125,19 @@ class Allocator:
         self.retried = []
         problem = self.changed(changes)
         self.solver = self.primary
-        try:
-            return self._solve(problem, plan, started, fallback_note=None)
-        except SolverError as error:  # includes VerificationError; never InfeasibleError or InputError
-            if self.fallback is None or self.fallback == self.primary:
-                raise
-            note = (f"fallback: {self.primary} failed ({error.status}: {str(error)[:200]}); solved with "
-                    f"{self.fallback}")
-            self.solver = self.fallback
+        with one_blas_thread():  # BLAS's spinning threads would take the cores HiGHS needs (solve/_blas.py)
             try:
-                return self._solve(problem, plan, started, fallback_note=note)
-            finally:
-                self.solver = self.primary
+                return self._solve(problem, plan, started, fallback_note=None)
+            except SolverError as error:  # includes VerificationError; never InfeasibleError or InputError
+                if self.fallback is None or self.fallback == self.primary:
+                    raise
+                note = (f"fallback: {self.primary} failed ({error.status}: {str(error)[:200]}); solved with "
+                        f"{self.fallback}")
+                self.solver = self.fallback
+                try:
+                    return self._solve(problem, plan, started, fallback_note=note)
+                finally:
+                    self.solver = self.primary
 
     def _solve(self, problem: Problem, plan: bool, started: float, fallback_note: str | None) -> Result:
         if (self._fast is not None and self._fast.warm_starts and problem is not self.problem

@@ -1,0 +1,36 @@
+"""A solve runs with one BLAS thread and gives the caller's setting back (allocator/solve/_blas.py): OpenBLAS's
+spinning threads took the cores HiGHS needed on a loaded machine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import allocator
+import allocator.solve._engine as engine_module
+
+
+def _blas_threads() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_a_solve_runs_on_one_blas_thread_and_restores_the_callers(desk, monkeypatch):
+    seen: list[list[int]] = []
+    check = engine_module.check
+
+    def watched(*args, **kwargs):  # the real numpy check, observed while it runs inside the solve
+        seen.append(_blas_threads())
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "check", watched)
+    with threadpool_limits(limits=2, user_api="blas"):  # the caller's own setting
+        before = _blas_threads()
+        result = allocator.optimize(desk)
+        after = _blas_threads()
+    if not before:
+        pytest.skip("no BLAS library found by threadpoolctl")
+    assert result.status == "optimal" and seen
+    assert all(threads == [1] * len(threads) for threads in seen)
+    assert after == before == [2] * len(before)
+    assert float(np.ones(3) @ np.ones(3)) == 3.0  # BLAS still works after it
