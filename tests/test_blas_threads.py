@@ -34,3 +34,23 @@ def test_a_solve_runs_on_one_blas_thread_and_restores_the_callers(desk, monkeypa
     assert all(threads == [1] * len(threads) for threads in seen)
     assert after == before == [2] * len(before)
     assert float(np.ones(3) @ np.ones(3)) == 3.0  # BLAS still works after it
+
+
+def test_the_transition_runs_on_one_blas_thread_too(monkeypatch):
+    from transition_helpers import tiny
+
+    import allocator.transition._api as api
+
+    seen: list[list[int]] = []
+    validated = api._validated
+
+    def watched(*args, **kwargs):  # the real end-of-transition validation, observed inside plan_transition
+        seen.append(_blas_threads())
+        return validated(*args, **kwargs)
+
+    monkeypatch.setattr(api, "_validated", watched)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        allocator.plan_transition(tiny())
+        assert _blas_threads() == before
+    assert seen and all(threads == [1] * len(threads) for threads in seen)

@@ -8,7 +8,7 @@ project's 2-core machine, under another process's load, a 500 x 40 what-if re-so
 one BLAS thread (medians of five alternated runs: HiGHS 76 against 37 ms, the rest 60 against 28 ms;
 docs/performance.md). On a quiet machine the two are the same.
 
-So every solve (``Allocator.solve``, the transition) runs with BLAS limited to one thread, through threadpoolctl
+So every solve (``Allocator.solve``, ``plan_transition``) runs with BLAS limited to one thread, through threadpoolctl
 (the library scikit-learn uses for the same purpose), and restores the caller's setting afterwards: the caller's
 own numpy keeps its threads. The controller finds the BLAS libraries loaded when it is first used (numpy's and
 scipy's, both loaded by then) and is kept: finding them takes 3-10 ms, entering the limit 0.05 ms.

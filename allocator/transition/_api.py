@@ -22,6 +22,7 @@ from typing import Literal
 
 from allocator.errors import InputError, InputIssue, SolverError, VerificationError
 from allocator.inputs.problem import Problem
+from allocator.solve._blas import one_blas_thread
 from allocator.solve._ladder import climb
 from allocator.solve._solvers import SolveRecord, SolverProfile, normalise, profile
 from allocator.transition._coarse import coarse_guess
@@ -91,6 +92,7 @@ def _options(name: str, periods: Periods) -> dict[str, object]:
     return options
 
 
+@one_blas_thread()  # BLAS's spinning threads would take the cores HiGHS needs (solve/_blas.py)
 def plan_transition(problem: Problem, *, solver: str | None = None, integer: bool = False, heuristic: bool = False,
                     time_limit: float | None = None, impact: Impact = "auto") -> TransitionResult:
     started = time.perf_counter()
