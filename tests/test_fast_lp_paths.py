@@ -8,6 +8,8 @@ columns) or beyond any size (always the whole program).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from benchmarks._cases import holdings_changed, scaled  # the benchmarks' what-if copies (tests/benchmarks/_cases.py)
@@ -410,12 +412,46 @@ def _credit_bounds(problem: allocator.Problem) -> tuple[float, dict[str, float]]
     return together, own
 
 
+def _screened_at_once(monkeypatch, infeasible: allocator.Problem, book: allocator.Problem | None) -> None:
+    """``infeasible`` (a what-if of ``book`` when given) is screened: the elastic program runs once and alone (no
+    smaller or whole program), and its diagnosis is the whole program's."""
+    expected, _ = _diagnosed(infeasible, False)  # the whole program's own diagnosis
+    runs = HighsRuns(monkeypatch)
+    found, engine = _diagnosed(infeasible, True, book)
+    assert engine.fast.reduction.screened
+    assert found == pytest.approx(expected, rel=1e-9)
+    assert [n for n, _ in runs.seen][-1:] == [engine.fast._elastic.structure.blocks.columns]
+    assert [n for n, _ in runs.seen].count(engine.fast._elastic.structure.blocks.columns) == 1
+    monkeypatch.undo()
+
+
+def _competing(book: allocator.Problem, own: dict[str, float], share: float) -> allocator.Problem:
+    """acct-00 and acct-01 at ``share`` of their own bounds (``_credit_bounds``), every other account at zero."""
+    data = book.model_dump(by_alias=True)
+    for account in data["accounts"]:
+        k = account["id"]
+        account["requirement"] = (account["requirement"] * share * own[k] / book.terms[k].required
+                                  if k in ("acct-00", "acct-01") else 0.0)
+    return allocator.Problem.model_validate(data)
+
+
+def _limited(data: dict, account: str, share: float) -> allocator.Problem:
+    """The problem ``data`` with every eligible asset of ``account`` capped at ``share`` of its collateral."""
+    data = copy.deepcopy(data)
+    for row in data["accounts"]:
+        if row["id"] == account:
+            row["concentration"] = {asset: share for asset in row["haircuts"]}
+    return allocator.Problem.model_validate(data)
+
+
 @pytest.mark.parametrize("resolve", [False, True])
 def test_requirements_beyond_any_credit_go_to_the_elastic_program_at_once(monkeypatch, resolve):
     """Requirements beyond what the holdings can be credited, all accounts together (every asset's value today at
     its best 1 - haircut) or one account alone (every asset it takes at its whole value): the elastic program runs
     at once (no smaller or whole program), and its diagnosis is the whole program's, cold and as a what-if
-    re-solve. A feasible book, or one short only because two accounts need the same assets, is not screened."""
+    re-solve. So do two accounts each within its own bound and the total within the joint one, short because both
+    need the same assets (the group bound, fifteenth session). A feasible book, or one short only because of its
+    concentration limits, is not screened."""
     book, total = _planted_infeasible()  # one account's requirement 40 times: beyond the joint bound
     data = book.model_dump(by_alias=True)
     data["accounts"][0]["requirement"] *= 5.5  # beyond the 4.8 times its own assets can give it, within the joint
@@ -426,28 +462,59 @@ def test_requirements_beyond_any_credit_go_to_the_elastic_program_at_once(monkey
     assert sum(t.required for t in total.terms.values()) > together
     assert sum(t.required for t in alone.terms.values()) < together
     assert alone.terms["acct-00"].required > own["acct-00"]
-    for infeasible in (total, alone):
-        expected, _ = _diagnosed(infeasible, False)  # the whole program's own diagnosis
-        runs = HighsRuns(monkeypatch)
-        found, engine = _diagnosed(infeasible, True, book if resolve else None)
-        assert engine.fast.reduction.screened
-        assert found == pytest.approx(expected, rel=1e-9)
-        assert [n for n, _ in runs.seen][-1:] == [engine.fast._elastic.structure.blocks.columns]
-        assert [n for n, _ in runs.seen].count(engine.fast._elastic.structure.blocks.columns) == 1
-        monkeypatch.undo()
     # two accounts at 0.9 of their own bounds, the others at zero: each within its own bound and the total within
-    # the joint one, short because both need the same assets; the smaller program runs first
-    for account in data["accounts"]:
-        account["requirement"] = 0.0
-    for k in ("acct-00", "acct-01"):
-        account = next(a for a in data["accounts"] if a["id"] == k)
-        account["requirement"] = book.accounts[int(k[-1])].requirement * 0.9 * own[k] / book.terms[k].required
-    competing = allocator.Problem.model_validate(data)
+    # the joint one, short because both need the same assets
+    competing = _competing(book, own, 0.9)
     assert all(competing.terms[k].required < own[k] for k in ("acct-00", "acct-01"))
-    expected, _ = _diagnosed(competing, False)
-    found, engine = _diagnosed(competing, True, book if resolve else None)
+    assert sum(t.required for t in competing.terms.values()) < together
+    for infeasible in (total, alone, competing):
+        _screened_at_once(monkeypatch, infeasible, book if resolve else None)
+    # an account whose concentration limits add up to less than one share: only its limits make it short (a
+    # what-if of the same book with every limit of that account at 0.99)
+    data["accounts"][0]["requirement"] = book.accounts[0].requirement
+    limited, limits_book = (_limited(data, "acct-02", share) for share in (0.05, 0.99))
+    rows = []
+    for reduce in (False, True):  # the whole program's diagnosis, then the smaller program's path
+        engine = _engine(limits_book if resolve and reduce else limited, reduce)
+        if resolve and reduce:
+            engine.solve()
+        with pytest.raises(allocator.InfeasibleError) as caught:
+            engine.solve(limited) if resolve and reduce else engine.solve()
+        rows.append({(s.account, s.constraint): s.amount for s in caught.value.diagnosis.shortfalls})
+    assert rows[0] and all(account == "acct-02" for account, _ in rows[0])
     assert not engine.fast.reduction.screened and engine.fast.reduction.reduced_columns is not None
-    assert found == pytest.approx(expected, rel=1e-9)
+    assert rows[1] == pytest.approx(rows[0], rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_screens_bounds_never_exceed_the_elastic_optimum(seed):
+    """Every bound of the screen (all accounts, each alone, the most pressed groups: ``_grouped_short``) is a lower
+    bound of the elastic program's optimum, on random what-ifs of requirements and prices, feasible or not."""
+    rng = np.random.default_rng(seed)
+    book = generate_problem(30, 2, 6, seed=seed, topology="hub" if seed % 2 else "complete")
+    layout = Layout.from_problem(book)
+    fast = FastProgram(layout, dict(profile("HIGHS").options))
+    fired = 0
+    for _ in range(6):
+        data = book.model_dump(by_alias=True)
+        for account in data["accounts"]:
+            account["requirement"] *= float(rng.choice([0.0, 1.0, rng.uniform(0.5, 12.0)]))
+        for asset in data["assets"]:
+            asset["price"] *= float(rng.uniform(0.5, 1.2))
+        fast.assign(Numbers.from_problem(allocator.Problem.model_validate(data), layout), profile("HIGHS"))
+        v = fast.values
+        worth = v.holdings.reshape(layout.n_assets, layout.n_locations).sum(axis=1)
+        credit = v.weight * v.account_scale[layout.pair_account]
+        needed = v.account_scale * v.required
+        own = np.bincount(layout.pair_account, weights=credit * worth[layout.pair_asset], minlength=len(needed))
+        bound = fast_module._grouped_short(layout, worth, credit, needed, own)
+        assert fast.run_elastic(None).status is Status.OPTIMAL
+        optimum = fast._elastic.lp.objective()
+        assert bound <= optimum + 1e-9 * max(1.0, optimum)
+        if fast._surely_short():
+            fired += 1
+            assert optimum > fast_module.SHORT * fast._elastic_weights()
+    assert fired  # some what-ifs are screened
 
 
 def test_a_screened_problem_the_elastic_run_does_not_decide_takes_the_usual_path(monkeypatch):

@@ -116,6 +116,30 @@ def _left(time_limit: float | None, started: float) -> float | None:
     return None if time_limit is None else max(time_limit - (time.perf_counter() - started), 1e-3)
 
 
+#: The group bound of the screen (``_grouped_short``) holds one value per account of the groups and asset: at most
+#: this many (32 MB), the most pressed accounts first beyond it.
+GROUP_CELLS = 4_000_000
+
+
+def _grouped_short(layout: Layout, worth: np.ndarray, credit: np.ndarray, needed: np.ndarray,
+                   own: np.ndarray) -> float:
+    """The largest of the requirements of the ``j`` most pressed accounts (requirement over own bound, in
+    ``FastProgram._surely_short``'s units) beyond what they can be credited together, every asset one of them takes
+    at its whole value ``worth`` at its best ``credit`` among them, over ``j``: a lower bound of the elastic
+    program's optimum for each ``j``. Two accounts each within its own bound but short together because both need
+    the same assets are caught here (docs/performance.md, fifteenth session)."""
+    accounts = len(needed)
+    pressure = np.where(own > 0, needed / np.where(own > 0, own, 1.0), np.where(needed > 0, np.inf, -np.inf))
+    order = np.argsort(-pressure, kind="stable")[:max(1, GROUP_CELLS // max(layout.n_assets, 1))]
+    rank = np.full(accounts, len(order))  # accounts beyond the cap: no row
+    rank[order] = np.arange(len(order))
+    taken = rank[layout.pair_account] < len(order)
+    table = np.zeros((len(order), layout.n_assets))  # each group member's 1 - haircut of each asset
+    table[rank[layout.pair_account[taken]], layout.pair_asset[taken]] = credit[taken]
+    credited = np.maximum.accumulate(table, axis=0, out=table) @ worth  # the first j + 1 accounts together
+    return float(np.max(np.cumsum(needed[order]) - credited, initial=-np.inf))
+
+
 @dataclass
 class _Elastic:
     structure: Structure
@@ -234,7 +258,7 @@ class FastProgram:
                 assert self._elastic is not None and self._elastic.record is not None
                 return replace(self._elastic.record, status=Status.INFEASIBLE,
                                raw_status="infeasible (the requirements exceed what the holdings can credit, "
-                                          "for all accounts or one; the elastic program's run)",
+                                          "for all accounts, a group or one; the elastic program's run)",
                                compile_seconds=compile_seconds, compiled=compiled,
                                wall_seconds=time.perf_counter() - started)
             # the elastic run stopped (or was not short after all): the usual path, within what is left of the limit
@@ -435,11 +459,12 @@ class FastProgram:
 
         Moves keep each asset's total value (the balance rows), no cell belongs to two accounts, and an account's
         collateral column is at most the credit ``(1 - haircut) x`` of its own cells (a hedge's margin only takes
-        from it). So, each account in its own scale, an account can be credited at most every asset it takes at
-        that asset's whole value today, and all accounts together at most every asset's value today at its best
-        ``1 - haircut`` anywhere. The elastic program's optimum (each account's shortfall covers what its
-        collateral misses) is at least the larger of the requirements beyond each account's own bound, summed,
-        and the requirements beyond the joint one."""
+        from it). So, each account in its own scale, a group of accounts can be credited together at most every
+        asset one of them takes at that asset's whole value today, at its best ``1 - haircut`` in the group: the
+        elastic program's optimum is at least the group's requirements beyond that (the dual of the transport of
+        every asset's value to the accounts, locations and limits left out, at a 0-1 price per account). The
+        groups: all accounts, each account alone (summed over the accounts beyond their own bounds), and the
+        accounts most pressed (requirement over own bound) first, ``_grouped_short``."""
         v, layout = self.values, self.layout
         assert v is not None
         if len(layout.curve_pairs):  # credited by curves: not on this path (program/_lp/support.py), never screened
@@ -452,7 +477,8 @@ class FastProgram:
         needed = account * v.required
         own = np.bincount(layout.pair_account, weights=credit * worth[layout.pair_asset], minlength=len(account))
         short = max(float(needed.sum()) - float(best @ worth), float(np.maximum(needed - own, 0.0).sum()))
-        return short > SHORT * self._elastic_weights()
+        threshold = SHORT * self._elastic_weights()
+        return short > threshold or _grouped_short(layout, worth, credit, needed, own) > threshold
 
     def _short(self, time_limit: float | None) -> bool:
         """Whether the elastic program's optimum (the whole program's least weighted shortfall) is short by more

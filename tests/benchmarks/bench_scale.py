@@ -167,6 +167,78 @@ def infeasible_resolve(assets: int, accounts: int) -> Figures:
     return figures
 
 
+def _competing(problem: allocator.Problem, share: float) -> tuple[allocator.Problem, Figures]:
+    """``problem`` with acct-00's and acct-01's requirements at ``share`` of what their own eligible assets can
+    give them (every asset each takes at its whole value today, at its haircut there) and every other requirement
+    at zero: short only because the two need the same assets. Also the eleventh session's two bounds of the screen
+    (solve/_fast.py ``_surely_short``) by hand, in currency: the requirements against every asset at its best
+    ``1 - haircut`` anywhere, and each account's against its own assets; both ratios below one, so neither proves
+    it short."""
+    price = {a.id: a.price for a in problem.assets}
+    worth: dict[str, float] = {}
+    for h in problem.holdings:
+        worth[h.asset] = worth.get(h.asset, 0.0) + h.quantity * price[h.asset]
+    best = {a: max((1.0 - t.eligible[a] for t in problem.terms.values() if a in t.eligible), default=0.0)
+            for a in price}
+    own = {k: sum(worth.get(a, 0.0) * (1.0 - h) for a, h in t.eligible.items()) for k, t in problem.terms.items()}
+    data = problem.model_dump(by_alias=True)
+    for account in data["accounts"]:
+        k = account["id"]
+        account["requirement"] = (account["requirement"] * share * own[k] / problem.terms[k].required
+                                  if k in ("acct-00", "acct-01") else 0.0)
+    whatif = allocator.Problem.model_validate(data)
+    needed = {k: t.required for k, t in whatif.terms.items()}
+    return whatif, {"joint_bound_ratio": round(sum(needed.values()) / sum(v * best[a] for a, v in worth.items()), 4),
+                    "own_bound_ratio": round(max(needed[k] / own[k] for k in needed if own[k] > 0), 4)}
+
+
+@case(params={key: SIZES[key] for key in ("500x40", "1000x60")})
+def unscreened_infeasible_resolve(assets: int, accounts: int) -> Figures:
+    """an infeasible what-if that the screen of requirements beyond any credit (all accounts together, or one
+    alone) does not catch: two accounts at 0.9 of what their own assets can give, the others at zero, short only
+    because both need the same assets; re-solved warm on a solved hub-and-spoke book and solved cold: seconds to
+    the InfeasibleError, its total shortfall, whether the engine screened it, HiGHS's runs (columns, iterations,
+    seconds, status)"""
+    from allocator.solve._highs import HighsLP
+
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    infeasible, figures = _competing(problem, 0.9)
+    runs: list[tuple[int, int, float, str]] = []
+    solve = HighsLP.solve
+
+    def counted(lp: HighsLP, *args: object, **kwargs: object) -> object:
+        record = solve(lp, *args, **kwargs)  # type: ignore[arg-type]
+        runs.append((lp.highs.getNumCol(), record.iterations or 0, round(record.solve_seconds, 3),
+                     record.status.value))
+        return record
+
+    engine = allocator.Allocator(problem)
+    engine.solve()
+    HighsLP.solve = counted  # type: ignore[method-assign]
+    try:
+        for key in ("resolve", "cold"):
+            runs.clear()
+            if key == "cold":
+                engine = allocator.Allocator(infeasible)
+            start = time.perf_counter()
+            try:
+                engine.solve(infeasible, plan=False) if key == "resolve" else engine.solve()
+                status, shortfall, accounts_short = "optimal", 0.0, {}
+            except allocator.InfeasibleError as error:
+                status, shortfall = "infeasible", round(error.diagnosis.total, 2)
+                accounts_short = {k: round(v, 2) for k, v in error.diagnosis.by_account().items()}
+            reduction = engine.fast.reduction if engine.fast is not None else None
+            figures |= {f"{key}_s": round(time.perf_counter() - start, 3), f"{key}_status": status,
+                        f"{key}_shortfall": shortfall, f"{key}_by_account": accounts_short,
+                        f"{key}_screened": getattr(reduction, "screened", None),
+                        f"{key}_highs_runs": list(runs)}
+    finally:
+        HighsLP.solve = solve  # type: ignore[method-assign]
+    figures["load_start_end"] = [load, _load()]
+    return figures
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
