@@ -122,10 +122,11 @@ def result_of(layout: Layout, problem: Problem, both: tuple[Numbers, Numbers], a
     distance = liquidation_moves(problem, _held(layout, quantity), hedges,
                                  dict(zip(layout.accounts, margin, strict=True))) if problem.positions or hedges else {}
     venue, pnl, required = (x.tolist() for x in (numbers.venue_requirement, numbers.pnl, numbers.required))
+    terms = problem.terms  # a property computed per read: once here, not per account
     accounts = [AccountCoverage(id=k, requirement=venue[i], pnl=pnl[i], required=required[i],
                                 collateral=float(after[i]), initial_collateral=float(before[i]),
                                 excess=float(after[i] - required[i]), shadow_price=float(shadow[i]),
-                                margin_mode=problem.terms[k].mode, parent=problem.accounts[i].parent,
+                                margin_mode=terms[k].mode, parent=problem.accounts[i].parent,
                                 hedge_margin=float(margin[i]),
                                 **risk_fields(layout, numbers, i, after[i], sigma, stressed, cvar),
                                 **distance.get(k, {}))
