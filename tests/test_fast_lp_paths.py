@@ -12,7 +12,12 @@ import copy
 
 import numpy as np
 import pytest
-from benchmarks._cases import holdings_changed, scaled  # the benchmarks' what-if copies (tests/benchmarks/_cases.py)
+from benchmarks._cases import (  # the benchmarks' what-if copies (tests/benchmarks/_cases.py)
+    competing,
+    credit_bounds,
+    holdings_changed,
+    scaled,
+)
 from helpers import PROBLEMS, HighsRuns, assert_verified, objective_gap, relative_gap
 from reference_lp import solve_reference
 from test_fast_lp import _kkt
@@ -401,15 +406,8 @@ def test_an_infeasible_smaller_program_is_decided_by_the_elastic_program(monkeyp
 def _credit_bounds(problem: allocator.Problem) -> tuple[float, dict[str, float]]:
     """The screen's bounds by hand, in currency: every holding's value at its asset's best 1 - haircut anywhere
     (all accounts together), and per account every asset it takes at that asset's whole value today."""
-    price = {a.id: a.price for a in problem.assets}
-    worth: dict[str, float] = {}
-    for h in problem.holdings:
-        worth[h.asset] = worth.get(h.asset, 0.0) + h.quantity * price[h.asset]
-    best = {a: max((1.0 - t.eligible[a] for t in problem.terms.values() if a in t.eligible), default=0.0)
-            for a in price}
-    together = sum(value * best[a] for a, value in worth.items())
-    own = {k: sum(worth.get(a, 0.0) * (1.0 - h) for a, h in t.eligible.items()) for k, t in problem.terms.items()}
-    return together, own
+    worth, best, own = credit_bounds(problem)
+    return sum(value * best[a] for a, value in worth.items()), own
 
 
 def _screened_at_once(monkeypatch, infeasible: allocator.Problem, book: allocator.Problem | None) -> None:
@@ -423,16 +421,6 @@ def _screened_at_once(monkeypatch, infeasible: allocator.Problem, book: allocato
     assert [n for n, _ in runs.seen][-1:] == [engine.fast._elastic.structure.blocks.columns]
     assert [n for n, _ in runs.seen].count(engine.fast._elastic.structure.blocks.columns) == 1
     monkeypatch.undo()
-
-
-def _competing(book: allocator.Problem, own: dict[str, float], share: float) -> allocator.Problem:
-    """acct-00 and acct-01 at ``share`` of their own bounds (``_credit_bounds``), every other account at zero."""
-    data = book.model_dump(by_alias=True)
-    for account in data["accounts"]:
-        k = account["id"]
-        account["requirement"] = (account["requirement"] * share * own[k] / book.terms[k].required
-                                  if k in ("acct-00", "acct-01") else 0.0)
-    return allocator.Problem.model_validate(data)
 
 
 def _limited(data: dict, account: str, share: float) -> allocator.Problem:
@@ -464,10 +452,10 @@ def test_requirements_beyond_any_credit_go_to_the_elastic_program_at_once(monkey
     assert alone.terms["acct-00"].required > own["acct-00"]
     # two accounts at 0.9 of their own bounds, the others at zero: each within its own bound and the total within
     # the joint one, short because both need the same assets
-    competing = _competing(book, own, 0.9)
-    assert all(competing.terms[k].required < own[k] for k in ("acct-00", "acct-01"))
-    assert sum(t.required for t in competing.terms.values()) < together
-    for infeasible in (total, alone, competing):
+    shared = competing(book, own, 0.9)
+    assert all(shared.terms[k].required < own[k] for k in ("acct-00", "acct-01"))
+    assert sum(t.required for t in shared.terms.values()) < together
+    for infeasible in (total, alone, shared):
         _screened_at_once(monkeypatch, infeasible, book if resolve else None)
     # an account whose concentration limits add up to less than one share: only its limits make it short (a
     # what-if of the same book with every limit of that account at 0.99)

@@ -106,6 +106,35 @@ def scaled(problem: Any, price: float, requirement: float) -> Any:
     return allocator.Problem.model_validate(data)
 
 
+def credit_bounds(problem: Any) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """The screen's numbers by hand (solve/_fast.py ``_surely_short``), in currency: each asset's value today,
+    its best ``1 - haircut`` anywhere (0 where no account takes it), and each account's own bound (every asset it
+    takes at that asset's whole value, at its haircut there). Shared by the benchmarks and
+    tests/test_fast_lp_paths.py."""
+    price = {a.id: a.price for a in problem.assets}
+    worth: dict[str, float] = {}
+    for h in problem.holdings:
+        worth[h.asset] = worth.get(h.asset, 0.0) + h.quantity * price[h.asset]
+    best = {a: max((1.0 - t.eligible[a] for t in problem.terms.values() if a in t.eligible), default=0.0)
+            for a in price}
+    own = {k: sum(worth.get(a, 0.0) * (1.0 - h) for a, h in t.eligible.items()) for k, t in problem.terms.items()}
+    return worth, best, own
+
+
+def competing(problem: Any, own: dict[str, float], share: float) -> Any:
+    """``problem`` with acct-00's and acct-01's requirements at ``share`` of their own bounds (``credit_bounds``)
+    and every other requirement at zero: short, for ``share`` near one, only because the two need the same
+    assets."""
+    import allocator
+
+    data = problem.model_dump(by_alias=True)
+    for account in data["accounts"]:
+        k = account["id"]
+        account["requirement"] = (account["requirement"] * share * own[k] / problem.terms[k].required
+                                  if k in ("acct-00", "acct-01") else 0.0)
+    return allocator.Problem.model_validate(data)
+
+
 #: A fresh process's script: ``optimize(load_problem(argv[1]))`` timed by ``time.{clock}`` after the imports (import
 #: allocator alone is lazy); prints the seconds and the total cost.
 OPTIMIZE = """

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import numpy as np
-from _cases import Figures, case, holdings_changed, scaled
+from _cases import Figures, case, competing, credit_bounds, holdings_changed, scaled
 
 import allocator
 from allocator.io.generate import generate_problem
@@ -174,19 +174,8 @@ def _competing(problem: allocator.Problem, share: float) -> tuple[allocator.Prob
     (solve/_fast.py ``_surely_short``) by hand, in currency: the requirements against every asset at its best
     ``1 - haircut`` anywhere, and each account's against its own assets; both ratios below one, so neither proves
     it short."""
-    price = {a.id: a.price for a in problem.assets}
-    worth: dict[str, float] = {}
-    for h in problem.holdings:
-        worth[h.asset] = worth.get(h.asset, 0.0) + h.quantity * price[h.asset]
-    best = {a: max((1.0 - t.eligible[a] for t in problem.terms.values() if a in t.eligible), default=0.0)
-            for a in price}
-    own = {k: sum(worth.get(a, 0.0) * (1.0 - h) for a, h in t.eligible.items()) for k, t in problem.terms.items()}
-    data = problem.model_dump(by_alias=True)
-    for account in data["accounts"]:
-        k = account["id"]
-        account["requirement"] = (account["requirement"] * share * own[k] / problem.terms[k].required
-                                  if k in ("acct-00", "acct-01") else 0.0)
-    whatif = allocator.Problem.model_validate(data)
+    worth, best, own = credit_bounds(problem)
+    whatif = competing(problem, own, share)
     needed = {k: t.required for k, t in whatif.terms.items()}
     return whatif, {"joint_bound_ratio": round(sum(needed.values()) / sum(v * best[a] for a, v in worth.items()), 4),
                     "own_bound_ratio": round(max(needed[k] / own[k] for k in needed if own[k] > 0), 4)}
