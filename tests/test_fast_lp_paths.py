@@ -620,3 +620,47 @@ def test_the_elastic_program_by_ipx_leaves_the_same_least_shortfall(monkeypatch,
         found[method] = caught.value.diagnosis
     assert found["ipx"].total == pytest.approx(found["simplex"].total, rel=1e-9)
     assert found["ipx"].by_account() == pytest.approx(found["simplex"].by_account(), rel=1e-9)
+
+
+@pytest.mark.parametrize("resolve", [False, True])
+def test_the_elastic_programs_ipx_runs_leave_out_dual_fixing_with_the_same_answer(monkeypatch, resolve):
+    """The elastic program's IPX runs skip HiGHS's dual-fixing presolve rule (ELASTIC_PRESOLVE_RULE_OFF), its
+    simplex runs do not, and a ``presolve_rule_off`` of the caller's wins. Without the rule IPX leaves the same
+    elastic optimum, the same shortfalls account by account and limit by limit, and the same allocation, on
+    infeasible books with one account short, two competing for the same assets, many short, and one short only
+    through its concentration limits."""
+    book, total = _planted_infeasible()
+    _, own = _credit_bounds(book)
+    competing = _competing(book, own, 0.9)
+    wide = generate_problem(60, 2, 10, seed=5, topology="hub")
+    limits = _limited(book.model_dump(by_alias=True), "acct-02", 0.05)
+    cases = [(book, total), (book, competing), (wide, scaled(wide, 0.7, 1.2)),
+             (_limited(book.model_dump(by_alias=True), "acct-02", 0.99), limits)]
+    monkeypatch.setattr(fast_module, "ELASTIC_IPM_MIN_COLUMNS", 0)
+    for home, infeasible in cases:
+        found = []
+        for rule_off in (fast_module.ELASTIC_PRESOLVE_RULE_OFF, 0):
+            monkeypatch.setattr(fast_module, "ELASTIC_PRESOLVE_RULE_OFF", rule_off)
+            engine = _engine(home if resolve else infeasible, True)
+            if resolve:
+                engine.solve()
+            with pytest.raises(allocator.InfeasibleError) as caught:
+                engine.solve(infeasible) if resolve else engine.solve()
+            lp = engine.fast._elastic.lp
+            assert _value(lp.highs.getOptionValue("solver")) == "ipx"
+            assert _value(lp.highs.getOptionValue("presolve_rule_off")) == rule_off
+            found.append(({(s.account, s.constraint): s.amount for s in caught.value.diagnosis.shortfalls},
+                          lp.objective(), lp.solution().col_value))
+        assert found[0][0] and found[0][0] == pytest.approx(found[1][0], rel=1e-9)
+        assert found[0][1] == pytest.approx(found[1][1], rel=1e-12)
+        assert np.allclose(found[0][2], found[1][2], rtol=1e-9, atol=1e-12)
+    monkeypatch.setattr(fast_module, "ELASTIC_IPM_MIN_COLUMNS", NEVER)  # the dual simplex: HiGHS's own presolve
+    engine = _engine(total, True)
+    with pytest.raises(allocator.InfeasibleError):
+        engine.solve()
+    assert _value(engine.fast._elastic.lp.highs.getOptionValue("presolve_rule_off")) == 0
+    monkeypatch.setattr(fast_module, "ELASTIC_IPM_MIN_COLUMNS", 0)
+    engine = _engine(total, True, solver_options={"presolve_rule_off": 8})
+    with pytest.raises(allocator.InfeasibleError):
+        engine.solve()
+    assert _value(engine.fast._elastic.lp.highs.getOptionValue("presolve_rule_off")) == 8

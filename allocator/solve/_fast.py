@@ -43,6 +43,12 @@ IPM_MIN_COLUMNS = 250_000
 #: 1.7 against 0.7 s at 300 x 30, 0.41 against 0.23 s at 200 x 20; docs/performance.md). Its flows cost nothing,
 #: so the least shortfall can often be split between accounts in several ways: the diagnosis reports one.
 ELASTIC_IPM_MIN_COLUMNS = 20_000
+#: HiGHS's presolve rules left out of the elastic program's IPX runs (``presolve_rule_off`` bits; the option in
+#: ``solver_options`` wins): dual fixing (bit 17), a fifth of HiGHS's presolve there (0.46 against 0.64 s at
+#: 500 x 40), whose reductions the other rules make anyway on the generated books: the same presolved program, so
+#: the same IPX run and the same answer to the bit, 0.1-0.2 s sooner at 500 x 40 (docs/performance.md). It never
+#: changes the optimum; where it would have reduced more, IPX solves a larger program.
+ELASTIC_PRESOLVE_RULE_OFF = 1 << 17
 #: From this many columns a cost solve first solves only the columns a cost optimum can use (shortest paths,
 #: program/_lp/paths.py) and proves that optimum optimal for the whole program by completing its duals; a cold
 #: solve then has HiGHS cross over from it to a basis of the whole program and confirm it (``_reduced``). A fifth of
@@ -82,6 +88,10 @@ class Reduction:
 
 def _method(columns: int) -> str:
     return "ipx" if columns >= IPM_MIN_COLUMNS else "simplex"
+
+
+def _elastic_method(columns: int, forced: Any) -> str:
+    return str(forced or ("ipx" if columns >= ELASTIC_IPM_MIN_COLUMNS else "simplex"))
 
 
 #: HiGHS's basis statuses as small integers (``_carried`` works on arrays of them), and back.
@@ -442,11 +452,15 @@ class FastProgram:
         compiled = elastic is None
         started = time.perf_counter()
         if elastic is None:
-            elastic = self._elastic = _Elastic(Structure(self.layout, elastic=True), HighsLP(self.options))
+            structure = Structure(self.layout, elastic=True)
+            options = self.options
+            if _elastic_method(structure.blocks.columns, self.forced_method) == "ipx" \
+                    and "presolve_rule_off" not in options:
+                options = {**options, "presolve_rule_off": ELASTIC_PRESOLVE_RULE_OFF}
+            elastic = self._elastic = _Elastic(structure, HighsLP(options))
         build = time.perf_counter() - started
         setup = elastic.lp.load(elastic.structure.assemble(self.values))
-        columns = elastic.structure.blocks.columns
-        method = str(self.forced_method or ("ipx" if columns >= ELASTIC_IPM_MIN_COLUMNS else "simplex"))
+        method = _elastic_method(elastic.structure.blocks.columns, self.forced_method)
         record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=method)
         elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
         elastic.values, elastic.record = self.values, record
