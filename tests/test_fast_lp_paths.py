@@ -631,10 +631,10 @@ def test_the_elastic_programs_ipx_runs_leave_out_dual_fixing_with_the_same_answe
     through its concentration limits."""
     book, total = _planted_infeasible()
     _, own = _credit_bounds(book)
-    competing = _competing(book, own, 0.9)
+    shared = competing(book, own, 0.9)
     wide = generate_problem(60, 2, 10, seed=5, topology="hub")
     limits = _limited(book.model_dump(by_alias=True), "acct-02", 0.05)
-    cases = [(book, total), (book, competing), (wide, scaled(wide, 0.7, 1.2)),
+    cases = [(book, total), (book, shared), (wide, scaled(wide, 0.7, 1.2)),
              (_limited(book.model_dump(by_alias=True), "acct-02", 0.99), limits)]
     monkeypatch.setattr(fast_module, "ELASTIC_IPM_MIN_COLUMNS", 0)
     for home, infeasible in cases:
