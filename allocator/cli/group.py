@@ -3,8 +3,8 @@ small module (for its one-line help) and nothing of the solver; ``allocator opti
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
 
@@ -37,22 +37,30 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        try:
-            return super().main(args, prog_name, complete_var, False, **extra)
-        except click.exceptions.NoArgsIsHelpError as error:
-            error.show()  # the help, as click prints it
-            sys.exit(error.exit_code)
-        except click.UsageError as error:
-            command = error.ctx.command_path if error.ctx is not None else self.name
-            click.echo(f"error: {error.format_message()} ('{command} --help' lists what is allowed)", err=True)
-            sys.exit(error.exit_code)
-        except click.ClickException as error:  # click's other errors (a file it could not open): as click shows them
-            error.show()
-            sys.exit(error.exit_code)
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        with _one_line():  # the group's own options
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _one_line():  # an unknown command, a command's arguments, options and their callbacks
+            return super().invoke(ctx)
+
+
+class _OneLineUsageError(click.UsageError):
+    """A usage error shown as one ``error:`` line, ending with the command whose ``--help`` lists what is
+    allowed; click's standalone handling (exit 2) is otherwise unchanged."""
+
+    def show(self, file: Any = None) -> None:
+        command = self.ctx.command_path if self.ctx is not None else "allocator"
+        click.echo(f"error: {self.format_message()} ('{command} --help' lists what is allowed)", err=True)
+
+
+@contextmanager
+def _one_line() -> Iterator[None]:
+    try:
+        yield
+    except (click.exceptions.NoArgsIsHelpError, _OneLineUsageError):
+        raise  # the group's help when run with no command; an error already made one line
+    except click.UsageError as error:
+        raise _OneLineUsageError(error.format_message(), error.ctx) from None
