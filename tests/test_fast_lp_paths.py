@@ -44,15 +44,21 @@ def _engine(problem: allocator.Problem, reduce: bool, **options) -> allocator.Al
     return engine
 
 
-def _diagnosed(problem: allocator.Problem, reduce: bool, resolve_from: allocator.Problem | None = None):
-    """The InfeasibleError's shortfalls by account and the engine (the smaller program's path when ``reduce``;
-    as a what-if re-solve of ``resolve_from`` when given)."""
+def _infeasible(problem: allocator.Problem, reduce: bool, resolve_from: allocator.Problem | None = None):
+    """The InfeasibleError's diagnosis and the engine (the smaller program's path when ``reduce``; as a what-if
+    re-solve of ``resolve_from`` when given)."""
     engine = _engine(resolve_from or problem, reduce)
     if resolve_from is not None:
         engine.solve()
     with pytest.raises(allocator.InfeasibleError) as caught:
         engine.solve(problem) if resolve_from is not None else engine.solve()
-    return caught.value.diagnosis.by_account(), engine
+    return caught.value.diagnosis, engine
+
+
+def _diagnosed(problem: allocator.Problem, reduce: bool, resolve_from: allocator.Problem | None = None):
+    """The InfeasibleError's shortfalls by account and the engine (``_infeasible``)."""
+    diagnosis, engine = _infeasible(problem, reduce, resolve_from)
+    return diagnosis.by_account(), engine
 
 
 def _gross(result: allocator.Result) -> float:
@@ -611,13 +617,8 @@ def test_the_elastic_program_by_ipx_leaves_the_same_least_shortfall(monkeypatch,
     found = {}
     for method, threshold in (("ipx", 0), ("simplex", NEVER)):
         monkeypatch.setattr(fast_module, "ELASTIC_IPM_MIN_COLUMNS", threshold)
-        engine = _engine(book if resolve else infeasible, True)
-        if resolve:
-            engine.solve()
-        with pytest.raises(allocator.InfeasibleError) as caught:
-            engine.solve(infeasible) if resolve else engine.solve()
+        found[method], engine = _infeasible(infeasible, True, book if resolve else None)
         assert _value(engine.fast._elastic.lp.highs.getOptionValue("solver")) == method
-        found[method] = caught.value.diagnosis
     assert found["ipx"].total == pytest.approx(found["simplex"].total, rel=1e-9)
     assert found["ipx"].by_account() == pytest.approx(found["simplex"].by_account(), rel=1e-9)
 
@@ -641,15 +642,11 @@ def test_the_elastic_programs_ipx_runs_leave_out_dual_fixing_with_the_same_answe
         found = []
         for rule_off in (fast_module.ELASTIC_PRESOLVE_RULE_OFF, 0):
             monkeypatch.setattr(fast_module, "ELASTIC_PRESOLVE_RULE_OFF", rule_off)
-            engine = _engine(home if resolve else infeasible, True)
-            if resolve:
-                engine.solve()
-            with pytest.raises(allocator.InfeasibleError) as caught:
-                engine.solve(infeasible) if resolve else engine.solve()
+            diagnosis, engine = _infeasible(infeasible, True, home if resolve else None)
             lp = engine.fast._elastic.lp
             assert _value(lp.highs.getOptionValue("solver")) == "ipx"
             assert _value(lp.highs.getOptionValue("presolve_rule_off")) == rule_off
-            found.append(({(s.account, s.constraint): s.amount for s in caught.value.diagnosis.shortfalls},
+            found.append(({(s.account, s.constraint): s.amount for s in diagnosis.shortfalls},
                           lp.objective(), lp.solution().col_value))
         assert found[0][0] and found[0][0] == pytest.approx(found[1][0], rel=1e-9)
         assert found[0][1] == pytest.approx(found[1][1], rel=1e-12)

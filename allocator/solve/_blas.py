@@ -5,7 +5,7 @@ after each call those threads spin, waiting for the next one, before they sleep.
 vectors (dot products of tens of thousands of numbers: the costs, the verification, the certificate), where a
 second thread saves nothing; but the spinning threads take the cores HiGHS and the rest of the solve need. On this
 project's 2-core machine, under another process's load, a 500 x 40 what-if re-solve took 144 ms against 67 ms with
-one BLAS thread (medians of five alternated runs: HiGHS 76 against 37 ms, the rest 60 against 28 ms;
+one BLAS thread (medians of five alternated runs: HiGHS 76 against 38 ms, the rest 67 against 28 ms;
 docs/performance.md). On a quiet machine the two are the same.
 
 So every solve (``Allocator.solve``, ``plan_transition``) runs with BLAS limited to one thread, through threadpoolctl
