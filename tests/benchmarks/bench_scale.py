@@ -484,3 +484,51 @@ def inputs(assets: int, accounts: int) -> Figures:
     figures |= {"holdings": len(problem.holdings), "routes": len(problem.routes or []),
                 "load_start_end": [load, _load()]}
     return figures
+
+
+@case(params={key: SIZES[key] for key in ("500x40", "2000x100")})
+def resolve_blas_threads(assets: int, accounts: int) -> Figures:
+    """what-if re-solves (no plan; prices x 1.013-1.065, requirements x 1.021-1.105) with BLAS limited to one thread
+    during each solve (solve/_blas.py, the default) and without the limit, alternated round by round: first on the
+    machine as it is, then with one CPU-bound process per core started beside the case (another job's load);
+    medians of the rounds' wall and HiGHS milliseconds per re-solve. The burners are killed at the end."""
+    import contextlib
+    import subprocess
+    import sys
+
+    import allocator.solve._engine as engine_module
+
+    load = _load()
+    problem = generate_problem(assets, 2, accounts, seed=1, topology="hub")
+    engine = allocator.Allocator(problem)
+    engine.solve()
+    changed = [scaled(problem, 1.0 + 0.013 * (step + 1), 1.0 + 0.021 * (step + 1)) for step in range(5)]
+    for whatif in changed[:2]:
+        engine.solve(whatif, plan=False)
+    limited = engine_module.one_blas_thread
+
+    def rounds(times: int) -> Figures:
+        spent: dict[str, list[float]] = {"limited_wall": [], "limited_highs": [], "free_wall": [], "free_highs": []}
+        for _ in range(times):
+            for arm, limit in (("limited", limited), ("free", contextlib.nullcontext)):
+                engine_module.one_blas_thread = limit  # type: ignore[assignment]
+                for whatif in changed:
+                    start = time.perf_counter()
+                    engine.solve(whatif, plan=False)
+                    spent[f"{arm}_wall"].append(time.perf_counter() - start)
+                    spent[f"{arm}_highs"].append(sum(r.solve_seconds for r in engine.records))
+        engine_module.one_blas_thread = limited  # type: ignore[assignment]
+        return {f"{key}_ms": round(1000 * statistics.median(values), 1) for key, values in spent.items()}
+
+    figures: Figures = {"quiet": rounds(3)}
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        time.sleep(1.0)
+        figures["beside_burners"] = rounds(5) | {"burners": len(burners)}
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+        engine_module.one_blas_thread = limited  # type: ignore[assignment]
+    figures["load_start_end"] = [load, _load()]
+    return figures
