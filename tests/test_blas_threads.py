@@ -59,3 +59,18 @@ def test_the_transition_runs_on_one_blas_thread_too(monkeypatch):
     if not before:
         pytest.skip("numpy's and scipy's BLAS not found by threadpoolctl")
     assert seen and all(threads == [1] * len(threads) for threads in seen)
+
+
+def test_solves_in_several_threads_give_the_callers_setting_back(desk):
+    # solves that overlap in time share one limit (solve/_blas.py): whichever ends last restores what the caller had
+    from concurrent.futures import ThreadPoolExecutor
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: allocator.optimize(desk), range(8)))
+        after = _blas_threads()
+    if not before:
+        pytest.skip("numpy's and scipy's BLAS not found by threadpoolctl")
+    assert all(r.status == "optimal" for r in results)
+    assert after == before == [2] * len(before)
