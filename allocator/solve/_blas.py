@@ -22,10 +22,36 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_LOCK = threading.Lock()
-_CONTROLLER: list[Any] = []  # the threadpoolctl controller, made on first use
-_ACTIVE: list[Any] = []  # the limiter in force while any solve runs (one for the process)
-_DEPTH = [0]  # solves running now, in any thread (nested ones count)
+
+class _SharedLimit:
+    """The process's one BLAS limit while any solve runs: the threadpoolctl controller (made on first use), the
+    limiter in force, and how many solves (in any thread, nested ones too) are inside it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.controller: Any = None
+        self.limiter: Any = None
+        self.depth = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            if self.depth == 0:
+                if self.controller is None:
+                    from threadpoolctl import ThreadpoolController
+
+                    self.controller = ThreadpoolController()
+                self.limiter = self.controller.limit(limits=1, user_api="blas")  # in force from here
+            self.depth += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.depth -= 1
+            if self.depth == 0:
+                self.limiter.restore_original_limits()
+                self.limiter = None
+
+
+_SHARED = _SharedLimit()
 
 
 @contextmanager
@@ -33,18 +59,8 @@ def one_blas_thread() -> Iterator[None]:
     """BLAS limited to one thread for the block; the caller's limits after it. Solves running at once in several
     threads (or nested) share one limit: the first to start sets it and the last to end restores what the caller
     had, so the caller's setting comes back whatever order they end in."""
-    with _LOCK:
-        if _DEPTH[0] == 0:
-            if not _CONTROLLER:
-                from threadpoolctl import ThreadpoolController
-
-                _CONTROLLER.append(ThreadpoolController())
-            _ACTIVE.append(_CONTROLLER[0].limit(limits=1, user_api="blas"))  # in force from here
-        _DEPTH[0] += 1
+    _SHARED.enter()
     try:
         yield
     finally:
-        with _LOCK:
-            _DEPTH[0] -= 1
-            if _DEPTH[0] == 0:
-                _ACTIVE.pop().restore_original_limits()
+        _SHARED.leave()
