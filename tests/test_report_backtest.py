@@ -180,3 +180,34 @@ def test_allocator_report_writes_a_backtest_directory_beside_it(result: Backtest
     bad = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert bad.exit_code == 2
     assert "meta.json: no such file" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_result_saved_before_a_cost_part_existed_leaves_it_out_and_says_so(result: BacktestResult, tmp_path):
+    """A folder saved before ``exchange_pnl`` was recorded (its column dropped from the saved files) is read back and
+    reported without that part: no column or trace of it, not a zero, and a note naming it; the cumulative cost is
+    the parts it recorded."""
+    result.save(tmp_path)
+    for name in ("treasury.parquet",):
+        frame = pd.read_parquet(tmp_path / name).drop(columns=["exchange_pnl"])
+        frame.to_parquet(tmp_path / name, index=False)
+    summary = pd.read_csv(tmp_path / "summary.csv").drop(columns=["exchange_pnl"])
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    old = BacktestResult.load(tmp_path)
+    page = old.to_html()
+    table = page[page.index('id="summary"'):page.index('id="cost-over-time"')]
+    (head,) = re.findall(r"<thead>(.*?)</thead>", table)
+    assert "exchange P&amp;L" not in head and "carry forgone" in head
+    note = "Not recorded in this result (it was saved before they existed): exchange P&amp;L."
+    assert note in table and note in page[page.index('id="cost-over-time"'):]
+    panels = chart(page, "Cumulative cost by part")["data"]
+    assert {trace["name"] for trace in panels} == {label for part, label in PARTS.items() if part != "exchange_pnl"}
+    bars = chart(page, "Total cost per policy")["data"]
+    assert "exchange P&L" not in {trace["name"] for trace in bars}
+    lines = {trace["name"]: trace["y"] for trace in chart(page, "Cumulative cost per policy")["data"]
+             if trace["mode"] == "lines"}
+    treasury = old.treasury
+    for policy in old.summary["policy"]:
+        mine = treasury[treasury["policy"] == policy]
+        recorded = sum(mine[part].sum() for part in PARTS if part != "exchange_pnl")
+        assert lines[policy][-1] == pytest.approx(round(recorded, 2), abs=0.005)
+    assert "Not recorded" not in result.to_html()  # a result with every part has no such note

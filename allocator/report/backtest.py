@@ -17,6 +17,7 @@ from allocator.report.backtest_series import (
     PARTS,
     cumulative_costs,
     policies,
+    recorded_parts,
     thin_at,
     thin_step,
 )
@@ -77,9 +78,11 @@ def summary(result: BacktestResult, ctx: Context) -> Block | None:
     rows = _rows(result)
     if not rows:
         return None
+    absent = set(PARTS) - set(recorded_parts(result.summary))  # a result saved before a part existed
     columns = {key: (f"{title} ({ctx.currency})" if fmt is money and ctx.currency else title, fmt)
-               for key, (title, fmt) in SUMMARY_COLUMNS.items()}
-    return Block("Summary", table(rows, columns), "One row per policy, over the whole window. Costs are money the "
+               for key, (title, fmt) in SUMMARY_COLUMNS.items() if key not in absent}
+    return Block("Summary", table(rows, columns) + _unrecorded(absent), "One row per policy, over the whole window. "
+                 "Costs are money the "
                  "desk gave up, paid or lost against its first day's inventory held free (exchange P&L: what the "
                  "assets it sold gained less what those it bought gained); coverage is collateral (with the "
                  "positions' P&L) over the requirement at the worst of the day's low, high and close (min: the "
@@ -94,8 +97,8 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
         return None
     names = [str(r["policy"]) for r in rows]
     totals = go.Figure()
-    for part, label in PARTS.items():
-        totals.add_bar(y=names, x=cents([r.get(part, 0.0) for r in rows]), name=label, orientation="h",
+    for part, label in recorded_parts(result.summary).items():
+        totals.add_bar(y=names, x=cents([r[part] for r in rows]), name=label, orientation="h",
                        marker_color=PART_COLOURS[part],
                        hovertemplate=f"%{{y}}: %{{x:,.2f}} {ctx.currency}<extra>{label}</extra>")
     totals.add_scatter(y=names, x=cents([r["total_cost"] for r in rows]), mode="markers", name="total",
@@ -109,6 +112,7 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
     step = thin_step(days, ctx.marks)
     body = ctx.chart(totals, 140 + 34 * len(names)) + ctx.chart(_cumulative(result, names, step, ctx), 420)
     body += ctx.chart(_by_part(result, names, step, ctx), 190 + 170 * ((len(names) + 1) // 2))
+    body += _unrecorded(set(PARTS) - set(recorded_parts(result.treasury)))
     if step > 1:
         body += paragraph(f"The charts over time show every {step}th day ({days:,} days in the run) and the last "
                           "day; the values are exact on the days shown.")
@@ -118,6 +122,15 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
                                          "exchange P&L (what the assets sold gained less what those bought "
                                          "gained); together, what the desk has less than its first day's inventory "
                                          "held free. Each ✕ is a day with a liquidation.")
+
+
+def _unrecorded(absent: set[str]) -> str:
+    """A note naming the cost parts a result lacks (saved before they existed): left out, not shown as zero."""
+    if not absent:
+        return ""
+    labels = ", ".join(label for part, label in PARTS.items() if part in absent)
+    return paragraph(f"Not recorded in this result (it was saved before they existed): {labels}. They are left out "
+                     "of the table and the charts, not counted as zero; its total cost is the one it recorded.")
 
 
 def _cumulative(result: BacktestResult, names: Sequence[str], step: int, ctx: Context) -> go.Figure:
@@ -151,7 +164,7 @@ def _by_part(result: BacktestResult, names: Sequence[str], step: int, ctx: Conte
                            shared_yaxes=True, vertical_spacing=min(0.12, 0.5 / rows), horizontal_spacing=0.04)
     for i, name in enumerate(names):
         frame = cumulative_costs(result.treasury, name)
-        for part, label in PARTS.items():
+        for part, label in recorded_parts(result.treasury).items():
             line = thin_at(frame[part], step) if len(frame) else None
             if line is None:
                 continue

@@ -44,12 +44,21 @@ def lowest_coverage(daily: pd.DataFrame, policy: str, account: str | None = None
     return worst.groupby(rows["date"].astype(str), sort=True).min()
 
 
+def recorded_parts(frame: pd.DataFrame) -> dict[str, str]:
+    """The cost parts (``PARTS``) that ``frame`` has a column for. A result saved before a part existed
+    (``exchange_pnl`` came later) lacks its column: the report leaves that part out and says so, never shows it
+    as zero."""
+    return {part: label for part, label in PARTS.items() if part in frame.columns}
+
+
 def cumulative_costs(treasury: pd.DataFrame, policy: str) -> pd.DataFrame:
-    """The policy's cost parts summed from the first day, one row per day (by date), and their ``total``."""
+    """The policy's recorded cost parts (``recorded_parts``) summed from the first day, one row per day (by date),
+    and their ``total``."""
     rows = treasury[treasury["policy"] == policy].sort_values("date")
-    frame = rows.reindex(columns=list(PARTS), fill_value=0.0).cumsum()  # a result saved before a part existed: 0
+    parts = list(recorded_parts(treasury))
+    frame = rows[parts].cumsum()
     frame.index = rows["date"].astype(str).to_numpy()
-    frame["total"] = frame[list(PARTS)].sum(axis=1)
+    frame["total"] = frame[parts].sum(axis=1)
     return frame
 
 
