@@ -24,18 +24,23 @@ class RouteRates(Mapping[tuple[str, str, str], float]):
             self._by_pair.setdefault((route.from_, route.to), []).append((listed, route.cost_bps / 1e4))
 
     def __getitem__(self, key: tuple[str, str, str]) -> float:
-        source, destination, asset = key
+        rate = self.rate(*key)
+        if rate is None:
+            raise KeyError(key)
+        return rate
+
+    def rate(self, source: str, destination: str, asset: str) -> float | None:
+        """The cost rate of moving ``asset`` from ``source`` to ``destination``; None where no route allows it."""
         for listed, rate in reversed(self._by_pair.get((source, destination), ())):
             if listed is None or asset in listed:
                 return rate
-        raise KeyError(key)
+        return None
 
     def __contains__(self, key: object) -> bool:
         try:
-            self[key]  # type: ignore[index]
-        except (KeyError, TypeError, ValueError):
+            return self.rate(*key) is not None  # type: ignore[misc]
+        except (TypeError, ValueError):  # not a (from, to, asset) triple
             return False
-        return True
 
     def __iter__(self) -> Iterator[tuple[str, str, str]]:
         for (source, destination), entries in self._by_pair.items():

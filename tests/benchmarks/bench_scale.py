@@ -63,6 +63,55 @@ def _highs_alone_again(engine: allocator.Allocator, lp: Any) -> tuple[float, flo
     return records[0].solve_seconds, records[1].solve_seconds, records[0].iterations or 0
 
 
+def _highs_alone_moves(engine: allocator.Allocator, lp: Any) -> float:
+    """HiGHS's own moves phase on the same model, after ``_highs_alone_again``: what a caller of HiGHS alone would
+    do for the plan's least value moved among the cost optima. From the whole cost LP's optimal basis (loaded, not
+    timed: no iterations), a cost-bound row ``cost <= optimum + 1e-9 x max(1, |optimum|)`` (program units) is added
+    and the objective becomes the value moved (1 per move column, as the engine's moves phase), then the simplex
+    from that basis. Its seconds by HiGHS's clock; ``lp`` is left loaded at the cost optimum's basis, without the
+    row, for the next re-solve."""
+    fast = engine.fast
+    assert fast is not None and fast.matrices is not None
+    m = fast.matrices
+    basis = lp.basis()
+    lp.load(m, basis)
+    assert lp.solve(method="simplex").status.value == "optimal"
+    optimum = lp.objective()
+    priced = np.flatnonzero(m.cost)
+    lp.add_rows(np.array([-np.inf]), np.array([optimum + 1e-9 * max(1.0, abs(optimum))]), np.array([0]), priced,
+                m.cost[priced])
+    moves = m.blocks.column_slice("move")
+    objective = np.zeros(m.blocks.columns)
+    objective[moves] = 1.0
+    lp.highs.changeColsCost(m.blocks.columns, np.arange(m.blocks.columns, dtype=np.int32), objective)
+    record = lp.solve(method="simplex")
+    assert record.status.value == "optimal", record.raw_status
+    lp.load(m, basis)
+    return record.solve_seconds
+
+
+def _highs_alone_face(engine: allocator.Allocator, alone: Any) -> tuple[float, Any]:
+    """HiGHS's own moves phase on the same model restricted to the cost optimum's face, as the engine's: a linear
+    program of the engine's layout (solve/_fast.py) with no smaller program (every column), given the engine's last
+    numbers, solves the whole cost LP (from its own last optimal basis; cold the first time) and then the moves
+    phase on the whole LP's optimal face. The moves phase's seconds by HiGHS's clock, and the program (``alone``,
+    None the first time) for the next re-solve."""
+    from allocator.solve._fast import FastProgram
+
+    fast = engine.fast
+    assert fast is not None and fast.matrices is not None
+    if alone is None:
+        alone = FastProgram(engine.layout, fast.options)
+        alone.reduce_min_columns = 1 << 62
+    alone.scale, alone.values, alone.matrices = fast.scale, fast.values, fast.matrices
+    assert alone.run_cost(None, warm=True).status.value == "optimal"
+    alone.keep_home_basis()
+    alone.restrict_to_optimum()
+    record = alone.run_moves(None)
+    assert record.status.value == "optimal", record.raw_status
+    return record.solve_seconds, alone
+
+
 def _reduction(fast: object) -> Figures:
     """How the last cost solve went (solve/_fast.py Reduction): the columns solved first (from the smaller
     program's home basis or cold) and each stage's seconds; ``whole`` names why the whole program was solved
@@ -98,8 +147,9 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
     alone, alone_lp = _highs_alone(engine)
     figures |= alone
     figures["first_over_highs_alone"] = round(first / figures["highs_alone_s"], 3)
+    face_program = None
     for plan in (True, False):
-        walls, solvers, warm, devex, warm_iterations = [], [], [], [], []
+        walls, solvers, warm, devex, warm_iterations, moves, face = [], [], [], [], [], [], []
         for step in range(3):
             changed = scaled(problem, 1.0 + 0.01 * (step + 1), 1.0 + 0.02 * (step + 1))
             start = time.perf_counter()
@@ -107,6 +157,10 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
             walls.append(time.perf_counter() - start)
             solvers.append(sum(r.solve_seconds for r in engine.records))
             seconds, devex_seconds, iterations = _highs_alone_again(engine, alone_lp)
+            if plan:
+                moves.append(_highs_alone_moves(engine, alone_lp))
+                seconds_face, face_program = _highs_alone_face(engine, face_program)
+                face.append(seconds_face)
             warm.append(seconds)
             devex.append(devex_seconds)
             warm_iterations.append(iterations)
@@ -122,6 +176,14 @@ def first_and_resolve(assets: int, accounts: int) -> Figures:
                     f"{key}_over_1.1x_highs_alone_warm_plus_5ms": round(wall / (1.1 * alone_warm + 0.005), 3),
                     f"{key}_highs_alone_devex_s": round(alone_devex, 3),
                     f"{key}_over_1.1x_highs_alone_devex_plus_5ms": round(wall / (1.1 * alone_devex + 0.005), 3)}
+        if plan:  # the plan's moves phase too: HiGHS alone solves both LPs of the same model
+            alone_face = statistics.median(face)
+            figures |= {"resolve_highs_alone_moves_row_s": round(statistics.median(moves), 3),
+                        "resolve_highs_alone_moves_face_s": round(alone_face, 3),
+                        "resolve_over_1.1x_highs_alone_both_plus_5ms": round(
+                            wall / (1.1 * (alone_warm + alone_face) + 0.005), 3),
+                        "resolve_over_1.1x_highs_alone_devex_both_plus_5ms": round(
+                            wall / (1.1 * (alone_devex + alone_face) + 0.005), 3)}
     figures["last_resolve"] = _reduction(engine.fast)
     figures["load_start_end"] = [load, _load()]
     return figures
