@@ -34,10 +34,9 @@ def order(ledger: Ledger, transfers: list[Transfer], max_steps: int | None = Non
     """Order (and where needed split) ``transfers``, replaying them on ``ledger``. Without risk limits the
     orderer of order_fast.py gives the same steps in time proportional to the steps, not steps x transfers."""
     limit = max_steps if max_steps is not None else 20 * len(transfers) + 100
-    copies = [Transfer(t.asset, t.source, t.destination, t.quantity) for t in transfers]
     if ledger.risk is None:
-        return FastOrderer(ledger, limit).order(copies)
-    return _Orderer(ledger, limit).order(copies)
+        return FastOrderer(ledger, limit).order(transfers)  # reads the transfers, never changes them
+    return _Orderer(ledger, limit).order([Transfer(t.asset, t.source, t.destination, t.quantity) for t in transfers])
 
 
 class _Orderer:

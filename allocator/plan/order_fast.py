@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from allocator.plan.ledger import Ledger
 from allocator.plan.ordered import CRUMB, MIN_SPLIT, OrderedPlan, UnbalancedTransfers
 from allocator.plan.transfers import Transfer
 from allocator.results.result import Funding, Step
+
+#: Validates the steps' rows in one call.
+STEPS = TypeAdapter(list[Step])
 
 
 class _Pass:
@@ -43,6 +48,7 @@ class FastOrderer:
         self.ledger = ledger
         self.max_steps = max_steps
         self.out = OrderedPlan()
+        self.steps: list[dict[str, Any]] = []  # the steps' fields, made Step rows at the end
 
     def order(self, transfers: list[Transfer]) -> OrderedPlan:
         ledger = self.ledger
@@ -62,8 +68,9 @@ class FastOrderer:
             if not len(pending):
                 self.drop_dust([i for i in range(len(transfers)) if self.left[i] > 0])
                 break
-            if len(self.out.steps) >= self.max_steps or not self.withdraw(pending):
+            if len(self.steps) >= self.max_steps or not self.withdraw(pending):
                 self.force(pending)
+        self.out.steps = STEPS.validate_python(self.steps)  # the rows in one call (validated as one by one)
         return self.out
 
     def _withdrawals(self, positions: list[int]) -> None:
@@ -75,6 +82,7 @@ class FastOrderer:
         self.price = np.array([ledger.price[t.asset] for t in chosen], dtype=float)
         self.tolerance = np.array([ledger.unit_tolerance(t.asset) for t in chosen], dtype=float)
         self.weight = np.array([ledger.weights.get(t.source, {}).get(t.asset, 0.0) for t in chosen], dtype=float)
+        self.weight_price = self.weight * self.price  # the ledger's weight x price (price > 0: zero with the weight)
         self.accounts = {name: k for k, name in enumerate(dict.fromkeys(t.source for t in chosen))}
         self.cells = {key: c for c, key in enumerate(dict.fromkeys((t.asset, t.source) for t in chosen))}
         self.account = np.array([self.accounts[t.source] for t in chosen], dtype=int)
@@ -90,11 +98,12 @@ class FastOrderer:
         left = float(self.left[i])
         if abs(quantity - left) <= CRUMB * left:
             quantity = left  # finish the transfer rather than leave a crumb behind
-        rate = 0.0 if ledger.route_rate is None else ledger.route_rate[(t.source, t.destination, t.asset)]
+        rate = 0.0 if ledger.route_rate is None else ledger.route_rate.rate(t.source, t.destination, t.asset)
+        assert rate is not None  # transfers come from moves along routes
         value = quantity * ledger.price[t.asset]
         ledger.apply(t.asset, t.source, t.destination, quantity)
-        self.out.steps.append(Step(step=len(self.out.steps) + 1, asset=t.asset, from_=t.source, to=t.destination,
-                                   quantity=quantity, value=value, cost=value * rate, needs_funding=needs_funding))
+        self.steps.append({"step": len(self.steps) + 1, "asset": t.asset, "from_": t.source, "to": t.destination,
+                           "quantity": quantity, "value": value, "cost": value * rate, "needs_funding": needs_funding})
         self.left[i] = left - quantity
         for location in (t.source, t.destination):
             cell = self.cells.get((t.asset, location))
@@ -140,10 +149,10 @@ class FastOrderer:
         """(room, fits) of the withdrawals ``w[j]``: ``min(left, available, headroom)`` and whether it runs in full
         to the unit tolerance (order.py's ``room`` and ``fits`` without risk floors)."""
         left = self.left[self.w[j]]
-        weight, account = self.weight[j], self.account[j]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            headroom = np.where(weight == 0.0, np.inf, np.maximum(self.collateral[account] - self.floor[account], 0.0)
-                                / (weight * self.price[j]))
+        account, rate = self.account[j], self.weight_price[j]
+        # no weight: no floor to keep (inf); else the ledger's headroom, max(collateral - floor, 0) / (weight x price)
+        headroom = np.divide(np.maximum(self.collateral[account] - self.floor[account], 0.0), rate,
+                             out=np.full(len(j), np.inf), where=rate != 0.0)
         room = np.minimum(np.minimum(left, self.available[self.cell[j]]), headroom)
         return room, (room > 0) & (room >= left - self.tolerance[j])
 
@@ -181,7 +190,7 @@ class FastOrderer:
         i = int(pending[choice])
         t = self.transfers[i]
         self.run(i, min(float(self.left[i]), ledger.available(t.asset, t.source)), needs_funding=True)
-        self.out.funding.append(Funding(step=len(self.out.steps), account=t.source, amount=ledger.deficit(t.source)))
+        self.out.funding.append(Funding(step=len(self.steps), account=t.source, amount=ledger.deficit(t.source)))
 
     def drop_dust(self, stuck: list[int]) -> None:
         """What is left waits for an asset no transfer brings: dust within the tolerance is dropped (order.py)."""
