@@ -23,13 +23,13 @@ import highspy
 import numpy as np
 
 from allocator.program._layout import Layout
-from allocator.program._lp.matrices import Matrices, Restriction, Structure
-from allocator.program._lp.paths import complete, useful_columns
+from allocator.program._lp.matrices import Blocks, Matrices, Restriction, Structure
+from allocator.program._lp.paths import Network, complete, useful_columns
 from allocator.program._lp.values import LinearValues
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
 from allocator.program._shared import Margins, cap
-from allocator.solve._highs import HighsLP, Solution
+from allocator.solve._highs import HighsLP, Solution, _options
 from allocator.solve._sensitivity import Sensitivity, Units, priced
 from allocator.solve._solvers import SolveRecord
 from allocator.solve._status import MAYBE_INFEASIBLE, Status
@@ -41,7 +41,8 @@ IPM_MIN_COLUMNS = 250_000
 #: From this many columns the elastic program (the diagnosis of an infeasible problem) is solved by IPX with
 #: crossover (measured on generated books: the dual simplex took 8,031 iterations and 6.0 s at 500 x 40, IPX 1.6 s;
 #: 1.7 against 0.7 s at 300 x 30, 0.41 against 0.23 s at 200 x 20; docs/performance.md). Its flows cost nothing,
-#: so the least shortfall can often be split between accounts in several ways: the diagnosis reports one.
+#: so the least shortfall can often be split between accounts in several ways: a second stage, the tie-break
+#: (``_Elastic``), makes the split reported canonical.
 ELASTIC_IPM_MIN_COLUMNS = 20_000
 #: HiGHS's presolve rules left out of the elastic program's IPX runs (``presolve_rule_off`` bits; the option in
 #: ``solver_options`` wins): dual fixing (bit 17), a fifth of HiGHS's presolve there (0.46 against 0.64 s at
@@ -49,6 +50,11 @@ ELASTIC_IPM_MIN_COLUMNS = 20_000
 #: the same IPX run and the same answer to the bit, 0.1-0.2 s sooner at 500 x 40 (docs/performance.md). It never
 #: changes the optimum; where it would have reduced more, IPX solves a larger program.
 ELASTIC_PRESOLVE_RULE_OFF = 1 << 17
+#: HiGHS's ``simplex_strategy`` of the elastic program's second stage (the tie-break, ``_Elastic``): the primal
+#: simplex method (4), from stage one's optimal basis, which stays primal feasible on the optimal face where only
+#: the costs changed. At 500 x 40 the whole program's tie-break took 37 primal iterations (0.03 s) against 13,151
+#: by HiGHS's choice, the dual simplex method (0.45 s).
+TIE_BREAK_STRATEGY = 4
 #: From this many columns a cost solve first solves only the columns a cost optimum can use (shortest paths,
 #: program/_lp/paths.py) and proves that optimum optimal for the whole program by completing its duals; a cold
 #: solve then has HiGHS cross over from it to a basis of the whole program and confirm it (``_reduced``). A fifth of
@@ -152,11 +158,39 @@ def _grouped_short(layout: Layout, worth: np.ndarray, credit: np.ndarray, needed
 
 @dataclass
 class _Elastic:
+    """The elastic program (the diagnosis of an infeasible problem) and its last run.
+
+    Its flows cost nothing, so the least weighted shortfall can often be split between the accounts and limits
+    in several ways (accounts competing for the same assets). The diagnosis is made canonical in two stages:
+    stage one finds the least weighted shortfall; stage two, over stage one's optimal face, minimises the
+    tie-break ``tie_break_costs``, which leaves any part of the least total that may fall on several accounts or
+    limits on the latest in the problem's order. The split no longer depends on the vertex a method ends on, nor
+    on which columns were solved (docs/formulation.md, "Infeasibility: the elastic program")."""
+
     structure: Structure
     lp: HighsLP
-    solution: Solution | None = None
+    solution: Solution | None = None  # stage two's optimum (of the whole program: completed on the useful columns)
     values: LinearValues | None = None  # the numbers of the last run, and its record
     record: SolveRecord | None = None
+    least: float | None = None  # stage one's optimum: the least weighted shortfall (``_short`` reads it)
+    method: str | None = None  # stage one's HiGHS method (stage two runs the simplex method from its basis)
+    on_useful: bool = False  # the last optimum was found on the useful columns (and proved), not the whole program
+    #: the useful columns of the last run on them (``_elastic_reduced``) and the elastic program's restriction to
+    #: them (the same sparsity pattern for all numbers: reused while ``_useful`` returns the same mask)
+    reduced: tuple[np.ndarray, Restriction] | None = None
+
+
+def tie_break_costs(values: LinearValues, b: Blocks) -> np.ndarray:
+    """The elastic program's stage-two costs (the tie-break, ``_Elastic``): on the shortfall and excess columns,
+    each item's weight of stage one (its currency per scaled unit) times ``2 - r / n``, ``r`` its position among the
+    ``n`` accounts then limits (accounts in the problem's order, then the concentration limits in the layout's
+    order); nothing elsewhere. On stage one's optimal face the weighted total is fixed, so this prefers moving any
+    shortfall that can go either way to the later item: the earlier accounts are covered first."""
+    weight = np.concatenate([values.account_scale, values.limit_scale])
+    n = len(weight)
+    cost = np.zeros(b.columns)
+    cost[b.shortfall:] = weight * (2.0 - np.arange(n) / max(n, 1))
+    return cost
 
 
 class FastProgram:
@@ -197,6 +231,9 @@ class FastProgram:
         self._moves_on: tuple[np.ndarray | None, HighsLP] | None = None
         self.moves_on_smaller = False  # where the last moves phase ran (tests, benchmarks)
         self._elastic: _Elastic | None = None
+        #: the elastic program solves the useful columns first where the cost phase would (``_elastic_reduced``);
+        #: False: always the whole elastic program (tests compare the two)
+        self.reduce_elastic = True
 
     def assign(self, numbers: Numbers, margins: Margins) -> Scale:
         """Set the numbers (rescaled each time, as the cvxpy program's parameters); returns the scale used."""
@@ -441,9 +478,11 @@ class FastProgram:
         return np.flatnonzero(keep), small.col_value, small.col_dual, self.proved.row_value, small.row_dual
 
     def run_elastic(self, time_limit: float | None) -> SolveRecord:
-        """Minimise the total shortfall (coverage and concentration relaxed), from scratch; once per numbers: a
-        second call for the numbers of the last run (the diagnosis after ``_short``) returns its record again,
-        with no time of its own (the first counted it)."""
+        """The elastic program's canonical optimum (``_Elastic``: the least weighted shortfall, then the tie-break
+        over its optimal face), from scratch; once per numbers: a second call for the numbers of the last run (the
+        diagnosis after ``_short``) returns its record again, with no time of its own (the first counted it). On
+        the useful columns first where the cost phase would be (``_elastic_reduced``), else, or where that does
+        not answer, on the whole elastic program (``_elastic_whole``)."""
         assert self.values is not None
         elastic = self._elastic
         if elastic is not None and elastic.values is self.values and elastic.record is not None:
@@ -459,12 +498,133 @@ class FastProgram:
                 options = {**options, "presolve_rule_off": ELASTIC_PRESOLVE_RULE_OFF}
             elastic = self._elastic = _Elastic(structure, HighsLP(options))
         build = time.perf_counter() - started
-        setup = elastic.lp.load(elastic.structure.assemble(self.values))
-        method = _elastic_method(elastic.structure.blocks.columns, self.forced_method)
-        record = elastic.lp.solve(time_limit, setup, build if compiled else 0.0, compiled, method=method)
-        elastic.solution = elastic.lp.solution() if record.status.value == "optimal" else None
-        elastic.values, elastic.record = self.values, record
+        em = elastic.structure.assemble(self.values)
+        elastic.solution, elastic.least, elastic.on_useful = None, None, False
+        record = self._elastic_reduced(elastic, em, time_limit, build if compiled else 0.0, compiled)
+        if record is None:  # the whole elastic program (also where the useful columns did not answer)
+            record = self._elastic_whole(elastic, em, _left(time_limit, started), build if compiled else 0.0,
+                                         compiled)
+        elastic.values, elastic.record = self.values, replace(record, wall_seconds=time.perf_counter() - started)
+        return elastic.record
+
+    def _elastic_whole(self, elastic: _Elastic, em: Matrices, time_limit: float | None, build: float,
+                       compiled: bool) -> SolveRecord:
+        """Both stages of the elastic program on all its columns: the least weighted shortfall (IPX with crossover
+        from ``ELASTIC_IPM_MIN_COLUMNS`` columns), then the tie-break from that basis on its optimal face."""
+        started = time.perf_counter()
+        setup = elastic.lp.load(em)
+        elastic.method = method = _elastic_method(elastic.structure.blocks.columns, self.forced_method)
+        least = elastic.lp.solve(time_limit, setup, build, compiled, method=method)
+        if least.status.value != "optimal":
+            return least
+        elastic.least = elastic.lp.objective()
+        first = elastic.lp.solution()
+        own = np.arange(em.blocks.columns)
+        record, _ = self._tie_break(elastic, em, own, first.col_value, first.col_dual, first.row_value,
+                                    first.row_dual, _left(time_limit, started), least)
+        if record.status.value == "optimal":
+            elastic.solution = elastic.lp.solution()
         return record
+
+    def _tie_break(self, elastic: _Elastic, em: Matrices, own: np.ndarray, value: np.ndarray, dual: np.ndarray,
+                   row_value: np.ndarray, row_dual: np.ndarray, time_limit: float | None,
+                   least: SolveRecord) -> tuple[SolveRecord, np.ndarray]:
+        """Stage two on the loaded elastic program (its columns ``own`` of the whole one's), in place from stage
+        one's optimal basis: the tie-break costs (``tie_break_costs``) on the shortfall and excess columns, nothing
+        elsewhere, over stage one's optimal face (the face rule ``cap`` of the moves phase, from an optimal primal
+        and dual of the whole program: ``value`` and ``dual`` of every column, the rows' activities and duals: a
+        column at zero with a positive reduced cost stays at zero, a row with a non-zero dual stays at its bound).
+        One record for both stages (a run that stops at a limit is the record, never optimal), and the mask of the
+        whole program's columns the face fixes at zero."""
+        b = em.blocks
+        assert self.values is not None
+        cost = tie_break_costs(self.values, b)[own]
+        bounded = em.col_lower == 0.0  # every column but the collaterals (free)
+        fixed = bounded & (cap(value, dual) == 0.0)
+        col_lower, col_upper = em.col_lower[own], np.where(fixed, 0.0, em.col_upper)[own]
+        row_lower, row_upper = em.row_lower.copy(), em.row_upper.copy()
+        coverage, limits, hedges = b.row_slice("coverage"), b.row_slice("concentration"), b.row_slice("hedge_limit")
+        required = em.row_lower[coverage]
+        row_upper[coverage] = required + cap(row_value[coverage] - required, row_dual[coverage])
+        row_lower[limits] = -cap(-row_value[limits], -row_dual[limits])
+        size = em.row_upper[hedges]
+        row_lower[hedges] = size - cap(size - row_value[hedges], -row_dual[hedges])
+        loaded_cost = em.cost[own]
+        priced = np.flatnonzero(cost != loaded_cost)
+        bounds = np.flatnonzero(col_upper != em.col_upper[own])
+        rows = np.flatnonzero((row_lower != em.row_lower) | (row_upper != em.row_upper))
+        elastic.lp.restrict(priced, cost[priced], bounds, col_lower[bounds], col_upper[bounds], rows,
+                            row_lower[rows], row_upper[rows])
+        # the primal simplex method: stage one's basis stays primal feasible on the face, only the costs changed
+        # (unless the caller's ``simplex_strategy`` says otherwise)
+        primal = {} if "simplex_strategy" in self.options else {"simplex_strategy": TIE_BREAK_STRATEGY}
+        with _options(elastic.lp.highs, primal):
+            second = elastic.lp.solve(time_limit, method="simplex")
+        record = replace(second, setup_seconds=least.setup_seconds, compile_seconds=least.compile_seconds,
+                         compiled=least.compiled, solve_seconds=least.solve_seconds + second.solve_seconds,
+                         iterations=(least.iterations or 0) + (second.iterations or 0),
+                         raw_status=second.raw_status if second.status is not Status.OPTIMAL else least.raw_status)
+        return record, fixed
+
+    def _elastic_reduced(self, elastic: _Elastic, em: Matrices, time_limit: float | None, build: float,
+                         compiled: bool) -> SolveRecord | None:
+        """Both stages of the elastic program on the cost program's useful columns (and every shortfall and excess
+        column), from scratch, where the cost phase would solve them first (REDUCE_MIN_COLUMNS); None where that
+        does not apply or does not answer: the caller then solves the whole elastic program.
+
+        Its flows cost nothing, so any path from a source to a cell serves as well as another: the useful columns
+        hold a path from every source to every cell that is not inert and to one of its inert cells, so some
+        optimum of the whole elastic program uses only them (paths.py). That is not assumed: each stage's optimum
+        on the useful columns, which HiGHS said optimal, stands only once its completed duals certify it for the
+        whole program (``paths.complete``, as for the cost phase): stage one's for the whole elastic program, and
+        stage two's for the tie-break over the whole program's optimal face, the face stage one's completed duals
+        define (an optimal dual of the whole program: any defines the same face; the columns left out are then
+        at zero with a non-negative completed reduced cost, fixed or free on that face, and the other columns and
+        rows carry the same bounds in both). A time or iteration limit is the answer (an honest stop, never
+        optimal); any other status, or a proof that fails, returns None (the whole elastic program decides,
+        within what is left of the limit)."""
+        assert self.matrices is not None
+        started = time.perf_counter()
+        if not self.reduce_elastic or self.structure.blocks.columns < self.reduce_min_columns:
+            return None
+        keep = self._useful(self.matrices)
+        if keep is None or keep.all() or Network.of(self.layout, em) is None:
+            return None
+        b = em.blocks
+        if elastic.reduced is None or elastic.reduced[0] is not keep:  # _useful's memo: the same mask
+            wider = np.concatenate([keep, np.ones(b.columns - len(keep), dtype=bool)])
+            elastic.reduced = (keep, Restriction.of(em, wider))
+        restriction = elastic.reduced[1]
+        setup = elastic.lp.load_arrays(*restriction.arrays(em)) + time.perf_counter() - started
+        elastic.method = method = _elastic_method(len(restriction.kept), self.forced_method)
+        least = elastic.lp.solve(time_limit, setup, build, compiled, method=method)
+        if least.status.value == "user_limit":
+            return least
+        if least.status.value != "optimal":
+            return None
+        first = elastic.lp.solution()
+        clock = time.perf_counter()
+        proof = complete(self.layout, em, restriction.keep, first.col_value, first.row_dual)
+        if proof is None:
+            return None
+        objective = elastic.lp.objective()
+        kept = restriction.kept
+        least = replace(least, setup_seconds=least.setup_seconds + time.perf_counter() - clock)
+        record, fixed = self._tie_break(elastic, em, kept, proof.col_value, proof.col_dual, proof.row_value,
+                                        proof.row_dual, _left(time_limit, started), least)
+        if record.status.value == "user_limit":
+            return record
+        if record.status.value != "optimal":
+            return None
+        second = elastic.lp.solution()
+        clock = time.perf_counter()
+        assert self.values is not None
+        tie = replace(em, cost=tie_break_costs(self.values, b))
+        proof = complete(self.layout, tie, restriction.keep, second.col_value, second.row_dual, fixed)
+        if proof is None:
+            return None
+        elastic.solution, elastic.least, elastic.on_useful = Solution.of(proof), objective, True
+        return replace(record, setup_seconds=record.setup_seconds + time.perf_counter() - clock)
 
     def _surely_short(self) -> bool:
         """Whether the numbers alone prove the cost program short by more than ``SHORT`` of the elastic program's
@@ -500,7 +660,8 @@ class FastProgram:
         program's columns left out, and the diagnosis (which reads this run) finds the shortfalls."""
         record = self.run_elastic(time_limit)
         assert self._elastic is not None
-        return record.status is Status.OPTIMAL and self._elastic.lp.objective() > SHORT * self._elastic_weights()
+        least = self._elastic.least
+        return record.status is Status.OPTIMAL and least is not None and least > SHORT * self._elastic_weights()
 
     def _elastic_weights(self) -> float:
         """The sum of the elastic program's weights (its shortfalls' and excesses' costs): what ``SHORT`` is a

@@ -26,7 +26,7 @@ program and confirms it optimal (solve/_fast.py).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -147,10 +147,15 @@ class Completed:
 
 
 def complete(layout: Layout, m: Matrices, keep: np.ndarray, col_value: np.ndarray,
-             row_dual: np.ndarray) -> Completed | None:
+             row_dual: np.ndarray, fixed: np.ndarray | None = None) -> Completed | None:
     """The solution of the program restricted to the ``keep`` columns (``col_value`` of those, ``row_dual`` of
     every row) as a solution of the whole program, with the balance duals completed to each cell's cheapest cost
-    to go; None if the completed duals are not complementary to the solution (then it is not proved optimal)."""
+    to go; None if the completed duals are not complementary to the solution (then it is not proved optimal).
+
+    ``fixed`` (a mask of the whole program's columns): holdings and moves the program being proved fixes at zero
+    (an optimal face, solve/_fast.py's elastic tie-break). A fixed column may have any reduced cost, so the cost
+    to go neither ends at a fixed holding nor follows a fixed move (the solution is at zero there), and its sign is
+    not checked; the program's other columns need only ``m``'s bounds ``[0, inf)``, as without."""
     network = Network.of(layout, m)
     assert network is not None  # useful_columns() chose the columns
     cells = layout.n_cells
@@ -163,11 +168,19 @@ def complete(layout: Layout, m: Matrices, keep: np.ndarray, col_value: np.ndarra
     ends = m.start[cells]
     holdings = sp.csc_matrix((m.value[:ends], m.index[:ends], m.start[:cells + 1]), shape=(m.blocks.rows, cells))
     terminal = m.cost[:cells] - holdings.T @ y + y[:cells]
-    y[:cells] = _cost_to_go(layout, network, terminal)
-    reduced = m.cost - A.T @ y
     priced = slice(0, m.blocks.move + layout.n_moves)  # the holdings and moves: the duals that changed
+    free = np.ones(m.blocks.move + layout.n_moves, dtype=bool) if fixed is None else ~fixed[priced]
+    if fixed is not None:
+        terminal = np.where(free[:cells], terminal, np.inf)
+        network = replace(network, cost=np.where(free[m.blocks.move:], network.cost, np.inf))
+    go = _cost_to_go(layout, network, terminal)
+    if fixed is not None:  # a cell with no way out on the face: as dear as the dearest other (any finite value >=)
+        finite = np.isfinite(go)
+        go[~finite] = go[finite].max(initial=0.0)
+    y[:cells] = go
+    reduced = m.cost - A.T @ y
     carries = x[priced] > 0
-    if np.any(reduced[priced] < -DUAL_TOLERANCE) or np.any(np.abs(reduced[priced][carries]) > DUAL_TOLERANCE):
+    if np.any(reduced[priced][free] < -DUAL_TOLERANCE) or np.any(np.abs(reduced[priced][carries]) > DUAL_TOLERANCE):
         return None
     return Completed(col_value=x, col_dual=reduced, row_dual=y, matrix=A)
 
@@ -238,6 +251,8 @@ def _dijkstra(cells: int, network: Network, terminal: np.ndarray) -> np.ndarray:
     rows = np.concatenate([network.head, np.full(cells, cells)])
     cols = np.concatenate([network.tail, np.arange(cells)])
     weight = np.concatenate([network.cost, terminal - shift])
+    usable = np.isfinite(weight)  # a move or holding a face fixes (``complete``'s ``fixed``) is no edge
+    rows, cols, weight = rows[usable], cols[usable], weight[usable]
     order = np.lexsort((weight, cols, rows))  # parallel moves: keep the cheapest (csr would add them up)
     rows, cols, weight = rows[order], cols[order], weight[order]
     first = np.ones(len(rows), dtype=bool)
