@@ -29,7 +29,7 @@ from allocator.program._lp.values import LinearValues
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
 from allocator.program._shared import Margins, cap
-from allocator.solve._highs import HighsLP, Solution, _options
+from allocator.solve._highs import HighsLP, Solution
 from allocator.solve._sensitivity import Sensitivity, Units, priced
 from allocator.solve._solvers import SolveRecord
 from allocator.solve._status import MAYBE_INFEASIBLE, Status
@@ -558,7 +558,7 @@ class FastProgram:
         # the primal simplex method: stage one's basis stays primal feasible on the face, only the costs changed
         # (unless the caller's ``simplex_strategy`` says otherwise)
         primal = {} if "simplex_strategy" in self.options else {"simplex_strategy": TIE_BREAK_STRATEGY}
-        with _options(elastic.lp.highs, primal):
+        with elastic.lp.with_options(primal):
             second = elastic.lp.solve(time_limit, method="simplex")
         record = replace(second, setup_seconds=least.setup_seconds, compile_seconds=least.compile_seconds,
                          compiled=least.compiled, solve_seconds=least.solve_seconds + second.solve_seconds,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -198,6 +198,10 @@ class HighsLP:
 
     def objective(self) -> float:
         return float(self.highs.getInfo().objective_function_value)
+
+    def with_options(self, values: dict[str, Any]) -> AbstractContextManager[None]:
+        """HiGHS's ``values`` for the options named, for a ``with`` block; their previous values after it."""
+        return _options(self.highs, values)
 
     def restrict(self, priced: np.ndarray, cost: np.ndarray, bounded: np.ndarray, col_lower: np.ndarray,
                  col_upper: np.ndarray, rows: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray) -> None:
