@@ -24,7 +24,7 @@ import numpy as np
 
 from allocator.program._layout import Layout
 from allocator.program._lp.matrices import Blocks, Matrices, Restriction, Structure
-from allocator.program._lp.paths import Network, complete, useful_columns
+from allocator.program._lp.paths import Completed, Network, complete, useful_columns
 from allocator.program._lp.values import LinearValues
 from allocator.program._numbers import Numbers
 from allocator.program._scaling import Scale
@@ -598,33 +598,36 @@ class FastProgram:
         setup = elastic.lp.load_arrays(*restriction.arrays(em)) + time.perf_counter() - started
         elastic.method = method = _elastic_method(len(restriction.kept), self.forced_method)
         least = elastic.lp.solve(time_limit, setup, build, compiled, method=method)
-        if least.status.value == "user_limit":
-            return least
-        if least.status.value != "optimal":
-            return None
-        first = elastic.lp.solution()
-        clock = time.perf_counter()
-        proof = complete(self.layout, em, restriction.keep, first.col_value, first.row_dual)
-        if proof is None:
-            return None
         objective = elastic.lp.objective()
-        kept = restriction.kept
-        least = replace(least, setup_seconds=least.setup_seconds + time.perf_counter() - clock)
-        record, fixed = self._tie_break(elastic, em, kept, proof.col_value, proof.col_dual, proof.row_value,
-                                        proof.row_dual, _left(time_limit, started), least)
-        if record.status.value == "user_limit":
-            return record
-        if record.status.value != "optimal":
-            return None
-        second = elastic.lp.solution()
-        clock = time.perf_counter()
+        proved, proof = self._proved(elastic, least, em, restriction.keep)
+        if proof is None or proved is None:
+            return proved
         assert self.values is not None
-        tie = replace(em, cost=tie_break_costs(self.values, b))
-        proof = complete(self.layout, tie, restriction.keep, second.col_value, second.row_dual, fixed)
-        if proof is None:
-            return None
+        record, fixed = self._tie_break(elastic, em, restriction.kept, proof.col_value, proof.col_dual,
+                                        proof.row_value, proof.row_dual, _left(time_limit, started), proved)
+        tie = replace(em, cost=tie_break_costs(self.values, em.blocks))
+        proved, proof = self._proved(elastic, record, tie, restriction.keep, fixed)
+        if proof is None or proved is None:
+            return proved
         elastic.solution, elastic.least, elastic.on_useful = Solution.of(proof), objective, True
-        return replace(record, setup_seconds=record.setup_seconds + time.perf_counter() - clock)
+        return proved
+
+    def _proved(self, elastic: _Elastic, record: SolveRecord, m: Matrices, keep: np.ndarray,
+                fixed: np.ndarray | None = None) -> tuple[SolveRecord | None, Completed | None]:
+        """A stage of the elastic program run on the useful columns (``keep``), proved for the whole program ``m``
+        (``paths.complete``, over the face ``fixed`` leaves free): the record (the proof's time in its set-up) and
+        the completed solution; the record alone at a time or iteration limit (the honest answer); (None, None)
+        for any other status or a proof that fails (the whole elastic program decides)."""
+        if record.status.value == "user_limit":
+            return record, None
+        if record.status.value != "optimal":
+            return None, None
+        solution = elastic.lp.solution()
+        clock = time.perf_counter()
+        proof = complete(self.layout, m, keep, solution.col_value, solution.row_dual, fixed)
+        if proof is None:
+            return None, None
+        return replace(record, setup_seconds=record.setup_seconds + time.perf_counter() - clock), proof
 
     def _surely_short(self) -> bool:
         """Whether the numbers alone prove the cost program short by more than ``SHORT`` of the elastic program's
