@@ -180,6 +180,14 @@ class _Elastic:
     reduced: tuple[np.ndarray, Restriction] | None = None
 
 
+def _on_face(bound: np.ndarray, tight: np.ndarray | float, value: np.ndarray, dual: np.ndarray) -> np.ndarray:
+    """A column's or row's bound on the cost optimum's face (the face rule ``cap``): ``tight`` where the optimum
+    is at that bound (``value``: its distance from it) with a positive reduced cost or dual, else ``bound`` as it
+    was. The cvxpy program caps a free one at ``FREE`` instead (its parameters are finite); here it stays as loaded,
+    so HiGHS is told only what the face fixes (at 500 x 40, 11,000 of 22,400 columns and 37 rows, not all of them)."""
+    return np.where(cap(value, dual) == 0.0, tight, bound)
+
+
 def tie_break_costs(values: LinearValues, b: Blocks) -> np.ndarray:
     """The elastic program's stage-two costs (the tie-break, ``_Elastic``): on the shortfall and excess columns,
     each item's weight of stage one (its currency per scaled unit) times ``2 - r / n``, ``r`` its position among the
@@ -450,13 +458,14 @@ class FastProgram:
         loaded_cost, loaded_lower, loaded_upper = m.cost[own], m.col_lower[own], m.col_upper[own]
         cost = moves.astype(float)
         col_lower, col_upper = loaded_lower.copy(), loaded_upper.copy()
-        col_upper[capped] = np.minimum(col_upper[capped], cap(value[capped], dual[capped]))
+        col_upper[capped] = _on_face(col_upper[capped], 0.0, value[capped], dual[capped])
         col_lower[hedges] = col_upper[hedges] = np.maximum(value[hedges], 0.0)
         coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
         row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
         required = self.values.required
-        row_upper[coverage] = required + cap(row_value[coverage] - required, row_dual[coverage])
-        row_lower[limits] = -cap(-row_value[limits], -row_dual[limits])
+        row_upper[coverage] = _on_face(row_upper[coverage], required, row_value[coverage] - required,
+                                       row_dual[coverage])
+        row_lower[limits] = _on_face(row_lower[limits], 0.0, -row_value[limits], -row_dual[limits])
         # only what differs from the cost program loaded: most rows keep their bounds, and a column the face fixes
         # needs no new cost
         priced = np.flatnonzero((cost != loaded_cost) & (col_lower != col_upper))
@@ -545,10 +554,11 @@ class FastProgram:
         row_lower, row_upper = em.row_lower.copy(), em.row_upper.copy()
         coverage, limits, hedges = b.row_slice("coverage"), b.row_slice("concentration"), b.row_slice("hedge_limit")
         required = em.row_lower[coverage]
-        row_upper[coverage] = required + cap(row_value[coverage] - required, row_dual[coverage])
-        row_lower[limits] = -cap(-row_value[limits], -row_dual[limits])
+        row_upper[coverage] = _on_face(row_upper[coverage], required, row_value[coverage] - required,
+                                       row_dual[coverage])
+        row_lower[limits] = _on_face(row_lower[limits], 0.0, -row_value[limits], -row_dual[limits])
         size = em.row_upper[hedges]
-        row_lower[hedges] = size - cap(size - row_value[hedges], -row_dual[hedges])
+        row_lower[hedges] = _on_face(row_lower[hedges], size, size - row_value[hedges], -row_dual[hedges])
         loaded_cost = em.cost[own]
         priced = np.flatnonzero(cost != loaded_cost)
         bounds = np.flatnonzero(col_upper != em.col_upper[own])
