@@ -33,8 +33,14 @@ def _on_some_cycle(layout: Layout, moves: np.ndarray) -> np.ndarray:
     places = layout.n_locations + 1  # the hub too
     tail, head = asset * places + layout.edge_from[edge], asset * places + layout.edge_to[edge]
     alive = np.ones(len(moves), dtype=bool)
+    size = layout.n_assets * places
     while alive.any():
-        kept = alive & np.isin(tail, head[alive]) & np.isin(head, tail[alive])
+        # a move's source receives (some alive move arrives there) and its destination sends: membership by
+        # marking the (asset, place) nodes, as np.isin would find it without sorting
+        receives, sends = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+        receives[head[alive]] = True
+        sends[tail[alive]] = True
+        kept = alive & receives[tail] & sends[head]
         if np.array_equal(kept, alive):
             break
         alive = kept
