@@ -188,6 +188,19 @@ def _on_face(bound: np.ndarray, tight: np.ndarray | float, value: np.ndarray, du
     return np.where(cap(value, dual) == 0.0, tight, bound)
 
 
+def _face_rows(m: Matrices, row_value: np.ndarray, row_dual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' (lower, upper) bounds on the optimum's face (``_on_face``): a coverage row held at its requirement
+    and a concentration row at its limit where the optimum is there with a non-zero dual; every other bound as
+    loaded in ``m``. The moves phase and the elastic tie-break both start from them."""
+    b = m.blocks
+    row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
+    coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
+    required = m.row_lower[coverage]
+    row_upper[coverage] = _on_face(row_upper[coverage], required, row_value[coverage] - required, row_dual[coverage])
+    row_lower[limits] = _on_face(row_lower[limits], 0.0, -row_value[limits], -row_dual[limits])
+    return row_lower, row_upper
+
+
 def tie_break_costs(values: LinearValues, b: Blocks) -> np.ndarray:
     """The elastic program's stage-two costs (the tie-break, ``_Elastic``): on the shortfall and excess columns,
     each item's weight of stage one (its currency per scaled unit) times ``2 - r / n``, ``r`` its position among the
@@ -460,12 +473,7 @@ class FastProgram:
         col_lower, col_upper = loaded_lower.copy(), loaded_upper.copy()
         col_upper[capped] = _on_face(col_upper[capped], 0.0, value[capped], dual[capped])
         col_lower[hedges] = col_upper[hedges] = np.maximum(value[hedges], 0.0)
-        coverage, limits = b.row_slice("coverage"), b.row_slice("concentration")
-        row_lower, row_upper = m.row_lower.copy(), m.row_upper.copy()
-        required = self.values.required
-        row_upper[coverage] = _on_face(row_upper[coverage], required, row_value[coverage] - required,
-                                       row_dual[coverage])
-        row_lower[limits] = _on_face(row_lower[limits], 0.0, -row_value[limits], -row_dual[limits])
+        row_lower, row_upper = _face_rows(m, row_value, row_dual)
         # only what differs from the cost program loaded: most rows keep their bounds, and a column the face fixes
         # needs no new cost
         priced = np.flatnonzero((cost != loaded_cost) & (col_lower != col_upper))
@@ -551,12 +559,8 @@ class FastProgram:
         bounded = em.col_lower == 0.0  # every column but the collaterals (free)
         fixed = bounded & (cap(value, dual) == 0.0)
         col_lower, col_upper = em.col_lower[own], np.where(fixed, 0.0, em.col_upper)[own]
-        row_lower, row_upper = em.row_lower.copy(), em.row_upper.copy()
-        coverage, limits, hedges = b.row_slice("coverage"), b.row_slice("concentration"), b.row_slice("hedge_limit")
-        required = em.row_lower[coverage]
-        row_upper[coverage] = _on_face(row_upper[coverage], required, row_value[coverage] - required,
-                                       row_dual[coverage])
-        row_lower[limits] = _on_face(row_lower[limits], 0.0, -row_value[limits], -row_dual[limits])
+        row_lower, row_upper = _face_rows(em, row_value, row_dual)
+        hedges = b.row_slice("hedge_limit")  # the moves phase fixes the hedges themselves instead
         size = em.row_upper[hedges]
         row_lower[hedges] = _on_face(row_lower[hedges], size, size - row_value[hedges], -row_dual[hedges])
         loaded_cost = em.cost[own]
