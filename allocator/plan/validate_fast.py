@@ -63,7 +63,8 @@ def replays_clean(ledger: Ledger, steps: Sequence[Step], targets: Iterable[Targe
     # an amount's tolerance, in currency: the ledger's unit tolerance (TOLERANCE of the book, over the price)
     # times the price, whose rounding the room covers
     tolerance = TOLERANCE * ledger.money_scale
-    value = quantity * np.fromiter(map(price.__getitem__, assets), dtype=float, count=n)
+    unit = np.fromiter(map(price.__getitem__, assets), dtype=float, count=n)  # each step's asset's price
+    value = quantity * unit
     # the cells: each step's withdrawal, then its deposit
     cell = np.empty(2 * n, dtype=int)
     cell[0::2], cell[1::2] = source_cell, destination_cell
@@ -76,7 +77,7 @@ def replays_clean(ledger: Ledger, steps: Sequence[Step], targets: Iterable[Targe
     end = today + np.bincount(cell, weights=delta, minlength=len(index))
     if targets is not None and np.any(np.abs(end - want) > tolerance - room):
         return False
-    return _floors_kept(ledger, assets, sources, destinations, quantity, n)
+    return _floors_kept(ledger, assets, sources, destinations, quantity, unit)
 
 
 def _routes_allowed(ledger: Ledger, assets: list[str], sources: list[str], destinations: list[str]) -> bool:
@@ -104,29 +105,28 @@ def _running(group: np.ndarray, delta: np.ndarray, start: np.ndarray) -> tuple[n
     """(before, room): per event, ``start[group]`` plus the deltas of the events of its group before it (in
     order), and the rounding room of every such sum (``ROOM``)."""
     order = np.argsort(group, kind="stable")
-    ordered = delta[order]
+    grouped, ordered = group[order], delta[order]
     total = np.cumsum(ordered)
     prior = total - ordered  # every event's sum before it, all groups together
-    first = np.concatenate([[True], group[order][1:] != group[order][:-1]]) if len(order) else np.zeros(0, bool)
+    first = np.concatenate([[True], grouped[1:] != grouped[:-1]]) if len(order) else np.zeros(0, bool)
     base = prior[np.flatnonzero(first)][np.cumsum(first) - 1]  # the sum before each event's group
     before = np.empty(len(delta))
-    before[order] = start[group[order]] + (prior - base)
+    before[order] = start[grouped] + (prior - base)
     room = ROOM * (len(delta) + 1) * np.finfo(float).eps * (np.abs(delta).sum() + np.abs(start).max(initial=0.0))
     return before, room
 
 
 def _floors_kept(ledger: Ledger, assets: list[str], sources: list[str], destinations: list[str],
-                 quantity: np.ndarray, n: int) -> bool:
+                 quantity: np.ndarray, unit: np.ndarray) -> bool:
     """Whether every step from an account leaves it above its floor less its tolerance, with rounding room (the
     collateral as the ledger changes it: ``weight x price x quantity`` at each end that is an account)."""
-    price, weights = ledger.price, ledger.weights
+    weights, n = ledger.weights, len(quantity)
     accounts = {name: i for i, name in enumerate(weights)}
     outside = len(accounts)  # a location that is not an account
     none: dict[str, float] = {}
     account = np.empty(2 * n, dtype=int)  # each step's source, then its destination
     account[0::2] = np.fromiter(map(accounts.get, sources, repeat(outside)), dtype=int, count=n)
     account[1::2] = np.fromiter(map(accounts.get, destinations, repeat(outside)), dtype=int, count=n)
-    unit = np.fromiter(map(price.__getitem__, assets), dtype=float, count=n)
     delta = np.empty(2 * n)  # weight x price x quantity, as the ledger changes an account's collateral
     delta[0::2] = np.fromiter((weights.get(s, none).get(a, 0.0) for s, a in zip(sources, assets, strict=True)),
                               dtype=float, count=n) * unit * -quantity
