@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from allocator.analysis.backtest.result import BacktestResult
@@ -81,10 +82,10 @@ def summary(result: BacktestResult, ctx: Context) -> Block | None:
     absent = set(PARTS) - set(recorded_parts(result.summary))  # a result saved before a part existed
     columns = {key: (f"{title} ({ctx.currency})" if fmt is money and ctx.currency else title, fmt)
                for key, (title, fmt) in SUMMARY_COLUMNS.items() if key not in absent}
-    return Block("Summary", table(rows, columns) + _unrecorded(absent), "One row per policy, over the whole window. "
-                 "Costs are money the "
-                 "desk gave up, paid or lost against its first day's inventory held free (exchange P&L: what the "
-                 "assets it sold gained less what those it bought gained); coverage is collateral (with the "
+    return Block("Summary", table(rows, columns) + _unrecorded(result.summary), "One row per policy, over the "
+                 "whole window. Costs are money the desk gave up, paid or lost against its first day's inventory "
+                 "held free (exchange P&L: what the assets it sold gained less what those it bought gained); "
+                 "coverage is collateral (with the "
                  "positions' P&L) over the requirement at the worst of the day's low, high and close (min: the "
                  "lowest account-day; p1: the 1st percentile); warning days are account-days that closed in the "
                  "rule's warning zone.")
@@ -112,7 +113,7 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
     step = thin_step(days, ctx.marks)
     body = ctx.chart(totals, 140 + 34 * len(names)) + ctx.chart(_cumulative(result, names, step, ctx), 420)
     body += ctx.chart(_by_part(result, names, step, ctx), 190 + 170 * ((len(names) + 1) // 2))
-    body += _unrecorded(set(PARTS) - set(recorded_parts(result.treasury)))
+    body += _unrecorded(result.treasury)
     if step > 1:
         body += paragraph(f"The charts over time show every {step}th day ({days:,} days in the run) and the last "
                           "day; the values are exact on the days shown.")
@@ -124,11 +125,13 @@ def costs(result: BacktestResult, ctx: Context) -> Block | None:
                                          "held free. Each ✕ is a day with a liquidation.")
 
 
-def _unrecorded(absent: set[str]) -> str:
-    """A note naming the cost parts a result lacks (saved before they existed): left out, not shown as zero."""
-    if not absent:
+def _unrecorded(frame: pd.DataFrame) -> str:
+    """A note naming the cost parts ``frame`` lacks (a result saved before they existed): left out, not shown as
+    zero."""
+    recorded = recorded_parts(frame)
+    labels = ", ".join(label for part, label in PARTS.items() if part not in recorded)
+    if not labels:
         return ""
-    labels = ", ".join(label for part, label in PARTS.items() if part in absent)
     return paragraph(f"Not recorded in this result (it was saved before they existed): {labels}. They are left out "
                      "of the table and the charts, not counted as zero; its total cost is the one it recorded.")
 
