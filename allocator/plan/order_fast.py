@@ -22,15 +22,12 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter
 
 from allocator.plan.ledger import Ledger
 from allocator.plan.ordered import CRUMB, MIN_SPLIT, OrderedPlan, UnbalancedTransfers
 from allocator.plan.transfers import Transfer
+from allocator.results.reportable import rows_adapter
 from allocator.results.result import Funding, Step
-
-#: Validates the steps' rows in one call.
-STEPS = TypeAdapter(list[Step])
 
 
 class _Pass:
@@ -70,7 +67,7 @@ class FastOrderer:
                 break
             if len(self.steps) >= self.max_steps or not self.withdraw(pending):
                 self.force(pending)
-        self.out.steps = STEPS.validate_python(self.steps)  # the rows in one call (validated as one by one)
+        self.out.steps = rows_adapter(Step).validate_python(self.steps)  # every row in one call
         return self.out
 
     def _withdrawals(self, positions: list[int]) -> None:

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, overload
 
 import numpy as np
-from pydantic import GetCoreSchemaHandler, TypeAdapter
+from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from allocator.results.reportable import Row
+from allocator.results.reportable import Row, rows_adapter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -109,7 +109,7 @@ class CellRows(Sequence[RowT], Generic[RowT]):
     def rows(self) -> list[RowT]:
         """The rows as pydantic objects (made once, validated by one call)."""
         if self._rows is None:
-            self._rows = _adapter(self.ROW).validate_python(self.dicts())
+            self._rows = rows_adapter(self.ROW).validate_python(self.dicts())
         return self._rows
 
     def _values(self) -> Iterator[tuple[Any, ...]]:
@@ -154,13 +154,6 @@ class CellRows(Sequence[RowT], Generic[RowT]):
             serialization=core_schema.plain_serializer_function_ser_schema(cls.dicts))
 
 
-_ADAPTERS: dict[type[Row], TypeAdapter[Any]] = {}
-
-
-def _adapter(row: type[Row]) -> TypeAdapter[Any]:
-    if row not in _ADAPTERS:
-        _ADAPTERS[row] = TypeAdapter(list[row])  # type: ignore[valid-type]
-    return _ADAPTERS[row]
 
 
 def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:
