@@ -210,3 +210,25 @@ def test_a_failed_proof_of_either_stage_falls_back_to_the_whole_elastic_program(
         assert record.status is Status.USER_LIMIT and fast._elastic.solution is None and fast.answer("elastic") is None
         assert all(n == len(fast._elastic.reduced[1].kept) for n, _ in runs.seen)
         assert not fast._short(None)
+
+
+@pytest.mark.parametrize("useful", [False, True])
+def test_a_failed_tie_break_keeps_the_least_total_and_says_its_split_is_not_canonical(monkeypatch, useful):
+    """Stage two ending on a status other than optimal or a limit (here every tie-break, on the useful columns and
+    on the whole program, reports a solver error): the diagnosis is stage one's least total, verified as usual,
+    and the result's notes say its split is not the canonical one; a problem is not left without a diagnosis."""
+    book, infeasible = _cases()["alike"]
+    expected = _diagnosis(_engine(infeasible, False), infeasible, False)
+    assert not expected.result.diagnostics.notes
+
+    def failing(self, elastic, *args):
+        record, fixed = _TIE_BREAK(self, elastic, *args)
+        return replace(record, status=Status.SOLVER_ERROR, raw_status="forced error"), fixed
+
+    monkeypatch.setattr(FastProgram, "_tie_break", failing)
+    engine = _engine(infeasible, useful)
+    error = _diagnosis(engine, infeasible, False)
+    assert error.diagnosis.total == pytest.approx(expected.diagnosis.total, rel=1e-9)
+    (note,) = error.result.diagnostics.notes
+    assert "tie-break ended 'forced error'" in note and "not by the canonical rule" in note
+    assert not engine.fast._elastic.on_useful  # the useful columns' failed tie-break went to the whole program

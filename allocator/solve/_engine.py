@@ -311,8 +311,9 @@ class Allocator:
                  for i, over in enumerate(allocation.limit_excess(layout, numbers)) if over > floor]
         if not rows:
             return None
+        notes = [note] if fast is not None and (note := fast.elastic_note()) else []
         result = Result(status="infeasible", currency=problem.currency, shortfalls=list(rows),
-                        diagnostics=self._diagnostics("infeasible", ["cost", "elastic"], [], scale, 0.0))
+                        diagnostics=self._diagnostics("infeasible", ["cost", "elastic"], notes, scale, 0.0))
         return InfeasibleError(Diagnosis(problem.currency, tuple(rows), self.solver), result)
 
     def _diagnostics(self, status: str, phases: list[str], notes: list[str], scale: Scale,

@@ -175,6 +175,9 @@ class _Elastic:
     least: float | None = None  # stage one's optimum: the least weighted shortfall (``_short`` reads it)
     method: str | None = None  # stage one's HiGHS method (stage two runs the simplex method from its basis)
     on_useful: bool = False  # the last optimum was found on the useful columns (and proved), not the whole program
+    #: why the last diagnosis is not canonical: the whole program's tie-break failed (not at a limit), so its split
+    #: is stage one's (the engine adds it to the result's notes); None when it is
+    note: str | None = None
     #: the useful columns of the last run on them (``_elastic_reduced``) and the elastic program's restriction to
     #: them (the same sparsity pattern for all numbers: reused while ``_useful`` returns the same mask)
     reduced: tuple[np.ndarray, Restriction] | None = None
@@ -516,7 +519,7 @@ class FastProgram:
             elastic = self._elastic = _Elastic(structure, HighsLP(options))
         build = time.perf_counter() - started
         em = elastic.structure.assemble(self.values)
-        elastic.solution, elastic.least, elastic.on_useful = None, None, False
+        elastic.solution, elastic.least, elastic.on_useful, elastic.note = None, None, False, None
         record = self._elastic_reduced(elastic, em, time_limit, build if compiled else 0.0, compiled)
         if record is None:  # the whole elastic program (also where the useful columns did not answer)
             record = self._elastic_whole(elastic, em, _left(time_limit, started), build if compiled else 0.0,
@@ -541,6 +544,12 @@ class FastProgram:
                                     first.row_dual, _left(time_limit, started), least)
         if record.status.value == "optimal":
             elastic.solution = elastic.lp.solution()
+        elif record.status.value != "user_limit":  # the least total stands; only its split is not canonical
+            elastic.solution = first
+            elastic.note = (f"the elastic program's tie-break ended {record.raw_status!r}: the shortfalls are the "
+                            "least total, split as the first stage's vertex left it, not by the canonical rule "
+                            "(docs/formulation.md)")
+            return replace(least, wall_seconds=time.perf_counter() - started)
         return record
 
     def _tie_break(self, elastic: _Elastic, em: Matrices, own: np.ndarray, value: np.ndarray, dual: np.ndarray,
@@ -685,6 +694,10 @@ class FastProgram:
         share of."""
         assert self.values is not None
         return float(self.values.account_scale.sum() + self.values.limit_scale.sum())
+
+    def elastic_note(self) -> str | None:
+        """Why the last elastic diagnosis is not canonical (``_Elastic.note``), or None."""
+        return self._elastic.note if self._elastic else None
 
     def _solution(self, phase: str) -> Solution | None:
         if phase == "elastic":
