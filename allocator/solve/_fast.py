@@ -549,7 +549,9 @@ class FastProgram:
             elastic.note = (f"the elastic program's tie-break ended {record.raw_status!r}: the shortfalls are the "
                             "least total, split as the first stage's vertex left it, not by the canonical rule "
                             "(docs/formulation.md)")
-            return replace(least, wall_seconds=time.perf_counter() - started)
+            # stage one's status, with both stages' time and iterations (the failed run's were spent too)
+            return replace(record, status=least.status, raw_status=least.raw_status,
+                           wall_seconds=time.perf_counter() - started)
         return record
 
     def _tie_break(self, elastic: _Elastic, em: Matrices, own: np.ndarray, value: np.ndarray, dual: np.ndarray,
