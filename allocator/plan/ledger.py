@@ -86,6 +86,13 @@ class Ledger:
             return sum(credit(a, w) for a, w in self.weights[account].items() if a in held)
         return sum(credit(a, w) for a, w in self.weights[account].items() if (a, account) in quantity)
 
+    def allows(self, asset: str, source: str, destination: str) -> bool:
+        """Whether a step may move ``asset`` from ``source`` to ``destination``: a route that carries it, or,
+        without routes, two different locations of the problem."""
+        if self.route_rate is None:
+            return source in self.locations and destination in self.locations and source != destination
+        return source != destination and self.route_rate.rate(source, destination, asset) is not None
+
     def unit_tolerance(self, asset: str) -> float:
         return self._unit_tolerance[asset]
 

@@ -77,11 +77,7 @@ def _check_step(ledger: Ledger, step: Step) -> list[PlanViolation]:
     number, asset, source, destination = step.step, step.asset, step.from_, step.to
     if asset not in ledger.price:
         return [PlanViolation(number, "route", f"unknown asset {asset!r}")]
-    if ledger.route_rate is None:
-        allowed = source in ledger.locations and destination in ledger.locations and source != destination
-    else:
-        allowed = (source, destination, asset) in ledger.route_rate
-    if not allowed:
+    if not ledger.allows(asset, source, destination):
         out.append(PlanViolation(number, "route", f"no route carries {asset} from {source!r} to {destination!r}"))
     if not (math.isfinite(step.quantity) and step.quantity > 0):
         return out + [PlanViolation(number, "quantity", f"quantity {step.quantity!r} is not a positive number")]

@@ -81,13 +81,8 @@ def replays_clean(ledger: Ledger, steps: Sequence[Step], targets: Iterable[Targe
 
 
 def _routes_allowed(ledger: Ledger, assets: list[str], sources: list[str], destinations: list[str]) -> bool:
-    price, routes, locations = ledger.price, ledger.route_rate, ledger.locations
-    if routes is None:
-        return all(a in price and s in locations and d in locations and s != d
-                   for a, s, d in zip(assets, sources, destinations, strict=True))
-    rate = routes.rate
-    return all(a in price and s != d and rate(s, d, a) is not None
-               for a, s, d in zip(assets, sources, destinations, strict=True))
+    price, allows = ledger.price, ledger.allows
+    return all(a in price and allows(a, s, d) for a, s, d in zip(assets, sources, destinations, strict=True))
 
 
 def _wanted(targets: Iterable[Target] | None) -> dict[tuple[str, str], float]:
