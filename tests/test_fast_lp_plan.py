@@ -113,3 +113,28 @@ def test_cancelled_cycles_keep_every_net_flow_and_leave_no_cycle(seed):
     for asset in range(layout.n_assets):
         left = np.flatnonzero((layout.move_asset == asset) & (cancelled[: layout.n_moves] > 0))
         assert _find_cycle(layout, left) is None
+
+
+def test_curved_credit_is_ordered_alike():
+    """Curved credit is not a running sum: the fast orderer runs those steps on the ledger too and reads its
+    collateral back, and its plans are still the general orderer's, on the engine's transfers and on random ones
+    along the routes (curved cells, splits, forced steps and funding among them)."""
+    problem = allocator.load_example("stress-desk")
+    ledger = Ledger(problem)
+    curved = {(asset, account) for account, curves in ledger.curves.items() for asset in curves}
+    assert curved
+    engine = allocator.Allocator(problem)  # curves: the conic path
+    optimum = engine._optimum(problem, moves=True)
+    transfers = transfers_from_moves(engine.layout, optimum.allocation.moved)
+    assert transfers and _plan(FastOrderer, problem, transfers) == _plan(_Orderer, problem, transfers)
+    kinds = {"curved": 0, "funded": 0, "split": 0}
+    for seed in range(150):
+        transfers = [t for t in _random_transfers(problem, random.Random(seed))
+                     if (t.source, t.destination, t.asset) in problem.route_rates]  # along its routes
+        general = _plan(_Orderer, problem, transfers)
+        assert _plan(FastOrderer, problem, transfers) == general, seed
+        if not isinstance(general, str):
+            kinds["curved"] += any({(t.asset, t.source), (t.asset, t.destination)} & curved for t in transfers)
+            kinds["funded"] += bool(general[1])
+            kinds["split"] += len(general[0]) > len(transfers)
+    assert all(count > 5 for count in kinds.values()), kinds

@@ -31,8 +31,9 @@ __all__ = ["CRUMB", "MIN_SPLIT", "OrderedPlan", "UnbalancedTransfers", "order"]
 
 
 def order(ledger: Ledger, transfers: list[Transfer], max_steps: int | None = None) -> OrderedPlan:
-    """Order (and where needed split) ``transfers``, replaying them on ``ledger``. Without risk limits the
-    orderer of order_fast.py gives the same steps in time proportional to the steps, not steps x transfers."""
+    """Order (and where needed split) ``transfers``, replaying them on ``ledger``'s numbers. Without risk limits
+    the orderer of order_fast.py gives the same steps in time proportional to the steps, not steps x transfers
+    (on its own lists of those numbers: the ledger is left as it was, unless credit is curved)."""
     limit = max_steps if max_steps is not None else 20 * len(transfers) + 100
     if ledger.risk is None:
         return FastOrderer(ledger, limit).order(transfers)  # reads the transfers, never changes them

@@ -24,22 +24,25 @@ class Transfer:
 
 def transfers_from_moves(layout: Layout, moved: np.ndarray) -> list[Transfer]:
     hub = layout.n_locations
-    transfers: list[Transfer] = []
+    moves = np.flatnonzero(moved > 0)
+    asset, edge = layout.move_asset[moves], layout.move_edge[moves]
+    source, destination = layout.edge_from[edge], layout.edge_to[edge]
+    amount = moved[moves]
+    direct = (source != hub) & (destination != hub)
+    assets, locations = layout.assets, layout.locations
+    transfers = [Transfer(assets[a], locations[s], locations[d], q) for a, s, d, q in zip(
+        asset[direct].tolist(), source[direct].tolist(), destination[direct].tolist(), amount[direct].tolist(),
+        strict=True)]  # in the moves' order
     into_hub: dict[int, list[list[float]]] = {}
     out_of_hub: dict[int, list[list[float]]] = {}
-    for move in np.flatnonzero(moved > 0):
-        asset, edge = int(layout.move_asset[move]), int(layout.move_edge[move])
-        source, destination = int(layout.edge_from[edge]), int(layout.edge_to[edge])
-        amount = float(moved[move])
-        if destination == hub:
-            into_hub.setdefault(asset, []).append([source, amount])
-        elif source == hub:
-            out_of_hub.setdefault(asset, []).append([destination, amount])
+    for a, s, d, q in zip(asset[~direct].tolist(), source[~direct].tolist(), destination[~direct].tolist(),
+                          amount[~direct].tolist(), strict=True):
+        if d == hub:
+            into_hub.setdefault(a, []).append([s, q])
         else:
-            transfers.append(Transfer(layout.assets[asset], layout.locations[source],
-                                      layout.locations[destination], amount))
-    for asset in sorted(into_hub):
-        transfers.extend(_pair(layout, asset, into_hub[asset], out_of_hub.get(asset, [])))
+            out_of_hub.setdefault(a, []).append([d, q])
+    for a in sorted(into_hub):
+        transfers.extend(_pair(layout, a, into_hub[a], out_of_hub.get(a, [])))
     return transfers
 
 
