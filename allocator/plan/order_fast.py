@@ -14,12 +14,12 @@ state that changes in known places, so this orderer re-examines only what a step
 * a round changes what is left of its own withdrawal only, so the pending list loses at most that one.
 
 The state a step changes is kept in lists indexed by integers, not in the :class:`~allocator.plan.ledger.Ledger`'s
-dictionaries: the holding of every cell a transfer touches and the collateral of every account. Each step changes
-them with the ledger's own arithmetic, operation for operation (``holding + -quantity``, ``holding + quantity``,
-``collateral + weight x price x quantity``), so the numbers and the plan are the ones order.py's ``_Orderer`` gets
-on the ledger (tests/test_fast_lp_plan.py compares them on random problems). Curved credit is not a running sum:
-where a transfer touches a curved cell, every step also runs on the ledger and its accounts' collateral is read
-back from it. The ledger is read, and changed only then.
+dictionaries: the holding of every cell a transfer touches and the collateral of every account among their
+ends. Each step changes them with the ledger's own arithmetic, operation for operation (``holding + -quantity``,
+``holding + quantity``, ``collateral + weight x price x quantity``), so the numbers and the plan are the ones
+order.py's ``_Orderer`` gets on the ledger (tests/test_fast_lp_plan.py compares them on random problems). Curved
+credit is not a running sum: when any transfer touches a curved cell, every step also runs on the ledger and its
+accounts' collateral is read back from it. The ledger is read, and changed only then.
 """
 
 from __future__ import annotations
@@ -112,8 +112,9 @@ class FastOrderer:
         return out
 
     def _withdrawals(self, positions: list[int]) -> None:
-        """The withdrawals, by position ``p`` in ``w`` (their transfers): price, unit tolerance, weight at the
-        source, weight x price, source account and source cell, as lists and as arrays."""
+        """The withdrawals, by position ``p`` in ``w`` (their transfers): unit tolerance, weight x price at the
+        source and source account as lists (for ``fits``), and with price, weight and source cell as arrays (for
+        ``rooms`` and ``force``)."""
         ledger, transfers = self.ledger, self.transfers
         self.w = positions
         chosen = [transfers[i] for i in positions]
@@ -214,8 +215,8 @@ class FastOrderer:
     def withdraw(self, pending: list[int]) -> int | None:
         """Run the first pending withdrawal (positions in ``w``) that fits, in full, or split the one with the most
         room at its headroom; return its position, None when none can run safely. The first that fits is near the
-        front (within the first seven in every round at 500 x 40): the scan stops there, and only a round where
-        none fits judges them all on arrays."""
+        front (within the first seven in every round of the 500 x 40 re-solve measured): the scan stops there,
+        and only a round where none fits judges them all on arrays."""
         for p in pending:
             if self.fits(p):
                 i = self.w[p]
