@@ -113,20 +113,17 @@ class FastOrderer:
 
     def _withdrawals(self, positions: list[int]) -> None:
         """The withdrawals, by position ``p`` in ``w`` (their transfers): unit tolerance, weight x price at the
-        source and source account as lists (for ``fits``), and with price, weight and source cell as arrays (for
-        ``rooms`` and ``force``)."""
+        source (``_credited``'s, 0 without weight) and source account as lists (for ``fits``), and with price and
+        source cell as arrays (for ``rooms`` and ``force``)."""
         ledger, transfers = self.ledger, self.transfers
         self.w = positions
         chosen = [transfers[i] for i in positions]
         self.tolerance = [ledger.unit_tolerance(t.asset) for t in chosen]
-        self.weight_price = [ledger.weights.get(t.source, {}).get(t.asset, 0.0) * ledger.price[t.asset]
-                             for t in chosen]  # the ledger's weight x price (price > 0: zero with the weight)
+        self.weight_price = [0.0 if (credit := self.credit_from[i]) is None else credit[1] for i in positions]
         self.account = [self.accounts[t.source] for t in chosen]
         self.arrays = {"w": np.array(positions, dtype=int),
                        "price": np.array([ledger.price[t.asset] for t in chosen], dtype=float),
                        "tolerance": np.array(self.tolerance, dtype=float),
-                       "weight": np.array([ledger.weights.get(t.source, {}).get(t.asset, 0.0) for t in chosen],
-                                          dtype=float),
                        "weight_price": np.array(self.weight_price, dtype=float),
                        "account": np.array(self.account, dtype=int),
                        "cell": np.array([self.source[i] for i in positions], dtype=int)}
@@ -245,7 +242,7 @@ class FastOrderer:
         account = a["account"][j]
         collateral, floor = np.array(self.collateral), np.array(self.floor)
         quantity = np.minimum(np.array(self.left)[transfer], available)
-        after = collateral[account] - a["weight"][j] * a["price"][j] * quantity
+        after = collateral[account] - a["weight_price"][j] * quantity  # the ledger's weight x price x quantity
         deficit = np.maximum(floor[account] - after, 0.0)
         choice = int(np.flatnonzero(runnable)[int(np.argmin(deficit[runnable]))])  # numpy's first minimum
         i, k = int(transfer[choice]), int(account[choice])
