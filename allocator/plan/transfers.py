@@ -29,14 +29,12 @@ def transfers_from_moves(layout: Layout, moved: np.ndarray) -> list[Transfer]:
     source, destination = layout.edge_from[edge], layout.edge_to[edge]
     amount = moved[moves]
     direct = (source != hub) & (destination != hub)
-    assets, locations = layout.assets, layout.locations
-    transfers = [Transfer(assets[a], locations[s], locations[d], q) for a, s, d, q in zip(
-        asset[direct].tolist(), source[direct].tolist(), destination[direct].tolist(), amount[direct].tolist(),
-        strict=True)]  # in the moves' order
+    assets, locations, columns = layout.assets, layout.locations, (asset, source, destination, amount)
+    transfers = [Transfer(assets[a], locations[s], locations[d], q)
+                 for a, s, d, q in zip(*(c[direct].tolist() for c in columns), strict=True)]  # in the moves' order
     into_hub: dict[int, list[list[float]]] = {}
     out_of_hub: dict[int, list[list[float]]] = {}
-    for a, s, d, q in zip(asset[~direct].tolist(), source[~direct].tolist(), destination[~direct].tolist(),
-                          amount[~direct].tolist(), strict=True):
+    for a, s, d, q in zip(*(c[~direct].tolist() for c in columns), strict=True):
         if d == hub:
             into_hub.setdefault(a, []).append([s, q])
         else:
