@@ -43,6 +43,7 @@ from allocator.solve._solvers import SolveRecord, profile
 from allocator.solve._status import Status
 from allocator.transition._bounds import implied
 from allocator.transition._direct import lp_data
+from allocator.transition._leftover import Leftover, leftover
 from allocator.transition._pricing import Columns
 from allocator.transition._program import TransitionProgram, build
 from allocator.transition._risk import RiskParameters
@@ -132,6 +133,7 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bo
     column bounds: the same program, with 45% fewer rows at 100 x 10 x 48. HiGHS's presolve removes them from a
     first solve too, but not from the re-solves from a basis after each round of cuts."""
     data, offsets, lower = _compiled(program, dpp)
+    data, lift = leftover(program, data, offsets, lower)
     rows = data["A"].tocsr()
     rows.eliminate_zeros()
     col_lower, col_upper, kept = _bounds(program, data, offsets, rows, lower)
@@ -146,7 +148,7 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bo
         closed = _columns(offsets, move)[np.repeat(shut[:, None], move.shape[1], axis=1).ravel(order="F")]
     columns, setup = Columns.load(lp, rows[kept].tocsc(), np.asarray(data["c"], dtype=float), col_lower, col_upper,
                                   lower[kept], upper[kept], closed)
-    return {**data, "rows": rows, "kept": kept, "setup": setup}, offsets, columns
+    return {**data, "rows": rows, "kept": kept, "setup": setup, "leftover": lift}, offsets, columns
 
 
 def _bounds(program: TransitionProgram, data: dict[str, Any], offsets: dict[int, int], rows: sp.csr_matrix,
@@ -252,6 +254,9 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
                      compile_seconds=compile_seconds, compiled=True, iterations=iterations)
     if record.status is not Status.OPTIMAL:
         return record, None
+    lift: Leftover | None = data["leftover"]
+    if lift is not None:
+        x = lift.holdings(x)
     for variable in program.problem.variables():
         variable.save_value(x[_columns(offsets, variable)].reshape(variable.shape, order="F"))  # as a solver would
     bound = float(program.problem.objective.value)
@@ -326,6 +331,7 @@ def _unmargined(program: TransitionProgram) -> Unmargined:
     """``program`` written with its margin-free parameter values (``_margin_free``), bounded as ``loaded`` bounds
     the program itself (``_bounds``)."""
     free, free_offsets, lower = _margin_free(program)
+    free, _ = leftover(program, free, free_offsets, lower)
     rows = free["A"].tocsr()
     rows.eliminate_zeros()
     col_lower, col_upper, kept = _bounds(program, free, free_offsets, rows, lower)
