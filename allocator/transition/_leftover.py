@@ -7,8 +7,8 @@ standing for ``w_t = x_{t-1} - out_t - sold_t``, what is left of the cell once p
 have gone: ``x_{t-1} = w_t + out_t + sold_t`` is substituted into every row and into the cost. The ``available``
 row of period ``t`` becomes ``w_t >= 0``, a column bound (_pwl._singletons), and the balance rows keep their
 count and about their density: 59,002 rows to 39,591 at 100 x 10 x 48 (a floor row of a single holding, a column
-bound before, now has that holding's departures and sales too), an equivalent program. The last period's holdings (read by the end rows) and period 1's ``available`` rows (today's
-holdings are data) stay as they are.
+bound before, now has that holding's departures and sales too), an equivalent program. The last period's
+holdings (read by the end rows) and period 1's ``available`` rows (today's holdings are data) stay as they are.
 
 HiGHS's dual simplex ran about a fifth faster on the smaller basis, the first solve after presolve as well as
 every re-solve after cuts and openings, which run without presolve (docs/performance.md). The implied column
