@@ -1,7 +1,7 @@
 """The linear path's holdings as what is left after each period's departures and sales (transition/_leftover.py):
-HiGHS gets an equivalent program with one row per live cell and period fewer. Checked against the program as
-written: the same optimum, HiGHS's solution mapped back meets every row of the written program with the same
-cost, and a layout the substitution does not recognise is left as it is."""
+HiGHS gets an equivalent program whose available rows of periods 2 to T are column bounds. Checked against the
+program as written: the same optimum, HiGHS's solution mapped back meets every row of the written program with the
+same cost, and a layout the substitution does not recognise is left as it is."""
 
 from __future__ import annotations
 
@@ -109,5 +109,5 @@ def test_a_layout_it_does_not_recognise_is_left_as_written():
     shifted = dict(offsets)
     shifted[program.variables.hold.id] += 1  # the rows do not hold the columns expected
     assert leftover(program, written, shifted, lower)[1] is None
-    assert leftover(_program(tiny(schedule={"periods": 1})), *_compiled(_program(tiny(schedule={"periods": 1}))))[
-        1] is None  # one period: nothing to substitute
+    single = _program(tiny(schedule={"periods": 1}))
+    assert leftover(single, *_compiled(single))[1] is None  # one period: nothing to substitute

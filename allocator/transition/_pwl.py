@@ -16,7 +16,8 @@ reports ``diagnostics.lower_bound`` and ``diagnostics.bound_gap`` (currency).
 
 The fast start (issue 16; 12.3 s to about 6 s at 100 x 10 x 48): the moves a coarse-clock transition uses are
 open first, the others closed and opened only where their reduced cost is negative (_coarse.py, _pricing.py), the
-single-entry rows and implied bounds given as column bounds (_bounds.py), the matrices written directly from the
+single-entry rows and implied bounds given as column bounds (_bounds.py), the holdings as what is left after each
+period's departures and sales (_leftover.py: a third fewer rows), the matrices written directly from the
 structure (_direct.py: cvxpy's compile, identical, took 0.3-0.5 s) with the margin-free bound's right-hand sides
 from the same writer on other parameter values. None changes the program's optimum. The coarse solve runs on a
 thread while the fine program is built (_coarse.py: HiGHS runs without Python's lock); the cut loop's own solves
@@ -125,15 +126,18 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bo
            ) -> tuple[dict[str, Any], dict[int, int], Columns]:
     """Write (or compile, ``_compiled``) a ``pwl`` program and load it into ``lp``, with only the ``moves`` (a
     guess, _coarse.py) open in every period when given: the others are closed (_pricing.py). Its data
-    (``rows`` the compiled rows, ``kept`` the indices of those loaded, the seconds ``setup`` took), offsets and
-    columns. ``moves`` may be a function that waits for the guess (_coarse.coarse_guess): called once the program
-    is written, so that the coarse solve runs meanwhile.
+    (``rows`` the compiled rows as HiGHS's columns see them, ``kept`` the indices of those loaded, the seconds
+    ``setup`` took, ``leftover`` the map from HiGHS's columns back to the program's), offsets and columns.
+    ``moves`` may be a function that waits for the guess (_coarse.coarse_guess): called once the program is
+    written, so that the coarse solve runs meanwhile.
 
     Rows of a single entry (the ``window`` rows of every move and leg, the rows fixing today's holdings) become
     column bounds: the same program, with 45% fewer rows at 100 x 10 x 48. HiGHS's presolve removes them from a
-    first solve too, but not from the re-solves from a basis after each round of cuts."""
+    first solve too, but not from the re-solves from a basis after each round of cuts. Before that, the holdings
+    are substituted by what is left after each period's departures and sales (_leftover.py), which makes each
+    ``available`` row of periods 2 to T such a row."""
     data, offsets, lower = _compiled(program, dpp)
-    data, lift = leftover(program, data, offsets, lower)
+    data, back = leftover(program, data, offsets, lower)
     rows = data["A"].tocsr()
     rows.eliminate_zeros()
     col_lower, col_upper, kept = _bounds(program, data, offsets, rows, lower)
@@ -148,7 +152,7 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bo
         closed = _columns(offsets, move)[np.repeat(shut[:, None], move.shape[1], axis=1).ravel(order="F")]
     columns, setup = Columns.load(lp, rows[kept].tocsc(), np.asarray(data["c"], dtype=float), col_lower, col_upper,
                                   lower[kept], upper[kept], closed)
-    return {**data, "rows": rows, "kept": kept, "setup": setup, "leftover": lift}, offsets, columns
+    return {**data, "rows": rows, "kept": kept, "setup": setup, "leftover": back}, offsets, columns
 
 
 def _bounds(program: TransitionProgram, data: dict[str, Any], offsets: dict[int, int], rows: sp.csr_matrix,
@@ -254,9 +258,9 @@ def solve_with_cuts(program: TransitionProgram, time_limit: float | None = None,
                      compile_seconds=compile_seconds, compiled=True, iterations=iterations)
     if record.status is not Status.OPTIMAL:
         return record, None
-    lift: Leftover | None = data["leftover"]
-    if lift is not None:
-        x = lift.holdings(x)
+    back: Leftover | None = data["leftover"]
+    if back is not None:
+        x = back.holdings(x)
     for variable in program.problem.variables():
         variable.save_value(x[_columns(offsets, variable)].reshape(variable.shape, order="F"))  # as a solver would
     bound = float(program.problem.objective.value)
