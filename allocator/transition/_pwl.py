@@ -137,10 +137,7 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bo
     are substituted by what is left after each period's departures and sales (_leftover.py), which makes each
     ``available`` row of periods 2 to T such a row."""
     data, offsets, lower = _compiled(program, dpp)
-    data, back = leftover(program, data, offsets, lower)
-    rows = data["A"].tocsr()
-    rows.eliminate_zeros()
-    col_lower, col_upper, kept = _bounds(program, data, offsets, rows, lower)
+    data, back, rows, col_lower, col_upper, kept = _prepared(program, data, offsets, lower)
     upper = np.asarray(data["b"], dtype=float)
     closed = None
     if callable(moves):
@@ -153,6 +150,18 @@ def loaded(program: TransitionProgram, lp: HighsLP, moves: Guess = None, dpp: bo
     columns, setup = Columns.load(lp, rows[kept].tocsc(), np.asarray(data["c"], dtype=float), col_lower, col_upper,
                                   lower[kept], upper[kept], closed)
     return {**data, "rows": rows, "kept": kept, "setup": setup, "leftover": back}, offsets, columns
+
+
+def _prepared(program: TransitionProgram, data: dict[str, Any], offsets: dict[int, int], lower: np.ndarray
+              ) -> tuple[dict[str, Any], Leftover | None, sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """A compiled program as HiGHS gets it: the holdings substituted (_leftover.py; the data and the map back),
+    its rows without explicit zeros, its column bounds and the indices of the rows kept (``_bounds``). One place
+    for the program and its margin-free twin (``_unmargined``), whose rows the bound compares."""
+    data, back = leftover(program, data, offsets, lower)
+    rows = data["A"].tocsr()
+    rows.eliminate_zeros()
+    col_lower, col_upper, kept = _bounds(program, data, offsets, rows, lower)
+    return data, back, rows, col_lower, col_upper, kept
 
 
 def _bounds(program: TransitionProgram, data: dict[str, Any], offsets: dict[int, int], rows: sp.csr_matrix,
@@ -332,13 +341,10 @@ class Unmargined:
 
 
 def _unmargined(program: TransitionProgram) -> Unmargined:
-    """``program`` written with its margin-free parameter values (``_margin_free``), bounded as ``loaded`` bounds
-    the program itself (``_bounds``)."""
+    """``program`` written with its margin-free parameter values (``_margin_free``), prepared as ``loaded``
+    prepares the program itself (``_prepared``)."""
     free, free_offsets, lower = _margin_free(program)
-    free, _ = leftover(program, free, free_offsets, lower)
-    rows = free["A"].tocsr()
-    rows.eliminate_zeros()
-    col_lower, col_upper, kept = _bounds(program, free, free_offsets, rows, lower)
+    free, _, rows, col_lower, col_upper, kept = _prepared(program, free, free_offsets, lower)
     return Unmargined(rows=rows, row_lower=lower[kept], row_upper=np.asarray(free["b"], dtype=float)[kept],
                       col_lower=col_lower, col_upper=col_upper, kept=kept)
 
